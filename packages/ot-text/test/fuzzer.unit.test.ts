@@ -1,40 +1,11 @@
 /**
  * ot-fuzzer, the classic OT bug hound: random ops on three replicas, checking apply, compose, invert, the diamond
- * property (TP1) and n×m list transforms. It saves a failing state to `fuzzercrash.data` in its working folder,
- * which we point at a temporary directory (printed on failure). Its seed comes from the `SEED` variable.
+ * property (TP1) and n×m list transforms.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import fuzzer from 'ot-fuzzer';
-import { Doc, type } from '../src/index.js';
-import { randomOp } from './support/random.js';
+import { runFuzzer } from './support/fuzzer-run.js';
 
 const ITERATIONS = Number(process.env.OT_FUZZ_ITERATIONS ?? 3000);
-
-export function runFuzzer(iterations: number): void {
-  const dir = mkdtempSync(join(tmpdir(), 'ot-fuzzer-'));
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    // The generator draws from the fuzzer's own seeded generator so a run is reproducible from SEED.
-    fuzzer(
-      type,
-      (snapshot: unknown) => {
-        const [op, text] = randomOp(fuzzer.randomReal, Doc.from(snapshot).toString());
-        return [op, type.create(text)];
-      },
-      iterations,
-    );
-    rmSync(dir, { recursive: true, force: true });
-  } catch (err) {
-    (err as Error).message += `\n  (fuzzer state saved in ${dir}/fuzzercrash.data)`;
-    throw err;
-  } finally {
-    process.chdir(cwd);
-  }
-}
 
 describe('ot-fuzzer', () => {
   it(`survives ${ITERATIONS} iterations`, () => {
