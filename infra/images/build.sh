@@ -12,6 +12,8 @@
 # Tags are content hashes of each image's inputs (its folder, the versions.env lines it uses, the base
 # image tag), so the names printed by --print are exactly the names a build produces.
 # stdout carries only KEY=value lines; progress goes to stderr.
+# Env: COLLAB_INFRA_CACHE (default /var/cache/collab-infra: debootstrap + rootfs tarballs, build contexts),
+#      MAVEN_REPO_LOCAL (default: Maven's ~/.m2/repository), INFRA_WITH_KAFKA4=1.
 set -euo pipefail
 
 IMAGES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -162,7 +164,9 @@ build_image() {
   if [ -f "$ctx/pom.xml" ]; then
     ensure_maven
     log "$name: resolving runtime classpath from Maven Central (cache ~/.m2)"
-    if ! (cd "$ctx" && mvn -B -q -f pom.xml \
+    local repo_opt=()
+    [ -n "${MAVEN_REPO_LOCAL:-}" ] && repo_opt=(-Dmaven.repo.local="$MAVEN_REPO_LOCAL")
+    if ! (cd "$ctx" && mvn -B -q -f pom.xml "${repo_opt[@]}" \
       "org.apache.maven.plugins:maven-dependency-plugin:${MAVEN_DEPENDENCY_PLUGIN_VERSION}:copy-dependencies" \
       -DincludeScope=runtime -DoutputDirectory="$ctx/lib" \
       -Dscala.binary.version="$SCALA_BINARY_VERSION" -Dkafka.version="$KAFKA_VERSION" \
