@@ -28,7 +28,7 @@ export const engines: Engine[] = [
   {
     name: 'ot-text-unicode (string)',
     replay(trace) {
-      let doc = reference.create(trace.startContent) as string;
+      let doc = (reference.create as (initial: string) => string)(trace.startContent);
       for (const txn of trace.txns) for (const p of txn.patches) doc = reference.apply(doc, patchToOp(p));
       return doc;
     },
