@@ -37,8 +37,25 @@ const describe = (c: unknown): string => {
   }
 };
 
-const kindOf = (c: TextOpComponent): 'skip' | 'insert' | 'delete' =>
-  typeof c === 'number' ? 'skip' : typeof c === 'string' ? 'insert' : 'delete';
+const KIND_NAMES = ['', 'skip', 'insert', 'delete'] as const;
+
+/**
+ * True when `c` is a plain `{d}` object: an object, not an array, with `d` and exactly one own enumerable key.
+ * The common case (an object whose only enumerable key is its own `d`) is decided without allocating; anything
+ * else falls back to the full `Object.keys` rule, so exactly the same objects are accepted.
+ */
+function isDeleteShape(c: object): boolean {
+  if (Array.isArray(c)) return false;
+  let keys = 0;
+  for (const k in c) {
+    if (k !== 'd' || ++keys > 1) {
+      keys = -1;
+      break;
+    }
+  }
+  if (keys === 1 && Object.hasOwn(c, 'd')) return true;
+  return 'd' in c && Object.keys(c).length === 1;
+}
 
 /**
  * Throw an OtError unless `op` is a well-formed, normalized op. Stricter than the reference's checkOp: it also
@@ -47,9 +64,11 @@ const kindOf = (c: TextOpComponent): 'skip' | 'insert' | 'delete' =>
  */
 export function checkOp(op: unknown): asserts op is TextOp {
   if (!Array.isArray(op)) throw new OtError('ERR_OP_NOT_ARRAY', 'An op must be an array of components.');
-  let last: TextOpComponent | undefined;
+  // Kind of the previous component: 0 none, 1 skip, 2 insert, 3 delete.
+  let lastKind = 0;
   for (let i = 0; i < op.length; i++) {
     const c: unknown = op[i];
+    let kind: number;
     if (typeof c === 'number') {
       if (!Number.isSafeInteger(c) || c <= 0) {
         throw new OtError(
@@ -58,6 +77,7 @@ export function checkOp(op: unknown): asserts op is TextOp {
           i,
         );
       }
+      kind = 1;
     } else if (typeof c === 'string') {
       if (c.length === 0) throw new OtError('ERR_OP_INSERT_EMPTY', `Component ${i} inserts an empty string.`, i);
       if (!isWellFormed(c)) {
@@ -67,7 +87,8 @@ export function checkOp(op: unknown): asserts op is TextOp {
           i,
         );
       }
-    } else if (typeof c === 'object' && c !== null && !Array.isArray(c) && 'd' in c && Object.keys(c).length === 1) {
+      kind = 2;
+    } else if (typeof c === 'object' && c !== null && isDeleteShape(c)) {
       const d: unknown = (c as { d: unknown }).d;
       const ok =
         typeof d === 'number'
@@ -80,6 +101,7 @@ export function checkOp(op: unknown): asserts op is TextOp {
           i,
         );
       }
+      kind = 3;
     } else {
       throw new OtError(
         'ERR_OP_COMPONENT_TYPE',
@@ -87,17 +109,16 @@ export function checkOp(op: unknown): asserts op is TextOp {
         i,
       );
     }
-    const comp = c as TextOpComponent;
-    if (last !== undefined && kindOf(last) === kindOf(comp)) {
+    if (kind === lastKind) {
       throw new OtError(
         'ERR_OP_NOT_NORMALIZED',
-        `Components ${i - 1} and ${i} are both ${kindOf(comp)}s; adjacent components of one kind must be merged.`,
+        `Components ${i - 1} and ${i} are both ${KIND_NAMES[kind]}s; adjacent components of one kind must be merged.`,
         i,
       );
     }
-    last = comp;
+    lastKind = kind;
   }
-  if (typeof last === 'number') {
+  if (lastKind === 1) {
     throw new OtError(
       'ERR_OP_TRAILING_SKIP',
       `The op ends with a skip (component ${op.length - 1}); drop it.`,

@@ -6,7 +6,8 @@
  */
 import { OtError } from './errors.js';
 import type { TextOp } from './op.js';
-import { append, checkOp, componentLength, dlen, trim } from './op.js';
+import type { Delete, TextOpComponent } from './op.js';
+import { append, checkOp, componentLength, dlen, dslice, trim } from './op.js';
 import { OpReader } from './op-reader.js';
 import { codePointLength } from './unicode.js';
 
@@ -18,6 +19,75 @@ export function transform(op: TextOp, other: TextOp, side: Side): TextOp {
   }
   checkOp(op);
   checkOp(other);
+  return transformSingleEdits(op, other, side) ?? transformGeneral(op, other, side);
+}
+
+/** `[pos, c]`, or `[c]` at position 0. */
+const at = (pos: number, c: TextOpComponent): TextOp => (pos === 0 ? [c] : [pos, c]);
+
+/**
+ * Fast path for the overwhelmingly common case of two single edits, `[pos, insert]` or `[pos, {d}]` (pos may be
+ * absent). Returns exactly what `transformGeneral` returns for them, without reading the ops piece by piece;
+ * undefined when either op has another shape. Both ops have passed checkOp.
+ */
+function transformSingleEdits(op: TextOp, other: TextOp, side: Side): TextOp | undefined {
+  if (op.length > 2 || other.length > 2) return undefined;
+  let p = 0;
+  let a = op[0];
+  if (typeof a === 'number') {
+    p = a;
+    a = op[1];
+  } else if (op.length !== 1) {
+    return undefined;
+  }
+  let q = 0;
+  let b = other[0];
+  if (typeof b === 'number') {
+    q = b;
+    b = other[1];
+  } else if (other.length !== 1) {
+    return undefined;
+  }
+  if (a === undefined || b === undefined) return undefined; // empty ops
+  if (typeof a === 'string') {
+    if (typeof b === 'string') {
+      // Both insert: op moves past other's text when it is after it, or at the same place and on the right.
+      return at(p < q || (p === q && side === 'left') ? p : p + codePointLength(b), a);
+    }
+    // other deletes [q, q + n): an insert inside it lands where the delete was.
+    const n = dlen((b as Delete).d);
+    return at(p <= q ? p : Math.max(q, p - n), a);
+  }
+  const d = (a as Delete).d;
+  const m = dlen(d);
+  if (typeof b === 'string') {
+    // other inserts at q: op's delete moves past it, or is cut in two around it.
+    if (q <= p) return at(p + codePointLength(b), { d });
+    if (q >= p + m) return at(p, { d });
+    const cut = q - p;
+    const head = { d: dslice(d, 0, cut) };
+    const tail = { d: dslice(d, cut) };
+    return p === 0 ? [head, codePointLength(b), tail] : [p, head, codePointLength(b), tail];
+  }
+  // Both delete: op keeps only what other has not deleted already.
+  const n = dlen((b as Delete).d);
+  if (p + m <= q) return at(p, { d });
+  if (p >= q + n) return at(p - n, { d });
+  const from = Math.max(p, q) - p; // overlap, relative to op's delete
+  const to = Math.min(p + m, q + n) - p;
+  if (from === 0 && to === m) return [];
+  const rest =
+    typeof d === 'number'
+      ? m - (to - from)
+      : from === 0
+        ? dslice(d, to)
+        : to === m
+          ? dslice(d, 0, from)
+          : (dslice(d, 0, from) as string) + (dslice(d, to) as string);
+  return at(Math.min(p, q), { d: rest });
+}
+
+function transformGeneral(op: TextOp, other: TextOp, side: Side): TextOp {
   const out: TextOp = [];
   const reader = new OpReader(op);
   for (const c of other) {

@@ -22,50 +22,87 @@ export interface Message {
 /** The pending-ops state machine shared by clients and the server's shadows of them. */
 class PendingOps {
   version = 0;
-  pending: TextOp[] = [];
+  /** Ops sent and not acked yet: `ops[head..]` (a queue; acked ops are dropped from the front). */
+  private ops: TextOp[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.ops.length - this.head;
+  }
+
+  push(op: TextOp): void {
+    this.ops.push(op);
+  }
 
   /** Integrate a committed message; returns the op to apply locally (null for our own ack). */
   integrate(msg: Message, self: number): TextOp | null {
     if (msg.version !== this.version) throw new Error(`expected version ${this.version}, got ${msg.version}`);
     this.version++;
+    const ops = this.ops;
     if (msg.author === self) {
-      this.pending.shift();
+      this.head++;
+      if (this.head === ops.length) {
+        ops.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= ops.length) {
+        ops.splice(0, this.head);
+        this.head = 0;
+      }
       return null;
     }
+    // Transform the remote op through each pending op, and each pending op past the remote op.
     let remote = msg.op;
-    this.pending = this.pending.map((mine) => {
-      const mineAfter = type.transform(mine, remote, 'left');
+    for (let i = this.head; i < ops.length; i++) {
+      const mine = ops[i]!;
+      ops[i] = type.transform(mine, remote, 'left');
       remote = type.transform(remote, mine, 'right');
-      return mineAfter;
-    });
+    }
     return remote;
   }
 }
 
 export class SimServer {
   doc: Doc;
+  /** Every committed message, in version order. */
   readonly log: Message[] = [];
-  readonly outboxes: Message[][];
+  /**
+   * Per client: the version of the next message to deliver. Every committed message goes to every client (an
+   * ack to its author), in order, so a client's outbox is the log from there on.
+   */
+  private readonly delivered: number[];
   /**
    * Per client: the committed ops from others it has not integrated yet, each rewritten to follow everything the
-   * client has sent. Invariant: the client's document followed by these ops is the server's head.
+   * client has sent — `unseen[c][unseenHead[c]..]`, a queue. Invariant: the client's document followed by these
+   * ops is the server's head.
    */
   private readonly unseen: Array<Array<{ version: number; op: TextOp }>>;
+  private readonly unseenHead: number[];
 
   constructor(initial: string, clients: number) {
     this.doc = Doc.fromString(initial);
-    this.outboxes = Array.from({ length: clients }, () => []);
+    this.delivered = Array.from({ length: clients }, () => 0);
     this.unseen = Array.from({ length: clients }, () => []);
+    this.unseenHead = Array.from({ length: clients }, () => 0);
   }
 
   receive(author: number, baseVersion: number, op: TextOp): void {
     if (baseVersion > this.log.length) throw new Error(`base version ${baseVersion} is from the future`);
     const unseen = this.unseen[author]!;
     // Ops below the client's base are ones it has now integrated.
-    while (unseen.length > 0 && unseen[0]!.version < baseVersion) unseen.shift();
+    let head = this.unseenHead[author]!;
+    while (head < unseen.length && unseen[head]!.version < baseVersion) head++;
+    if (head === unseen.length) {
+      unseen.length = 0;
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= unseen.length) {
+      unseen.splice(0, head);
+      head = 0;
+    }
+    this.unseenHead[author] = head;
     // Transform the incoming op (on the left) against every op committed since its base that it has not seen;
     // its author's own earlier ops are already part of its context. Keep the unseen ops following it.
-    for (const entry of unseen) {
+    for (let i = head; i < unseen.length; i++) {
+      const entry = unseen[i]!;
       const next = type.transform(op, entry.op, 'left');
       entry.op = type.transform(entry.op, op, 'right');
       op = next;
@@ -73,10 +110,21 @@ export class SimServer {
     this.doc = type.apply(this.doc, op);
     const msg = { version: this.log.length, op, author };
     this.log.push(msg);
-    for (let c = 0; c < this.outboxes.length; c++) {
-      this.outboxes[c]!.push(msg);
+    for (let c = 0; c < this.unseen.length; c++) {
       if (c !== author) this.unseen[c]!.push({ version: msg.version, op });
     }
+  }
+
+  /** The next message for `client`, without delivering it. */
+  peek(client: number): Message | undefined {
+    return this.log[this.delivered[client]!];
+  }
+
+  /** Deliver the next message to `client`. */
+  deliver(client: number): Message | undefined {
+    const msg = this.log[this.delivered[client]!];
+    if (msg !== undefined) this.delivered[client]!++;
+    return msg;
   }
 }
 
@@ -97,21 +145,21 @@ export class SimClient {
   }
 
   get pending(): number {
-    return this.state.pending.length;
+    return this.state.length;
   }
 
   edit(op: TextOp): void {
     this.doc = type.apply(this.doc, op);
-    this.state.pending.push(op);
+    this.state.push(op);
     this.server.receive(this.id, this.state.version, op);
   }
 
   peek(): Message | undefined {
-    return this.server.outboxes[this.id]![0];
+    return this.server.peek(this.id);
   }
 
   receiveNext(): void {
-    const msg = this.server.outboxes[this.id]!.shift();
+    const msg = this.server.deliver(this.id);
     if (msg === undefined) throw new Error('no message to receive');
     const remote = this.state.integrate(msg, this.id);
     if (remote !== null) this.doc = type.apply(this.doc, remote);

@@ -18,20 +18,26 @@ export function replayConcurrent(trace: ConcurrentTrace): ReplayResult {
   const agents = trace.numAgents;
   const server = new SimServer('', agents);
   const clients = Array.from({ length: agents }, (_, id) => new SimClient(id, '', server));
-  // seen[t][b]: the highest transaction of agent b in t's history, t included (-1: none).
-  const seen: Int32Array[] = [];
+  const txns = trace.txns;
+  // seen[t * agents + b]: the highest transaction of agent b in t's history, t included (-1: none).
+  const seen = new Int32Array(txns.length * agents);
+  const need = new Int32Array(agents);
   const txnOfMessage: number[] = [];
 
-  trace.txns.forEach((txn, i) => {
-    const need = new Int32Array(agents).fill(-1);
-    for (const p of txn.parents) for (let b = 0; b < agents; b++) need[b] = Math.max(need[b]!, seen[p]![b]!);
-    const withSelf = need.slice();
-    withSelf[txn.agent] = i;
-    seen.push(withSelf);
-
+  for (let i = 0; i < txns.length; i++) {
+    const txn = txns[i]!;
     const a = txn.agent;
+    need.fill(-1);
+    for (const p of txn.parents) {
+      if (!(p >= 0 && p < i)) throw new Error(`txn ${i}: parent ${p} is not an earlier transaction`);
+      for (let b = 0; b < agents; b++) need[b] = Math.max(need[b]!, seen[p * agents + b]!);
+    }
+    seen.set(need, i * agents);
+    seen[i * agents + a] = i;
+
     const client = clients[a]!;
-    const horizon = Math.max(...need.filter((_, b) => b !== a));
+    let horizon = -Infinity;
+    for (let b = 0; b < agents; b++) if (b !== a) horizon = Math.max(horizon, need[b]!);
     for (let msg = client.peek(); msg !== undefined && txnOfMessage[msg.version]! <= horizon; msg = client.peek()) {
       const t = txnOfMessage[msg.version]!;
       if (msg.author !== a && t > need[msg.author]!) {
@@ -47,7 +53,7 @@ export function replayConcurrent(trace: ConcurrentTrace): ReplayResult {
       txnOfMessage.push(i);
       client.edit(op);
     }
-  });
+  }
 
   for (const client of clients) client.drain();
   for (const client of clients) {
