@@ -27,7 +27,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:ot -- [--runs N] [--quick]\n  Replays editing traces through the OT type and its peers.');
+  console.log(
+    'usage: npm run bench:ot -- [--runs N] [--quick]\n  Replays editing traces through the OT type and its peers.',
+  );
   process.exit(0);
 }
 const runs = args.quick ? 2 : Number(args.runs);
@@ -55,7 +57,9 @@ for (const name of listSequentialTraces(dir)) {
   const ours = results[0]![1];
   for (const [engine, ms] of results) {
     const ratio = engine === results[0]![0] ? '' : `  (ours is ${fmt(ms / ours, 1)}× faster)`;
-    console.log(`  ${engine.padEnd(28)} ${fmt(ms).padStart(9)} ms  ${fmt(patches / (ms / 1000), 0).padStart(12)} ops/s${ratio}`);
+    console.log(
+      `  ${engine.padEnd(28)} ${fmt(ms).padStart(9)} ms  ${fmt(patches / (ms / 1000), 0).padStart(12)} ops/s${ratio}`,
+    );
   }
   console.log();
 }
