@@ -1,0 +1,55 @@
+/**
+ * Where the integration stack's servers are. Tests never read `process.env` themselves: they ask the harness
+ * (`useStack()`), which either starts containers or takes existing endpoints from the environment.
+ */
+
+export interface StackEndpoints {
+  /** How the stack was obtained: our locally built images, the official public images, or given endpoints. */
+  mode: 'local-images' | 'public-images' | 'external';
+  kafka: { brokers: string[] };
+  cassandra: { contactPoints: string[]; localDataCenter: string };
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  redis: { url: string };
+}
+
+/** The variables that point the tests at existing servers (no containers at all). */
+export const ENDPOINT_VARIABLES = [
+  'KAFKA_BROKERS',
+  'CASSANDRA_CONTACT_POINTS',
+  'S3_ENDPOINT',
+  'REDIS_URL',
+] as const;
+
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+/**
+ * Endpoints from the environment, when every server is given (KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS,
+ * S3_ENDPOINT, REDIS_URL; optional CASSANDRA_LOCAL_DC, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY).
+ * Returns undefined when none is given; throws listing what is missing when only some are.
+ */
+export function endpointsFromEnv(env: NodeJS.ProcessEnv): StackEndpoints | undefined {
+  const given = ENDPOINT_VARIABLES.filter((name) => (env[name] ?? '') !== '');
+  if (given.length === 0) return undefined;
+  const missing = ENDPOINT_VARIABLES.filter((name) => !given.includes(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `Existing endpoints are given for ${given.join(', ')} but not for ${missing.join(', ')}: give all four or none.`,
+    );
+  }
+  return {
+    mode: 'external',
+    kafka: { brokers: list(env.KAFKA_BROKERS!) },
+    cassandra: { contactPoints: list(env.CASSANDRA_CONTACT_POINTS!), localDataCenter: env.CASSANDRA_LOCAL_DC ?? 'datacenter1' },
+    s3: {
+      endpoint: env.S3_ENDPOINT!,
+      region: env.S3_REGION ?? 'us-east-1',
+      accessKeyId: env.S3_ACCESS_KEY_ID ?? 'collab',
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? 'collab-secret',
+    },
+    redis: { url: env.REDIS_URL! },
+  };
+}

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './records.js';
+export * from './ports/op-log.js';
+export * from './ports/read-model-store.js';
+export * from './ports/snapshot-store.js';
+export * from './ports/presence-bus.js';

@@ -1,0 +1,80 @@
+/**
+ * The event log port: the ops topic. Kafka in the distributed mode, SQLite in the embedded one.
+ *
+ * Records are grouped in partitions by document id (all of a document's ops are in one partition, in version
+ * order). Exactly one writer may append to a partition at a time: opening a writer fences every earlier writer of
+ * that partition, whose later appends fail with ERR_FENCED and append nothing. This is how the log enforces "one
+ * writer per document" even when a stale instance still believes it owns the partition.
+ */
+import type { OpCommitted } from '../records.js';
+
+/** Offsets are bigints: Kafka's are 64-bit. */
+export type Offset = bigint;
+
+export interface LogRecord {
+  partition: number;
+  offset: Offset;
+  value: OpCommitted;
+  /** Header values such as W3C `traceparent`, carried end to end for tracing. */
+  headers: Record<string, string>;
+}
+
+export interface AppendInput {
+  value: OpCommitted;
+  headers?: Record<string, string>;
+}
+
+export interface PartitionWriter {
+  readonly partition: number;
+  /**
+   * Append records atomically (all or none) and resolve once they are durable (Kafka: acks=all, committed
+   * transaction). Every record's document must map to this writer's partition. Rejects with ERR_FENCED when a
+   * newer writer owns the partition, ERR_UNAVAILABLE / ERR_TIMEOUT (retriable) when the log cannot be reached.
+   * Returns the offsets given to the records, in order.
+   */
+  append(records: readonly AppendInput[]): Promise<Offset[]>;
+  close(): Promise<void>;
+}
+
+/** What a consumer's handler gets for each batch: records of one partition, in offset order. */
+export interface ConsumerContext {
+  readonly partition: number;
+  /**
+   * Mark everything up to and including `offset` as done. Call it only once the effect of those records is
+   * durable; the adapter commits offsets on its own schedule, never past a checkpoint. After a crash or a
+   * rebalance, consumption resumes after the last committed checkpoint, so effects must be idempotent.
+   */
+  checkpoint(offset: Offset): void;
+}
+
+export type BatchHandler = (records: readonly LogRecord[], context: ConsumerContext) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Consumers with the same group share the partitions; each partition goes to one member. */
+  groupId: string;
+  handler: BatchHandler;
+  /** For a group with no committed offsets: start at the beginning (true) or only take new records. */
+  fromBeginning?: boolean;
+  /** Called when this member is given or loses partitions (the command-service takes ownership here). */
+  onAssigned?: (partitions: number[]) => Promise<void> | void;
+  onRevoked?: (partitions: number[]) => Promise<void> | void;
+}
+
+export interface Consumer {
+  /** Stop consuming, committing the last checkpoints. */
+  stop(): Promise<void>;
+}
+
+export interface OpLog {
+  readonly partitionCount: number;
+  /** The partition a document's records go to. Stable for a given partition count. */
+  partitionFor(docId: string): number;
+  /** Become the only writer of `partition`, fencing earlier ones. */
+  openWriter(partition: number): Promise<PartitionWriter>;
+  /** Read a partition from `from` (inclusive) up to its end at call time, in batches. */
+  read(partition: number, from: Offset, options?: { batchSize?: number }): AsyncIterable<LogRecord[]>;
+  /** The offset the next record appended to each partition will get (the "high watermark"). */
+  endOffsets(): Promise<Offset[]>;
+  consume(options: ConsumeOptions): Promise<Consumer>;
+  close(): Promise<void>;
+}
