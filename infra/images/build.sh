@@ -6,6 +6,7 @@
 # Usage:
 #   bash infra/images/build.sh [--force] [TARGET...]   build (skips images whose tag already exists)
 #   bash infra/images/build.sh --print                  print KEY=image:tag lines, build nothing
+#   --prune: afterwards remove collab/{base,kafka,cassandra,s3proxy,redis} tags not among the current names
 # Targets: base kafka kafka4 cassandra s3proxy redis all.
 # Default: kafka cassandra s3proxy redis (+ kafka4 when INFRA_WITH_KAFKA4=1).
 #
@@ -34,11 +35,13 @@ usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
 
 PRINT=0
 FORCE=0
+PRUNE=0
 TARGETS=()
 for arg in "$@"; do
   case "$arg" in
     --print) PRINT=1 ;;
     --force) FORCE=1 ;;
+    --prune) PRUNE=1 ;;
     -h | --help) usage; exit 0 ;;
     all) TARGETS+=(base kafka kafka4 cassandra s3proxy redis) ;;
     base | kafka | kafka4 | cassandra | s3proxy | redis) TARGETS+=("$arg") ;;
@@ -163,7 +166,7 @@ build_image() {
   for d in ${DIRS[$name]}; do cp -a "$IMAGES_DIR/$d/." "$ctx/"; done
   if [ -f "$ctx/pom.xml" ]; then
     ensure_maven
-    log "$name: resolving runtime classpath from Maven Central (cache ~/.m2)"
+    log "$name: resolving runtime classpath from Maven Central (cache ${MAVEN_REPO_LOCAL:-~/.m2/repository})"
     local repo_opt=()
     [ -n "${MAVEN_REPO_LOCAL:-}" ] && repo_opt=(-Dmaven.repo.local="$MAVEN_REPO_LOCAL")
     if ! (cd "$ctx" && mvn -B -q -f pom.xml "${repo_opt[@]}" \
@@ -200,4 +203,13 @@ for target in "${TARGETS[@]}"; do
   esac
 done
 log "all requested images ready in $((SECONDS - T_ALL))s"
+if [ "$PRUNE" = 1 ]; then
+  current=" $BASE_IMAGE ${IMAGE[*]} "
+  for ref in $(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^collab/(base|kafka|cassandra|s3proxy|redis):'); do
+    if [[ $current != *" $ref "* ]]; then
+      log "prune: removing $ref"
+      docker image rm "$ref" >/dev/null 2>&1 || log "prune: $ref is in use, kept"
+    fi
+  done
+fi
 print_names

@@ -14,6 +14,16 @@ if ! command -v debootstrap >/dev/null 2>&1; then
 fi
 
 mkdir -p "$CACHE"
+LOG="$CACHE/build-rootfs.log"
+: >"$LOG"
+# Run a step with its output in $LOG; show the log's tail if it fails.
+quiet() {
+  if ! "$@" >>"$LOG" 2>&1; then
+    tail -n 40 "$LOG" >&2
+    log "ERROR: '$1' failed (full log: $LOG)"
+    exit 1
+  fi
+}
 ROOT=$(mktemp -d "$CACHE/rootfs.XXXXXX")
 cleanup() {
   umount "$ROOT/proc" 2>/dev/null || true
@@ -27,12 +37,12 @@ MINBASE_TAR="$CACHE/debootstrap-${DEBIAN_SUITE}-minbase.tgz"
 if [ ! -s "$MINBASE_TAR" ]; then
   log "debootstrap --make-tarball ($DEBIAN_SUITE)"
   TMPROOT=$(mktemp -d "$CACHE/mk.XXXXXX")
-  debootstrap --variant=minbase --make-tarball="$MINBASE_TAR.tmp" "$DEBIAN_SUITE" "$TMPROOT" "$DEBIAN_MIRROR" >&2
+  quiet debootstrap --variant=minbase --make-tarball="$MINBASE_TAR.tmp" "$DEBIAN_SUITE" "$TMPROOT" "$DEBIAN_MIRROR"
   rm -rf --one-file-system "$TMPROOT"
   mv "$MINBASE_TAR.tmp" "$MINBASE_TAR"
 fi
 log "debootstrap --variant=minbase $DEBIAN_SUITE (from cached tarball)"
-debootstrap --variant=minbase --unpack-tarball="$MINBASE_TAR" "$DEBIAN_SUITE" "$ROOT" "$DEBIAN_MIRROR" >&2
+quiet debootstrap --variant=minbase --unpack-tarball="$MINBASE_TAR" "$DEBIAN_SUITE" "$ROOT" "$DEBIAN_MIRROR"
 
 cat >"$ROOT/etc/apt/sources.list" <<SRC
 deb $DEBIAN_MIRROR $DEBIAN_SUITE main
@@ -47,14 +57,14 @@ mount -t proc proc "$ROOT/proc"
 
 log "apt-get install $BASE_PACKAGES"
 # shellcheck disable=SC2086
-chroot "$ROOT" /bin/bash -c "set -e
+quiet chroot "$ROOT" /bin/bash -c "set -e
   export DEBIAN_FRONTEND=noninteractive
   mkdir -p /usr/share/man/man1
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends $BASE_PACKAGES >/dev/null
   apt-get clean
   rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/* /var/log/*.log
-" >&2
+"
 umount "$ROOT/proc"
 rm -f "$ROOT/usr/sbin/policy-rc.d"
 : >"$ROOT/etc/resolv.conf"
