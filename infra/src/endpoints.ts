@@ -13,12 +13,7 @@ export interface StackEndpoints {
 }
 
 /** The variables that point the tests at existing servers (no containers at all). */
-export const ENDPOINT_VARIABLES = [
-  'KAFKA_BROKERS',
-  'CASSANDRA_CONTACT_POINTS',
-  'S3_ENDPOINT',
-  'REDIS_URL',
-] as const;
+export const ENDPOINT_VARIABLES = ['KAFKA_BROKERS', 'CASSANDRA_CONTACT_POINTS', 'S3_ENDPOINT', 'REDIS_URL'] as const;
 
 const list = (value: string): string[] =>
   value
@@ -43,7 +38,10 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv): StackEndpoints | undef
   return {
     mode: 'external',
     kafka: { brokers: list(env.KAFKA_BROKERS!) },
-    cassandra: { contactPoints: list(env.CASSANDRA_CONTACT_POINTS!), localDataCenter: env.CASSANDRA_LOCAL_DC ?? 'datacenter1' },
+    cassandra: {
+      contactPoints: list(env.CASSANDRA_CONTACT_POINTS!),
+      localDataCenter: env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+    },
     s3: {
       endpoint: env.S3_ENDPOINT!,
       region: env.S3_REGION ?? 'us-east-1',

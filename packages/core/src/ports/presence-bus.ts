@@ -12,8 +12,7 @@ export interface PresenceState {
 }
 
 export type PresenceEvent =
-  | { kind: 'update'; docId: string; state: PresenceState }
-  | { kind: 'leave'; docId: string; clientId: string };
+  { kind: 'update'; docId: string; state: PresenceState } | { kind: 'leave'; docId: string; clientId: string };
 
 export interface PresenceBus {
   /**
