@@ -1,0 +1,130 @@
+/**
+ * The sequencer's decision logic, given / when / then, with no I/O: given the committed history, when a client
+ * submits an op, then the decision is a commit (with the transformed op and the next version), a duplicate, or a
+ * rejection with a stable code — and the state never changes on a rejection.
+ */
+import assert from 'node:assert/strict';
+import type { TextOp } from '@collab/ot-text';
+import type { DocumentState, OpCommitted, Submission } from '../src/index.js';
+import { decideSubmit, evolve, initialState } from '../src/index.js';
+
+const WINDOW = 5;
+const NOW = 1_700_000_000_000;
+
+let nextSeq = 1;
+function given(...ops: Array<[clientId: string, op: TextOp]>): DocumentState {
+  let state = initialState('doc-1');
+  for (const [clientId, op] of ops) {
+    const decision = decideSubmit(
+      state,
+      { docId: 'doc-1', clientId, seq: nextSeq++, baseVersion: state.version, op, userId: 'u' },
+      NOW,
+    );
+    assert.equal(decision.kind, 'commit');
+    state = evolve(state, (decision as { record: OpCommitted }).record, WINDOW);
+  }
+  return state;
+}
+
+const submit = (over: Partial<Submission>): Submission => ({
+  docId: 'doc-1',
+  clientId: 'c-new',
+  seq: 1,
+  baseVersion: 0,
+  op: ['x'],
+  userId: 'alice',
+  ...over,
+});
+
+describe('sequencer: decideSubmit', () => {
+  it('commits an op on the head as version head+1, unchanged', () => {
+    const state = given(['a', ['hello']]);
+    const d = decideSubmit(state, submit({ baseVersion: 1, op: [5, ' world'] }), NOW);
+    assert.deepEqual(d, {
+      kind: 'commit',
+      record: {
+        docId: 'doc-1',
+        version: 2,
+        op: [5, ' world'],
+        baseVersion: 1,
+        clientId: 'c-new',
+        seq: 1,
+        userId: 'alice',
+        timestamp: NOW,
+      },
+    });
+  });
+
+  it('transforms an op from an old base against everything committed since; its insert goes first on ties', () => {
+    const state = given(['a', ['ab']], ['a', [1, 'X']], ['b', [3, 'Y']]); // "aXbY"
+    const d = decideSubmit(state, submit({ baseVersion: 1, op: [1, 'Z'] }), NOW);
+    assert.equal(d.kind, 'commit');
+    const record = (d as { record: OpCommitted }).record;
+    assert.deepEqual(record.op, [1, 'Z'], 'Z lands before the concurrent X inserted at the same position');
+    assert.equal(record.version, 4);
+    assert.equal(evolve(state, record, WINDOW).doc.toString(), 'aZXbY');
+  });
+
+  it('answers a resubmission with the original version and commits nothing', () => {
+    let state = given(['a', ['ab']]);
+    const first = decideSubmit(state, submit({ baseVersion: 1, seq: 7, op: [2, '!'] }), NOW);
+    const record = (first as { record: OpCommitted }).record;
+    state = evolve(state, record, WINDOW);
+    state = evolve(state, { ...record, version: 3, clientId: 'other', seq: 1, op: ['>'] }, WINDOW);
+    // The client reconnects without having seen its ack and sends the same op again, from the same base.
+    assert.deepEqual(decideSubmit(state, submit({ baseVersion: 1, seq: 7, op: [2, '!'] }), NOW), {
+      kind: 'duplicate',
+      version: 2,
+    });
+    assert.equal(state.doc.toString(), '>ab!');
+  });
+
+  const rejections: Array<[string, Partial<Submission>, string, string?]> = [
+    ['a base version from the future', { baseVersion: 9 }, 'ERR_BASE_VERSION_FUTURE'],
+    ['a negative base version', { baseVersion: -1 }, 'ERR_BASE_VERSION_INVALID'],
+    ['a fractional base version', { baseVersion: 1.5 }, 'ERR_BASE_VERSION_INVALID'],
+    ['a base version older than the window', { baseVersion: 0 }, 'ERR_RESYNC_REQUIRED'],
+    ['an op that is not an array', { baseVersion: 6, op: 'x' }, 'ERR_OP_INVALID', 'ERR_OP_NOT_ARRAY'],
+    ['an op with a zero skip', { baseVersion: 6, op: [0, 'x'] }, 'ERR_OP_INVALID', 'ERR_OP_SKIP_INVALID'],
+    ['an op past the end of its base version', { baseVersion: 6, op: [7, 'x'] }, 'ERR_OP_INVALID', 'ERR_OP_TOO_LONG'],
+    ['a delete whose text differs', { baseVersion: 6, op: [{ d: 'zz' }] }, 'ERR_OP_INVALID', 'ERR_OP_DELETE_MISMATCH'],
+    ['an op inserting too much', { baseVersion: 6, op: ['x'.repeat(65 * 1024)] }, 'ERR_OP_TOO_LARGE'],
+  ];
+  for (const [name, over, code, detail] of rejections) {
+    it(`rejects ${name} with ${code}${detail ? ` (${detail})` : ''}`, () => {
+      const state = given(
+        ['a', ['a']],
+        ['a', [1, 'b']],
+        ['a', [2, 'c']],
+        ['a', [3, 'd']],
+        ['a', [4, 'e']],
+        ['a', [5, 'f']],
+      );
+      const before = state.doc.toString();
+      const d = decideSubmit(state, submit(over), NOW);
+      assert.equal(d.kind, 'reject');
+      const r = d as { code: string; detail?: string; message: string; retriable: boolean };
+      assert.equal(r.code, code);
+      if (detail) assert.equal(r.detail, detail);
+      assert.match(r.message, /\w+.*\./);
+      assert.equal(r.retriable, false);
+      assert.equal(state.doc.toString(), before, 'a rejection changes nothing');
+    });
+  }
+
+  it('rejects an op that would grow the document past its limit', () => {
+    const state = given(['a', ['abc']]);
+    const d = decideSubmit(state, submit({ baseVersion: 1, op: [3, 'defg'] }), NOW, {
+      maxOpInsertLength: 100,
+      maxOpComponents: 10,
+      maxDocumentLength: 5,
+    });
+    assert.equal(d.kind, 'reject');
+    assert.equal((d as { code: string }).code, 'ERR_DOC_TOO_LARGE');
+  });
+
+  it('evolve refuses a gap in versions', () => {
+    const state = given(['a', ['x']]);
+    assert.throws(() => evolve(state, { ...state.recent[0]!, version: 3 }, WINDOW), /expected version 2, got 3/);
+  });
+});
