@@ -49,8 +49,12 @@ export const type = {
   isNoop: (op: TextOp): boolean => op.length === 0,
   transformPosition,
   transformSelection: <S extends Selection>(selection: S, op: TextOp): S => transformSelection(selection, op),
+  /** The stored form of a snapshot: its text. */
   serialize: (snapshot: Doc | string): string => Doc.from(snapshot).toString(),
-  deserialize: (data: string): Doc => Doc.fromString(data),
+  /** Back from the stored form. Also accepts a Doc: ShareDB's client deserializes what `create` returned. */
+  deserialize: (data: string | Doc): Doc => Doc.from(data),
+  /** ShareDB's client uses this, when present, to create a document directly in its in-memory form. */
+  createDeserialized: (initial: unknown = ''): Doc => type.create(initial),
 };
 
 export type TextType = typeof type;
