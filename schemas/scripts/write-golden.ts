@@ -1,0 +1,40 @@
+/**
+ * Writes the golden fixtures of the *current* schema version: test/fixtures/<subject>/v<N>/<sample>.hex (the
+ * encoded frame) and .json (what today's decoder returns). Run it once when a new schema version is added:
+ *
+ *   npx tsx schemas/scripts/write-golden.ts
+ *
+ * It never overwrites a fixture with different content: committed bytes are the promise that old data still
+ * decodes, so changing one is a decision to make by hand, not by a script.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { currentSchema, encodeOpCommitted } from '../src/index.js';
+import { OP_COMMITTED_SAMPLES } from '../test/support/op-committed-samples.js';
+
+const entry = currentSchema('op-committed');
+const dir = new URL(`../test/fixtures/${entry.subject}/v${entry.version}/`, import.meta.url);
+mkdirSync(dir, { recursive: true });
+
+/** Hex compares as text; JSON by value, since prettier may have reformatted the committed file. */
+const sameContent = (file: string, a: string, b: string): boolean =>
+  file.endsWith('.json') ? isDeepStrictEqual(JSON.parse(a), JSON.parse(b)) : a.trim() === b.trim();
+
+let failed = false;
+for (const [name, value] of Object.entries(OP_COMMITTED_SAMPLES)) {
+  const files = {
+    [`${name}.hex`]: `${encodeOpCommitted(value).toString('hex')}\n`,
+    [`${name}.json`]: `${JSON.stringify(value, null, 2)}\n`,
+  };
+  for (const [file, content] of Object.entries(files)) {
+    const url = new URL(file, dir);
+    if (!existsSync(url)) {
+      writeFileSync(url, content);
+      console.log(`wrote ${url.pathname}`);
+    } else if (!sameContent(file, readFileSync(url, 'utf8'), content)) {
+      console.error(`${url.pathname} exists with different content: not overwritten`);
+      failed = true;
+    }
+  }
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,3 @@
+export * from './framing.js';
+export * from './registry.js';
+export * from './op-committed.js';

@@ -1,0 +1,66 @@
+/**
+ * The local schema registry: every schema version that was ever written to a topic, by id. Ids are global (not
+ * per subject), never reused and never edited: a changed schema is a new file and a new id, and the old file
+ * stays forever because the ops topic is retained forever and data teams replay it from offset 0.
+ *
+ * The schema files are the source of truth (they are what data teams read); this table only maps ids to them.
+ */
+import { readFileSync } from 'node:fs';
+import avro from 'avsc';
+import { CollabError } from '@collab/core';
+
+export interface SchemaEntry {
+  /** The id written in every frame (see framing.ts). */
+  id: number;
+  /** What the schema describes; one subject per record type. */
+  subject: 'op-committed';
+  /** 1, 2, ... within the subject. */
+  version: number;
+  /** Path of the .avsc file relative to the schemas package root. */
+  file: string;
+}
+
+export const SCHEMAS: readonly SchemaEntry[] = [
+  { id: 1, subject: 'op-committed', version: 1, file: 'avro/op-committed/v1.avsc' },
+];
+
+const packageRoot = new URL('../', import.meta.url);
+
+export function schemaEntry(id: number): SchemaEntry | undefined {
+  return SCHEMAS.find((entry) => entry.id === id);
+}
+
+/** The newest version of a subject: what we write today, and the reader schema everything resolves to. */
+export function currentSchema(subject: SchemaEntry['subject']): SchemaEntry {
+  const entries = SCHEMAS.filter((entry) => entry.subject === subject);
+  const newest = entries.reduce<SchemaEntry | undefined>(
+    (a, b) => (a === undefined || b.version > a.version ? b : a),
+    undefined,
+  );
+  if (newest === undefined) throw new Error(`no schema registered for subject ${subject}`);
+  return newest;
+}
+
+export function readSchemaFile(entry: SchemaEntry): avro.Schema {
+  return JSON.parse(readFileSync(new URL(entry.file, packageRoot), 'utf8')) as avro.Schema;
+}
+
+const types = new Map<number, avro.Type>();
+
+/**
+ * The parsed avsc Type of a schema id. Unions are unwrapped (a skip is a plain number, an insert a plain string)
+ * because every union we use has branches of distinct JavaScript kinds; avsc refuses the schema otherwise.
+ */
+export function typeForId(id: number): avro.Type {
+  let type = types.get(id);
+  if (type === undefined) {
+    const entry = schemaEntry(id);
+    if (entry === undefined) {
+      const known = SCHEMAS.map((e) => e.id).join(', ');
+      throw new CollabError('ERR_CORRUPT', `unknown Avro schema id ${id} (known ids: ${known})`);
+    }
+    type = avro.Type.forSchema(readSchemaFile(entry), { wrapUnions: false });
+    types.set(id, type);
+  }
+  return type;
+}
