@@ -1,0 +1,4 @@
+export * from './snapshot-store.js';
+export * from './presence-bus.js';
+export * from './read-model-store.js';
+export * from './op-log.js';

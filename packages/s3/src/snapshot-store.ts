@@ -1,0 +1,226 @@
+/**
+ * SnapshotStore over S3. Key layout: keys.ts; object format: object-format.ts; large objects: multipart.ts.
+ *
+ * Cost per call: put = 1 PUT (multipart: 1 HEAD + 2 + parts); get = 1 GET; latest = 1 LIST + 1 GET; list = the
+ * LIST pages + 1 HEAD per snapshot (createdAt lives in object metadata, which LIST does not return); delete = 1.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CollabError, type SnapshotData, type SnapshotMeta, type SnapshotStore } from '@collab/core';
+import { createS3Client, type S3EndpointConfig } from './client.js';
+import { endpointOf } from './bucket.js';
+import { isConditionalConflict, isNotFound, isPreconditionFailed, toCollabError } from './errors.js';
+import { silentLogger, type AdapterLogger } from './logger.js';
+import { checkVersion, docPrefix, snapshotKey, versionOfKey } from './keys.js';
+import { createdAtOf, decodeSnapshot, encodeSnapshot, type EncodedSnapshot } from './object-format.js';
+import { putMultipartIfAbsent } from './multipart.js';
+
+const MiB = 1024 * 1024;
+
+export type S3SnapshotStoreOptions = ({ client: S3Client } | ({ client?: undefined } & S3EndpointConfig)) & {
+  bucket: string;
+  /** Prepended to every key, e.g. "prod/" — lets several deployments or test runs share a bucket. */
+  prefix?: string;
+  /** Texts larger than this (UTF-8 bytes) are written with a multipart upload. Default 10 MiB. */
+  multipartThresholdBytes?: number;
+  /** Part size for multipart uploads; S3 requires ≥ 5 MiB for every part but the last. Default 8 MiB. */
+  partSizeBytes?: number;
+  logger?: AdapterLogger;
+};
+
+/** How often a put retries after a 409 ConditionalRequestConflict (another writer mid-flight on the same key). */
+const CONFLICT_RETRIES = 3;
+
+export function createS3SnapshotStore(options: S3SnapshotStoreOptions): SnapshotStore {
+  const ownsClient = options.client === undefined;
+  const client = options.client ?? createS3Client(options as S3EndpointConfig);
+  const Bucket = options.bucket;
+  const prefix = options.prefix ?? '';
+  const threshold = options.multipartThresholdBytes ?? 10 * MiB;
+  const partSizeBytes = options.partSizeBytes ?? 8 * MiB;
+  const logger = options.logger ?? silentLogger;
+  const endpointLabel = options.client === undefined ? options.endpoint : undefined;
+  let closed = false;
+
+  /** Run one S3 operation, turning failures into CollabError that name the endpoint. */
+  async function s3<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    if (closed) throw new CollabError('ERR_CLOSED', 'the S3 snapshot store is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      throw toCollabError(err, operation, endpointLabel ?? (await endpointOf(client)));
+    }
+  }
+
+  const where = (key: string): string => `s3://${Bucket}/${key}`;
+
+  async function putIfAbsent(key: string, encoded: EncodedSnapshot): Promise<'created' | 'exists'> {
+    if (encoded.body.byteLength > threshold) {
+      // A HEAD first: re-uploading 10+ MB only to be refused at the end would be a waste. The conditional
+      // complete still decides races.
+      if ((await headMetadata(key)) !== undefined) return 'exists';
+      return putMultipartIfAbsent({ client, bucket: Bucket, key, partSizeBytes, concurrency: 4, logger }, encoded);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: encoded.body,
+            Metadata: encoded.metadata,
+            ContentType: 'text/plain; charset=utf-8',
+            IfNoneMatch: '*',
+          }),
+        );
+        return 'created';
+      } catch (err) {
+        if (isPreconditionFailed(err)) return 'exists';
+        // 409: the other write may still fail, so try again: we then either win or see its object (412).
+        if (!isConditionalConflict(err) || attempt >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  async function headMetadata(key: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await client.send(new HeadObjectCommand({ Bucket, Key: key }))).Metadata ?? {};
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Both snapshots of one (docId, version) must hold the same text (convergence); say so loudly if not. */
+  async function warnIfDiverged(key: string, encoded: EncodedSnapshot): Promise<void> {
+    const existing = await headMetadata(key).catch(() => undefined);
+    if (existing !== undefined && existing['collab-sha256'] !== encoded.metadata['collab-sha256']) {
+      logger.error(
+        { key: where(key), existing: existing['collab-sha256'], offered: encoded.metadata['collab-sha256'] },
+        'snapshot divergence: a different text already exists for this version',
+      );
+    }
+  }
+
+  async function get(docId: string, version: number): Promise<SnapshotData | undefined> {
+    const key = snapshotKey(prefix, docId, version);
+    return s3(`GetObject ${where(key)}`, async () => {
+      let result;
+      try {
+        result = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+      const body = (await result.Body?.transformToByteArray()) ?? new Uint8Array();
+      return decodeSnapshot(docId, version, body, result.Metadata, where(key));
+    });
+  }
+
+  /** One page of a document's keys, newest first, as (key, version, size), skipping keys we did not write. */
+  async function listPage(docId: string, startAfter: string | undefined, token: string | undefined, max: number) {
+    const Prefix = docPrefix(prefix, docId);
+    const page = await s3(`ListObjectsV2 s3://${Bucket}/${Prefix}`, () =>
+      client.send(
+        new ListObjectsV2Command({
+          Bucket,
+          Prefix,
+          MaxKeys: max,
+          ...(startAfter === undefined ? {} : { StartAfter: startAfter }),
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        }),
+      ),
+    );
+    const entries = (page.Contents ?? []).flatMap(({ Key, Size }) => {
+      const version = Key === undefined ? undefined : versionOfKey(Prefix, Key);
+      return version === undefined || Key === undefined ? [] : [{ key: Key, version, size: Size ?? 0 }];
+    });
+    return { entries, next: page.IsTruncated === true ? page.NextContinuationToken : undefined };
+  }
+
+  return {
+    async put(snapshot) {
+      if (typeof snapshot.text !== 'string' || !Number.isFinite(snapshot.createdAt)) {
+        throw new CollabError('ERR_INVALID_ARGUMENT', 'snapshot needs a string text and a numeric createdAt');
+      }
+      const key = snapshotKey(prefix, snapshot.docId, snapshot.version);
+      const encoded = encodeSnapshot(snapshot);
+      const outcome = await s3(`PutObject ${where(key)}`, () => putIfAbsent(key, encoded));
+      if (outcome === 'exists') await warnIfDiverged(key, encoded);
+      logger.debug({ key: where(key), bytes: encoded.body.byteLength, outcome }, 'snapshot put');
+      return outcome;
+    },
+
+    get,
+
+    async latest(docId, maxVersion) {
+      let startAfter: string | undefined;
+      if (maxVersion !== undefined) {
+        if (Number.isNaN(maxVersion) || maxVersion < 0) return undefined;
+        const bound = Math.floor(maxVersion);
+        // Keys sort newest first, so everything after key(bound + 1) has a version <= bound.
+        if (bound < Number.MAX_SAFE_INTEGER) startAfter = snapshotKey(prefix, docId, bound + 1);
+      }
+      let token: string | undefined;
+      do {
+        const page = await listPage(docId, startAfter, token, 10);
+        for (const entry of page.entries) {
+          // undefined: deleted (retention) between the LIST and the GET; the next older one will do.
+          const snapshot = await get(docId, entry.version);
+          if (snapshot !== undefined) return snapshot;
+        }
+        token = page.next;
+      } while (token !== undefined);
+      return undefined;
+    },
+
+    async list(docId) {
+      const found: { key: string; version: number; size: number }[] = [];
+      let token: string | undefined;
+      do {
+        const page = await listPage(docId, undefined, token, 1000);
+        found.push(...page.entries);
+        token = page.next;
+      } while (token !== undefined);
+      const metas = await mapLimit(found, 8, async ({ key, version, size }) => {
+        const metadata = await s3(`HeadObject ${where(key)}`, () => headMetadata(key));
+        if (metadata === undefined) return undefined; // deleted since the LIST
+        const meta: SnapshotMeta = { docId, version, size, createdAt: createdAtOf(metadata, where(key)) };
+        return meta;
+      });
+      return metas.filter((m): m is SnapshotMeta => m !== undefined).sort((a, b) => a.version - b.version);
+    },
+
+    async delete(docId, version) {
+      checkVersion(version);
+      const key = snapshotKey(prefix, docId, version);
+      // DeleteObject of a missing key succeeds: delete is idempotent.
+      await s3(`DeleteObject ${where(key)}`, () => client.send(new DeleteObjectCommand({ Bucket, Key: key })));
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (ownsClient) client.destroy();
+    },
+  };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
