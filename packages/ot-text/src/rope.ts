@@ -174,10 +174,104 @@ function spliceNode(node: RopeNode, pos: number, del: number, ins: string, insN:
       j--;
     }
   }
-  const next: RopeNode[] = [...children.slice(0, i), ...replaced, ...children.slice(j + 1)];
+  let next: RopeNode[];
+  if (replaced.length === 1 && j === i) {
+    // The common case, an edit inside one child: copy the children once and swap that child.
+    next = children.slice();
+    next[i] = replaced[0]!;
+  } else {
+    next = [];
+    for (let k = 0; k < i; k++) next.push(children[k]!);
+    for (const r of replaced) next.push(r);
+    for (let k = j + 1; k < children.length; k++) next.push(children[k]!);
+  }
   mendUnderfull(next, i - 1, i + replaced.length + 1);
   if (next.length === 0) return [];
   return next.length <= MAX_CHILDREN ? [makeBranch(next)] : groupNodes(next);
+}
+
+// Scratch stacks for `spliceInLeaf`: the branches on the path to the leaf and the child index taken in each.
+const pathNodes: Array<RopeBranch | undefined> = [];
+const pathIndexes: number[] = [];
+
+/** True when `nodes[i]` or a neighbour is underfull, i.e. when `mendUnderfull` around `i` would change something. */
+const underfullAround = (nodes: readonly RopeNode[], i: number): boolean =>
+  nodes.length > 1 &&
+  ((i > 0 && isUnderfull(nodes[i - 1]!)) ||
+    isUnderfull(nodes[i]!) ||
+    (i + 1 < nodes.length && isUnderfull(nodes[i + 1]!)));
+
+/**
+ * The common case of `spliceNode` without its intermediate arrays: the edit falls inside one leaf, which stays
+ * within its size limits, and nothing along the path needs mending. Builds exactly the tree `spliceNode` would
+ * (each branch on the path copied with one child swapped, its sums adjusted); undefined when the case does not apply.
+ */
+function spliceInLeaf(root: RopeNode, pos: number, del: number, ins: string, insN: number): RopeNode | undefined {
+  const depth = descend(root, pos, del);
+  if (depth < 0) return undefined;
+  const built = rebuildPath(depth, ins, insN, del);
+  pathNodes.fill(undefined, 0, depth); // don't keep old versions alive
+  return built;
+}
+
+/** Leaf reached by `spliceInLeaf`'s descent, and the position and deletion inside it. */
+let pathLeaf: RopeLeaf = EMPTY;
+let pathPos = 0;
+
+/** Walk to the one leaf the edit falls in, filling the scratch path; -1 when the edit spans several children. */
+function descend(root: RopeNode, pos: number, del: number): number {
+  let depth = 0;
+  let node = root;
+  while (!isLeaf(node)) {
+    const children = node.c;
+    let i = 0;
+    while (i < children.length - 1 && (del === 0 ? children[i]!.n < pos : children[i]!.n <= pos)) {
+      pos -= children[i]!.n;
+      i++;
+    }
+    const child = children[i]!;
+    if (del > child.n - pos) {
+      pathNodes.fill(undefined, 0, depth);
+      return -1; // the edit spans several children
+    }
+    pathNodes[depth] = node;
+    pathIndexes[depth] = i;
+    depth++;
+    node = child;
+  }
+  pathLeaf = node;
+  pathPos = pos;
+  return depth;
+}
+
+/** Rebuild the scratch path with the edit applied to its leaf; undefined when that needs splitting or mending. */
+function rebuildPath(depth: number, ins: string, insN: number, del: number): RopeNode | undefined {
+  const node = pathLeaf;
+  const pos = pathPos;
+  pathLeaf = EMPTY;
+  const t = node.t;
+  const ascii = node.n === t.length;
+  const a = ascii ? pos : codePointToUtf16(t, pos);
+  const b = ascii ? pos + del : a + codePointToUtf16(t.slice(a), del);
+  const text = t.slice(0, a) + ins + t.slice(b);
+  if (text.length === 0 || text.length > MAX_LEAF || (depth > 0 && text.length < MIN_LEAF)) return undefined;
+  for (let k = 0; k < depth; k++) {
+    const children = pathNodes[k]!.c;
+    // The rebuilt child has as many children as the old one, and its neighbours are unchanged: mending around it
+    // would be a no-op exactly when it is one here (checked on the old nodes; the new leaf was checked above).
+    if (children.length > MAX_CHILDREN || underfullAround(children, pathIndexes[k]!)) return undefined;
+  }
+  const dn = insN - del;
+  const du = text.length - t.length;
+  let built: RopeNode = makeLeaf(text, node.n + dn);
+  for (let k = depth - 1; k >= 0; k--) {
+    const branch = pathNodes[k]!;
+    const next = branch.c.slice();
+    next[pathIndexes[k]!] = built;
+    built = { c: next, n: branch.n + dn, u: branch.u + du, h: branch.h };
+  }
+  while (!isLeaf(built) && built.c.length === 1) built = built.c[0]!;
+  return built;
 }
 
 /** Replace `del` code points at `pos` by `ins`. The caller has checked that `pos + del <= root.n`. */
@@ -189,7 +283,7 @@ export function ropeSplice(
   insN = codePointLength(ins),
 ): RopeNode {
   if (del === 0 && insN === 0) return root;
-  return buildRoot(spliceNode(root, pos, del, ins, insN));
+  return spliceInLeaf(root, pos, del, ins, insN) ?? buildRoot(spliceNode(root, pos, del, ins, insN));
 }
 
 /** Visit the text of the leaves overlapping code points [start, end), in order. */
