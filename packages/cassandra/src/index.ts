@@ -1,0 +1,10 @@
+export { createCassandraReadModelStore } from './store.js';
+export type { CassandraReadModelStoreOptions, CassandraTimeouts } from './options.js';
+export { DEFAULT_BUCKET_SIZE } from './options.js';
+export { migrate } from './migrate.js';
+export type { AppliedMigration, MigrateOptions, MigrateResult } from './migrate.js';
+export { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-files.js';
+export type { MigrationFile } from './migration-files.js';
+export type { Replication } from './replication.js';
+export { splitCqlStatements } from './cql-split.js';
+export type { Logger } from './logger.js';

@@ -1,0 +1,84 @@
+/**
+ * The ReadModelStore over Cassandra. Wiring only: options, the client, the executor; the queries are in
+ * writes.ts, head.ts and reads.ts, the tables in migrations/ and README.md.
+ */
+import cassandra from 'cassandra-driver';
+import type { Client } from 'cassandra-driver';
+
+import { CollabError } from '@collab/core';
+import type { ReadModelStore } from '@collab/core';
+
+import { clientContactPoints, toCollabError } from './driver-errors.js';
+import { createExecutor } from './executor.js';
+import { silentLogger } from './logger.js';
+import type { CassandraReadModelStoreOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import * as reads from './reads.js';
+import { statements } from './statements.js';
+import { writeOps } from './writes.js';
+
+/**
+ * Connects (or uses the given client) and returns the store. Rejects with ERR_UNAVAILABLE naming the contact
+ * points when no node can be reached within the connect timeout. The schema must exist: run `migrate` first.
+ */
+export async function createCassandraReadModelStore(options: CassandraReadModelStoreOptions): Promise<ReadModelStore> {
+  const resolved = resolveOptions(options);
+  const logger = options.logger ?? silentLogger;
+  const ownsClient = options.client === undefined;
+  const client: Client =
+    options.client ??
+    new cassandra.Client({
+      contactPoints: options.contactPoints ?? [],
+      localDataCenter: options.localDataCenter as string,
+      socketOptions: { connectTimeout: resolved.connectMs, readTimeout: resolved.readMs },
+      // A node that stops answering is noticed by the heartbeat even when idle.
+      pooling: { heartBeatInterval: 10_000 },
+    });
+  const endpoint = (options.contactPoints ?? clientContactPoints(client)).join(',');
+  try {
+    await client.connect();
+  } catch (err) {
+    if (ownsClient) await client.shutdown().catch(() => {});
+    throw toCollabError(err, `connect to keyspace ${resolved.keyspace}`, endpoint);
+  }
+  logger.debug({ endpoint, keyspace: resolved.keyspace }, 'cassandra read-model store connected');
+
+  const exec = createExecutor(client, {
+    consistency: resolved.consistency,
+    serialConsistency: resolved.serialConsistency,
+    // An injected client keeps its own socket timeout unless one is given explicitly.
+    readTimeoutMs: ownsClient || options.timeouts?.readMs !== undefined ? resolved.readMs : undefined,
+    endpoint,
+  });
+  const bucketSize = resolved.bucketSize;
+  const ctx = {
+    exec,
+    cql: statements(resolved.keyspace),
+    bucketOf: (version: number) => Math.floor(version / bucketSize),
+    serialConsistency: resolved.serialConsistency,
+    writeConcurrency: resolved.writeConcurrency,
+    pageSize: resolved.pageSize,
+  };
+
+  let closing: Promise<void> | undefined;
+  const open =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (closing !== undefined) throw new CollabError('ERR_CLOSED', 'The Cassandra read-model store is closed');
+      return fn(...args);
+    };
+
+  return {
+    writeOps: open((ops) => writeOps(ctx, ops)),
+    getOps: open((docId, from, to, limit) => reads.getOps(ctx, docId, from, to, limit)),
+    getHead: open((docId) => reads.getHead(ctx, docId)),
+    versionAt: open((docId, time) => reads.versionAt(ctx, docId, time)),
+    history: open((docId, opts) => reads.history(ctx, docId, opts)),
+    userActivity: open((userId, opts) => reads.userActivity(ctx, userId, opts)),
+    close() {
+      // Idempotent; an injected client belongs to the caller and stays open.
+      closing ??= ownsClient ? client.shutdown() : Promise.resolve();
+      return closing;
+    },
+  };
+}
