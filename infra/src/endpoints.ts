@@ -51,3 +51,17 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv): StackEndpoints | undef
     redis: { url: env.REDIS_URL! },
   };
 }
+
+/** The inverse of endpointsFromEnv: the variables that point another process at these endpoints. */
+export function endpointsToEnv(endpoints: StackEndpoints): Record<string, string> {
+  return {
+    KAFKA_BROKERS: endpoints.kafka.brokers.join(','),
+    CASSANDRA_CONTACT_POINTS: endpoints.cassandra.contactPoints.join(','),
+    CASSANDRA_LOCAL_DC: endpoints.cassandra.localDataCenter,
+    S3_ENDPOINT: endpoints.s3.endpoint,
+    S3_REGION: endpoints.s3.region,
+    S3_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
+    REDIS_URL: endpoints.redis.url,
+  };
+}

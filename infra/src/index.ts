@@ -1,2 +1,7 @@
 export * from './endpoints.js';
 export * from './stack.js';
+export { chooseStack, harnessTimeouts } from './config.js';
+export type { StackChoice, StackSource, HarnessTimeouts } from './config.js';
+export { provision, provisionOptionsFromEnv } from './provision.js';
+export type { ProvisionOptions, ProvisionResult } from './provision.js';
+export { checkEndpoints } from './probes.js';

@@ -1,18 +1,82 @@
 /**
- * The one way tests get the integration stack: `await useStack()`. The stack is started once per test run and
- * shared by every suite. Today: endpoints from the environment only; the Testcontainers harness (local images,
- * public images) plugs in here.
+ * The one way tests get the integration stack: `await useStack()`. The stack is started (or, for external
+ * endpoints, checked) once per process and shared by every suite; `stopStack()` removes it. The root hooks
+ * (mocha-hooks.ts) call both, so a suite only ever calls `useStack()`.
  */
+import type { StackChoice } from './config.js';
+import { chooseStack, harnessTimeouts } from './config.js';
+import { removeHarnessResources } from './cleanup.js';
 import type { StackEndpoints } from './endpoints.js';
-import { endpointsFromEnv } from './endpoints.js';
+import type { RunningStack } from './harness.js';
+import { newRunId, startStack } from './harness.js';
+import type { Logger } from './log.js';
+import { createLogger } from './log.js';
+import { checkEndpoints } from './probes.js';
+import type { ProvisionResult } from './provision.js';
+import { provision, provisionOptionsFromEnv } from './provision.js';
 
-let stack: Promise<StackEndpoints> | undefined;
+export interface StackHandle {
+  endpoints: StackEndpoints;
+  provisioned: ProvisionResult;
+  /** Containers started by this process (undefined for external endpoints). */
+  running?: RunningStack;
+}
 
-export function useStack(): Promise<StackEndpoints> {
-  stack ??= (async () => {
-    const external = endpointsFromEnv(process.env);
-    if (external !== undefined) return external;
-    throw new Error('No integration stack: set KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, S3_ENDPOINT and REDIS_URL.');
+/** Same for the whole process: labels every container, so a killed run's leftovers can be found. */
+export const RUN_ID = newRunId();
+
+let handle: Promise<StackHandle> | undefined;
+let containersRequested = false;
+
+export async function startOrConnect(
+  choice: StackChoice,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  purpose: 'test' | 'up',
+  runId: string,
+): Promise<StackHandle> {
+  const timeouts = harnessTimeouts(env);
+  let endpoints: StackEndpoints;
+  let running: RunningStack | undefined;
+  if (choice.source === 'external') {
+    await checkEndpoints(choice.endpoints, timeouts.probeMs);
+    endpoints = choice.endpoints;
+  } else {
+    running = await startStack({
+      source: choice.source,
+      purpose,
+      runId,
+      startupTimeoutMs: timeouts.startupMs,
+      logger,
+      env,
+    });
+    endpoints = running.endpoints;
+  }
+  const provisioned = await provision(endpoints, provisionOptionsFromEnv(env));
+  logger.info({ provisioned }, 'provisioned');
+  return { endpoints, provisioned, ...(running === undefined ? {} : { running }) };
+}
+
+/** The stack's endpoints, starting the stack on the first call of the process. */
+export async function useStack(): Promise<StackEndpoints> {
+  return (await useStackHandle()).endpoints;
+}
+
+export function useStackHandle(): Promise<StackHandle> {
+  handle ??= (() => {
+    const choice = chooseStack(process.env);
+    containersRequested = choice.source !== 'external';
+    return startOrConnect(choice, process.env, createLogger('silent'), 'test', RUN_ID);
   })();
-  return stack;
+  return handle;
+}
+
+/**
+ * Removes this process's containers and network, by label, so it also covers a start still in flight.
+ * Idempotent; a no-op when no container was requested.
+ */
+export async function stopStack(): Promise<void> {
+  if (!containersRequested) return;
+  containersRequested = false;
+  await removeHarnessResources(RUN_ID);
 }
