@@ -137,6 +137,15 @@ export function presenceBusContract(name: string, factory: PresenceBusFactory): 
       await eventually(async () => (await a.list(doc)).length === 0, 'the last client expired');
     });
 
+    it('hides an expired entry from list with no further writes to the document', async function () {
+      const [a, b] = [await bus(), await bus()];
+      const doc = docId();
+      await a.announce(doc, state('c-long'), LONG_TTL_MS);
+      await a.announce(doc, state('c-short'), 300);
+      // Nothing is announced from here on: the entry must vanish from reads on its own.
+      await eventually(async () => (await clientIds(b, doc)).join() === 'c-long', 'the short-lived entry expired');
+    });
+
     it('a re-announce refreshes the TTL', async function () {
       const a = await bus();
       const doc = docId();
