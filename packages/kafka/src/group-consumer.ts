@@ -1,0 +1,150 @@
+/**
+ * consume(): a kafkajs consumer group over the ops topic with the checkpoint discipline of the port.
+ *
+ * - autoCommit is off. kafkajs still moves its in-memory fetch position past each batch, but the group's
+ *   committed offset only moves to (highest checkpoint + 1) — Kafka's committed offset is the *next* record to
+ *   read. We commit after each batch, when a partition is revoked, and on stop(); never past a checkpoint.
+ * - read_committed: aborted records and those of open transactions are never delivered.
+ * - kafkajs has no rebalance listener. Its GROUP_JOIN event carries this member's new assignment; comparing it
+ *   with the previous one gives what was assigned and what was revoked. Those callbacks run in order, and a
+ *   batch is handled only after the callbacks queued before it have finished (the command-service takes
+ *   ownership of a partition in onAssigned before it sees any of its records). onRevoked runs after the
+ *   rebalance completed (kafkajs cannot tell us earlier), so a new owner may already be running: the writer
+ *   fencing, not the callback, is what keeps one writer per partition.
+ * - A handler that throws gets its batch again (kafkajs retries the fetch from the last resolved offset, and
+ *   restarts the consumer after its retries): records are redelivered, never skipped.
+ */
+import { CollabError, type ConsumeOptions, type Consumer, type LogRecord, type Offset } from '@collab/core';
+import type { Kafka } from 'kafkajs';
+import { toCollabError, withDeadline } from './errors.js';
+import { toLogRecord } from './messages.js';
+import type { ResolvedOptions } from './options.js';
+
+export async function startGroupConsumer(
+  kafka: Kafka,
+  options: ResolvedOptions,
+  consume: ConsumeOptions,
+): Promise<Consumer> {
+  const { topic, logger, endpoint } = options;
+  const consumer = kafka.consumer({
+    groupId: consume.groupId,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    sessionTimeout: options.timeouts.sessionMs,
+    heartbeatInterval: options.timeouts.heartbeatMs,
+    maxWaitTimeInMs: 500,
+  });
+
+  let assigned = new Set<number>();
+  let callbacks: Promise<void> = Promise.resolve();
+  const checkpoints = new Map<number, Offset>(); // highest offset checkpointed per partition
+  const committed = new Map<number, Offset>(); // the next offset we last committed per partition
+  let stopping = false;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const commit = async (partitions: Iterable<number>): Promise<void> => {
+    const offsets = [];
+    for (const partition of partitions) {
+      const checkpoint = checkpoints.get(partition);
+      if (checkpoint === undefined) continue;
+      const next = checkpoint + 1n;
+      if ((committed.get(partition) ?? -1n) >= next) continue;
+      offsets.push({ topic, partition, offset: next.toString() });
+    }
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commitOffsets(offsets);
+      for (const { partition, offset } of offsets) committed.set(partition, BigInt(offset));
+    } catch (err) {
+      // Not fatal: the checkpoint stays pending and the next commit carries it; at worst records are redelivered.
+      logger.warn({ err, groupId: consume.groupId, offsets }, 'ops consumer could not commit offsets');
+    }
+  };
+
+  const runCallback = async (name: 'onAssigned' | 'onRevoked', partitions: number[]) => {
+    try {
+      await consume[name]?.(partitions);
+    } catch (err) {
+      logger.error({ err, groupId: consume.groupId, partitions }, `ops consumer ${name} failed`);
+    }
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const now = new Set(payload.memberAssignment[topic] ?? []);
+    const revoked = [...assigned].filter((p) => !now.has(p)).sort((a, b) => a - b);
+    const added = [...now].filter((p) => !assigned.has(p)).sort((a, b) => a - b);
+    assigned = now;
+    callbacks = callbacks.then(async () => {
+      if (revoked.length > 0) {
+        await commit(revoked);
+        await runCallback('onRevoked', revoked);
+      }
+      if (added.length > 0) await runCallback('onAssigned', added);
+    });
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    logger.error({ err: payload.error, restart: payload.restart, groupId: consume.groupId }, 'ops consumer crashed');
+  });
+
+  const what = `consume ${topic} as group ${consume.groupId}`;
+  try {
+    await withDeadline(
+      (async () => {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: consume.fromBeginning ?? false });
+        await consumer.run({
+          autoCommit: false,
+          partitionsConsumedConcurrently: 1,
+          eachBatch: async ({ batch, isRunning, isStale }) => {
+            await callbacks;
+            if (stopping || !isRunning() || isStale()) return;
+            const partition = batch.partition;
+            const records: LogRecord[] = batch.messages.map((m) => toLogRecord(m, partition));
+            const context = {
+              partition,
+              checkpoint(offset: Offset) {
+                if (typeof offset !== 'bigint' || offset < 0n) {
+                  throw new CollabError('ERR_INVALID_ARGUMENT', `checkpoint needs a non-negative bigint offset`);
+                }
+                if (offset > (checkpoints.get(partition) ?? -1n)) checkpoints.set(partition, offset);
+              },
+            };
+            const handled = consume.handler(records, context);
+            inFlight = handled.catch(() => {});
+            await handled;
+            await commit([partition]);
+          },
+        });
+      })(),
+      options.timeouts.operationMs,
+      what,
+      endpoint,
+    );
+  } catch (err) {
+    await consumer.disconnect().catch(() => {});
+    throw toCollabError(err, what, endpoint);
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        // Let the batch in hand finish, so its checkpoints are committed below rather than redelivered.
+        await withDeadline(inFlight, options.timeouts.operationMs, 'wait for the last batch', endpoint).catch(() => {});
+        await commit(checkpoints.keys());
+        await withDeadline(consumer.disconnect(), options.timeouts.operationMs, `stop ${what}`, endpoint).catch(
+          (err: unknown) => logger.warn({ err }, 'ops consumer did not disconnect cleanly'),
+        );
+        await callbacks;
+        if (assigned.size > 0)
+          await runCallback(
+            'onRevoked',
+            [...assigned].sort((a, b) => a - b),
+          );
+        assigned = new Set();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The OpLog contract against the integration stack's Kafka, plus what only Kafka has: the partitioner matches
+ * kafkajs's default (so key = docId lands on partitionFor), end offsets are last stable offsets (an open
+ * transaction neither blocks read() nor counts), unreachable brokers give ERR_UNAVAILABLE, topic provisioning.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { isCollabError, type LogRecord } from '@collab/core';
+import { opLogContract } from '@collab/contracts';
+import { useStack } from '@collab/infra';
+import { decodeOpCommitted, encodeOpCommitted } from '@collab/schemas';
+import { Partitioners } from 'kafkajs';
+import { createKafkaOpLog, ensureOpsTopic } from '../src/index.js';
+import { kafkaFixture, type KafkaFixture } from './support/kafka-fixture.js';
+
+const brokers = async () => (await useStack()).kafka.brokers;
+
+opLogContract('kafka', async () => kafkaFixture(await brokers()));
+
+describe('Kafka OpLog specifics', function () {
+  this.timeout(120_000);
+  let fx: KafkaFixture;
+  beforeEach(async () => {
+    fx = await kafkaFixture(await brokers(), 4);
+  });
+  afterEach(() => fx.cleanup());
+
+  const sample = (docId: string, version: number) => ({
+    docId,
+    version,
+    op: ['x'],
+    baseVersion: version - 1,
+    clientId: 'c',
+    seq: version,
+    userId: 'u',
+    timestamp: 1_764_230_400_000,
+  });
+
+  it("partitionFor equals kafkajs's default partitioner: records keyed by docId land there", async () => {
+    const producer = fx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      const docs = Array.from({ length: 40 }, (_, i) => `doc-${randomUUID()}-${i}`);
+      await producer.send({
+        topic: fx.topic,
+        messages: docs.map((docId) => ({ key: docId, value: encodeOpCommitted(sample(docId, 1)) })),
+      });
+      const seen = new Set<number>();
+      for (const docId of docs) seen.add(fx.log.partitionFor(docId));
+      assert.equal(seen.size, 4, 'the sample should cover all four partitions');
+      for (const p of seen) {
+        const records: LogRecord[] = [];
+        for await (const batch of fx.log.read(p, 0n)) records.push(...batch);
+        const expected = docs.filter((d) => fx.log.partitionFor(d) === p).sort();
+        assert.deepEqual(records.map((r) => r.value.docId).sort(), expected, `partition ${p}`);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+  it('endOffsets and read() stop at the last stable offset: an open transaction neither counts nor blocks', async () => {
+    const p = 2;
+    let docId = `doc-${randomUUID()}`;
+    while (fx.log.partitionFor(docId) !== p) docId = `doc-${randomUUID()}`;
+    const stuck = fx.kafka.producer({ transactionalId: `stuck-${fx.topic}`, idempotent: true, maxInFlightRequests: 1 });
+    await stuck.connect();
+    const txn = await stuck.transaction();
+    try {
+      const writer = await fx.log.openWriter(p);
+      const [first] = await writer.append([{ value: sample(docId, 1) }]);
+      // Another producer's transaction stays open on the same partition, in the middle of ours.
+      await txn.send({
+        topic: fx.topic,
+        messages: [{ key: docId, value: encodeOpCommitted(sample(docId, 99)), partition: p }],
+      });
+      const endBefore = (await fx.log.endOffsets())[p]!;
+      assert.ok(endBefore > first!, 'our committed record is below the end');
+      // Our next append lands after the open transaction's record, so it is above the last stable offset until
+      // that transaction ends: append() must not claim it is readable (see waitUntilVisible) — it times out
+      // only if the other transaction never ends, so end it from here while the append waits.
+      const appended = writer.append([{ value: sample(docId, 2) }]);
+      const read: LogRecord[] = [];
+      for await (const batch of fx.log.read(p, 0n)) read.push(...batch);
+      assert.deepEqual(
+        read.map((r) => r.value.version),
+        [1],
+        'read() ends at the last stable offset without waiting for the open transaction',
+      );
+      assert.equal((await fx.log.endOffsets())[p], endBefore, 'the open transaction does not move the end');
+      await txn.abort();
+      await appended;
+      const after: LogRecord[] = [];
+      for await (const batch of fx.log.read(p, 0n)) after.push(...batch);
+      assert.deepEqual(
+        after.map((r) => r.value.version),
+        [1, 2],
+        'the aborted record is never read',
+      );
+      await writer.close();
+    } finally {
+      if (txn.isActive()) await txn.abort();
+      await stuck.disconnect();
+    }
+  });
+
+  it('writes Avro frames keyed by docId (what data teams read)', async () => {
+    const consumerCheck: unknown[] = [];
+    const docId = `doc-${randomUUID()}`;
+    const p = fx.log.partitionFor(docId);
+    const writer = await fx.log.openWriter(p);
+    await writer.append([{ value: sample(docId, 1), headers: { traceparent: 't' } }]);
+    await writer.close();
+    for await (const batch of fx.log.read(p, 0n)) consumerCheck.push(...batch);
+    assert.equal(consumerCheck.length, 1);
+    // A raw consumer sees key = docId and a framed value.
+    const raw = fx.kafka.consumer({ groupId: `raw-${randomUUID()}` });
+    await raw.connect();
+    await raw.subscribe({ topics: [fx.topic], fromBeginning: true });
+    const got: { key: string; value: Buffer }[] = [];
+    await raw.run({
+      eachMessage: async ({ message }) => {
+        got.push({ key: message.key!.toString(), value: message.value! });
+      },
+    });
+    const deadline = Date.now() + 30_000;
+    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await raw.disconnect();
+    assert.equal(got[0]?.key, docId);
+    assert.equal(got[0]?.value[0], 0, 'magic byte');
+    assert.equal(decodeOpCommitted(got[0]!.value).docId, docId);
+  });
+
+  it('a partition count that differs from the topic is refused at startup', async () => {
+    await assert.rejects(
+      createKafkaOpLog({ brokers: await brokers(), topic: fx.topic, partitionCount: 3, clientId: 't' }),
+      (err: unknown) => isCollabError(err, 'ERR_INVALID_ARGUMENT'),
+    );
+  });
+
+  it('ensureOpsTopic is idempotent, sets retention forever, and refuses a different partition count', async () => {
+    const admin = fx.kafka.admin();
+    await admin.connect();
+    try {
+      assert.deepEqual(await ensureOpsTopic(admin, { topic: fx.topic, partitions: 4, replicationFactor: 1 }), {
+        created: false,
+      });
+      await assert.rejects(
+        ensureOpsTopic(admin, { topic: fx.topic, partitions: 8, replicationFactor: 1 }),
+        (err: unknown) => isCollabError(err, 'ERR_INVALID_ARGUMENT'),
+      );
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: fx.topic, configNames: ['retention.ms', 'cleanup.policy'] }],
+      });
+      const entries = Object.fromEntries(
+        described.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]),
+      );
+      assert.deepEqual(entries, { 'retention.ms': '-1', 'cleanup.policy': 'delete' });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('Kafka OpLog when Kafka is unreachable', () => {
+  it('fails with ERR_UNAVAILABLE naming the brokers', async () => {
+    const unreachable = ['127.0.0.1:1'];
+    await assert.rejects(
+      createKafkaOpLog({
+        brokers: unreachable,
+        topic: 'ops',
+        partitionCount: 1,
+        clientId: 't',
+        retries: 0,
+        timeouts: { connectionMs: 500, operationMs: 5_000 },
+      }),
+      (err: unknown) => {
+        assert.ok(isCollabError(err, 'ERR_UNAVAILABLE'), String(err));
+        assert.equal(err.retriable, true);
+        assert.match(err.message, /127\.0\.0\.1:1/);
+        return true;
+      },
+    );
+  });
+});
