@@ -22,8 +22,11 @@ export interface StackHandle {
   running?: RunningStack;
 }
 
-/** Same for the whole process: labels every container, so a killed run's leftovers can be found. */
-export const RUN_ID = newRunId();
+/**
+ * Same for the whole process: labels every container, so a killed run's leftovers can be found. CI sets
+ * COLLAB_STACK_RUN_ID so its own teardown removes exactly this run's containers.
+ */
+export const RUN_ID = process.env.COLLAB_STACK_RUN_ID || newRunId();
 
 let handle: Promise<StackHandle> | undefined;
 let containersRequested = false;
