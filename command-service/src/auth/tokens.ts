@@ -1,0 +1,125 @@
+/**
+ * JWT authentication. Tokens carry who the user is (`sub`, optional `name`) and what they may do with which
+ * documents (`docs`: document id or prefix pattern → permissions). HS256 with a shared secret and RS256 with
+ * public keys are both accepted, by configuration; anything else is refused.
+ */
+import type { CryptoKey, JWTPayload } from 'jose';
+import { errors as joseErrors, importSPKI, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { ProtocolError } from '../protocol/errors.js';
+
+export type Permission = 'read' | 'write' | 'comment';
+
+export interface Principal {
+  userId: string;
+  name: string | undefined;
+  /** Pattern → permissions. A pattern is an exact document id, or a prefix ending in `*` (`*` alone: all). */
+  grants: ReadonlyArray<{ pattern: string; permissions: ReadonlySet<Permission> }>;
+  expiresAt: number | undefined;
+}
+
+const Claims = z.object({
+  sub: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  docs: z.record(z.string().min(1).max(256), z.array(z.enum(['read', 'write', 'comment'])).max(3)),
+});
+
+export interface TokenVerifierConfig {
+  /** HS256 shared secret (at least 32 bytes). */
+  hs256Secret?: string;
+  /** RS256 public keys, PEM (SPKI). Any of them may have signed the token. */
+  rs256PublicKeys?: string[];
+  issuer?: string;
+  audience?: string;
+}
+
+export class TokenVerifier {
+  private constructor(
+    private readonly secret: Uint8Array | undefined,
+    private readonly publicKeys: CryptoKey[],
+    private readonly config: TokenVerifierConfig,
+  ) {}
+
+  static async create(config: TokenVerifierConfig): Promise<TokenVerifier> {
+    if (config.hs256Secret === undefined && (config.rs256PublicKeys ?? []).length === 0) {
+      throw new Error('Token verification needs an HS256 secret or at least one RS256 public key.');
+    }
+    const keys = await Promise.all((config.rs256PublicKeys ?? []).map((pem) => importSPKI(pem, 'RS256')));
+    const secret = config.hs256Secret === undefined ? undefined : new TextEncoder().encode(config.hs256Secret);
+    return new TokenVerifier(secret, keys, config);
+  }
+
+  /** The principal a token names; throws ProtocolError ERR_TOKEN_EXPIRED / ERR_TOKEN_INVALID. */
+  async verify(token: string): Promise<Principal> {
+    const candidates: Array<[Uint8Array | CryptoKey, 'HS256' | 'RS256']> = [
+      ...(this.secret === undefined ? [] : [[this.secret, 'HS256'] as [Uint8Array, 'HS256']]),
+      ...this.publicKeys.map((k) => [k, 'RS256'] as [CryptoKey, 'RS256']),
+    ];
+    let lastError: unknown;
+    for (const [key, alg] of candidates) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: [alg],
+          ...(this.config.issuer === undefined ? {} : { issuer: this.config.issuer }),
+          ...(this.config.audience === undefined ? {} : { audience: this.config.audience }),
+        });
+        return toPrincipal(payload);
+      } catch (err) {
+        if (err instanceof joseErrors.JWTExpired)
+          throw new ProtocolError('ERR_TOKEN_EXPIRED', 'The token has expired; get a new one.');
+        if (err instanceof ProtocolError) throw err;
+        lastError = err;
+      }
+    }
+    const reason = lastError instanceof Error ? lastError.message : 'unknown reason';
+    throw new ProtocolError('ERR_TOKEN_INVALID', `The token is not valid: ${reason}.`);
+  }
+}
+
+function toPrincipal(payload: JWTPayload): Principal {
+  const parsed = Claims.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ProtocolError(
+      'ERR_TOKEN_INVALID',
+      `The token's claims are not valid: ${issue ? `${issue.path.join('.') || 'claims'}: ${issue.message}` : 'unknown'}.`,
+    );
+  }
+  return {
+    userId: parsed.data.sub,
+    name: parsed.data.name,
+    grants: Object.entries(parsed.data.docs).map(([pattern, permissions]) => ({
+      pattern,
+      permissions: new Set(permissions),
+    })),
+    expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000,
+  };
+}
+
+export function can(principal: Principal, permission: Permission, docId: string): boolean {
+  return principal.grants.some(
+    ({ pattern, permissions }) =>
+      permissions.has(permission) &&
+      (pattern === docId || (pattern.endsWith('*') && docId.startsWith(pattern.slice(0, -1)))),
+  );
+}
+
+/** A development token signed with the HS256 secret. Never use in production: it grants what you ask. */
+export async function signDevToken(options: {
+  secret: string;
+  userId: string;
+  name?: string;
+  docs: Record<string, Permission[]>;
+  expiresIn?: string;
+  issuer?: string;
+  audience?: string;
+}): Promise<string> {
+  let jwt = new SignJWT({ docs: options.docs, ...(options.name === undefined ? {} : { name: options.name }) })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(options.userId)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '12h');
+  if (options.issuer !== undefined) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience !== undefined) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(new TextEncoder().encode(options.secret));
+}

@@ -1,0 +1,120 @@
+/**
+ * Configuration of the command-service, read from the environment once at startup and validated strictly: every
+ * problem is reported at once, and the effective configuration can be printed with secrets redacted.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
+
+const Env = z.object({
+  COLLAB_HOST: z.string().default('0.0.0.0'),
+  COLLAB_PORT: int(0, 65535).default(8080),
+  COLLAB_INSTANCE_ID: z.string().min(1).optional(),
+  COLLAB_METRICS_PORT: int(0, 65535).default(9464),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Authentication
+  COLLAB_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  COLLAB_JWT_PUBLIC_KEY_FILES: list.optional(),
+  COLLAB_JWT_ISSUER: z.string().optional(),
+  COLLAB_JWT_AUDIENCE: z.string().optional(),
+  // The op log
+  KAFKA_BROKERS: list.pipe(z.array(z.string()).min(1, 'give at least one host:port')),
+  COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
+  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
+  COLLAB_CONSUMER_GROUP: z.string().min(1).default('collab-command-service'),
+  // Sequencing
+  COLLAB_WINDOW: int(1, 1_000_000).default(1000),
+  COLLAB_HASH_EVERY: int(0).default(100),
+  // Limits
+  COLLAB_MAX_FRAME_BYTES: int(1024).default(256 * 1024),
+  COLLAB_MAX_OP_INSERT: int(1).default(64 * 1024),
+  COLLAB_MAX_OP_COMPONENTS: int(1).default(2048),
+  COLLAB_MAX_DOC_LENGTH: int(1).default(16 * 1024 * 1024),
+  COLLAB_MAX_DOCS_PER_CONNECTION: int(1).default(64),
+  COLLAB_MAX_UNACKED: int(1).default(256),
+  COLLAB_OPS_PER_SECOND: int(1).default(200),
+  COLLAB_MESSAGES_PER_SECOND: int(1).default(500),
+  COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
+});
+
+export type CommandServiceConfig = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv) {
+  const parsed = Env.safeParse(env);
+  const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (
+    parsed.success &&
+    parsed.data.COLLAB_JWT_SECRET === undefined &&
+    parsed.data.COLLAB_JWT_PUBLIC_KEY_FILES === undefined
+  ) {
+    problems.push('COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES: give an HS256 secret or RS256 public keys');
+  }
+  const publicKeys: string[] = [];
+  for (const file of (parsed.success ? parsed.data.COLLAB_JWT_PUBLIC_KEY_FILES : undefined) ?? []) {
+    try {
+      publicKeys.push(readFileSync(file, 'utf8'));
+    } catch (err) {
+      problems.push(`COLLAB_JWT_PUBLIC_KEY_FILES: cannot read ${file} (${(err as Error).message})`);
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  return {
+    host: e.COLLAB_HOST,
+    port: e.COLLAB_PORT,
+    instanceId: e.COLLAB_INSTANCE_ID,
+    logLevel: e.LOG_LEVEL,
+    telemetry: { prometheusPort: e.COLLAB_METRICS_PORT, otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
+    auth: {
+      hs256Secret: e.COLLAB_JWT_SECRET,
+      rs256PublicKeys: publicKeys,
+      issuer: e.COLLAB_JWT_ISSUER,
+      audience: e.COLLAB_JWT_AUDIENCE,
+    },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      topic: e.COLLAB_OPS_TOPIC,
+      partitions: e.COLLAB_OPS_PARTITIONS,
+      consumerGroup: e.COLLAB_CONSUMER_GROUP,
+    },
+    window: e.COLLAB_WINDOW,
+    hashEvery: e.COLLAB_HASH_EVERY,
+    limits: {
+      maxFrameBytes: e.COLLAB_MAX_FRAME_BYTES,
+      maxOpInsertLength: e.COLLAB_MAX_OP_INSERT,
+      maxOpComponents: e.COLLAB_MAX_OP_COMPONENTS,
+      maxDocumentLength: e.COLLAB_MAX_DOC_LENGTH,
+      maxDocuments: e.COLLAB_MAX_DOCS_PER_CONNECTION,
+      maxUnacked: e.COLLAB_MAX_UNACKED,
+      opsPerSecond: e.COLLAB_OPS_PER_SECOND,
+      messagesPerSecond: e.COLLAB_MESSAGES_PER_SECOND,
+    },
+    idleTimeoutSeconds: e.COLLAB_IDLE_TIMEOUT_SECONDS,
+  };
+}
+
+/** The configuration as an operator may see it: secrets replaced. */
+export function redacted(config: CommandServiceConfig): unknown {
+  return {
+    ...config,
+    auth: {
+      ...config.auth,
+      hs256Secret: config.auth.hs256Secret === undefined ? undefined : '[redacted]',
+      rs256PublicKeys: `${config.auth.rs256PublicKeys.length} key(s)`,
+    },
+  };
+}

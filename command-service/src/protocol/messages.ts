@@ -1,0 +1,85 @@
+/**
+ * The WebSocket protocol, version 1: JSON text frames, one message per frame, each with a `t` (type) field.
+ * Every client message is validated here before anything acts on it; docs/protocol.md is the prose version.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+const docId = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\w.:@~-]+$/, 'document ids use letters, digits and . : @ ~ _ -');
+const version = z.number().int().nonnegative().safe();
+const clientId = z.string().min(1).max(128);
+
+export const ClientMessage = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('auth'), token: z.string().min(1).max(16_384), protocol: z.number().int() }).strict(),
+  z.object({ t: z.literal('open'), docId, version: version.optional() }).strict(),
+  z
+    .object({
+      t: z.literal('submit'),
+      docId,
+      clientId,
+      seq: z.number().int().positive().safe(),
+      baseVersion: z.number(),
+      // The op's own validation (checkOp, with stable codes) happens in the sequencer.
+      op: z.unknown(),
+    })
+    .strict(),
+  z.object({ t: z.literal('close'), docId }).strict(),
+  z.object({ t: z.literal('ping'), id: z.union([z.string().max(64), z.number()]).optional() }).strict(),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export const CLIENT_MESSAGE_TYPES = ['auth', 'open', 'submit', 'close', 'ping'] as const;
+
+/** What a remote op looks like on the wire. */
+export interface WireOp {
+  version: number;
+  op: unknown[];
+  clientId: string;
+  seq: number;
+  userId: string;
+  timestamp: number;
+}
+
+export type ServerMessage =
+  | {
+      t: 'welcome';
+      protocol: number;
+      userId: string;
+      sessionId: string;
+      limits: WireLimits;
+      heartbeatMs: number;
+    }
+  /** Fresh open: the whole text at `version`. */
+  | { t: 'snapshot'; docId: string; version: number; text: string }
+  /** Catch-up open: the ops after the version the client holds, up to `version`. */
+  | { t: 'catchup'; docId: string; version: number; ops: WireOp[] }
+  | { t: 'ack'; docId: string; seq: number; version: number }
+  | ({ t: 'op'; docId: string } & WireOp)
+  /** Every N versions: a hash of the text at `version`; a client whose text hashes differently must resync. */
+  | { t: 'hash'; docId: string; version: number; hash: string }
+  /** The client must reload the document (its version is too old, or its state cannot be trusted). */
+  | { t: 'resync'; docId: string; reason: string }
+  | { t: 'closed'; docId: string }
+  | { t: 'pong'; id?: string | number }
+  | {
+      t: 'error';
+      code: string;
+      message: string;
+      retriable: boolean;
+      retryAfterMs?: number;
+      docId?: string;
+      seq?: number;
+      detail?: string;
+    };
+
+export interface WireLimits {
+  maxFrameBytes: number;
+  maxOpInsertLength: number;
+  maxDocuments: number;
+  maxUnacked: number;
+  opsPerSecond: number;
+}
