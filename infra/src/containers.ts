@@ -14,7 +14,7 @@ export const LABEL_HARNESS = 'collab.harness';
 export const LABEL_RUN = 'collab.harness.run';
 export const LABEL_PURPOSE = 'collab.harness.purpose';
 
-const LOG_TAIL_LINES = 40;
+const LOG_TAIL_LINES = 25;
 
 export class LoopbackContainer extends GenericContainer {
   private readonly tail: string[] = [];

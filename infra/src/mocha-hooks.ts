@@ -12,22 +12,28 @@ import { RUN_ID, stopStack, useStackHandle } from './stack.js';
 
 let signalsInstalled = false;
 
-/** Ctrl-C or a CI timeout must not leave containers behind: clean up (bounded), then exit as the signal would. */
+/**
+ * Ctrl-C or a CI timeout must not leave containers behind: clean up (bounded), then exit as the signal would.
+ * mocha's wrapper process forwards Ctrl-C as SIGINT *and* SIGTERM, so both signals share one cleanup and the
+ * first signal's exit code.
+ */
 function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
+  let exiting: Promise<unknown> | undefined;
   const onSignal = (signal: NodeJS.Signals, code: number) => () => {
+    if (exiting !== undefined) return;
     process.stderr.write(`\n[infra] ${signal}: removing integration containers of run ${RUN_ID}...\n`);
     const forceExit = setTimeout(() => process.exit(code), 20_000);
-    stopStack()
+    exiting = stopStack()
       .catch((err: unknown) => process.stderr.write(`[infra] cleanup failed: ${String(err)}\n`))
       .finally(() => {
         clearTimeout(forceExit);
         process.exit(code);
       });
   };
-  process.once('SIGINT', onSignal('SIGINT', 130));
-  process.once('SIGTERM', onSignal('SIGTERM', 143));
+  process.on('SIGINT', onSignal('SIGINT', 130));
+  process.on('SIGTERM', onSignal('SIGTERM', 143));
 }
 
 export const mochaHooks = {

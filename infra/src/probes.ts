@@ -124,9 +124,11 @@ export async function probeUntil(service: Service, endpoints: StackEndpoints, de
   let last: unknown;
   for (let attempt = 0; ; attempt++) {
     const remaining = deadline - Date.now();
-    if (remaining <= 0) break;
+    // At least one real attempt, even when the container took the whole budget to log its readiness line:
+    // "ready but slow" and "not answering" are different failures.
+    if (remaining <= 0 && attempt > 0) break;
     try {
-      return await probe(service, endpoints, Math.min(remaining, 10_000));
+      return await probe(service, endpoints, Math.max(1000, Math.min(remaining, 10_000)));
     } catch (err) {
       last = err;
     }

@@ -30,6 +30,7 @@ export const RUN_ID = process.env.COLLAB_STACK_RUN_ID || newRunId();
 
 let handle: Promise<StackHandle> | undefined;
 let containersRequested = false;
+let stopping: Promise<void> | undefined;
 
 export async function startOrConnect(
   choice: StackChoice,
@@ -78,8 +79,8 @@ export function useStackHandle(): Promise<StackHandle> {
  * Removes this process's containers and network, by label, so it also covers a start still in flight.
  * Idempotent; a no-op when no container was requested.
  */
-export async function stopStack(): Promise<void> {
-  if (!containersRequested) return;
-  containersRequested = false;
-  await removeHarnessResources(RUN_ID);
+export function stopStack(): Promise<void> {
+  if (!containersRequested) return Promise.resolve();
+  stopping ??= removeHarnessResources(RUN_ID).then(() => undefined);
+  return stopping;
 }
