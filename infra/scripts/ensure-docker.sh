@@ -33,7 +33,9 @@ if ! pgrep -x dockerd >/dev/null 2>&1; then
   log "starting dockerd (log: $LOG)"
   mkdir -p "$(dirname "$LOG")"
   # containerd is started by dockerd itself when not running as a service.
-  nohup dockerd >>"$LOG" 2>&1 </dev/null &
+  # setsid: dockerd gets its own session, so ending the shell job that started it (a CI step, a terminal) does not
+  # kill it. --live-restore: if dockerd restarts anyway, running containers survive instead of being stopped.
+  setsid nohup dockerd --live-restore >>"$LOG" 2>&1 </dev/null &
   disown || true
 fi
 
