@@ -35,7 +35,7 @@ export interface RopeBranch {
 
 export type RopeNode = RopeLeaf | RopeBranch;
 
-export const MAX_LEAF = 1024;
+export const MAX_LEAF = 256;
 const MIN_LEAF = MAX_LEAF / 4;
 export const MAX_CHILDREN = 32;
 const MIN_CHILDREN = MAX_CHILDREN / 4;
