@@ -88,7 +88,8 @@ export class CollabClient {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
     this.scheduler = options.scheduler ?? realScheduler;
     this.random = options.random ?? Math.random;
-    void this.connect();
+    // Next microtask, so that listeners attached right after construction see 'connecting'.
+    queueMicrotask(() => void this.connect());
   }
 
   get state(): ConnectionState {
@@ -249,13 +250,14 @@ export class CollabClient {
   }
 
   /**
-   * Keep-alive: every `heartbeatMs`, ping if the server has been silent (or we have) that long, and drop the
-   * connection if it has been silent for two periods — a half-open TCP connection never says it is dead.
+   * Keep-alive, checked every half `heartbeatMs`: ping when the server has been silent (or we have) for a whole
+   * period, and drop the connection once it has been silent for two — a half-open TCP connection never says it
+   * is dead, so without this an unplugged cable would look like a quiet document forever.
    */
   private heartbeat(): void {
     if (this.heartbeatMs <= 0) return this.stopTimer();
     const socket = this.socket;
-    this.startTimer(this.heartbeatMs, () => {
+    this.startTimer(this.heartbeatMs / 2, () => {
       if (this.socket !== socket) return;
       const now = this.scheduler.now();
       if (now - this.lastReceived >= 2 * this.heartbeatMs) return this.drop(socket, 'server silent');

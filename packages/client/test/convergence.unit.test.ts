@@ -42,6 +42,8 @@ interface Stats {
 }
 
 const MARKER = /⟨[^⟨⟩]*⟩/g;
+/** The server's maxOpInsertLength in the paste scenario, and the length of each marker of a paste. */
+const PASTE_PART = 16;
 
 async function run(seed: number, scenario: Scenario): Promise<Stats> {
   const rng = new Rng(seed);
@@ -75,6 +77,7 @@ async function run(seed: number, scenario: Scenario): Promise<Stats> {
     clients.push(client);
   }
   const opening = clients.map((client) => Promise.all(scenario.docs.map((id) => client.openDocument(id))));
+  await Promise.resolve(); // the clients connect in a microtask
   scheduler.advance(500);
   for (const [c, p] of opening.entries()) {
     docs[c] = await p;
@@ -110,16 +113,25 @@ async function run(seed: number, scenario: Scenario): Promise<Stats> {
       unconfirmed[c]![d]!.push(deleted.get(m[0])!);
       return;
     }
-    const paste = rng.chance(scenario.pasteRate);
-    const body = paste ? ` ${'x😀y'.repeat(5 + rng.int(20))}` : rng.chance(0.5) ? '😀' : '';
-    const marker = `⟨${c}.${++counter}${body}⟩`;
-    if (paste) stats.pastes++;
+    const id = `${c}.${++counter}`;
+    // A paste is many markers of exactly PASTE_PART code points each, so the SDK cuts it between markers: a
+    // concurrent insert may legitimately land between two parts (the server puts the incoming op first), and the
+    // model must not mistake that for a split marker.
+    const parts = rng.chance(scenario.pasteRate)
+      ? Array.from({ length: 3 + rng.int(8) }, (_, i) => {
+          const head = `⟨${id}.${i}`;
+          return `${head}${'x'.repeat(PASTE_PART - [...head].length - 2)}😀⟩`;
+        })
+      : [`⟨${id}${rng.chance(0.5) ? '😀' : ''}⟩`];
+    if (parts.length > 1) stats.pastes++;
     // Insert only between markers, so a marker is never split and the model stays exact.
     const boundaries = [0, ...markers.map((m) => m.index + m[0].length)];
-    const entry = { certain: true };
-    inserted.set(marker, entry);
-    doc.insert(rng.pick(boundaries), marker);
-    unconfirmed[c]![d]!.push(entry);
+    for (const marker of parts) {
+      const entry = { certain: true };
+      inserted.set(marker, entry);
+      unconfirmed[c]![d]!.push(entry);
+    }
+    doc.insert(rng.pick(boundaries), parts.join(''));
   };
 
   for (let step = 0; step < scenario.steps; step++) {
@@ -149,7 +161,8 @@ async function run(seed: number, scenario: Scenario): Promise<Stats> {
   for (const docId of scenario.docs) {
     const text = server.text(docId);
     const found = [...text.matchAll(MARKER)].map((m) => m[0]);
-    assert.equal(found.join(''), text, `${docId}: the text is not a sequence of whole markers`);
+    const stray = text.replace(MARKER, '|');
+    assert.ok(found.join('') === text, `${docId}: the text is not a sequence of whole markers: ${stray.slice(0, 300)}`);
     const counts = new Map<string, number>();
     for (const m of found) counts.set(m, (counts.get(m) ?? 0) + 1);
     for (const [marker, n] of counts) {
@@ -179,8 +192,8 @@ async function runSeeds(scenario: Scenario, seeds: number[]): Promise<Stats[]> {
     try {
       results.push(await run(seed, scenario));
     } catch (err) {
-      if (err instanceof Error) err.message = `[FUZZ_SEED=${seed}] ${err.message}`;
-      throw err;
+      // A new error, so that the seed is in the first line whatever the reporter prints.
+      throw new Error(`[FUZZ_SEED=${seed}] ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
   return results;
@@ -208,7 +221,7 @@ describe('convergence through CollabClient over a hostile network (seeded)', () 
           window: 10_000,
           catchupLimit: 10_000,
           hashEvery: 7,
-          limits: { ...DEFAULT_LIMITS, maxOpInsertLength: 12 },
+          limits: { ...DEFAULT_LIMITS, maxOpInsertLength: PASTE_PART },
           faults: { refuse: 0.05, unknownOutcome: 0.05 },
         },
         net: { duplicate: 0.05, refuse: 0.1, maxDelayMs: 60 },

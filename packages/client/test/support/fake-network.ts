@@ -63,6 +63,7 @@ export class Connection {
   }
 
   sendToServer(frame: string): void {
+    this.net.framesToServer.push(frame);
     const copies = frame.startsWith('{"t":"submit"') && this.net.rng.chance(this.net.options.duplicate) ? 2 : 1;
     for (let i = 0; i < copies; i++) this.toServer.deliver(() => this.session.receive(frame));
   }
@@ -105,6 +106,8 @@ export class FakeSocket implements SocketLike {
 
 export class FakeNetwork {
   readonly connections = new Set<Connection>();
+  /** Every frame any client sent (whether or not it arrived), for assertions. */
+  readonly framesToServer: string[] = [];
   readonly options: NetworkOptions;
   attempts = 0;
 

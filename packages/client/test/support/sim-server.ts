@@ -59,6 +59,10 @@ export class SimServer {
   readonly received: ClientMessage[] = [];
   commits = 0;
   duplicates = 0;
+  /** While true the server reads nothing and answers nothing (a hung process behind a live TCP connection). */
+  hung = false;
+  /** Documents nobody may open. */
+  readonly forbidden = new Set<string>();
 
   constructor(
     private readonly rng: Rng,
@@ -140,6 +144,15 @@ export class SimServer {
         }
     }
     if (message.t === 'open') {
+      if (this.forbidden.has(message.docId)) {
+        return session.send({
+          t: 'error',
+          code: 'ERR_FORBIDDEN',
+          message: 'no',
+          retriable: false,
+          docId: message.docId,
+        });
+      }
       const doc = this.doc(message.docId);
       doc.subscribers.add(session);
       session.open.add(message.docId);
@@ -265,6 +278,7 @@ export class SimSession {
   ) {}
 
   receive(frame: string): void {
+    if (this.server.hung) return;
     this.server.handle(this, JSON.parse(frame) as ClientMessage);
   }
 
