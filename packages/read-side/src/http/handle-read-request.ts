@@ -1,0 +1,131 @@
+/**
+ * The read API as one pure async function: GET /v1/docs/:docId (current, ?version=V, ?at=T) and
+ * GET /v1/docs/:docId/history (?limit, ?cursor). Order of checks: route and method, then authentication and
+ * authorization (so nothing about a document leaks to someone who may not read it), then parameters, then the
+ * read. Every failure is a JSON {code, message}.
+ */
+import { isCollabError } from '@collab/core';
+import { BadRequest, parseCursor, parseLimit, parseQuery, parseTime, parseVersion } from './params.js';
+import type { DocumentBody, HistoryBody, ReadHandlerDeps, ReadRequest, ReadResponse } from './types.js';
+
+const ROUTE = /^\/v1\/docs\/([^/]+)(\/history)?\/?$/;
+const MAX_DOC_ID_LENGTH = 512;
+
+const AUTH_STATUS: Readonly<Record<string, number>> = {
+  ERR_UNAUTHENTICATED: 401,
+  ERR_TOKEN_INVALID: 401,
+  ERR_TOKEN_EXPIRED: 401,
+  ERR_FORBIDDEN: 403,
+};
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): ReadResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+const failure = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+  json(status, { code, message }, { 'cache-control': 'no-store', ...headers });
+
+export async function handleReadRequest(request: ReadRequest, deps: ReadHandlerDeps): Promise<ReadResponse> {
+  const match = ROUTE.exec(request.path);
+  if (match === null) return failure(404, 'ERR_NOT_FOUND', `no such route: ${request.path}`);
+  if (request.method !== 'GET') {
+    return failure(405, 'ERR_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use GET`, { allow: 'GET' });
+  }
+  const docId = decodeDocId(match[1]!);
+  if (docId === undefined) {
+    return failure(400, 'ERR_INVALID_DOC_ID', `the document id must be 1-${MAX_DOC_ID_LENGTH} printable characters`);
+  }
+  const isHistory = match[2] !== undefined;
+
+  const token = bearerToken(request.authorization);
+  if (token === undefined) {
+    return failure(401, 'ERR_UNAUTHENTICATED', 'send "Authorization: Bearer <token>"', {
+      'www-authenticate': 'Bearer',
+    });
+  }
+  try {
+    await deps.authorize(token, docId, 'read');
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    const status = typeof code === 'string' ? AUTH_STATUS[code] : undefined;
+    if (status === undefined) return internalError(err, request, deps);
+    const message = err instanceof Error ? err.message : String(err);
+    return failure(status, code as string, message, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+  }
+
+  try {
+    return isHistory ? await history(docId, request, deps) : await document(docId, request, deps);
+  } catch (err) {
+    if (err instanceof BadRequest) return failure(400, err.code, err.message);
+    if (isCollabError(err, 'ERR_NOT_FOUND')) return failure(404, 'ERR_NOT_FOUND', err.message);
+    // The store refused an argument we passed through (a cursor that decodes to nonsense).
+    if (isCollabError(err, 'ERR_INVALID_ARGUMENT')) return failure(400, 'ERR_INVALID_CURSOR', err.message);
+    if (isCollabError(err) && err.retriable) {
+      deps.onError?.(err, request);
+      // A gap the projection has not filled yet, or a store that is down: worth retrying shortly.
+      const code = err.code === 'ERR_CORRUPT' ? 'ERR_HISTORY_INCOMPLETE' : 'ERR_UNAVAILABLE';
+      return failure(503, code, 'the document cannot be read right now; retry shortly', { 'retry-after': '1' });
+    }
+    return internalError(err, request, deps);
+  }
+}
+
+async function document(docId: string, request: ReadRequest, { reader }: ReadHandlerDeps): Promise<ReadResponse> {
+  const params = parseQuery(request.query, ['version', 'at']);
+  const version = params.get('version');
+  const at = params.get('at');
+  if (version !== undefined && at !== undefined) {
+    throw new BadRequest('ERR_INVALID_PARAMETER', 'give either version or at, not both');
+  }
+  let body: DocumentBody;
+  if (version !== undefined) {
+    body = await reader.atVersion(docId, parseVersion(version));
+    // A version's text never changes: clients and caches may keep it (private: it needed authorization).
+    return json(200, body, { 'cache-control': 'private, max-age=31536000, immutable' });
+  }
+  if (at !== undefined) {
+    const result = await reader.atTime(docId, parseTime(at));
+    body = { docId, version: result.version, text: result.text, at: new Date(result.at).toISOString() };
+  } else {
+    body = await reader.current(docId);
+  }
+  return json(200, body, { 'cache-control': 'no-store' });
+}
+
+async function history(docId: string, request: ReadRequest, { reader }: ReadHandlerDeps): Promise<ReadResponse> {
+  const params = parseQuery(request.query, ['limit', 'cursor']);
+  const limit = parseLimit(params.get('limit'));
+  const cursor = parseCursor(params.get('cursor'));
+  const page = await reader.history(docId, cursor === undefined ? { limit } : { limit, cursor });
+  const body: HistoryBody = {
+    items: page.items.map(({ version, userId, clientId, timestamp }) => ({ version, userId, clientId, timestamp })),
+    ...(page.next === undefined ? {} : { next: page.next }),
+  };
+  return json(200, body, { 'cache-control': 'no-store' });
+}
+
+function decodeDocId(raw: string): string | undefined {
+  let docId: string;
+  try {
+    docId = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (docId.length === 0 || docId.length > MAX_DOC_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(docId)) return undefined;
+  return docId;
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer +([^\s]+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+function internalError(err: unknown, request: ReadRequest, deps: ReadHandlerDeps): ReadResponse {
+  deps.onError?.(err, request);
+  return failure(500, 'ERR_INTERNAL', 'internal error');
+}

@@ -1,0 +1,20 @@
+export {
+  createDocumentReader,
+  type DocumentReader,
+  type DocumentReaderOptions,
+  type DocumentText,
+  type LoadedState,
+  type TailSource,
+} from './document-reader.js';
+export { fold, historyGap, type DocumentState } from './replay.js';
+export { handleReadRequest } from './http/handle-read-request.js';
+export { BadRequest, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './http/params.js';
+export type {
+  Authorize,
+  DocumentBody,
+  ErrorBody,
+  HistoryBody,
+  ReadHandlerDeps,
+  ReadRequest,
+  ReadResponse,
+} from './http/types.js';

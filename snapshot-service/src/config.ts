@@ -1,0 +1,123 @@
+/**
+ * Configuration of the snapshot-service, read from the environment once at startup and validated with zod:
+ * every problem is reported at once. Nothing else in the service reads process.env.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
+
+const Env = z.object({
+  COLLAB_INSTANCE_ID: z.string().min(1).optional(),
+  COLLAB_METRICS_PORT: int(0, 65535).default(9465),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The op log
+  KAFKA_BROKERS: list.pipe(z.array(z.string()).min(1, 'give at least one host:port')),
+  COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
+  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
+  COLLAB_SNAPSHOT_CONSUMER_GROUP: z.string().min(1).default('collab-snapshot-service'),
+  // The read models (to rebuild a document's state)
+  CASSANDRA_CONTACT_POINTS: list.pipe(z.array(z.string()).min(1, 'give at least one host:port')),
+  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+  CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name')
+    .default('collab'),
+  // The snapshot store
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_BUCKET: z.string().min(3).default('collab-snapshots'),
+  S3_PREFIX: z.string().default(''),
+  // Policy
+  SNAPSHOT_EVERY_VERSIONS: int(1).default(500),
+  SNAPSHOT_IDLE_SECONDS: int(1).default(30),
+  SNAPSHOT_HOT_OPS_PER_SECOND: int(1, 2_000).default(20),
+  SNAPSHOT_HOT_EVERY_VERSIONS: int(1).default(100),
+  SNAPSHOT_MAX_DIRTY_SECONDS: int(1).default(300),
+  // Retries of a snapshot write
+  SNAPSHOT_RETRIES: int(0, 100).default(8),
+  SNAPSHOT_RETRY_MIN_MS: int(1).default(200),
+  SNAPSHOT_RETRY_MAX_MS: int(1).default(15_000),
+  // Retention
+  SNAPSHOT_KEEP_LATEST: int(1).default(3),
+  SNAPSHOT_KEEP_EVERY_VERSIONS: int(1).optional(),
+  SNAPSHOT_KEEP_DAILY: int(1).optional(),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export type SnapshotServiceConfig = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: NodeJS.ProcessEnv) {
+  const parsed = Env.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (parsed.success) {
+    const e = parsed.data;
+    if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
+      problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: give both or neither (then the AWS default chain)');
+    }
+    if (e.SNAPSHOT_RETRY_MIN_MS > e.SNAPSHOT_RETRY_MAX_MS) {
+      problems.push('SNAPSHOT_RETRY_MIN_MS: must not exceed SNAPSHOT_RETRY_MAX_MS');
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  return {
+    instanceId: e.COLLAB_INSTANCE_ID,
+    logLevel: e.LOG_LEVEL,
+    telemetry: { prometheusPort: e.COLLAB_METRICS_PORT, otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      topic: e.COLLAB_OPS_TOPIC,
+      partitions: e.COLLAB_OPS_PARTITIONS,
+      groupId: e.COLLAB_SNAPSHOT_CONSUMER_GROUP,
+    },
+    cassandra: {
+      contactPoints: e.CASSANDRA_CONTACT_POINTS,
+      localDataCenter: e.CASSANDRA_LOCAL_DC,
+      keyspace: e.CASSANDRA_KEYSPACE,
+    },
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      credentials:
+        e.S3_ACCESS_KEY_ID === undefined || e.S3_SECRET_ACCESS_KEY === undefined
+          ? undefined
+          : { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY },
+      bucket: e.S3_BUCKET,
+      prefix: e.S3_PREFIX,
+    },
+    policy: {
+      everyVersions: e.SNAPSHOT_EVERY_VERSIONS,
+      idleMs: e.SNAPSHOT_IDLE_SECONDS * 1000,
+      hotOpsPerSecond: e.SNAPSHOT_HOT_OPS_PER_SECOND,
+      hotEveryVersions: e.SNAPSHOT_HOT_EVERY_VERSIONS,
+      maxDirtyMs: e.SNAPSHOT_MAX_DIRTY_SECONDS * 1000,
+    },
+    retry: { retries: e.SNAPSHOT_RETRIES, minDelayMs: e.SNAPSHOT_RETRY_MIN_MS, maxDelayMs: e.SNAPSHOT_RETRY_MAX_MS },
+    retention: {
+      keepLatest: e.SNAPSHOT_KEEP_LATEST,
+      ...(e.SNAPSHOT_KEEP_EVERY_VERSIONS === undefined ? {} : { keepEveryNth: e.SNAPSHOT_KEEP_EVERY_VERSIONS }),
+      ...(e.SNAPSHOT_KEEP_DAILY === undefined ? {} : { keepDaily: e.SNAPSHOT_KEEP_DAILY }),
+    },
+  };
+}
+
+export function redacted(config: SnapshotServiceConfig): unknown {
+  return {
+    ...config,
+    s3: { ...config.s3, credentials: config.s3.credentials === undefined ? undefined : '[redacted]' },
+  };
+}
