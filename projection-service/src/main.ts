@@ -1,0 +1,116 @@
+/**
+ * The projection-service process (distributed mode): configuration from the environment, Kafka as the op log,
+ * Cassandra as the read models, pino logs, OpenTelemetry, graceful shutdown on SIGINT/SIGTERM.
+ *
+ * Prints one machine-readable line `{"ready":true}` on stdout once it consumes (for supervisors and tests).
+ */
+import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
+import { createKafkaOpLog } from '@collab/adapter-kafka';
+import type { Offset } from '@collab/core';
+import { startTelemetry } from '@collab/observability';
+import cassandra from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { startProjectionService } from './service.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'projection-service' } });
+  logger.info({ config }, 'starting');
+  const telemetry = startTelemetry({
+    serviceName: 'projection-service',
+    ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
+    prometheusPort: config.telemetry.prometheusPort,
+    ...(config.telemetry.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.telemetry.otlpEndpoint }),
+  });
+
+  const { cassandra: cc, kafka: kc } = config;
+  const client = new cassandra.Client({
+    contactPoints: cc.contactPoints,
+    localDataCenter: cc.localDataCenter,
+    socketOptions: { connectTimeout: 5_000, readTimeout: 12_000 },
+    pooling: { heartBeatInterval: 10_000 },
+  });
+  await client.connect();
+  if (cc.migrate) {
+    const result = await migrate(client, {
+      keyspace: cc.keyspace,
+      replication: { class: 'NetworkTopologyStrategy', dataCenters: { [cc.localDataCenter]: cc.replicationFactor } },
+    });
+    logger.info({ applied: result.applied.map((m) => m.name), keyspace: cc.keyspace }, 'migrated');
+  }
+  const store = await createCassandraReadModelStore({
+    client,
+    keyspace: cc.keyspace,
+    logger: logger.child({ component: 'cassandra' }),
+  });
+
+  const clientId = `projection-service-${config.instanceId ?? process.pid}`;
+  const log = await createKafkaOpLog({
+    brokers: kc.brokers,
+    topic: kc.topic,
+    partitionCount: kc.partitions,
+    clientId,
+    logger: logger.child({ component: 'kafka' }),
+  });
+  // Only for the lag gauges of partitions this instance owns but has not projected anything of yet.
+  const admin = new Kafka({ clientId: `${clientId}-admin`, brokers: kc.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const committedOffsets = async (): Promise<Map<number, Offset>> => {
+    const [topic] = await admin.fetchOffsets({ groupId: kc.groupId, topics: [kc.topic] });
+    const result = new Map<number, Offset>();
+    for (const { partition, offset } of topic?.partitions ?? []) {
+      if (offset !== '-1') result.set(partition, BigInt(offset));
+    }
+    return result;
+  };
+
+  const service = await startProjectionService({
+    log,
+    store,
+    groupId: kc.groupId,
+    logger,
+    lagRefreshMs: config.lagRefreshMs,
+    committedOffsets,
+    maxOpsPerWrite: config.maxOpsPerWrite,
+    writeConcurrency: config.writeConcurrency,
+  });
+  console.log(JSON.stringify({ ready: true }));
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): Promise<void> =>
+    (stopping ??= (async () => {
+      logger.info({ signal }, 'shutting down');
+      let code = 0;
+      try {
+        // Order matters: stop consuming (commits the last checkpoints) before closing what the handler uses.
+        await service.stop();
+        await log.close();
+        await admin.disconnect();
+        await store.close();
+        await client.shutdown();
+        await telemetry.shutdown();
+      } catch (err) {
+        logger.error({ err }, 'unclean shutdown');
+        code = 1;
+      }
+      process.exit(code);
+    })());
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
