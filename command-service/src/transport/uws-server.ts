@@ -7,6 +7,8 @@ import uWS from 'uWebSockets.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { Session, Transport } from '../session/session.js';
 import { instruments } from '../telemetry.js';
+import type { HttpRoute } from './http-routes.js';
+import { mountRoutes } from './http-routes.js';
 
 export interface WsServerOptions {
   host: string;
@@ -19,7 +21,9 @@ export interface WsServerOptions {
   maxBackpressureBytes: number;
   createSession: (transport: Transport) => Session;
   logger: Logger;
-  /** Extra HTTP routes (health, read API), registered on the same app. */
+  /** HTTP routes served beside the WebSocket endpoint (read API, the web page, dev tokens). */
+  httpRoutes?: readonly HttpRoute[];
+  /** Raw access to the uWS app for routes that need it (registered before `httpRoutes`). */
   routes?: (app: uWS.TemplatedApp) => void;
 }
 
@@ -89,6 +93,7 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
     res.writeHeader('content-type', 'text/plain').end('ok');
   });
   options.routes?.(app);
+  mountRoutes(app, options.httpRoutes ?? [], options.logger);
   app.any('/*', (res) => {
     res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain').end('not found');
   });

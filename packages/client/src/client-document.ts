@@ -3,7 +3,7 @@
  * `String.prototype.length`, textarea selections, CodeMirror and Monaco use). Conversion to the code points of the
  * wire happens here, through the rope's O(log n) index.
  */
-import type { Doc } from '@collab/ot-text';
+import type { Doc, TextOp } from '@collab/ot-text';
 import { insertOp, removeOp } from '@collab/ot-text';
 import type { DocumentSync, SyncEvents, UnsentWork } from './document-sync.js';
 import type { Listener } from './emitter.js';
@@ -74,6 +74,15 @@ export class ClientDocument {
   replace(offset: number, length: number, text: string): void {
     this.delete(offset, length);
     this.insert(offset, text);
+  }
+
+  /**
+   * Apply an op given in code points (the wire's units) to the text before it, as a local edit: undo/redo and
+   * programmatic edits use this; editors use insert/delete/replace.
+   */
+  applyOp(op: TextOp): void {
+    if (op.length === 0) return;
+    this.sync.applyLocal(op);
   }
 
   /** The unsent work right now (for a "download my changes" button). */

@@ -19,3 +19,5 @@ export { realScheduler } from './scheduler.js';
 export type { Scheduler } from './scheduler.js';
 export type { SocketConstructor, SocketLike } from './socket.js';
 export { stateHash } from './state-hash.js';
+export { UndoManager } from './undo-manager.js';
+export type { UndoOptions, UndoResult } from './undo-manager.js';

@@ -1,0 +1,80 @@
+/**
+ * Configuration of the embedded mode (`collab serve` with no servers): environment variables, overridden by
+ * flags, validated at once — every problem listed — and printable with secrets redacted.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EmbeddedEnv = z.object({
+  COLLAB_HOST: z.string().min(1).default('127.0.0.1'),
+  COLLAB_PORT: port.default(8080),
+  COLLAB_DATA_DIR: z.string().min(1).default('./data'),
+  COLLAB_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  COLLAB_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(8),
+  COLLAB_SNAPSHOT_EVERY: z.coerce.number().int().min(1).default(500),
+  COLLAB_DEV_TOKENS: z.enum(['true', 'false']).default('true'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface EmbeddedConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  jwtSecret: string;
+  /** Where the secret came from: given, or generated once and kept in the data folder. */
+  jwtSecretSource: 'environment' | 'data-dir';
+  partitions: number;
+  snapshotEvery: number;
+  /** Serve POST /v1/dev/token (anyone who can reach the port gets a token): for local use. */
+  devTokens: boolean;
+  logLevel: string;
+}
+
+export class ConfigProblems extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadEmbeddedConfig(
+  env: NodeJS.ProcessEnv,
+  flags: Partial<Record<'host' | 'port' | 'dataDir', string>>,
+): EmbeddedConfig {
+  const merged = {
+    ...env,
+    ...(flags.host === undefined ? {} : { COLLAB_HOST: flags.host }),
+    ...(flags.port === undefined ? {} : { COLLAB_PORT: flags.port }),
+    ...(flags.dataDir === undefined ? {} : { COLLAB_DATA_DIR: flags.dataDir }),
+  };
+  const parsed = EmbeddedEnv.safeParse(merged);
+  if (!parsed.success) throw new ConfigProblems(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const e = parsed.data;
+  const dataDir = resolve(e.COLLAB_DATA_DIR);
+  let secret = e.COLLAB_JWT_SECRET;
+  let source: EmbeddedConfig['jwtSecretSource'] = 'environment';
+  if (secret === undefined) {
+    // A secret generated once and kept beside the data, so tokens survive restarts without any setup.
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'jwt-secret');
+    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+    secret = readFileSync(file, 'utf8').trim();
+    source = 'data-dir';
+  }
+  return {
+    host: e.COLLAB_HOST,
+    port: e.COLLAB_PORT,
+    dataDir,
+    jwtSecret: secret,
+    jwtSecretSource: source,
+    partitions: e.COLLAB_PARTITIONS,
+    snapshotEvery: e.COLLAB_SNAPSHOT_EVERY,
+    devTokens: e.COLLAB_DEV_TOKENS === 'true',
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export const redactEmbedded = (c: EmbeddedConfig): Record<string, unknown> => ({ ...c, jwtSecret: '[redacted]' });

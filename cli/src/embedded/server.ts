@@ -1,0 +1,95 @@
+/**
+ * The embedded mode: every service in this one process, on SQLite and an in-process presence bus. The core code
+ * is the distributed mode's — the command-service, the projector, the snapshot worker, the read side — only
+ * the adapters differ. Data lives in one SQLite file under the data folder; restart and every document is back.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSqliteStorage } from '@collab/adapter-sqlite';
+import type { CommandService } from '@collab/command-service';
+import { readApiRoutes, startCommandService, TokenVerifier, webPageRoutes } from '@collab/command-service';
+import { startProjectionService } from '@collab/projection-service';
+import { createDocumentReader } from '@collab/read-side';
+import { createSnapshotWorker } from '@collab/snapshot-service';
+import { loadWebEditorAssets } from '@collab/web-editor';
+import type { Logger } from 'pino';
+import type { EmbeddedConfig } from '../embedded-config.js';
+import { devTokenRoute } from './dev-token-route.js';
+
+export interface EmbeddedServer {
+  readonly url: string;
+  readonly service: CommandService;
+  /** Graceful stop, in dependency order. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const EMBEDDED_LIMITS = {
+  maxFrameBytes: 256 * 1024,
+  maxOpInsertLength: 64 * 1024,
+  maxOpComponents: 2048,
+  maxDocumentLength: 16 * 1024 * 1024,
+  maxDocuments: 64,
+  maxUnacked: 256,
+  opsPerSecond: 200,
+  messagesPerSecond: 500,
+};
+
+export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const storage = await createSqliteStorage({
+    path: join(config.dataDir, 'collab.db'),
+    partitionCount: config.partitions,
+    logger: logger.child({ component: 'sqlite' }),
+  });
+  const projection = await startProjectionService({
+    log: storage.opLog,
+    store: storage.readModels,
+    groupId: 'projection',
+    logger: logger.child({ component: 'projection' }),
+  });
+  const reader = createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots });
+  const snapshotWorker = createSnapshotWorker({
+    log: storage.opLog,
+    groupId: 'snapshots',
+    reader,
+    snapshots: storage.snapshots,
+    policy: { everyVersions: config.snapshotEvery },
+    logger: logger.child({ component: 'snapshots' }),
+  });
+  await snapshotWorker.start();
+
+  const assets = await loadWebEditorAssets();
+  const auth = { hs256Secret: config.jwtSecret };
+  const verifier = await TokenVerifier.create(auth);
+  const service = await startCommandService({
+    log: storage.opLog,
+    logger,
+    host: config.host,
+    port: config.port,
+    auth,
+    consumerGroup: 'command-service',
+    ownAllPartitions: true,
+    window: 1000,
+    hashEvery: 100,
+    limits: EMBEDDED_LIMITS,
+    idleTimeoutSeconds: 60,
+    httpRoutes: [
+      ...readApiRoutes(reader, verifier, logger),
+      ...webPageRoutes(assets),
+      ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),
+    ],
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${service.port}`,
+    service,
+    close: () =>
+      (closing ??= (async () => {
+        await service.close();
+        await snapshotWorker.stop();
+        await projection.stop();
+        await storage.close();
+      })()),
+  };
+}

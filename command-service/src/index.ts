@@ -1,0 +1,11 @@
+export { startCommandService } from './server.js';
+export type { CommandService, CommandServiceOptions } from './server.js';
+export { can, signDevToken, TokenVerifier } from './auth/tokens.js';
+export type { Permission, Principal, TokenVerifierConfig } from './auth/tokens.js';
+export { ProtocolError } from './protocol/errors.js';
+export type { ProtocolErrorCode } from './protocol/errors.js';
+export { PROTOCOL_VERSION } from './protocol/messages.js';
+export type { ClientMessage, ServerMessage, WireLimits, WireOp } from './protocol/messages.js';
+export { readApiRoutes } from './http/read-api.js';
+export { webPageRoutes } from './http/web-page.js';
+export type { HttpRequest, HttpResponse, HttpRoute } from './transport/http-routes.js';

@@ -1,0 +1,104 @@
+/**
+ * Plain HTTP routes beside the WebSocket endpoint (the read API, the page, health), framework-free: a handler
+ * takes a request value and returns a response value, so it can be unit-tested without a server. This module
+ * does the uWebSockets.js plumbing: copying the request out before the first await (uWS reuses it), reading a
+ * bounded body, aborts, and corking the response.
+ */
+import type { Logger } from 'pino';
+import type uWS from 'uWebSockets.js';
+
+export interface HttpRequest {
+  method: string;
+  /** The URL path, percent-decoded segments left as they are. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string | Buffer;
+}
+
+export interface HttpRoute {
+  method: 'get' | 'post' | 'any';
+  /** A uWebSockets.js pattern, e.g. '/v1/docs/*'. */
+  pattern: string;
+  handle(request: HttpRequest): Promise<HttpResponse> | HttpResponse;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function mountRoutes(app: uWS.TemplatedApp, routes: readonly HttpRoute[], logger: Logger): void {
+  for (const route of routes) {
+    app[route.method](route.pattern, (res, req) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      const headers: Record<string, string> = {};
+      req.forEach((key, value) => {
+        headers[key] = value;
+      });
+      const request = {
+        method: req.getMethod().toUpperCase(),
+        path: req.getUrl(),
+        query: new URLSearchParams(req.getQuery() ?? ''),
+        headers,
+      };
+      const respond = (response: HttpResponse): void => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`.trim());
+          for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
+          res.end(response.body);
+        });
+      };
+      const run = (body: Buffer): void => {
+        Promise.resolve()
+          .then(() => route.handle({ ...request, body }))
+          .then(respond, (err: unknown) => {
+            logger.error({ err, path: request.path }, 'HTTP handler failed');
+            respond({
+              status: 500,
+              headers: { 'content-type': 'application/json' },
+              body: '{"code":"ERR_INTERNAL","message":"Something went wrong on the server."}',
+            });
+          });
+      };
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        run(Buffer.alloc(0));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.onData((chunk, isLast) => {
+        size += chunk.byteLength;
+        if (size > MAX_BODY_BYTES) {
+          if (!aborted) respond({ status: 413, body: 'request body too large' });
+          aborted = true;
+          return;
+        }
+        chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after this callback
+        if (isLast && !aborted) run(Buffer.concat(chunks));
+      });
+    });
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The web editor page. Served by the server at `/` (embedded and distributed modes). Flow: get a token (in the
+ * embedded mode from the dev token endpoint, given a name), open the document named in the URL (`/?doc=ID`),
+ * and keep the page honest about its state: connection, pending edits, large-paste progress, and any unsent work.
+ */
+import type { ClientDocument } from '@collab/client';
+import { CollabClient, UndoManager } from '@collab/client';
+import type { Binding } from './editor-binding.js';
+import { bindEditor } from './editor-binding.js';
+import { HistoryView } from './history-view.js';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+const params = new URLSearchParams(location.search);
+const storedName = localStorage.getItem('collab.name') ?? '';
+
+async function devToken(name: string): Promise<string> {
+  const res = await fetch('/v1/dev/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: name }),
+  });
+  if (!res.ok) throw new Error(`no dev token endpoint (${res.status}): paste a token with ?token=…`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+function showLogin(): void {
+  const form = $<HTMLFormElement>('login');
+  form.hidden = false;
+  $<HTMLInputElement>('login-name').value = storedName;
+  $<HTMLInputElement>('login-doc').value = params.get('doc') ?? 'welcome';
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = $<HTMLInputElement>('login-name').value.trim();
+    const docId = $<HTMLInputElement>('login-doc').value.trim();
+    localStorage.setItem('collab.name', name);
+    const next = new URLSearchParams({ doc: docId, name });
+    location.search = next.toString();
+  });
+}
+
+function setStatus(state: string, detail = ''): void {
+  const el = $('status');
+  el.dataset.state = state;
+  el.textContent = detail === '' ? state : `${state} · ${detail}`;
+}
+
+function offerDownload(text: string, reason: string): void {
+  const banner = $('banner');
+  banner.hidden = false;
+  banner.textContent = `Some of your edits could not be sent (${reason}). `;
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+  a.download = 'unsent-work.txt';
+  a.textContent = 'Download your unsent text';
+  banner.append(a);
+}
+
+async function main(): Promise<void> {
+  const docId = params.get('doc');
+  const name = params.get('name') ?? storedName;
+  const given = params.get('token');
+  if (docId === null || (name === '' && given === null)) {
+    showLogin();
+    return;
+  }
+  $('doc-name').textContent = docId;
+  $('workspace').hidden = false;
+  const token = given ?? (await devToken(name));
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const client = new CollabClient({ url: `${scheme}://${location.host}/v1/ws`, token });
+  // For tests and debugging: the live objects.
+  (window as unknown as Record<string, unknown>).collab = { client };
+
+  client.events.on('state', ({ state, delayMs }) =>
+    setStatus(state, delayMs === undefined ? '' : `retry in ${Math.ceil(delayMs / 1000)} s`),
+  );
+  client.events.on('pending', ({ count }) => {
+    $('pending').textContent = count === 0 ? 'all saved' : `${count} pending`;
+  });
+
+  const doc: ClientDocument = await client.openDocument(docId);
+  (window as unknown as Record<string, unknown>).collab = { client, doc };
+  const undo = new UndoManager(doc);
+  // Undo/redo act on this user's own edits only (others' text is never removed); the cursor goes where it happened.
+  const step = (which: 'undo' | 'redo'): boolean => {
+    const result = which === 'undo' ? undo.undo() : undo.redo();
+    if (result !== undefined) binding.view.dispatch({ selection: { anchor: result.cursor } });
+    binding.view.focus();
+    return true;
+  };
+  const keys = [
+    { key: 'Mod-z', run: () => step('undo') },
+    { key: 'Mod-Shift-z', run: () => step('redo') },
+    { key: 'Mod-y', run: () => step('redo') },
+  ];
+  $('undo').addEventListener('click', () => step('undo'));
+  $('redo').addEventListener('click', () => step('redo'));
+  let binding: Binding = bindEditor($('editor'), doc, keys);
+  $('pending').textContent = 'all saved';
+
+  const progress = $('paste-progress');
+  doc.on('progress', ({ sent, total }) => {
+    progress.hidden = sent >= total;
+    (progress.firstElementChild as HTMLElement).style.width = `${Math.round((100 * sent) / Math.max(1, total))}%`;
+  });
+  doc.on('unsent', (work) => offerDownload(work.localText, work.reason));
+  doc.on('pending-limit', ({ limit, work }) => {
+    offerDownload(work.localText, `more than ${limit} edits waiting while offline; reload to continue`);
+    binding.view.contentDOM.setAttribute('contenteditable', 'false');
+  });
+
+  const history = new HistoryView({
+    slider: $<HTMLInputElement>('history'),
+    label: $('history-label'),
+    token,
+    docId,
+    currentVersion: () => doc.version,
+    show: (text) => {
+      // A read-only view of an earlier version, in place of the live editor, until the slider returns to "now".
+      binding.destroy();
+      const parent = $('editor');
+      parent.textContent = '';
+      const pre = document.createElement('pre');
+      pre.className = 'cm-editor readonly';
+      pre.textContent = text;
+      parent.append(pre);
+    },
+    live: () => {
+      $('editor').textContent = '';
+      binding = bindEditor($('editor'), doc, keys);
+    },
+  });
+  doc.on('change', () => history.onVersion());
+}
+
+main().catch((err: unknown) => {
+  setStatus('closed', (err as Error).message);
+  console.error(err);
+});

@@ -1,0 +1,44 @@
+/**
+ * What the server needs to serve the page: the built files, (re)built on first use when missing or stale.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildWebEditor, distDir, packageDir } from './build.js';
+
+export interface Asset {
+  contentType: string;
+  body: Buffer;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The page's files by URL path ('/' is index.html). Builds them first if needed. */
+export async function loadWebEditorAssets(): Promise<Map<string, Asset>> {
+  const built = join(distDir, 'app.js');
+  const sources = Math.max(newestMtime(join(packageDir, 'src')), newestMtime(join(packageDir, 'public')));
+  if (!existsSync(built) || statSync(built).mtimeMs < sources) await buildWebEditor();
+  const assets = new Map<string, Asset>();
+  for (const name of readdirSync(distDir)) {
+    const ext = name.slice(name.lastIndexOf('.'));
+    const type = TYPES[ext];
+    if (type === undefined) continue;
+    assets.set(`/${name}`, { contentType: type, body: readFileSync(join(distDir, name)) });
+  }
+  const index = assets.get('/index.html');
+  if (index !== undefined) assets.set('/', index);
+  return assets;
+}
