@@ -11,6 +11,7 @@ import { TokenVerifier } from './auth/tokens.js';
 import { DocumentHub } from './documents/document-hub.js';
 import type { SessionLimits } from './session/session.js';
 import { Session } from './session/session.js';
+import type { HttpRoute } from './transport/http-routes.js';
 import type { WsServer } from './transport/uws-server.js';
 import { startWsServer } from './transport/uws-server.js';
 
@@ -29,6 +30,8 @@ export interface CommandServiceOptions {
   hashEvery: number;
   limits: SessionLimits & SubmitLimits;
   idleTimeoutSeconds: number;
+  /** HTTP routes served beside the WebSocket endpoint: the read API, the web page, dev tokens. */
+  httpRoutes?: readonly HttpRoute[];
   now?: () => number;
 }
 
@@ -94,6 +97,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     maxBackpressureBytes: 16 * 1024 * 1024,
     logger,
+    httpRoutes: options.httpRoutes ?? [],
     createSession: (transport) =>
       new Session(transport, {
         hub,
