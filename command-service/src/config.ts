@@ -30,6 +30,17 @@ const Env = z.object({
   COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
   COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
   COLLAB_CONSUMER_GROUP: z.string().min(1).default('collab-command-service'),
+  // Multi-instance: forwarding through the commands topic (same partition count as the ops topic), replies
+  COLLAB_COMMANDS_TOPIC: z.string().min(1).default('collab.commands'),
+  COLLAB_REPLIES_TOPIC: z.string().min(1).default('collab.replies'),
+  COLLAB_FORWARD_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  // Failover time is about the session timeout (a crashed member is noticed after it). Brokers refuse values
+  // outside group.min/max.session.timeout.ms (6 s .. 30 min by default).
+  COLLAB_KAFKA_SESSION_TIMEOUT_MS: int(1_000, 1_800_000).default(30_000),
+  COLLAB_KAFKA_HEARTBEAT_MS: int(100, 600_000).default(3_000),
+  // Create the topics if missing (development, tests); production provisions them deliberately.
+  COLLAB_PROVISION: z.enum(['true', 'false']).default('false'),
+  COLLAB_KAFKA_REPLICATION_FACTOR: int(1, 16).default(1),
   // Sequencing
   COLLAB_WINDOW: int(1, 1_000_000).default(1000),
   COLLAB_HASH_EVERY: int(0).default(100),
@@ -71,6 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       problems.push(`COLLAB_JWT_PUBLIC_KEY_FILES: cannot read ${file} (${(err as Error).message})`);
     }
   }
+  if (parsed.success && parsed.data.COLLAB_KAFKA_HEARTBEAT_MS * 3 > parsed.data.COLLAB_KAFKA_SESSION_TIMEOUT_MS) {
+    problems.push('COLLAB_KAFKA_HEARTBEAT_MS: at most a third of COLLAB_KAFKA_SESSION_TIMEOUT_MS');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
@@ -90,7 +104,14 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       topic: e.COLLAB_OPS_TOPIC,
       partitions: e.COLLAB_OPS_PARTITIONS,
       consumerGroup: e.COLLAB_CONSUMER_GROUP,
+      commandsTopic: e.COLLAB_COMMANDS_TOPIC,
+      repliesTopic: e.COLLAB_REPLIES_TOPIC,
+      sessionTimeoutMs: e.COLLAB_KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatMs: e.COLLAB_KAFKA_HEARTBEAT_MS,
+      provision: e.COLLAB_PROVISION === 'true',
+      replicationFactor: e.COLLAB_KAFKA_REPLICATION_FACTOR,
     },
+    forwardTimeoutMs: e.COLLAB_FORWARD_TIMEOUT_MS,
     window: e.COLLAB_WINDOW,
     hashEvery: e.COLLAB_HASH_EVERY,
     limits: {

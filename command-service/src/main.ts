@@ -1,8 +1,10 @@
 /**
- * The command-service process (distributed mode): configuration from the environment, Kafka as the op log,
- * structured logs, graceful shutdown on SIGINT/SIGTERM.
+ * The command-service process (distributed mode): configuration from the environment, Kafka as the op log and
+ * the command bus, structured logs, graceful shutdown on SIGINT/SIGTERM (which hands our partitions over: the
+ * commands consumer leaves its group, so the others take over at once instead of after the session timeout).
  */
-import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
+import { randomUUID } from 'node:crypto';
+import { createKafkaCommandBus, createKafkaOpLog, ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
 import { startTelemetry } from '@collab/observability';
 import { Kafka } from 'kafkajs';
 import pino from 'pino';
@@ -29,33 +31,46 @@ async function main(): Promise<void> {
     ...(config.telemetry.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.telemetry.otlpEndpoint }),
   });
 
-  if (process.env.COLLAB_PROVISION === 'true') {
-    const admin = new Kafka({ clientId: 'collab-provision', brokers: config.kafka.brokers }).admin();
+  const { kafka } = config;
+  if (kafka.provision) {
+    const admin = new Kafka({ clientId: 'collab-provision', brokers: kafka.brokers, logLevel: 1 }).admin();
     await admin.connect();
     try {
-      await ensureOpsTopic(admin, {
-        topic: config.kafka.topic,
-        partitions: config.kafka.partitions,
-        replicationFactor: 1,
+      const replicationFactor = kafka.replicationFactor;
+      await ensureOpsTopic(admin, { topic: kafka.topic, partitions: kafka.partitions, replicationFactor });
+      await ensureCommandTopics(admin, {
+        commandsTopic: kafka.commandsTopic,
+        repliesTopic: kafka.repliesTopic,
+        partitions: kafka.partitions,
+        replicationFactor,
       });
     } finally {
       await admin.disconnect();
     }
   }
 
-  const log = await createKafkaOpLog({
-    brokers: config.kafka.brokers,
-    topic: config.kafka.topic,
-    partitionCount: config.kafka.partitions,
-    clientId: `command-service-${config.instanceId ?? process.pid}`,
+  const instanceId = config.instanceId ?? randomUUID();
+  const kafkaCommon = {
+    brokers: kafka.brokers,
+    partitionCount: kafka.partitions,
+    clientId: `command-service-${instanceId}`,
+    timeouts: { sessionMs: kafka.sessionTimeoutMs, heartbeatMs: kafka.heartbeatMs },
     logger: logger.child({ component: 'kafka' }),
+  };
+  const log = await createKafkaOpLog({ ...kafkaCommon, topic: kafka.topic });
+  const bus = await createKafkaCommandBus({
+    ...kafkaCommon,
+    commandsTopic: kafka.commandsTopic,
+    repliesTopic: kafka.repliesTopic,
   });
   const service = await startCommandService({
     log,
+    bus,
+    forwardTimeoutMs: config.forwardTimeoutMs,
     logger,
     host: config.host,
     port: config.port,
-    instanceId: config.instanceId,
+    instanceId,
     auth: config.auth,
     consumerGroup: config.kafka.consumerGroup,
     window: config.window,
@@ -72,6 +87,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await service.close();
+    await bus.close();
     await log.close();
     await telemetry.shutdown();
     process.exit(0);

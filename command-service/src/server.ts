@@ -1,14 +1,23 @@
 /**
  * Assembles a command-service instance from its parts: the op log (any OpLog adapter), token verification, the
- * document hub, the WebSocket edge, and the two log consumers — the group consumer that decides which partitions
- * this instance sequences, and a per-instance consumer that relays ops committed elsewhere to local subscribers.
+ * document hub, the WebSocket edge, and the consumers:
+ *
+ * - ownership: with a command bus (the multi-instance mode), the commands topic's consumer group — its
+ *   assignment says which partitions this instance sequences, and its records are the submissions other
+ *   instances forward to us; without one, the ops topic's consumer group (ownership only: documents owned
+ *   elsewhere get ERR_NOT_OWNER); in the embedded mode, every partition;
+ * - a per-instance relay of the ops topic: ops committed elsewhere reach local subscribers, and commits of our
+ *   forwards ack their senders;
+ * - with a bus, a per-instance reader of the replies topic (rejections and duplicate acks of our forwards).
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, OpLog, SubmitLimits } from '@collab/core';
+import type { CommandBus, Consumer, OpLog, SubmitLimits } from '@collab/core';
 import type { Logger } from 'pino';
 import type { TokenVerifierConfig } from './auth/tokens.js';
 import { TokenVerifier } from './auth/tokens.js';
+import { createCommandHandler } from './documents/command-handler.js';
 import { DocumentHub } from './documents/document-hub.js';
+import { Forwarder } from './documents/forwarder.js';
 import type { SessionLimits } from './session/session.js';
 import { Session } from './session/session.js';
 import type { HttpRoute } from './transport/http-routes.js';
@@ -26,6 +35,13 @@ export interface CommandServiceOptions {
   consumerGroup: string;
   /** Take every partition without a consumer group (the embedded, single-process mode). */
   ownAllPartitions?: boolean;
+  /**
+   * The multi-instance mode: forward submissions for documents owned elsewhere, and take ownership from the
+   * commands topic's consumer group (`consumerGroup`). Its partitioning must match the log's.
+   */
+  bus?: CommandBus;
+  /** A forwarded submission with no outcome within this long gets ERR_UNAVAILABLE (retriable). Default 10 s. */
+  forwardTimeoutMs?: number;
   window: number;
   hashEvery: number;
   limits: SessionLimits & SubmitLimits;
@@ -37,6 +53,7 @@ export interface CommandServiceOptions {
 
 export interface CommandService {
   readonly port: number;
+  readonly instanceId: string;
   readonly hub: DocumentHub;
   /** Graceful stop: no new connections, release partitions (closing writers), stop consumers. Idempotent. */
   close(): Promise<void>;
@@ -47,6 +64,22 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   const instanceId = options.instanceId ?? randomUUID();
   const logger = options.logger.child({ instance: instanceId });
   const verifier = await TokenVerifier.create(options.auth);
+  const bus = options.ownAllPartitions === true ? undefined : options.bus;
+  if (bus !== undefined && bus.partitionCount !== options.log.partitionCount) {
+    throw new Error(
+      `the command bus has ${bus.partitionCount} partitions and the op log ${options.log.partitionCount}: they must match`,
+    );
+  }
+  const forwarder =
+    bus === undefined
+      ? undefined
+      : new Forwarder(
+          bus,
+          instanceId,
+          options.forwardTimeoutMs ?? 10_000,
+          logger.child({ component: 'forwarder' }),
+          now,
+        );
   const hub = new DocumentHub(
     options.log,
     {
@@ -57,11 +90,35 @@ export async function startCommandService(options: CommandServiceOptions): Promi
       now,
     },
     logger,
+    undefined,
+    forwarder,
   );
 
   const consumers: Consumer[] = [];
+  const relay = () =>
+    options.log.consume({
+      groupId: `${options.consumerGroup}-relay-${instanceId}`,
+      fromBeginning: false,
+      handler: async (records, context) => {
+        for (const r of records) await hub.applyCommitted(r.value);
+        const last = records[records.length - 1];
+        if (last !== undefined) context.checkpoint(last.offset);
+      },
+    });
   if (options.ownAllPartitions === true) {
     await hub.takeOwnership([...Array(options.log.partitionCount).keys()]);
+  } else if (bus !== undefined) {
+    // Replies and the relay first: a forward made as soon as we accept clients must find its outcome.
+    consumers.push(await bus.consumeReplies(instanceId, (reply) => void hub.settleReply(reply)));
+    consumers.push(await relay());
+    consumers.push(
+      await bus.consumeCommands({
+        groupId: options.consumerGroup,
+        onAssigned: (partitions) => hub.takeOwnership(partitions),
+        onRevoked: (partitions) => hub.releaseOwnership(partitions),
+        handler: createCommandHandler({ hub, bus, instanceId, logger: logger.child({ component: 'commands' }) }),
+      }),
+    );
   } else {
     consumers.push(
       await options.log.consume({
@@ -77,17 +134,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
       }),
     );
     // Relay what other instances commit to our subscribers of documents we do not sequence.
-    consumers.push(
-      await options.log.consume({
-        groupId: `${options.consumerGroup}-relay-${instanceId}`,
-        fromBeginning: false,
-        handler: async (records, context) => {
-          for (const r of records) await hub.applyCommitted(r.value);
-          const last = records[records.length - 1];
-          if (last !== undefined) context.checkpoint(last.offset);
-        },
-      }),
-    );
+    consumers.push(await relay());
   }
 
   const ws: WsServer = await startWsServer({
@@ -98,6 +145,17 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     maxBackpressureBytes: 16 * 1024 * 1024,
     logger,
     httpRoutes: options.httpRoutes ?? [],
+    // What an operator (or a test) asks an instance: who it is and what it sequences right now.
+    routes: (app) =>
+      app.get('/v1/status', (res) => {
+        const status = {
+          instanceId,
+          ownedPartitions: hub.ownedPartitions,
+          openDocuments: hub.openDocuments,
+          pendingForwards: forwarder?.pendingCount ?? 0,
+        };
+        res.writeHeader('content-type', 'application/json').end(JSON.stringify(status));
+      }),
     createSession: (transport) =>
       new Session(transport, {
         hub,
@@ -113,6 +171,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   let closing: Promise<void> | undefined;
   return {
     port: ws.port,
+    instanceId,
     hub,
     close: () =>
       (closing ??= (async () => {

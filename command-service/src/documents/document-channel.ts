@@ -30,11 +30,24 @@ export interface ChannelSettings {
   headers?: () => Record<string, string>;
 }
 
+/** How a submission ended: committed at `version`, or recognised as already committed there (`duplicate`). */
+export interface SubmitOutcome {
+  version: number;
+  duplicate: boolean;
+}
+
 interface PendingSubmit {
   submission: Submission;
   from: Subscriber;
-  resolve: (version: number) => void;
+  resolve: (outcome: SubmitOutcome) => void;
   reject: (err: unknown) => void;
+}
+
+/** A submission accepted into the batch being appended, with resubmissions of the same op in that batch. */
+interface Accepted {
+  item: PendingSubmit;
+  record: OpCommitted;
+  duplicates: PendingSubmit[];
 }
 
 export const toWireOp = (r: OpCommitted): WireOp => ({
@@ -50,6 +63,8 @@ export class DocumentChannel {
   readonly subscribers = new Map<string, Subscriber>();
   private pending: PendingSubmit[] = [];
   private sequencing = false;
+  /** The running sequence loop (resolved when idle): retire() waits for its append to land or fail. */
+  private sequenceRun: Promise<void> = Promise.resolve();
 
   constructor(
     private state: DocumentState,
@@ -58,6 +73,11 @@ export class DocumentChannel {
     public committer: PartitionCommitter | undefined,
     /** Called when the replica can no longer be trusted (a failed append of unknown outcome, a gap). */
     private readonly invalidate: (reason: string) => void,
+    /**
+     * The subscribers waiting for this record's ack elsewhere than in this channel's queue: submissions this
+     * instance forwarded to the owner (see Forwarder.claim). They get the ack instead of the op.
+     */
+    private readonly claim: (record: OpCommitted) => Subscriber[] = () => [],
   ) {}
 
   get docId(): string {
@@ -68,7 +88,7 @@ export class DocumentChannel {
     return this.state;
   }
 
-  submit(submission: Submission, from: Subscriber): Promise<number> {
+  submit(submission: Submission, from: Subscriber): Promise<SubmitOutcome> {
     if (this.committer === undefined) {
       return Promise.reject(
         new ProtocolError('ERR_NOT_OWNER', 'This server does not sequence this document right now; retry shortly.', {
@@ -78,7 +98,7 @@ export class DocumentChannel {
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ submission, from, resolve, reject });
-      if (!this.sequencing) void this.sequence();
+      if (!this.sequencing) this.sequenceRun = this.sequence();
     });
   }
 
@@ -101,7 +121,7 @@ export class DocumentChannel {
       const batch = this.pending;
       this.pending = [];
       let working = this.state;
-      const accepted: Array<{ item: PendingSubmit; record: OpCommitted }> = [];
+      const accepted: Accepted[] = [];
       for (const item of batch) {
         const decision = decideSubmit(working, item.submission, this.settings.now(), this.settings.limits);
         if (decision.kind === 'reject') {
@@ -114,11 +134,18 @@ export class DocumentChannel {
           );
         } else if (decision.kind === 'duplicate') {
           // Already committed (a resubmission after reconnect): the original ack again, never a second copy.
-          item.from.deliver({ t: 'ack', docId: this.docId, seq: item.submission.seq, version: decision.version });
-          item.resolve(decision.version);
+          // If "committed" means "accepted earlier in this very batch" (a forwarded copy and a direct resend of
+          // the same op), it is not durable yet: ack it with that record, once the append has landed.
+          const inBatch = accepted.find((a) => a.record.version === decision.version);
+          if (inBatch !== undefined) {
+            inBatch.duplicates.push(item);
+          } else {
+            item.from.deliver({ t: 'ack', docId: this.docId, seq: item.submission.seq, version: decision.version });
+            item.resolve({ version: decision.version, duplicate: true });
+          }
         } else {
           working = evolve(working, decision.record, this.settings.window);
-          accepted.push({ item, record: decision.record });
+          accepted.push({ item, record: decision.record, duplicates: [] });
         }
       }
       if (accepted.length === 0) continue;
@@ -140,7 +167,7 @@ export class DocumentChannel {
               retryAfterMs: 250,
             })
           : new ProtocolError('ERR_UNAVAILABLE', 'The op log is unavailable; retry shortly.', { retryAfterMs: 500 });
-        for (const { item } of accepted) item.reject(failure);
+        for (const { item, duplicates } of accepted) for (const i of [item, ...duplicates]) i.reject(failure);
         for (const item of this.pending) item.reject(failure);
         this.pending = [];
         // Unknown outcome (or lost ownership): the log decides what is true; reload before trusting this replica.
@@ -160,19 +187,27 @@ export class DocumentChannel {
    * subscribers, the ack to its sender, then (every N versions) the state hash — so a client has its ack before
    * it is asked to compare hashes at that version.
    */
-  private commitLocally(
-    records: readonly OpCommitted[],
-    acks: ReadonlyArray<{ item: PendingSubmit; record: OpCommitted }> | undefined,
-  ): void {
+  private commitLocally(records: readonly OpCommitted[], acks: readonly Accepted[] | undefined): void {
     for (const record of records) {
       this.state = evolve(this.state, record, this.settings.window);
-      const sender = acks?.find((a) => a.record === record)?.item;
+      const entry = acks?.find((a) => a.record === record);
+      const sender = entry?.item;
+      const duplicates = entry?.duplicates ?? [];
+      const forwardedFrom = this.claim(record);
+      const acked = new Set<string>([...forwardedFrom, ...duplicates.map((d) => d.from)].map((s) => s.id));
+      if (sender !== undefined) acked.add(sender.from.id);
       const message: ServerMessage = { t: 'op', docId: record.docId, ...toWireOp(record) };
-      for (const sub of this.subscribers.values()) if (sub.id !== sender?.from.id) sub.deliver(message);
+      for (const sub of this.subscribers.values()) if (!acked.has(sub.id)) sub.deliver(message);
+      const ack: ServerMessage = { t: 'ack', docId: record.docId, seq: record.seq, version: record.version };
       if (sender !== undefined) {
-        sender.from.deliver({ t: 'ack', docId: record.docId, seq: record.seq, version: record.version });
-        sender.resolve(record.version);
+        sender.from.deliver(ack);
+        sender.resolve({ version: record.version, duplicate: false });
       }
+      for (const d of duplicates) {
+        d.from.deliver(ack);
+        d.resolve({ version: record.version, duplicate: true });
+      }
+      for (const sub of forwardedFrom) sub.deliver(ack);
       if (this.settings.hashEvery > 0 && record.version % this.settings.hashEvery === 0) {
         const hash: ServerMessage = {
           t: 'hash',
@@ -183,6 +218,19 @@ export class DocumentChannel {
         for (const sub of this.subscribers.values()) sub.deliver(hash);
       }
     }
+  }
+
+  /**
+   * This channel is being replaced by a fresh load from the log: stop sequencing (waiting submissions get
+   * ERR_NOT_OWNER and are retried on the replacement) and resolve once the append in flight, if any, has landed
+   * or failed — so the replacement's load sees it. Two channels of one document must never both append.
+   */
+  retire(): Promise<void> {
+    this.committer = undefined;
+    this.abort(
+      new ProtocolError('ERR_NOT_OWNER', 'The document is being reloaded; retry shortly.', { retryAfterMs: 100 }),
+    );
+    return this.sequenceRun;
   }
 
   /** Reject everything waiting (the channel is being dropped). */

@@ -7,13 +7,14 @@
  * partition opens its writer first — which fences any previous owner — and only then reloads the partition's
  * open documents from the log, so no op committed by the previous owner is missed.
  */
-import type { DocumentState, OpCommitted, OpLog, Submission } from '@collab/core';
+import type { CommandReply, DocumentState, ForwardedCommand, OpCommitted, OpLog, Submission } from '@collab/core';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/messages.js';
-import type { ChannelSettings, Subscriber } from './document-channel.js';
+import type { ChannelSettings, Subscriber, SubmitOutcome } from './document-channel.js';
 import { DocumentChannel, toWireOp } from './document-channel.js';
 import { loadFromLog } from './document-loader.js';
+import type { Forwarder } from './forwarder.js';
 import { PartitionCommitter } from './partition-committer.js';
 
 export interface HubSettings extends ChannelSettings {
@@ -31,10 +32,21 @@ export class DocumentHub {
     private readonly logger: Logger,
     private readonly load: (docId: string) => Promise<DocumentState> = (docId) =>
       loadFromLog(log, docId, Math.max(settings.window, settings.catchupLimit)),
+    /** Present in the multi-instance mode: where submissions for documents owned elsewhere go. */
+    private readonly forwarder?: Forwarder,
   ) {}
 
   get ownedPartitions(): number[] {
     return [...this.committers.keys()].sort((a, b) => a - b);
+  }
+
+  owns(partition: number): boolean {
+    return this.committers.has(partition);
+  }
+
+  /** Documents held in memory (replicas and sequencers). */
+  get openDocuments(): number {
+    return this.channels.size;
   }
 
   async takeOwnership(partitions: readonly number[]): Promise<void> {
@@ -49,7 +61,13 @@ export class DocumentHub {
     );
     // Replicas of these partitions may lag what the previous owner committed: reload them from the log.
     const affected = [...this.channels.keys()].filter((docId) => partitions.includes(this.log.partitionFor(docId)));
-    await Promise.all(affected.map((docId) => this.reload(docId, 'partition ownership changed')));
+    await Promise.all(
+      affected.map(async (docId) => {
+        // A channel loaded after our writer fenced the previous owner is already current (and may be sequencing).
+        const channel = await this.channels.get(docId)?.catch(() => undefined);
+        if (channel?.committer === undefined) await this.reload(docId, 'partition ownership changed');
+      }),
+    );
   }
 
   async releaseOwnership(partitions: readonly number[]): Promise<void> {
@@ -75,11 +93,20 @@ export class DocumentHub {
     }
   }
 
-  /** Subscribe to a document; returns the message that brings the subscriber up to date. */
-  async open(subscriber: Subscriber, docId: string, fromVersion?: number): Promise<ServerMessage[]> {
-    const channel = await this.channel(docId);
+  /**
+   * Subscribe to a document and send the subscriber what brings it up to date. Both happen in one synchronous
+   * step: an op committed in between would otherwise reach the subscriber before its snapshot or catch-up.
+   */
+  async open(subscriber: Subscriber, docId: string, fromVersion?: number): Promise<void> {
+    let channel = await this.current(docId);
+    if (fromVersion !== undefined && fromVersion > channel.current.version && channel.committer === undefined) {
+      // A client reconnecting from another instance can know versions our relay has not shown us yet. It was
+      // acked only once they were durable and readable, so the log has them: reload rather than resync it.
+      await this.reload(docId, `a client is at version ${fromVersion}, ahead of this replica`);
+      channel = await this.current(docId);
+    }
+    for (const message of this.upToDate(channel.current, fromVersion)) subscriber.deliver(message);
     channel.subscribers.set(subscriber.id, subscriber);
-    return this.upToDate(channel.current, fromVersion);
   }
 
   async close(subscriber: Subscriber, docId: string): Promise<void> {
@@ -93,14 +120,47 @@ export class DocumentHub {
     }
   }
 
-  async submit(subscriber: Subscriber, submission: Submission): Promise<number> {
-    const channel = await this.channel(submission.docId);
-    if (!channel.subscribers.has(subscriber.id)) {
-      throw new ProtocolError('ERR_DOC_NOT_OPEN', `Open document ${submission.docId} before submitting ops to it.`, {
-        docId: submission.docId,
-      });
+  async submit(subscriber: Subscriber, submission: Submission): Promise<SubmitOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const channel = await this.current(submission.docId);
+      if (!channel.subscribers.has(subscriber.id)) {
+        throw new ProtocolError('ERR_DOC_NOT_OPEN', `Open document ${submission.docId} before submitting ops to it.`, {
+          docId: submission.docId,
+        });
+      }
+      if (channel.committer === undefined && this.forwarder !== undefined) {
+        return this.forwarder.forward(submission, subscriber);
+      }
+      try {
+        return await channel.submit(submission, subscriber);
+      } catch (err) {
+        // The op was not appended (it waited while the channel was reloaded or ownership moved, or its append was
+        // fenced and so aborted): try the current channel, or the current owner, instead of bouncing it back.
+        if (!(err instanceof ProtocolError && err.code === 'ERR_NOT_OWNER') || attempt >= 3) throw err;
+      }
     }
-    return channel.submit(submission, subscriber);
+  }
+
+  /**
+   * The owner's side of forwarding: sequence a command from the bus like a local submission. Rejects with
+   * ERR_NOT_OWNER when this instance does not (or no longer does) own the document's partition, and
+   * ERR_UNAVAILABLE when the append failed: in both cases the command is not decided and must not be checkpointed.
+   */
+  async sequenceForwarded(command: ForwardedCommand): Promise<SubmitOutcome> {
+    const { docId } = command.submission;
+    const notOwner = () =>
+      new ProtocolError('ERR_NOT_OWNER', `This instance does not own document ${docId}.`, { docId });
+    if (!this.committers.has(this.log.partitionFor(docId))) throw notOwner();
+    const channel = await this.current(docId);
+    if (channel.committer === undefined) throw notOwner();
+    // The origin's session is elsewhere; its ack goes back through the relay (commit) or a reply.
+    return channel.submit(command.submission, { id: `forwarded:${command.origin}`, deliver: () => {} });
+  }
+
+  /** A reply to one of our forwards (or, when we own the document ourselves, its outcome decided here). */
+  async settleReply(reply: CommandReply): Promise<void> {
+    const channel = await this.channels.get(reply.docId)?.catch(() => undefined);
+    this.forwarder?.settleReply(reply, () => channel?.current.version);
   }
 
   /** A record committed by another instance (fed by a log consumer). */
@@ -111,6 +171,7 @@ export class DocumentHub {
 
   async closeAll(): Promise<void> {
     await this.releaseOwnership(this.ownedPartitions);
+    this.forwarder?.abortAll();
     this.channels.clear();
   }
 
@@ -143,6 +204,18 @@ export class DocumentHub {
     return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWireOp) }];
   }
 
+  /**
+   * The channel of the document as it is once the caller resumes: a reload may have replaced the one it awaited,
+   * and a subscriber added to (or an op sequenced on) a replaced channel would be stranded there.
+   */
+  private async current(docId: string): Promise<DocumentChannel> {
+    for (;;) {
+      const pending = this.channel(docId);
+      const channel = await pending;
+      if (this.channels.get(docId) === pending) return channel;
+    }
+  }
+
   private channel(docId: string): Promise<DocumentChannel> {
     let pending = this.channels.get(docId);
     if (pending === undefined) {
@@ -154,14 +227,23 @@ export class DocumentHub {
   }
 
   private async create(docId: string, previous: DocumentChannel | undefined): Promise<DocumentChannel> {
+    const partition = this.log.partitionFor(docId);
+    const before = this.committers.get(partition);
     const state = await this.load(docId);
+    // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we
+    // were loading, the load may have missed the previous owner's last ops (takeOwnership reloads this channel).
+    const committer = this.committers.get(partition) === before ? before : undefined;
     const channel: DocumentChannel = new DocumentChannel(
       state,
       this.settings,
-      this.committers.get(this.log.partitionFor(docId)),
+      committer,
       (reason) => void this.reload(docId, reason),
+      (record) => this.forwarder?.claim(record) ?? [],
     );
     if (previous !== undefined) {
+      // Forwards answered by what the reload brought in: their senders see those ops in the catch-up below
+      // (a client recognises its own (clientId, seq) there as the ack, as after any reconnect).
+      for (const record of state.recent) if (record.version > previous.current.version) this.forwarder?.claim(record);
       // Move the subscribers over and send them whatever they missed.
       for (const sub of previous.subscribers.values()) {
         channel.subscribers.set(sub.id, sub);
@@ -175,8 +257,13 @@ export class DocumentHub {
     const current = this.channels.get(docId);
     if (current === undefined) return;
     this.logger.warn({ docId, reason }, 'reloading document from the log');
-    const previous = await current.catch(() => undefined);
-    const next = this.create(docId, previous);
+    // Replace the entry at once (callers from now on wait for the new channel), but load only once the old one
+    // has stopped sequencing and its last append has landed: the load must see it.
+    const next = (async () => {
+      const previous = await current.catch(() => undefined);
+      await previous?.retire();
+      return this.create(docId, previous);
+    })();
     this.channels.set(docId, next);
     await next.catch((err: unknown) => {
       this.logger.error({ err, docId }, 'reloading document failed');

@@ -155,7 +155,7 @@ export class Session {
     }
     this.open.add(docId);
     try {
-      for (const m of await this.deps.hub.open(this.subscriber, docId, version)) this.transport.send(m);
+      await this.deps.hub.open(this.subscriber, docId, version);
     } catch (err) {
       this.open.delete(docId);
       await this.deps.hub.close(this.subscriber, docId);
@@ -199,6 +199,12 @@ export class Session {
         }),
       );
       instruments.opAckLatency.record(performance.now() - started);
+    } catch (err) {
+      // Say which op failed, whichever layer refused it (the client resends exactly that one).
+      if (err instanceof ProtocolError && err.options.seq === undefined) {
+        throw new ProtocolError(err.code, err.message, { ...err.options, docId, seq });
+      }
+      throw err;
     } finally {
       this.unacked--;
     }

@@ -14,18 +14,36 @@
  * - A handler that throws gets its batch again (kafkajs retries the fetch from the last resolved offset, and
  *   restarts the consumer after its retries): records are redelivered, never skipped.
  */
-import { CollabError, type ConsumeOptions, type Consumer, type LogRecord, type Offset } from '@collab/core';
-import type { Kafka } from 'kafkajs';
+import { CollabError, type Consumer, type ConsumerContext, type Offset } from '@collab/core';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
-import { toLogRecord } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 
-export async function startGroupConsumer(
+/** What both the ops consumer (ConsumeOptions) and the commands consumer (ConsumeCommandsOptions) are. */
+export interface GroupConsumeOptions<R> {
+  groupId: string;
+  handler: (records: readonly R[], context: ConsumerContext) => Promise<void>;
+  fromBeginning?: boolean;
+  onAssigned?: (partitions: number[]) => Promise<void> | void;
+  onRevoked?: (partitions: number[]) => Promise<void> | void;
+}
+
+export interface GroupConsumerSpec<R> {
+  /** The topic to consume (the ops topic, or the commands topic). */
+  topic: string;
+  decode: (message: KafkaMessage, partition: number) => R;
+  /** Partitions whose batches may be handled at the same time (kafkajs partitionsConsumedConcurrently). */
+  concurrency?: number;
+}
+
+export async function startGroupConsumer<R>(
   kafka: Kafka,
   options: ResolvedOptions,
-  consume: ConsumeOptions,
+  consume: GroupConsumeOptions<R>,
+  spec: GroupConsumerSpec<R>,
 ): Promise<Consumer> {
-  const { topic, logger, endpoint } = options;
+  const { logger, endpoint } = options;
+  const topic = spec.topic;
   const consumer = kafka.consumer({
     groupId: consume.groupId,
     readUncommitted: false,
@@ -40,7 +58,7 @@ export async function startGroupConsumer(
   const checkpoints = new Map<number, Offset>(); // highest offset checkpointed per partition
   const committed = new Map<number, Offset>(); // the next offset we last committed per partition
   let stopping = false;
-  let inFlight: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
 
   const commit = async (partitions: Iterable<number>): Promise<void> => {
     const offsets = [];
@@ -57,7 +75,7 @@ export async function startGroupConsumer(
       for (const { partition, offset } of offsets) committed.set(partition, BigInt(offset));
     } catch (err) {
       // Not fatal: the checkpoint stays pending and the next commit carries it; at worst records are redelivered.
-      logger.warn({ err, groupId: consume.groupId, offsets }, 'ops consumer could not commit offsets');
+      logger.warn({ err, groupId: consume.groupId, offsets }, 'consumer could not commit offsets');
     }
   };
 
@@ -65,7 +83,7 @@ export async function startGroupConsumer(
     try {
       await consume[name]?.(partitions);
     } catch (err) {
-      logger.error({ err, groupId: consume.groupId, partitions }, `ops consumer ${name} failed`);
+      logger.error({ err, groupId: consume.groupId, partitions }, `consumer ${name} failed`);
     }
   };
 
@@ -83,7 +101,7 @@ export async function startGroupConsumer(
     });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    logger.error({ err: payload.error, restart: payload.restart, groupId: consume.groupId }, 'ops consumer crashed');
+    logger.error({ err: payload.error, restart: payload.restart, groupId: consume.groupId }, 'consumer crashed');
   });
 
   const what = `consume ${topic} as group ${consume.groupId}`;
@@ -94,12 +112,12 @@ export async function startGroupConsumer(
         await consumer.subscribe({ topics: [topic], fromBeginning: consume.fromBeginning ?? false });
         await consumer.run({
           autoCommit: false,
-          partitionsConsumedConcurrently: 1,
+          partitionsConsumedConcurrently: spec.concurrency ?? 1,
           eachBatch: async ({ batch, isRunning, isStale }) => {
             await callbacks;
             if (stopping || !isRunning() || isStale()) return;
             const partition = batch.partition;
-            const records: LogRecord[] = batch.messages.map((m) => toLogRecord(m, partition));
+            const records: R[] = batch.messages.map((m) => spec.decode(m, partition));
             const context = {
               partition,
               checkpoint(offset: Offset) {
@@ -110,8 +128,13 @@ export async function startGroupConsumer(
               },
             };
             const handled = consume.handler(records, context);
-            inFlight = handled.catch(() => {});
-            await handled;
+            const tracked = handled.catch(() => {});
+            inFlight.add(tracked);
+            try {
+              await handled;
+            } finally {
+              inFlight.delete(tracked);
+            }
             await commit([partition]);
           },
         });
@@ -131,10 +154,15 @@ export async function startGroupConsumer(
       stopped ??= (async () => {
         stopping = true;
         // Let the batch in hand finish, so its checkpoints are committed below rather than redelivered.
-        await withDeadline(inFlight, options.timeouts.operationMs, 'wait for the last batch', endpoint).catch(() => {});
+        await withDeadline(
+          Promise.all(inFlight),
+          options.timeouts.operationMs,
+          'wait for the last batches',
+          endpoint,
+        ).catch(() => {});
         await commit(checkpoints.keys());
         await withDeadline(consumer.disconnect(), options.timeouts.operationMs, `stop ${what}`, endpoint).catch(
-          (err: unknown) => logger.warn({ err }, 'ops consumer did not disconnect cleanly'),
+          (err: unknown) => logger.warn({ err }, 'consumer did not disconnect cleanly'),
         );
         await callbacks;
         if (assigned.size > 0)

@@ -1,5 +1,12 @@
 export { createKafkaOpLog } from './op-log.js';
-export { ensureOpsTopic, OPS_TOPIC_CONFIG, type OpsTopicSpec } from './topic.js';
+export { createKafkaCommandBus, type KafkaCommandBusOptions } from './command-bus.js';
+export {
+  ensureCommandTopics,
+  ensureOpsTopic,
+  OPS_TOPIC_CONFIG,
+  type CommandTopicsSpec,
+  type OpsTopicSpec,
+} from './topic.js';
 export { DEFAULT_TIMEOUTS, type KafkaOpLogOptions, type KafkaTimeouts } from './options.js';
 export { noopLogger, type Logger } from './logger.js';
 export { createPartitionFor } from './partitioner.js';

@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import { startGroupConsumer } from './group-consumer.js';
 import { kafkajsLogCreator, noopLogger } from './logger.js';
+import { toLogRecord } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
 import { resolveOptions, type KafkaOpLogOptions } from './options.js';
 import { createPartitionFor } from './partitioner.js';
@@ -108,7 +109,7 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
 
     async consume(consumeOptions: ConsumeOptions): Promise<Consumer> {
       assertOpen();
-      const consumer = await startGroupConsumer(kafka, options, consumeOptions);
+      const consumer = await startGroupConsumer(kafka, options, consumeOptions, { topic, decode: toLogRecord });
       const handle = track({ close: () => consumer.stop() });
       return {
         async stop() {

@@ -56,3 +56,58 @@ export async function ensureOpsTopic(admin: Admin, spec: OpsTopicSpec): Promise<
   }
   return { created };
 }
+
+export interface CommandTopicsSpec {
+  commandsTopic: string;
+  /** Must equal the ops topic's partition count: commands partition p is ops partition p. */
+  partitions: number;
+  repliesTopic: string;
+  /** Every instance reads every replies partition; 1 is plenty (replies are rejections and duplicate acks). */
+  repliesPartitions?: number;
+  replicationFactor: number;
+  minInsyncReplicas?: number;
+}
+
+/**
+ * Provisioning of the command bus topics. Commands are a hand-off, not history: kept a week so that a consumer
+ * outage cannot lose any, then deleted. Replies matter for seconds (a forward times out after that); an hour.
+ * Idempotent, and like the ops topic a different partition count is an error, never "fixed".
+ */
+export async function ensureCommandTopics(admin: Admin, spec: CommandTopicsSpec): Promise<void> {
+  const common: Record<string, string> = {
+    'cleanup.policy': 'delete',
+    'unclean.leader.election.enable': 'false',
+  };
+  if (spec.minInsyncReplicas !== undefined) common['min.insync.replicas'] = String(spec.minInsyncReplicas);
+  const topics = [
+    {
+      topic: spec.commandsTopic,
+      numPartitions: spec.partitions,
+      config: { ...common, 'retention.ms': String(7 * 24 * 3600 * 1000) },
+    },
+    {
+      topic: spec.repliesTopic,
+      numPartitions: spec.repliesPartitions ?? 1,
+      config: { ...common, 'retention.ms': String(3600 * 1000) },
+    },
+  ];
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: topics.map((t) => ({
+      topic: t.topic,
+      numPartitions: t.numPartitions,
+      replicationFactor: spec.replicationFactor,
+      configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+    })),
+  });
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+  for (const t of topics) {
+    const actual = metadata.topics.find((m) => m.name === t.topic)?.partitions.length ?? 0;
+    if (actual !== t.numPartitions) {
+      throw new CollabError(
+        'ERR_INVALID_ARGUMENT',
+        `topic ${t.topic} exists with ${actual} partitions, expected ${t.numPartitions}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The origin side of forwarding: submissions for documents another instance sequences go onto the command bus,
+ * and the client's ack or error comes back from one of three places —
+ *
+ * - the relay of the ops topic, for commits: the channel asks `claim(record)` for the sessions waiting on that
+ *   (docId, clientId, seq) and acks them in version order with the ops they see (see DocumentChannel);
+ * - the replies topic, for rejections and duplicates (nothing new in the ops log to see);
+ * - the timer: no outcome within `timeoutMs` rejects ERR_UNAVAILABLE (retriable). The command may still be
+ *   sequenced later; the client resubmits the same (clientId, seq) and the owner's dedupe answers it, so a
+ *   timeout never turns into a lost or doubled op.
+ *
+ * Each waiting submission is settled exactly once, whichever of these comes first.
+ */
+import type { CommandBus, CommandReply, OpCommitted, Submission } from '@collab/core';
+import type { Logger } from 'pino';
+import type { ProtocolErrorCode } from '../protocol/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { traceHeaders } from '../telemetry.js';
+import type { Subscriber, SubmitOutcome } from './document-channel.js';
+
+interface Waiter {
+  from: Subscriber;
+  resolve: (outcome: SubmitOutcome) => void;
+  reject: (err: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+const keyOf = (docId: string, clientId: string, seq: number): string => `${docId}\u0000${clientId}\u0000${seq}`;
+
+export class Forwarder {
+  private readonly waiting = new Map<string, Waiter[]>();
+
+  constructor(
+    private readonly bus: CommandBus,
+    readonly instanceId: string,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Submissions waiting for an outcome (a gauge for operators). */
+  get pendingCount(): number {
+    let n = 0;
+    for (const list of this.waiting.values()) n += list.length;
+    return n;
+  }
+
+  forward(submission: Submission, from: Subscriber): Promise<SubmitOutcome> {
+    const key = keyOf(submission.docId, submission.clientId, submission.seq);
+    const { docId, seq } = submission;
+    return new Promise<SubmitOutcome>((resolve, reject) => {
+      const waiter: Waiter = {
+        from,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          if (!this.remove(key, waiter)) return;
+          this.logger.warn({ docId, clientId: submission.clientId, seq }, 'forwarded submission timed out');
+          reject(
+            new ProtocolError(
+              'ERR_UNAVAILABLE',
+              `The server sequencing this document did not answer within ${this.timeoutMs} ms; resend the same op.`,
+              { retryAfterMs: 250, docId, seq },
+            ),
+          );
+        }, this.timeoutMs),
+      };
+      // Register before sending: the outcome may come back before send() resolves.
+      const list = this.waiting.get(key);
+      if (list === undefined) this.waiting.set(key, [waiter]);
+      else list.push(waiter);
+      this.bus
+        .forward({ origin: this.instanceId, submission, forwardedAt: this.now() }, traceHeaders())
+        .catch((err: unknown) => {
+          if (!this.remove(key, waiter)) return;
+          clearTimeout(waiter.timer);
+          this.logger.warn({ err, docId, seq }, 'could not forward a submission');
+          reject(
+            new ProtocolError('ERR_UNAVAILABLE', 'The command bus is unavailable; resend the same op shortly.', {
+              retryAfterMs: 500,
+              docId,
+              seq,
+            }),
+          );
+        });
+    });
+  }
+
+  /**
+   * A record of the document became known here (relay, or the catch-up of a reload). Settles the submissions
+   * waiting for it and returns their subscribers; the caller sends the acks, in order with the ops.
+   */
+  claim(record: OpCommitted): Subscriber[] {
+    const key = keyOf(record.docId, record.clientId, record.seq);
+    const list = this.waiting.get(key);
+    if (list === undefined) return [];
+    this.waiting.delete(key);
+    for (const w of list) {
+      clearTimeout(w.timer);
+      w.resolve({ version: record.version, duplicate: false });
+    }
+    return list.map((w) => w.from);
+  }
+
+  /**
+   * A reply from the owner. `reachedVersion` is how far this instance's replica of the document is: a duplicate
+   * ack for a version the replica has not reached yet waits for the relay to bring that record (which claims
+   * the waiter), so the client never gets an ack ahead of the ops before it.
+   */
+  settleReply(reply: CommandReply, reachedVersion: (docId: string) => number | undefined): void {
+    const key = keyOf(reply.docId, reply.clientId, reply.seq);
+    const list = this.waiting.get(key);
+    if (list === undefined) return; // settled already (or timed out): the client resubmits and is answered then
+    const { outcome } = reply;
+    if (outcome.kind === 'duplicate') {
+      const reached = reachedVersion(reply.docId);
+      if (reached === undefined || reached < outcome.version) return;
+      this.waiting.delete(key);
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.from.deliver({ t: 'ack', docId: reply.docId, seq: reply.seq, version: outcome.version });
+        w.resolve({ version: outcome.version, duplicate: true });
+      }
+      return;
+    }
+    this.waiting.delete(key);
+    for (const w of list) {
+      clearTimeout(w.timer);
+      w.reject(
+        new ProtocolError(outcome.code as ProtocolErrorCode, outcome.message, {
+          docId: reply.docId,
+          seq: reply.seq,
+          ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+        }),
+      );
+    }
+  }
+
+  /** Shutting down: everything still waiting gets a retriable error (the client resends elsewhere). */
+  abortAll(): void {
+    for (const [key, list] of this.waiting) {
+      this.waiting.delete(key);
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.reject(new ProtocolError('ERR_UNAVAILABLE', 'This server is shutting down; resend the same op.'));
+      }
+    }
+  }
+
+  private remove(key: string, waiter: Waiter): boolean {
+    const list = this.waiting.get(key);
+    const i = list?.indexOf(waiter) ?? -1;
+    if (list === undefined || i < 0) return false;
+    list.splice(i, 1);
+    if (list.length === 0) this.waiting.delete(key);
+    return true;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The command bus port: how a command-service instance that does not sequence a document hands a client's
+ * submission to the instance that does, and how it learns the outcome. Kafka in the distributed mode (a
+ * `commands` topic keyed by docId with the ops topic's partition count, and a `replies` topic); the embedded
+ * mode has one instance that owns everything and needs no bus.
+ *
+ * Ownership is the assignment of the commands topic's partitions in one consumer group: the member given
+ * partition p sequences every document of ops partition p (same count, same partitioner). Taking a partition
+ * still opens the ops writer first, so the ops log's fencing — not this assignment — is what guarantees one
+ * writer per document while a rebalance is under way.
+ *
+ * Delivery is at least once: a command is redelivered after a crash or a rebalance unless its offset was
+ * checkpointed, and the origin may forward the same (clientId, seq) again after a timeout. The sequencer's
+ * dedupe by (clientId, seq) is what makes that exactly once in the ops log.
+ */
+import type { Submission } from '../domain/submit.js';
+import type { ConsumerContext, Consumer, Offset } from './op-log.js';
+
+/** A client's submission on its way to the document's owner. */
+export interface ForwardedCommand {
+  /** The instance the client is connected to; replies go to it. */
+  origin: string;
+  /** As validated by the origin (the op itself is validated by the sequencer). */
+  submission: Submission;
+  /** When the origin forwarded it (ms since epoch, origin clock): for logs and lag metrics only. */
+  forwardedAt: number;
+}
+
+export interface CommandRecord {
+  partition: number;
+  offset: Offset;
+  value: ForwardedCommand;
+  /** W3C trace context (`traceparent`, ...) of the client's submit, so the owner continues the trace. */
+  headers: Record<string, string>;
+}
+
+/**
+ * The outcomes the origin cannot see in the ops log. A commit needs no reply: the origin's relay of the ops
+ * topic sees the record (docId, clientId, seq) and acks its client from there, in version order.
+ */
+export type CommandOutcome =
+  | { kind: 'duplicate'; version: number }
+  | { kind: 'reject'; code: string; message: string; retriable: boolean; detail?: string };
+
+export interface CommandReply {
+  origin: string;
+  docId: string;
+  clientId: string;
+  seq: number;
+  outcome: CommandOutcome;
+}
+
+export type CommandBatchHandler = (records: readonly CommandRecord[], context: ConsumerContext) => Promise<void>;
+
+export interface ConsumeCommandsOptions {
+  /** All sequencers share one group: its assignment of the commands partitions is the ownership. */
+  groupId: string;
+  /** Checkpoint a command only once it is decided and, if committed, durable in the ops log. */
+  handler: CommandBatchHandler;
+  /** Called before any command of these partitions is handled: open the ops writers (fence) and reload here. */
+  onAssigned?: (partitions: number[]) => Promise<void> | void;
+  /** Called after this member lost the partitions (a new owner may already be running: fencing protects). */
+  onRevoked?: (partitions: number[]) => Promise<void> | void;
+}
+
+export interface CommandBus {
+  readonly partitionCount: number;
+  /** Must agree with the ops log's partitionFor for every docId. */
+  partitionFor(docId: string): number;
+  /** Resolves once the command is durable on the bus (acks=all). Retriable errors: ERR_UNAVAILABLE/ERR_TIMEOUT. */
+  forward(command: ForwardedCommand, headers?: Record<string, string>): Promise<void>;
+  consumeCommands(options: ConsumeCommandsOptions): Promise<Consumer>;
+  /** Best effort: a lost reply makes the origin time out and the client resubmit, which the dedupe answers. */
+  reply(reply: CommandReply): Promise<void>;
+  /**
+   * Receive the replies addressed to `origin`, from the moment this resolves on (earlier ones are of no use: the
+   * forwards they answer belong to a previous incarnation of the instance).
+   */
+  consumeReplies(origin: string, handler: (reply: CommandReply) => void): Promise<Consumer>;
+  close(): Promise<void>;
+}
