@@ -10,19 +10,10 @@ import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
 import type { OpCommitted } from '@collab/core';
 import { Doc, type } from '@collab/ot-text';
+import { seeded } from './support/convergence.js';
 import { laggySocketClass } from './support/laggy-socket.js';
 import type { RunningService, TestTopic } from './support/service.js';
 import { freshTopic, openLog, startService, token } from './support/service.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
