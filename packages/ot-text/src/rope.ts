@@ -37,7 +37,7 @@ export type RopeNode = RopeLeaf | RopeBranch;
 
 export const MAX_LEAF = 256;
 const MIN_LEAF = MAX_LEAF / 4;
-export const MAX_CHILDREN = 32;
+export const MAX_CHILDREN = 16;
 const MIN_CHILDREN = MAX_CHILDREN / 4;
 
 export const isLeaf = (node: RopeNode): node is RopeLeaf => (node as RopeLeaf).t !== undefined;
