@@ -8,4 +8,6 @@ export { PROTOCOL_VERSION } from './protocol/messages.js';
 export type { ClientMessage, ServerMessage, WireLimits, WireOp } from './protocol/messages.js';
 export { readApiRoutes } from './http/read-api.js';
 export { webPageRoutes } from './http/web-page.js';
+export { healthRoutes } from './http/health.js';
+export type { HealthRoutesOptions } from './http/health.js';
 export type { HttpRequest, HttpResponse, HttpRoute } from './transport/http-routes.js';

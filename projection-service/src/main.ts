@@ -2,16 +2,21 @@
  * The projection-service process (distributed mode): configuration from the environment, Kafka as the op log,
  * Cassandra as the read models, pino logs, OpenTelemetry, graceful shutdown on SIGINT/SIGTERM.
  *
+ * The metrics port (COLLAB_METRICS_PORT, default 9465) serves /metrics, /healthz and /readyz (Kafka and
+ * Cassandra answer, the consumer runs). Each batch continues the command-service's trace from its records'
+ * headers, with the Cassandra write as a child span.
+ *
  * Prints one machine-readable line `{"ready":true}` on stdout once it consumes (for supervisors and tests).
  */
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import { createKafkaOpLog } from '@collab/adapter-kafka';
 import type { Offset } from '@collab/core';
-import { startTelemetry } from '@collab/observability';
+import { checkDependencies, startTelemetry } from '@collab/observability';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
+import { readinessChecks, tracedOpLog, tracedReadModels } from './ops-endpoints.js';
 import { startProjectionService } from './service.js';
 
 async function main(): Promise<void> {
@@ -32,6 +37,7 @@ async function main(): Promise<void> {
     ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
     prometheusPort: config.telemetry.prometheusPort,
     ...(config.telemetry.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.telemetry.otlpEndpoint }),
+    health: true,
   });
 
   const { cassandra: cc, kafka: kc } = config;
@@ -75,9 +81,11 @@ async function main(): Promise<void> {
     return result;
   };
 
+  let consuming = false;
+  telemetry.setReadiness(() => checkDependencies(readinessChecks({ log, store, consuming: () => consuming })));
   const service = await startProjectionService({
-    log,
-    store,
+    log: tracedOpLog(log),
+    store: tracedReadModels(store),
     groupId: kc.groupId,
     logger,
     lagRefreshMs: config.lagRefreshMs,
@@ -85,12 +93,14 @@ async function main(): Promise<void> {
     maxOpsPerWrite: config.maxOpsPerWrite,
     writeConcurrency: config.writeConcurrency,
   });
+  consuming = true;
   console.log(JSON.stringify({ ready: true }));
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> =>
     (stopping ??= (async () => {
       logger.info({ signal }, 'shutting down');
+      consuming = false; // /readyz says so at once: the instance is leaving its group
       let code = 0;
       try {
         // Order matters: stop consuming (commits the last checkpoints) before closing what the handler uses.

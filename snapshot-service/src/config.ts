@@ -14,7 +14,7 @@ const list = z.string().transform((s) =>
 
 const Env = z.object({
   COLLAB_INSTANCE_ID: z.string().min(1).optional(),
-  COLLAB_METRICS_PORT: int(0, 65535).default(9465),
+  COLLAB_METRICS_PORT: int(0, 65535).default(9466),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The op log

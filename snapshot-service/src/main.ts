@@ -2,16 +2,20 @@
  * Composition root of the snapshot-service: config from the environment (validated, every problem at once),
  * telemetry, adapters (Kafka op log, Cassandra read models, S3 snapshots), the worker, and an idempotent
  * graceful shutdown on SIGTERM/SIGINT (snapshot dirty documents for a bounded time, commit checkpoints, close).
+ *
+ * The metrics port (COLLAB_METRICS_PORT, default 9466) serves /metrics, /healthz and /readyz (Kafka, Cassandra
+ * and S3 answer, the worker consumes). Batches continue the command-service's traces; S3 writes are spans.
  */
 import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import { createKafkaOpLog } from '@collab/adapter-kafka';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
-import { startTelemetry } from '@collab/observability';
+import { checkDependencies, startTelemetry } from '@collab/observability';
 import { createDocumentReader } from '@collab/read-side';
 import pino from 'pino';
 import { ConfigError, loadConfig, redacted } from './config.js';
 import { registerMetrics } from './metrics.js';
+import { readinessChecks, tracedOpLog, tracedSnapshots } from './ops-endpoints.js';
 import { createSnapshotWorker, type SnapshotWorker } from './snapshot-worker.js';
 
 async function main(): Promise<void> {
@@ -28,7 +32,12 @@ async function main(): Promise<void> {
   const instanceId = config.instanceId ?? `snapshot-${randomUUID().slice(0, 8)}`;
   const logger = pino({ level: config.logLevel, base: { service: 'snapshot-service', instanceId } });
   logger.info({ config: redacted(config) }, 'starting');
-  const telemetry = startTelemetry({ serviceName: 'collab-snapshot-service', instanceId, ...config.telemetry });
+  const telemetry = startTelemetry({
+    serviceName: 'collab-snapshot-service',
+    instanceId,
+    ...config.telemetry,
+    health: true,
+  });
 
   // The gauges read the worker, the worker reports to the counters: the holder breaks the cycle.
   const holder: { worker?: SnapshotWorker } = {};
@@ -57,11 +66,15 @@ async function main(): Promise<void> {
     snapshots,
     onSnapshotError: (err, docId) => logger.warn({ err, docId }, 'snapshot unreadable; replaying ops'),
   });
+  let consuming = false;
+  telemetry.setReadiness(() =>
+    checkDependencies(readinessChecks({ log, readModels, snapshots, consuming: () => consuming })),
+  );
   const worker = createSnapshotWorker({
-    log,
+    log: tracedOpLog(log),
     groupId: config.kafka.groupId,
     reader,
-    snapshots,
+    snapshots: tracedSnapshots(snapshots),
     policy: config.policy,
     retry: config.retry,
     retention: config.retention,
@@ -74,12 +87,14 @@ async function main(): Promise<void> {
   });
   holder.worker = worker;
   await worker.start();
+  consuming = true;
   logger.info('consuming');
 
   let shutdown: Promise<void> | undefined;
   const stop = (signal: string) =>
     (shutdown ??= (async () => {
       logger.info({ signal }, 'shutting down');
+      consuming = false;
       await worker.stop().catch((err: unknown) => logger.error({ err }, 'worker did not stop cleanly'));
       await Promise.allSettled([log.close(), readModels.close(), snapshots.close()]);
       await telemetry.shutdown().catch(() => {});

@@ -1,6 +1,10 @@
 /**
  * Starts OpenTelemetry in a service's entry point (libraries only use @opentelemetry/api). Traces and metrics go
- * to an OTLP endpoint when one is configured; metrics are also served on a Prometheus scrape endpoint.
+ * to an OTLP endpoint when one is configured; metrics are also served on a Prometheus scrape endpoint, and, when
+ * asked (`health: true`), /healthz and /readyz beside it on the same port.
+ *
+ * Default Prometheus ports, one per service so they can share a host: 9464 command-service, 9465
+ * projection-service, 9466 snapshot-service.
  */
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -10,6 +14,15 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { ReadinessReport } from './health.js';
+import type { OpsServer } from './http-server.js';
+import { startOpsServer } from './http-server.js';
+
+export { checkDependencies, DEFAULT_CHECK_TIMEOUT_MS, readinessResponse, runCheck } from './health.js';
+export type { CheckResult, DependencyCheck, ReadinessReport } from './health.js';
+export { startOpsServer } from './http-server.js';
+export type { OpsServer, OpsServerOptions } from './http-server.js';
+export { continueTrace, tracedBatchHandler, tracedSpan, withSpans } from './propagation.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -22,16 +35,34 @@ export interface TelemetryOptions {
   otlpEndpoint?: string;
   /** How often metrics are pushed over OTLP. */
   otlpMetricIntervalMs?: number;
+  /** Also serve /healthz and /readyz on the Prometheus port (/readyz is 503 "starting" until setReadiness). */
+  health?: boolean;
 }
 
 export interface Telemetry {
+  /** The port /metrics (and /healthz, /readyz) listen on once bound; undefined when Prometheus is off. */
+  readonly listening: Promise<number | undefined>;
+  /** What /readyz checks from now on. */
+  setReadiness(readiness: () => Promise<ReadinessReport>): void;
   shutdown(): Promise<void>;
 }
 
+const STARTING: ReadinessReport = { ready: false, checks: { startup: { ok: false, ms: 0, error: 'starting' } } };
+
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const readers: IMetricReader[] = [];
+  let readiness: () => Promise<ReadinessReport> = () => Promise.resolve(STARTING);
+  let opsServer: Promise<OpsServer> | undefined;
   if (options.prometheusPort !== undefined && options.prometheusPort > 0) {
-    readers.push(new PrometheusExporter({ port: options.prometheusPort, host: options.prometheusHost ?? '0.0.0.0' }));
+    // Our own server instead of the exporter's, so health and readiness share the scrape port.
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    readers.push(exporter);
+    opsServer = startOpsServer({
+      port: options.prometheusPort,
+      host: options.prometheusHost ?? '0.0.0.0',
+      metrics: (request, response) => exporter.getMetricsRequestHandler(request, response),
+      ...(options.health === true ? { readiness: () => readiness() } : {}),
+    });
   }
   if (options.otlpEndpoint !== undefined) {
     readers.push(
@@ -54,6 +85,29 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: [],
   });
   sdk.start();
+  // A port in use must not kill the service it observes (the exporter behaved the same): say so and go on.
+  const listening: Promise<number | undefined> =
+    opsServer === undefined
+      ? Promise.resolve(undefined)
+      : opsServer.then(
+          (server) => server.port,
+          (err: unknown) => {
+            process.stderr.write(
+              `telemetry: cannot serve /metrics on port ${options.prometheusPort}: ${String(err)}\n`,
+            );
+            return undefined;
+          },
+        );
   let stopping: Promise<void> | undefined;
-  return { shutdown: () => (stopping ??= sdk.shutdown()) };
+  return {
+    listening,
+    setReadiness: (fn) => {
+      readiness = fn;
+    },
+    shutdown: () =>
+      (stopping ??= (async () => {
+        await opsServer?.then((server) => server.close()).catch(() => {});
+        await sdk.shutdown();
+      })()),
+  };
 }

@@ -1,0 +1,92 @@
+/** The options of `npm run bench:load`, parsed once (node:util parseArgs), every problem reported at once. */
+import { parseArgs } from 'node:util';
+
+export interface LoadOptions {
+  users: number;
+  docs: number;
+  hotDocs: number;
+  hotUsers: number;
+  /** Characters per second of a typist while in a burst (pauses between bursts lower the average). */
+  rate: number;
+  seconds: number;
+  embedded: boolean;
+  peer: 'none' | 'sharedb' | 'sharedb-postgres';
+  /** Sockets dropped (and reconnected by the client) during the run. */
+  drops: number;
+  seed: number;
+  out: string;
+  /** Skip our system (measure only the peer). */
+  peerOnly: boolean;
+}
+
+export const USAGE = `usage: npm run bench:load -- [--users 200] [--docs 40] [--hot-docs 2] [--hot-users 40]
+  [--rate 5] [--seconds 30] [--embedded] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
+  [--out reports] [--peer-only]`;
+
+export function parseLoadOptions(argv: string[]): LoadOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      users: { type: 'string', default: '200' },
+      docs: { type: 'string', default: '40' },
+      'hot-docs': { type: 'string', default: '2' },
+      'hot-users': { type: 'string', default: '40' },
+      rate: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '30' },
+      embedded: { type: 'boolean', default: false },
+      peer: { type: 'string', default: 'none' },
+      drops: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'reports' },
+      'peer-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const problems: string[] = [];
+  const num = (name: string, raw: string, min: number): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) problems.push(`--${name} ${raw}: a number >= ${min}`);
+    return n;
+  };
+  const options: LoadOptions = {
+    users: num('users', values.users, 1),
+    docs: num('docs', values.docs, 1),
+    hotDocs: num('hot-docs', values['hot-docs'], 0),
+    hotUsers: num('hot-users', values['hot-users'], 0),
+    rate: num('rate', values.rate, 0.1),
+    seconds: num('seconds', values.seconds, 1),
+    embedded: values.embedded,
+    peer: values.peer as LoadOptions['peer'],
+    drops: num('drops', values.drops, 0),
+    seed: num('seed', values.seed, 0),
+    out: values.out,
+    peerOnly: values['peer-only'],
+  };
+  if (!['none', 'sharedb', 'sharedb-postgres'].includes(values.peer)) {
+    problems.push(`--peer ${values.peer}: none, sharedb or sharedb-postgres`);
+  }
+  if (options.hotDocs > options.docs) problems.push('--hot-docs: at most --docs');
+  if (options.hotUsers > options.users) problems.push('--hot-users: at most --users');
+  if (options.hotDocs === 0 && options.hotUsers > 0) problems.push('--hot-users needs --hot-docs > 0');
+  if (options.hotDocs === options.docs && options.hotUsers < options.users) {
+    problems.push('every document is hot: give --hot-users = --users, or fewer --hot-docs');
+  }
+  if (problems.length > 0) {
+    console.error(`${problems.join('\n')}\n${USAGE}`);
+    process.exit(2);
+  }
+  return options;
+}
+
+/** Which document each user types in: hot users over the first hotDocs, the rest round-robin over the others. */
+export function assignDocuments(options: LoadOptions, docIds: readonly string[]): string[] {
+  return Array.from({ length: options.users }, (_, i) => {
+    if (i < options.hotUsers) return docIds[i % options.hotDocs]!;
+    const cold = options.docs - options.hotDocs;
+    return docIds[options.hotDocs + ((i - options.hotUsers) % cold)]!;
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench:load -- [options]` (see args.ts): the SLO load benchmark. Runs the workload against our system
+ * (the real stack by default: KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, S3_ENDPOINT, REDIS_URL or containers of
+ * the harness; or --embedded), then, with --peer, the same workload (same users, documents, seeded keystrokes)
+ * against ShareDB, one after the other in this process so they never compete for the CPU. Writes
+ * reports/bench-load-<time>.{json,md,svg,png}. Prints times; asserts none.
+ */
+import { randomUUID } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { stopStack } from '@collab/infra';
+import { parseLoadOptions } from './args.js';
+import { writeReport } from './report.js';
+import { runWorkload, type RunResult } from './run-workload.js';
+import { startCollabTarget } from './targets/collab.js';
+import { startPostgres } from './targets/postgres.js';
+import { startShareDbTarget } from './targets/sharedb.js';
+import type { Target } from './target.js';
+
+async function measure(start: () => Promise<Target>, options: ReturnType<typeof parseLoadOptions>): Promise<RunResult> {
+  const target = await start();
+  try {
+    return await runWorkload(target, options, randomUUID().slice(0, 8));
+  } finally {
+    await target.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseLoadOptions(process.argv.slice(2));
+  const context = {
+    cpus: cpus().length,
+    loadAverageBefore: loadavg().map((x) => Math.round(x * 100) / 100),
+    node: process.version,
+  };
+  console.log(
+    `# bench:load — ${options.users} users, ${options.docs} documents (${options.hotDocs} hot with ${options.hotUsers} users), ` +
+      `${options.rate} chars/s in bursts, ${options.seconds} s; load average ${context.loadAverageBefore.join(' ')}`,
+  );
+  const results: RunResult[] = [];
+  if (!options.peerOnly) results.push(await measure(() => startCollabTarget(options.embedded), options));
+  if (options.peer === 'sharedb') {
+    results.push(
+      await measure(
+        () =>
+          startShareDbTarget(() =>
+            Promise.resolve({ description: 'in-memory backend', close: () => Promise.resolve() }),
+          ),
+        options,
+      ),
+    );
+  } else if (options.peer === 'sharedb-postgres') {
+    results.push(await measure(() => startShareDbTarget(startPostgres), options));
+  }
+  await writeReport(options, results, {
+    ...context,
+    loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+  });
+  await stopStack();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,116 @@
+/** The report of one `bench:load` run: JSON (everything), a Markdown summary, the plot; and the console table. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoadOptions } from './args.js';
+import { writePlot } from './plot.js';
+import type { RunResult } from './run-workload.js';
+import type { LatencySummary } from './stats.js';
+
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(1)} ms`);
+const ratio = (ours: number | null, peer: number | null) =>
+  ours === null || peer === null || ours === 0 ? '–' : `${(peer / ours).toFixed(2)}×`;
+
+function rows(results: readonly RunResult[]): string[][] {
+  const lat = (name: string, pick: (r: RunResult) => LatencySummary) =>
+    (['p50', 'p95', 'p99'] as const).map((p) => [`${name} ${p}`, ...results.map((r) => ms(pick(r)[p]))]);
+  return [
+    ...lat('keystroke → ack', (r) => r.submitToAck),
+    ...lat('keystroke → seen by another client', (r) => r.submitToSeen),
+    ...lat('document load', (r) => r.documentLoad),
+    ['presence p95', ...results.map((r) => (typeof r.presence === 'string' ? r.presence : ms(r.presence.p95)))],
+    ['keystrokes/s', ...results.map((r) => String(r.keystrokesPerSecond))],
+    ['acked ops/s', ...results.map((r) => String(r.ackedOpsPerSecond))],
+    ['errors', ...results.map((r) => (Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)))],
+    ['reconnects (of drops)', ...results.map((r) => `${r.reconnects} (${r.drops})`)],
+    [
+      'divergent / behind clients',
+      ...results.map((r) => `${r.divergence.divergent} / ${r.divergence.behind} of ${r.divergence.clients}`),
+    ],
+    [
+      'bench process CPU avg / max (cores)',
+      ...results.map((r) => `${r.process.cpuCoresAvg} / ${r.process.cpuCoresMax}`),
+    ],
+    ['bench process RSS max', ...results.map((r) => `${r.process.rssMiBMax} MiB`)],
+  ];
+}
+
+/** Peer ÷ ours for the latency percentiles (> 1: ours is faster). */
+export function ratios(ours: RunResult, peer: RunResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, pick] of [
+    ['ack', (r: RunResult) => r.submitToAck],
+    ['seen', (r: RunResult) => r.submitToSeen],
+    ['load', (r: RunResult) => r.documentLoad],
+  ] as const) {
+    for (const p of ['p50', 'p95', 'p99'] as const) out[`${name} ${p}`] = ratio(pick(ours)[p], pick(peer)[p]);
+  }
+  return out;
+}
+
+function targets(r: RunResult): string[] {
+  const check = (ok: boolean) => (ok ? '✔' : '✘');
+  const p99 = r.submitToAck.p99 ?? Infinity;
+  const load = r.documentLoad.p95 ?? Infinity;
+  return [
+    `- op latency p99 < 25 ms (1,000 users / 100 docs at typing speed): ${ms(r.submitToAck.p99)} at ${r.users} users / ${r.documents} docs ${check(p99 < 25)}`,
+    `- presence p95 < 30 ms: ${typeof r.presence === 'string' ? 'not measured (the SDK has no setCursor yet)' : ms(r.presence.p95)}`,
+    `- document load p95 < 100 ms: ${ms(r.documentLoad.p95)} ${check(load < 100)}`,
+    `- 5,000 ops/s with p99 < 100 ms: ${r.ackedOpsPerSecond} acked ops/s (${r.keystrokesPerSecond} keystrokes/s), p99 ${ms(r.submitToAck.p99)} ${check(r.ackedOpsPerSecond >= 5000 && p99 < 100)}`,
+    `- zero divergence: ${r.divergence.divergent} divergent, ${r.divergence.behind} behind ${check(r.divergence.divergent === 0 && r.divergence.behind === 0)}`,
+  ];
+}
+
+export function markdown(options: LoadOptions, results: readonly RunResult[], extra: string[]): string {
+  const table = rows(results);
+  const header = ['', ...results.map((r) => r.target)];
+  const lines = [
+    `# bench:load — ${new Date().toISOString()}`,
+    '',
+    `\`npm run bench:load -- --users ${options.users} --docs ${options.docs} --hot-docs ${options.hotDocs} --hot-users ${options.hotUsers} --rate ${options.rate} --seconds ${options.seconds}${options.embedded ? ' --embedded' : ''} --peer ${options.peer} --drops ${options.drops} --seed ${options.seed}\``,
+    '',
+    ...results.map((r) => `- **${r.target}**: ${r.description}`),
+    '',
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...table.map((row) => `| ${row.join(' | ')} |`),
+    '',
+  ];
+  const ours = results.find((r) => r.target.startsWith('collab'));
+  if (ours !== undefined) lines.push('Targets (ours):', '', ...targets(ours), '');
+  for (const r of results) {
+    const containers = r.containers.during.map((c) => `${c.name} ${c.cpuPercent} CPU, ${c.memUsage}`).join('; ');
+    if (containers !== '') lines.push(`Containers during the ${r.target} run: ${containers}`, '');
+  }
+  return [...lines, ...extra].join('\n');
+}
+
+export async function writeReport(
+  options: LoadOptions,
+  results: readonly RunResult[],
+  context: Record<string, unknown>,
+): Promise<string> {
+  await mkdir(options.out, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const base = join(options.out, `bench-load-${stamp}`);
+  const ours = results.find((r) => r.target.startsWith('collab'));
+  const peer = results.find((r) => r.target === 'sharedb');
+  const ratioTable = ours !== undefined && peer !== undefined ? ratios(ours, peer) : undefined;
+  const plotted = await writePlot(results, `${base}.svg`, `${base}.png`);
+  const extra = [
+    ...(ratioTable === undefined
+      ? []
+      : [
+          'ShareDB ÷ ours (> 1: ours is faster):',
+          '',
+          ...Object.entries(ratioTable).map(([k, v]) => `- ${k}: ${v}`),
+          '',
+        ]),
+    plotted ? `![keystroke → ack over time](${base.split('/').pop()}.png)` : `Plot: ${base}.svg`,
+    '',
+  ];
+  const md = markdown(options, results, extra);
+  await writeFile(`${base}.json`, JSON.stringify({ options, context, results, ratios: ratioTable }, null, 2));
+  await writeFile(`${base}.md`, md);
+  console.log(`\n${md}`);
+  return base;
+}

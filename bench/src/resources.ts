@@ -1,0 +1,105 @@
+/**
+ * CPU and memory: of this process (sampled every second: the bench's users and, in-process, the servers) and of
+ * the stack's containers (`docker stats --no-stream`, a few times per run; each call takes ~2 s itself).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+export interface ProcessSample {
+  second: number;
+  /** CPU used in the last interval, in cores (1.0 = one core busy). */
+  cpuCores: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+}
+
+export class ProcessSampler {
+  readonly samples: ProcessSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private last = { cpu: process.cpuUsage(), at: performance.now() };
+  private readonly started = performance.now();
+
+  start(): void {
+    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  summary() {
+    const cpu = this.samples.map((s) => s.cpuCores);
+    const rss = this.samples.map((s) => s.rssMiB);
+    const avg = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+    const round = (x: number) => Math.round(x * 100) / 100;
+    return {
+      cpuCoresAvg: round(avg(cpu)),
+      cpuCoresMax: round(Math.max(0, ...cpu)),
+      rssMiBMax: round(Math.max(0, ...rss)),
+      heapUsedMiBMax: round(Math.max(0, ...this.samples.map((s) => s.heapUsedMiB))),
+    };
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    const cpu = process.cpuUsage(this.last.cpu);
+    const memory = process.memoryUsage();
+    this.samples.push({
+      second: Math.round((now - this.started) / 1000),
+      cpuCores: (cpu.user + cpu.system) / 1000 / (now - this.last.at),
+      rssMiB: memory.rss / 2 ** 20,
+      heapUsedMiB: memory.heapUsed / 2 ** 20,
+    });
+    this.last = { cpu: process.cpuUsage(), at: now };
+  }
+}
+
+export interface ContainerStats {
+  name: string;
+  cpuPercent: string;
+  memUsage: string;
+}
+
+/** One `docker stats --no-stream` of the named containers; [] when docker is not reachable. */
+export async function dockerStats(names: readonly string[]): Promise<ContainerStats[]> {
+  if (names.length === 0) return [];
+  try {
+    const { stdout } = await exec(
+      'docker',
+      ['stats', '--no-stream', '--format', '{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}', ...names],
+      { timeout: 20_000 },
+    );
+    return stdout
+      .trim()
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        const [name = '', cpuPercent = '', memUsage = ''] = line.split('\t');
+        return { name, cpuPercent, memUsage };
+      });
+  } catch {
+    return [];
+  }
+}
+
+/** The running containers that publish the ports of these endpoints (host:port or URLs). */
+export async function stackContainers(endpoints: readonly (string | undefined)[]): Promise<string[]> {
+  const ports = endpoints
+    .filter((e): e is string => e !== undefined)
+    .map((e) => /:(\d+)\/?$/.exec(e)?.[1])
+    .filter((p): p is string => p !== undefined);
+  try {
+    const { stdout } = await exec('docker', ['ps', '--format', '{{.Names}}\t{{.Ports}}'], { timeout: 10_000 });
+    return stdout
+      .trim()
+      .split('\n')
+      .filter((line) => ports.some((port) => line.includes(`:${port}->`)))
+      .map((line) => line.split('\t')[0]!)
+      .filter((name) => name.length > 0);
+  } catch {
+    return [];
+  }
+}

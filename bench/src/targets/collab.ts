@@ -1,0 +1,169 @@
+/**
+ * Our system as the bench runs it, all in this process (like the integration tests): a command-service, the
+ * projection-service and the snapshot worker, wired either to the real stack (Kafka, Cassandra, S3; a fresh
+ * ops topic per run, a bench keyspace and bucket) or, with --embedded, to SQLite in a temporary folder.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
+import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
+import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
+import { createSqliteStorage } from '@collab/adapter-sqlite';
+import { signDevToken, startCommandService } from '@collab/command-service';
+import type { OpLog, ReadModelStore, SnapshotStore } from '@collab/core';
+import { useStack } from '@collab/infra';
+import { startProjectionService } from '@collab/projection-service';
+import { createDocumentReader } from '@collab/read-side';
+import { createSnapshotWorker } from '@collab/snapshot-service';
+import cassandra from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { stackContainers } from '../resources.js';
+import type { Target } from '../target.js';
+import { connectCollabUser } from './collab-user.js';
+
+const SECRET = 'bench-secret-bench-secret-bench-secret!';
+const PARTITIONS = 12;
+const KEYSPACE = 'collab_bench';
+const BUCKET = 'collab-bench';
+
+/** Generous per-connection limits: the bench measures latency, not the flood protection. */
+const LIMITS = {
+  maxFrameBytes: 256 * 1024,
+  maxOpInsertLength: 64 * 1024,
+  maxOpComponents: 2048,
+  maxDocumentLength: 16 * 1024 * 1024,
+  maxDocuments: 64,
+  maxUnacked: 256,
+  opsPerSecond: 1000,
+  messagesPerSecond: 5000,
+};
+
+interface Storage {
+  description: string;
+  containers: string[];
+  /** One OpLog per consumer role (the Kafka adapter's consumers are per client). */
+  opLog(role: string): Promise<OpLog>;
+  readModels: ReadModelStore;
+  snapshots: SnapshotStore;
+  close(): Promise<void>;
+}
+
+async function kafkaStorage(): Promise<Storage> {
+  const stack = await useStack();
+  const brokers = stack.kafka.brokers;
+  const topic = `bench.ops.${randomUUID().slice(0, 8)}`;
+  const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await ensureOpsTopic(admin, { topic, partitions: PARTITIONS, replicationFactor: 1 });
+  const client = new cassandra.Client({
+    contactPoints: stack.cassandra.contactPoints,
+    localDataCenter: stack.cassandra.localDataCenter,
+    socketOptions: { connectTimeout: 10_000, readTimeout: 30_000 },
+  });
+  await client.connect();
+  await migrate(client, { keyspace: KEYSPACE, replication: { class: 'SimpleStrategy', replicationFactor: 1 } });
+  const readModels = await createCassandraReadModelStore({ client, keyspace: KEYSPACE });
+  const s3 = {
+    endpoint: stack.s3.endpoint,
+    region: stack.s3.region,
+    credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
+  };
+  const s3Client = createS3Client(s3);
+  await ensureBucket(s3Client, BUCKET);
+  s3Client.destroy();
+  const snapshots = createS3SnapshotStore({ ...s3, bucket: BUCKET, prefix: `${topic}/` });
+  const logs: OpLog[] = [];
+  return {
+    description: `distributed: Kafka topic ${topic} (${PARTITIONS} partitions), Cassandra keyspace ${KEYSPACE}, S3 bucket ${BUCKET}`,
+    containers: await stackContainers([stack.kafka.brokers[0], stack.cassandra.contactPoints[0], stack.s3.endpoint]),
+    async opLog(role) {
+      const log = await createKafkaOpLog({ brokers, topic, partitionCount: PARTITIONS, clientId: `bench-${role}` });
+      logs.push(log);
+      return log;
+    },
+    readModels,
+    snapshots,
+    async close() {
+      await Promise.allSettled(logs.map((l) => l.close()));
+      await readModels.close();
+      await snapshots.close();
+      await client.shutdown();
+      // The run's topic goes; its rows and snapshots stay under run-unique ids (cheap, and inspectable).
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    },
+  };
+}
+
+async function sqliteStorage(): Promise<Storage> {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-bench-'));
+  const storage = await createSqliteStorage({ path: join(dir, 'collab.db'), partitionCount: PARTITIONS });
+  return {
+    description: `embedded: SQLite at ${dir} (${PARTITIONS} partitions)`,
+    containers: [],
+    opLog: () => Promise.resolve(storage.opLog),
+    readModels: storage.readModels,
+    snapshots: storage.snapshots,
+    async close() {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startCollabTarget(embedded: boolean): Promise<Target> {
+  const storage = embedded ? await sqliteStorage() : await kafkaStorage();
+  const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' });
+  const run = randomUUID().slice(0, 8);
+  const projection = await startProjectionService({
+    log: await storage.opLog('projection'),
+    store: storage.readModels,
+    groupId: `bench-projection-${run}`,
+    logger,
+  });
+  const snapshotWorker = createSnapshotWorker({
+    log: await storage.opLog('snapshots'),
+    groupId: `bench-snapshots-${run}`,
+    reader: createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots }),
+    snapshots: storage.snapshots,
+    logger,
+  });
+  await snapshotWorker.start();
+  const service = await startCommandService({
+    log: await storage.opLog('command'),
+    logger,
+    host: '127.0.0.1',
+    port: 0,
+    auth: { hs256Secret: SECRET },
+    consumerGroup: `bench-command-${run}`,
+    ownAllPartitions: true,
+    window: 1000,
+    hashEvery: 100,
+    limits: LIMITS,
+    idleTimeoutSeconds: 60,
+  });
+  const url = `ws://127.0.0.1:${service.port}/v1/ws`;
+  return {
+    name: embedded ? 'collab (embedded)' : 'collab',
+    description: `${storage.description}; command-service + projection + snapshot worker in the bench process`,
+    containers: storage.containers,
+    prepare: () => Promise.resolve(), // documents exist from their first op
+    connect: (userId, recorder) =>
+      Promise.resolve(
+        connectCollabUser(
+          url,
+          () => signDevToken({ secret: SECRET, userId, docs: { '*': ['read', 'write'] } }),
+          recorder,
+        ),
+      ),
+    async close() {
+      await service.close();
+      await snapshotWorker.stop();
+      await projection.stop();
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The reference peer: ShareDB 7 with our OT type registered (so both systems apply the very same ops), its
+ * WebSocket server (`ws` + @teamwork/websocket-json-stream, the adapter ShareDB's docs use) and its own client
+ * over real sockets, in this process like ours. Backends: the in-memory one (ShareDB's default) or, with
+ * `sharedb-postgres`, a PostgreSQL the caller started (durable, like our Kafka log).
+ *
+ * Measured the same way as ours: submitOp's callback fires when the op (composed with others typed meanwhile,
+ * as ShareDB does) is acknowledged; a remote 'op' event is a delivery at the doc's new version.
+ */
+import type { AddressInfo } from 'node:net';
+import WebSocketJSONStream from '@teamwork/websocket-json-stream';
+import { insertOp, removeOp, type } from '@collab/ot-text';
+import ShareDB from 'sharedb';
+import ShareDBClient from 'sharedb/lib/client/index.js';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { Recorder } from '../recorder.js';
+import type { SimConnection, SimDocument, Target } from '../target.js';
+
+const COLLECTION = 'docs';
+
+export interface ShareDbBackend {
+  description: string;
+  /** A ShareDB DB adapter instance (undefined: the in-memory default). */
+  db?: unknown;
+  close(): Promise<void>;
+}
+
+export async function startShareDbTarget(backendOf: () => Promise<ShareDbBackend>): Promise<Target> {
+  ShareDB.types.register(type);
+  const storage = await backendOf();
+  const backend = new ShareDB(storage.db === undefined ? {} : { db: storage.db });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('connection', (ws: WebSocket) => backend.listen(new WebSocketJSONStream(ws)));
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  return {
+    name: 'sharedb',
+    description: `ShareDB 7 (${storage.description}), @collab/ot-text registered, ws + websocket-json-stream, in the bench process`,
+    containers: [],
+    async prepare(docIds) {
+      const connection = backend.connect();
+      await Promise.all(
+        docIds.map(
+          (id) =>
+            new Promise<void>((resolve, reject) => {
+              const doc = connection.get(COLLECTION, id);
+              doc.create('', type.uri, (err: unknown) => (err ? reject(err as Error) : resolve()));
+            }),
+        ),
+      );
+      connection.close();
+    },
+    connect: (_userId, recorder) => connectShareDbUser(url, recorder),
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+      await new Promise((resolve) => backend.close(resolve));
+      await storage.close();
+    },
+  };
+}
+
+async function connectShareDbUser(url: string, recorder: Recorder): Promise<SimConnection> {
+  let socket = new WebSocket(url);
+  const connection = new ShareDBClient.Connection(socket);
+  let closed = false;
+  let online = false;
+  // ShareDB's client does not reconnect by itself: bind a new socket after a jittered delay, like our SDK's
+  // first retry (full jitter up to 500 ms). The connection resends its in-flight op (deduplicated by src/seq).
+  const rebindOnClose = () => {
+    socket.once('close', () => {
+      if (closed) return;
+      setTimeout(() => {
+        socket = new WebSocket(url);
+        connection.bindToSocket(socket);
+        rebindOnClose();
+      }, Math.random() * 500);
+    });
+  };
+  rebindOnClose();
+  connection.on('state', (state: string) => {
+    if (state === 'connected' && online) recorder.reconnects++;
+    if (state === 'connected') online = true;
+  });
+  connection.on('error', (err: { code?: string }) => recorder.error(err.code ?? 'ERR_CONNECTION'));
+  return {
+    open: (docId) => openShareDbDoc(connection, docId, recorder),
+    drop: () => socket.terminate(),
+    close: () => {
+      closed = true;
+      connection.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function openShareDbDoc(connection: any, docId: string, recorder: Recorder): Promise<SimDocument> {
+  const doc = connection.get(COLLECTION, docId);
+  return new Promise((resolve, reject) => {
+    doc.subscribe((err: unknown) => {
+      if (err) return reject(err as Error);
+      doc.on('op', (_op: unknown, source: unknown) => {
+        if (source === false) recorder.seenBy(docId, doc.version as number);
+      });
+      let pending = 0;
+      const submit = (op: unknown) => {
+        const typedAt = recorder.keystroke();
+        pending++;
+        doc.submitOp(op, (error: { code?: string } | null | undefined) => {
+          pending--;
+          if (error) return recorder.error(error.code ?? 'ERR_SUBMIT');
+          // ShareDB bumps the version before calling back: the op is version - 1, the state after it `version`.
+          recorder.acked(docId, doc.version as number, [typedAt]);
+        });
+      };
+      const text = () => String(doc.data);
+      resolve({
+        get text() {
+          return text();
+        },
+        get length() {
+          const data = doc.data;
+          return typeof data === 'string' ? data.length : (data.utf16Length as number);
+        },
+        get version() {
+          return doc.version as number;
+        },
+        get pending() {
+          return pending;
+        },
+        insert: (offset, value) => submit(insertOp(offset, value)),
+        delete: (offset, length) => submit(removeOp(offset, length)),
+        close: () => doc.destroy(),
+      });
+    });
+  });
+}
