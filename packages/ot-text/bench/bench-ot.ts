@@ -39,6 +39,9 @@ if (dir === undefined) {
   process.exit(2);
 }
 
+// Start each measurement with a clean heap: the reference engine leaves hundreds of MB of garbage behind.
+const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
+
 console.log(`# OT benchmark — node ${process.version}, ${runs} runs per engine (median)\n`);
 console.log('## Sequential traces (ASCII-only copies; all engines, same patches)\n');
 for (const name of listSequentialTraces(dir)) {
@@ -47,6 +50,7 @@ for (const name of listSequentialTraces(dir)) {
   console.log(`### ${name}: ${fmt(patches, 0)} patches, ${fmt(trace.endContent.length, 0)} chars at the end`);
   const results: Array<[string, number]> = [];
   for (const engine of engines) {
+    collect();
     let out = '';
     const times = timeRuns(runs, 15_000, () => {
       out = engine.replay(trace);
@@ -64,6 +68,7 @@ for (const name of listSequentialTraces(dir)) {
   console.log();
 }
 
+collect();
 console.log('## Concurrent traces through the central-server simulation\n');
 for (const name of ['friendsforever', 'clownschool']) {
   const trace = loadTrace<ConcurrentTrace>(dir, 'concurrent_traces', name);
