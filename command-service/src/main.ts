@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { createKafkaCommandBus, createKafkaOpLog, ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
 import { startTelemetry } from '@collab/observability';
+import { createRedisPresenceBus } from '@collab/adapter-redis';
+import { loadPresenceSettings } from '@collab/presence-service';
 import { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { ConfigError, loadConfig, redacted } from './config.js';
@@ -13,10 +15,12 @@ import { startCommandService } from './server.js';
 
 async function main(): Promise<void> {
   let config;
+  let presenceSettings;
   try {
     config = loadConfig(process.env);
+    presenceSettings = loadPresenceSettings(process.env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && err.message.startsWith('invalid presence'))) {
       console.error(err.message);
       process.exit(2);
     }
@@ -63,9 +67,17 @@ async function main(): Promise<void> {
     commandsTopic: kafka.commandsTopic,
     repliesTopic: kafka.repliesTopic,
   });
+  // Presence over Redis (REDIS_URL), shared by every instance: users on different instances see each other.
+  const redisUrl = process.env.REDIS_URL;
+  const presenceBus =
+    redisUrl === undefined || redisUrl === ''
+      ? undefined
+      : createRedisPresenceBus({ url: redisUrl, keyPrefix: 'collab:', connectionName: `presence-${instanceId}` });
+  if (presenceBus === undefined) logger.warn('REDIS_URL is not set: presence (cursors, who is here) is off');
   const service = await startCommandService({
     log,
     bus,
+    ...(presenceBus === undefined ? {} : { presence: { bus: presenceBus, ...presenceSettings } }),
     forwardTimeoutMs: config.forwardTimeoutMs,
     logger,
     host: config.host,
@@ -87,6 +99,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await service.close();
+    await presenceBus?.close();
     await bus.close();
     await log.close();
     await telemetry.shutdown();

@@ -11,7 +11,8 @@
  * - with a bus, a per-instance reader of the replies topic (rejections and duplicate acks of our forwards).
  */
 import { randomUUID } from 'node:crypto';
-import type { CommandBus, Consumer, OpLog, SubmitLimits } from '@collab/core';
+import type { CommandBus, Consumer, OpLog, PresenceBus, SubmitLimits } from '@collab/core';
+import { PresenceRouter } from '@collab/presence-service';
 import type { Logger } from 'pino';
 import type { TokenVerifierConfig } from './auth/tokens.js';
 import { TokenVerifier } from './auth/tokens.js';
@@ -48,6 +49,11 @@ export interface CommandServiceOptions {
   idleTimeoutSeconds: number;
   /** HTTP routes served beside the WebSocket endpoint: the read API, the web page, dev tokens. */
   httpRoutes?: readonly HttpRoute[];
+  /**
+   * Presence (who is here, cursors): Redis in the distributed mode, in-process in the embedded one. Without it
+   * presence messages are accepted and ignored. TTL default 5 s; updates per second per client default 20.
+   */
+  presence?: { bus: PresenceBus; ttlMs?: number; updatesPerSecond?: number };
   now?: () => number;
 }
 
@@ -93,6 +99,25 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     undefined,
     forwarder,
   );
+
+  const presence =
+    options.presence === undefined
+      ? undefined
+      : new PresenceRouter({
+          bus: options.presence.bus,
+          // Cursors are moved through the instance's window of recent ops (the hub's replica).
+          documents: {
+            window: async (docId) => {
+              const state = await hub.peek(docId);
+              return state && { version: state.version, recent: state.recent, length: state.doc.length };
+            },
+          },
+          ...(options.presence.ttlMs === undefined ? {} : { ttlMs: options.presence.ttlMs }),
+          ...(options.presence.updatesPerSecond === undefined
+            ? {}
+            : { updatesPerSecond: options.presence.updatesPerSecond }),
+          logger: logger.child({ component: 'presence' }),
+        });
 
   const consumers: Consumer[] = [];
   const relay = () =>
@@ -164,6 +189,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
         heartbeatMs: (options.idleTimeoutSeconds * 1000) / 2,
         now,
         logger,
+        ...(presence === undefined ? {} : { presence }),
       }),
   });
   logger.info({ port: ws.port }, 'command-service listening');
@@ -176,6 +202,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     close: () =>
       (closing ??= (async () => {
         await ws.close();
+        await presence?.close();
         await Promise.all(
           consumers.map((c) => c.stop().catch((err: unknown) => logger.warn({ err }, 'consumer stop failed'))),
         );

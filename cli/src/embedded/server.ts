@@ -73,6 +73,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     hashEvery: 100,
     limits: EMBEDDED_LIMITS,
     idleTimeoutSeconds: 60,
+    // In-process presence: cursors and who is here, with no Redis.
+    presence: { bus: storage.presence },
     httpRoutes: [
       ...readApiRoutes(reader, verifier, logger),
       ...webPageRoutes(assets),

@@ -169,6 +169,14 @@ export class DocumentHub {
     if (pending !== undefined) (await pending).applyRemote(record);
   }
 
+  /**
+   * The document as this instance holds it right now (version, text, recent ops), if it is loaded: presence
+   * moves cursors through `recent`. Read-only; undefined while nobody here has the document open.
+   */
+  async peek(docId: string): Promise<DocumentState | undefined> {
+    return (await this.channels.get(docId)?.catch(() => undefined))?.current;
+  }
+
   async closeAll(): Promise<void> {
     await this.releaseOwnership(this.ownedPartitions);
     this.forwarder?.abortAll();

@@ -2,6 +2,7 @@
  * The WebSocket protocol, version 1: JSON text frames, one message per frame, each with a `t` (type) field.
  * Every client message is validated here before anything acts on it; docs/protocol.md is the prose version.
  */
+import { PresenceClientMessage, type PresenceServerMessage } from '@collab/presence-service';
 import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
@@ -30,9 +31,11 @@ export const ClientMessage = z.discriminatedUnion('t', [
     .strict(),
   z.object({ t: z.literal('close'), docId }).strict(),
   z.object({ t: z.literal('ping'), id: z.union([z.string().max(64), z.number()]).optional() }).strict(),
+  // Cursor, selection, name and colour of this session in an open document (presence-service).
+  PresenceClientMessage,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
-export const CLIENT_MESSAGE_TYPES = ['auth', 'open', 'submit', 'close', 'ping'] as const;
+export const CLIENT_MESSAGE_TYPES = ['auth', 'open', 'submit', 'close', 'ping', 'presence'] as const;
 
 /** What a remote op looks like on the wire. */
 export interface WireOp {
@@ -65,6 +68,8 @@ export type ServerMessage =
   | { t: 'resync'; docId: string; reason: string }
   | { t: 'closed'; docId: string }
   | { t: 'pong'; id?: string | number }
+  /** Who is in an open document and where their cursors are (see presence-service). */
+  | PresenceServerMessage
   | {
       t: 'error';
       code: string;

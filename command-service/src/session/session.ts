@@ -4,6 +4,8 @@
  * code for this client only; nothing a client sends can affect another client except valid ops.
  */
 import { randomUUID } from 'node:crypto';
+import type { PresenceMember, PresenceRouter } from '@collab/presence-service';
+import { PresenceError } from '@collab/presence-service';
 import type { Logger } from 'pino';
 import type { Principal, TokenVerifier } from '../auth/tokens.js';
 import { can } from '../auth/tokens.js';
@@ -33,6 +35,8 @@ export interface SessionDeps {
   heartbeatMs: number;
   now: () => number;
   logger: Logger;
+  /** Presence (cursors, who is here) for the documents this session opens; absent: presence messages are refused. */
+  presence?: PresenceRouter;
   /** Counts rejections by code (metrics). */
   onRejected?: (code: string) => void;
 }
@@ -87,6 +91,7 @@ export class Session {
   /** The connection is gone: unsubscribe everywhere. */
   async disconnected(): Promise<void> {
     this.closed = true;
+    await this.deps.presence?.leaveAll(this.presenceMember());
     await Promise.all([...this.open].map((docId) => this.deps.hub.close(this.subscriber, docId)));
     this.open.clear();
   }
@@ -113,6 +118,7 @@ export class Session {
         return this.openDoc(principal, message.docId, message.version);
       case 'close':
         this.open.delete(message.docId);
+        await this.deps.presence?.leave(this.presenceMember(), message.docId);
         await this.deps.hub.close(this.subscriber, message.docId);
         this.transport.send({ t: 'closed', docId: message.docId });
         return;
@@ -120,6 +126,8 @@ export class Session {
         // Not awaited: the next frame may be the next op. Ops keep their order in the document's queue.
         this.submit(principal, message).catch((err: unknown) => this.reject(err));
         return;
+      case 'presence':
+        return this.presence(principal, message);
     }
   }
 
@@ -161,6 +169,32 @@ export class Session {
       await this.deps.hub.close(this.subscriber, docId);
       throw err;
     }
+    // After the snapshot or catch-up: who is here, with cursors at the version the client now holds.
+    await this.deps.presence?.join(this.presenceMember(principal), docId);
+  }
+
+  private async presence(principal: Principal, message: Extract<ClientMessage, { t: 'presence' }>): Promise<void> {
+    const { docId } = message;
+    if (!this.open.has(docId)) {
+      throw new ProtocolError('ERR_DOC_NOT_OPEN', `Open document ${docId} before sending presence to it.`, { docId });
+    }
+    if (this.deps.presence === undefined) return; // an instance without presence: nothing to share it with
+    try {
+      await this.deps.presence.update(this.presenceMember(principal), message);
+    } catch (err) {
+      if (err instanceof PresenceError) throw new ProtocolError(err.code, err.message, { docId });
+      throw err;
+    }
+  }
+
+  /** This session as presence sees it; only the session id matters for leaving. */
+  private presenceMember(principal: Principal | undefined = this.principal): PresenceMember {
+    return {
+      sessionId: this.id,
+      userId: principal?.userId ?? '',
+      name: principal?.name,
+      deliver: (m) => this.transport.send(m),
+    };
   }
 
   private async submit(principal: Principal, message: Extract<ClientMessage, { t: 'submit' }>): Promise<void> {

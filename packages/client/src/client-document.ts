@@ -6,6 +6,7 @@
 import type { Doc, TextOp } from '@collab/ot-text';
 import { insertOp, removeOp } from '@collab/ot-text';
 import type { DocumentSync, SyncEvents, UnsentWork } from './document-sync.js';
+import type { RemoteUser } from './presence.js';
 import type { Listener } from './emitter.js';
 import { CollabClientError } from './errors.js';
 
@@ -83,6 +84,24 @@ export class ClientDocument {
   applyOp(op: TextOp): void {
     if (op.length === 0) return;
     this.sync.applyLocal(op);
+  }
+
+  /**
+   * Tell the others where our caret (`head`) and selection (`anchor`..`head`) are, in UTF-16 offsets of the local
+   * text. Cheap to call on every selection change: updates are throttled and the newest wins.
+   */
+  setCursor(anchor: number, head: number = anchor): void {
+    this.sync.presence.setCursor({ anchor: this.toCodePoint(anchor, 'floor'), head: this.toCodePoint(head, 'floor') });
+  }
+
+  /** We are here, but not in the text (e.g. the editor lost focus). */
+  clearCursor(): void {
+    this.sync.presence.setCursor(undefined);
+  }
+
+  /** Everyone else in the document, cursors in UTF-16 offsets of the local text ('presence' events say when). */
+  get others(): RemoteUser[] {
+    return this.sync.presence.users();
   }
 
   /** The unsent work right now (for a "download my changes" button). */

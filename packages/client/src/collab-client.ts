@@ -13,6 +13,7 @@ import type { BackoffOptions } from './backoff.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { ClientDocument } from './client-document.js';
 import type { SyncOptions } from './document-sync.js';
+import type { PresenceOptions } from './presence.js';
 import { DocumentSync } from './document-sync.js';
 import { Emitter } from './emitter.js';
 import { CollabClientError } from './errors.js';
@@ -43,6 +44,8 @@ export interface CollabClientOptions {
   handshakeTimeoutMs?: number;
   /** Per-document options (pending limit, retry delays). */
   document?: SyncOptions;
+  /** How others see us (name when the token has none, colour) and how often cursor updates go out. */
+  presence?: PresenceOptions;
 }
 
 export interface ClientEvents {
@@ -69,6 +72,7 @@ export class CollabClient {
   private stateValue: ConnectionState = 'connecting';
   private attempt = 0;
   private limits: WireLimits | undefined;
+  private userId: string | undefined;
   private heartbeatMs = 0;
   private lastReceived = 0;
   private lastSent = 0;
@@ -121,8 +125,14 @@ export class CollabClient {
         },
         send: (message) => this.send(message),
         schedule: (ms, fn) => this.scheduler.schedule(ms, fn),
+        userId: () => this.userId,
+        now: () => this.scheduler.now(),
       },
-      { ...this.options.document, ...(this.limits === undefined ? {} : { budget: budgetFromLimits(this.limits) }) },
+      {
+        ...this.options.document,
+        ...(this.options.presence === undefined ? {} : { presence: this.options.presence }),
+        ...(this.limits === undefined ? {} : { budget: budgetFromLimits(this.limits) }),
+      },
     );
     const doc = new ClientDocument(sync, () => this.closeDocument(docId));
     const ready = new Promise<ClientDocument>((resolve, reject) => {
@@ -222,6 +232,7 @@ export class CollabClient {
 
   private welcomed(message: Extract<ServerMessage, { t: 'welcome' }>): void {
     this.limits = message.limits;
+    this.userId = message.userId;
     this.heartbeatMs = message.heartbeatMs;
     this.attempt = 0;
     this.setState('online');

@@ -29,6 +29,8 @@ import { type } from '@collab/ot-text';
 import type { Utf16Change } from './changes.js';
 import { utf16Changes } from './changes.js';
 import { Emitter } from './emitter.js';
+import type { PresenceOptions, RemoteUser } from './presence.js';
+import { DocumentPresence } from './presence.js';
 import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
 import { DEFAULT_BUDGET, fitsBudget, insertedLength, splitOp } from './op-budget.js';
@@ -44,6 +46,10 @@ export interface SyncHost {
   send(message: ClientMessage): void;
   /** Run `fn` after `delayMs`; returns a cancel function. */
   schedule(delayMs: number, fn: () => void): () => void;
+  /** Our user id once welcomed (presence: our own ops push our cursors). */
+  userId?(): string | undefined;
+  /** Clock for the presence throttle; default Date.now. */
+  now?(): number;
 }
 
 export interface SyncOptions {
@@ -57,6 +63,8 @@ export interface SyncOptions {
   retryBaseMs?: number;
   /** Compute the state hash (tests inject a wrong one to force a mismatch). */
   hash?: (text: string) => string;
+  /** Our name/colour for others, and how often cursor updates go out. */
+  presence?: PresenceOptions;
 }
 
 /** Work the user did that the server may not have: enough to download it or redo it by hand. */
@@ -108,6 +116,8 @@ export interface SyncEvents {
   load: { version: number };
   /** The document reached a state hash check: `ok` false means it diverged and is being reloaded. */
   hash: { version: number; ok: boolean };
+  /** Everyone else in the document, cursors in the local text (UTF-16): after every change of who or where. */
+  presence: { users: RemoteUser[] };
 }
 
 interface Pending {
@@ -159,6 +169,7 @@ export class DocumentSync {
   private readonly openTimeoutMs: number;
   private readonly retryBaseMs: number;
   private readonly hash: (text: string) => string;
+  readonly presence: DocumentPresence;
 
   constructor(
     readonly docId: string,
@@ -170,6 +181,32 @@ export class DocumentSync {
     this.openTimeoutMs = options.openTimeoutMs ?? 15_000;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.hash = options.hash ?? stateHash;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the presence host reads live state
+    const sync = this;
+    this.presence = new DocumentPresence(
+      {
+        docId,
+        get confirmed() {
+          return sync.confirmedDoc;
+        },
+        get text() {
+          return sync.textDoc;
+        },
+        get version() {
+          return sync.versionNumber;
+        },
+        get isLive() {
+          return sync.isLive;
+        },
+        pendingOps: () => [...(sync.inflightOp === null ? [] : [sync.inflightOp.op]), ...sync.buffer.map((p) => p.op)],
+        userId: () => host.userId?.(),
+        send: (message) => host.send(message),
+        schedule: (ms, fn) => host.schedule(ms, fn),
+        now: () => host.now?.() ?? Date.now(),
+        emit: (users) => sync.events.emit('presence', { users }),
+      },
+      options.presence,
+    );
   }
 
   // ---- state -------------------------------------------------------------------------------------------------
@@ -238,6 +275,7 @@ export class DocumentSync {
       changes: utf16Changes(before, op),
       version: this.versionNumber,
     });
+    this.presence.textChanged(op, this.host.userId?.(), true);
     this.emitPending();
     if (this.pendingEdits >= this.maxPending) {
       // Stop here rather than grow without bound: memory, and a merge the user could not follow. The pending ops
@@ -318,6 +356,7 @@ export class DocumentSync {
 
   /** The connection is gone: keep everything, send nothing; whatever was in flight is re-sent after re-opening. */
   disconnected(): void {
+    this.presence.disconnected();
     this.online = false;
     this.opening = false;
     this.deferred = [];
@@ -332,6 +371,7 @@ export class DocumentSync {
     if (this.pendingEdits > 0 || this.inflightOp !== null) this.events.emit('unsent', this.unsentWork('closed'));
     this.closed = true;
     this.disconnected();
+    this.presence.close();
   }
 
   /** Give up the unsent work (reported in an 'unsent' event) and reload the document from the server. */
@@ -395,12 +435,15 @@ export class DocumentSync {
       case 'op':
       case 'ack':
       case 'hash':
+      case 'presence':
+      case 'presence-leave':
         // Until the answer to our open lands, live messages may be ahead of what we hold: keep them in order.
         if (this.opening || !this.loaded) {
           this.deferred.push(message);
           return;
         }
         if (message.t === 'op') return this.onRemote(message);
+        if (message.t === 'presence' || message.t === 'presence-leave') return this.presence.receive(message);
         if (message.t === 'ack') return this.onAck(message.seq, message.version);
         return this.onHash(message.version, message.hash);
       default:
@@ -427,6 +470,7 @@ export class DocumentSync {
     this.confirmedDoc = type.apply(this.confirmedDoc, done.op);
     this.versionNumber = version;
     this.pendingEdits -= done.edits;
+    this.presence.confirmed(version, done.op, this.host.userId?.(), true);
     this.events.emit('ack', { seq: done.seq, version });
     if (done.batch !== undefined) {
       done.batch.sent += done.units;
@@ -473,6 +517,9 @@ export class DocumentSync {
       version: wire.version,
       userId: wire.userId,
     });
+    // Cursors follow the text first; then cursors waiting for this version can be placed.
+    this.presence.textChanged(remote, wire.userId, false);
+    this.presence.confirmed(wire.version, wire.op, wire.userId, false);
     this.checkHash();
   }
 
@@ -567,6 +614,7 @@ export class DocumentSync {
     this.deferred = [];
     for (const m of deferred) this.receive(m); // may start another open, which defers the rest again
     if (!this.isLive) return;
+    this.presence.opened();
     // Same seq as before: if the server already has it, it answers with the original ack and commits nothing.
     if (this.inflightOp !== null && !this.inflightOp.sent) this.sendInflight();
     this.flush();
@@ -643,6 +691,7 @@ export class DocumentSync {
       changes: utf16Changes(before, op),
       version: this.versionNumber,
     });
+    this.presence.reset();
   }
 
   private emitPending(): void {

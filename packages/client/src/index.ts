@@ -21,3 +21,6 @@ export type { SocketConstructor, SocketLike } from './socket.js';
 export { stateHash } from './state-hash.js';
 export { UndoManager } from './undo-manager.js';
 export type { UndoOptions, UndoResult } from './undo-manager.js';
+export { DocumentPresence, movePosition } from './presence.js';
+export type { PresenceOptions, RemoteUser } from './presence.js';
+export type { PresenceUser } from './protocol.js';

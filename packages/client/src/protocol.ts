@@ -31,7 +31,16 @@ export type ClientMessage =
   | { t: 'open'; docId: string; version?: number }
   | { t: 'submit'; docId: string; clientId: string; seq: number; baseVersion: number; op: TextOp }
   | { t: 'close'; docId: string }
-  | { t: 'ping'; id?: string | number };
+  | { t: 'ping'; id?: string | number }
+  /** Our cursor/selection in code points of the confirmed text at `version`; no cursor: present but not in the text. */
+  | {
+      t: 'presence';
+      docId: string;
+      version: number;
+      cursor?: { anchor: number; head: number };
+      name?: string;
+      color?: string;
+    };
 
 export type SubmitMessage = Extract<ClientMessage, { t: 'submit' }>;
 
@@ -45,7 +54,20 @@ export type ServerMessage =
   | { t: 'resync'; docId: string; reason: string }
   | { t: 'closed'; docId: string }
   | { t: 'pong'; id?: string | number }
+  | { t: 'presence'; docId: string; users: PresenceUser[] }
+  | { t: 'presence'; docId: string; update: PresenceUser }
+  | { t: 'presence-leave'; docId: string; sessionId: string }
   | ErrorMessage;
+
+/** Someone in a document as the server sends them: positions are code points in the text at `version`. */
+export interface PresenceUser {
+  sessionId: string;
+  userId: string;
+  name: string;
+  color: string;
+  cursor?: { anchor: number; head: number };
+  version: number;
+}
 
 export interface ErrorMessage {
   t: 'error';

@@ -1,0 +1,454 @@
+/**
+ * PresenceRouter: presence for the sessions of one command-service instance, independent of the transport.
+ *
+ * - Per document, one bus subscription per instance, held while at least one local session has the document
+ *   open (joined). Events from the bus — from every instance, this one included — go to the local sessions of the
+ *   document except the one they are about.
+ * - A session joins when it opens a document (the session checked `read` permission for that); only joined
+ *   sessions receive a document's presence or may publish to it.
+ * - Client updates are throttled per session and document: at most `updatesPerSecond` go out; in between, the
+ *   newest replaces the older one, and the last one always goes out (a trailing send), so a cursor never rests
+ *   where the user no longer is.
+ * - Each update is stamped with what the server knows (user id, the token's name, a colour) and its positions
+ *   are moved from the version the client named to the document's version on this instance before it is
+ *   announced; each delivery moves them again to the receiving instance's version. Too old for the window of
+ *   recent ops: the cursor is dropped rather than shown in the wrong place.
+ * - Heartbeats re-announce every TTL/3 while the session lives (which also repairs state after a bus outage or a
+ *   Redis restart); leave on close or disconnect. A client whose instance died stops heartbeating and vanishes
+ *   from everyone's view within the TTL: the bus publishes nothing on expiry, so each router times out the
+ *   remote entries it holds.
+ *
+ * Presence is best effort and must never break editing: bus failures are logged, never thrown at the session.
+ */
+import type { PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
+import type { Clock } from './clock.js';
+import { realClock } from './clock.js';
+import { colorFor } from './colors.js';
+import { DEFAULT_PRESENCE_SETTINGS } from './config.js';
+import type { PresenceClientMessage, PresenceServerMessage, PresenceUser } from './messages.js';
+import type { Cursor, DocumentWindow } from './positions.js';
+import { cursorAt, lengthAt } from './positions.js';
+
+/** The document as this instance holds it: what positions are transformed with. */
+export interface PresenceDocuments {
+  /** Version, length in code points, and the window of recent ops; undefined when the document is not loaded. */
+  window(docId: string): Promise<(DocumentWindow & { length: number }) | undefined>;
+}
+
+/** A local session, as presence sees it. */
+export interface PresenceMember {
+  readonly sessionId: string;
+  readonly userId: string;
+  /** The token's display name; when absent the client's own `name`, else the user id. */
+  readonly name: string | undefined;
+  deliver(message: PresenceServerMessage): void;
+}
+
+export type PresenceErrorCode = 'ERR_DOC_NOT_OPEN' | 'ERR_INVALID_MESSAGE';
+
+export class PresenceError extends Error {
+  override readonly name = 'PresenceError';
+  constructor(
+    readonly code: PresenceErrorCode,
+    message: string,
+    readonly docId: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PresenceLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface PresenceRouterOptions {
+  bus: PresenceBus;
+  documents: PresenceDocuments;
+  /** How long a silent client stays visible. Default 5000 ms. */
+  ttlMs?: number;
+  /** Most updates per second per session and document that go out. Default 20. */
+  updatesPerSecond?: number;
+  clock?: Clock;
+  logger?: PresenceLogger;
+}
+
+/** What travels in PresenceState.data. */
+interface PresenceData {
+  name: string;
+  color: string;
+  cursor?: Cursor;
+  version: number;
+  /** The announcer's clock: lets a late joiner expire an entry listed just before its owner went silent. */
+  sentAt: number;
+  ttlMs: number;
+}
+
+interface Pending {
+  cursor: Cursor | undefined;
+  version: number;
+  name: string | undefined;
+  color: string | undefined;
+}
+
+interface LocalEntry {
+  member: PresenceMember;
+  docId: string;
+  /** Receives events once it has had the list of who is here (events that arrive meanwhile are in that list). */
+  ready: boolean;
+  left: boolean;
+  name: string;
+  color: string;
+  /** The state last announced (positions at `version`), re-announced by heartbeats. */
+  cursor: Cursor | undefined;
+  version: number;
+  pending: Pending | undefined;
+  lastSentAt: number;
+  cancelTrailing: (() => void) | undefined;
+  cancelHeartbeat: (() => void) | undefined;
+}
+
+interface RemoteEntry {
+  user: PresenceUser;
+  sentAt: number;
+  cancelExpiry: () => void;
+}
+
+interface DocPresence {
+  docId: string;
+  locals: Map<string, LocalEntry>;
+  remote: Map<string, RemoteEntry>;
+  /** Resolves to the unsubscribe function, or undefined while not subscribed (the bus was down: retried). */
+  subscription: Promise<(() => Promise<void>) | undefined> | undefined;
+  /** Deliveries run one after the other so sessions see events in the bus's order. */
+  deliveries: Promise<void>;
+}
+
+const silentLogger: PresenceLogger = { debug: () => {}, warn: () => {} };
+
+export class PresenceRouter {
+  readonly ttlMs: number;
+  readonly minIntervalMs: number;
+  private readonly bus: PresenceBus;
+  private readonly documents: PresenceDocuments;
+  private readonly clock: Clock;
+  private readonly logger: PresenceLogger;
+  private readonly docs = new Map<string, DocPresence>();
+  private closed = false;
+
+  constructor(options: PresenceRouterOptions) {
+    this.bus = options.bus;
+    this.documents = options.documents;
+    this.ttlMs = options.ttlMs ?? DEFAULT_PRESENCE_SETTINGS.ttlMs;
+    this.minIntervalMs = 1000 / (options.updatesPerSecond ?? DEFAULT_PRESENCE_SETTINGS.updatesPerSecond);
+    this.clock = options.clock ?? realClock;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Sessions of this instance present in the document (for tests and status). */
+  localCount(docId: string): number {
+    return this.docs.get(docId)?.locals.size ?? 0;
+  }
+
+  /**
+   * The session opened the document (with read permission): send it who is here, and announce it. Joining
+   * again (a re-open) sends the list again. Never throws for bus trouble.
+   */
+  async join(member: PresenceMember, docId: string): Promise<void> {
+    if (this.closed) return;
+    const window = await this.documents.window(docId);
+    // From here to the first await below nothing else runs: the entry is in place before any event is handled.
+    const doc = this.doc(docId);
+    let entry = doc.locals.get(member.sessionId);
+    if (entry === undefined) {
+      entry = {
+        member,
+        docId,
+        ready: false,
+        left: false,
+        name: member.name ?? member.userId,
+        color: colorFor(member.userId),
+        cursor: undefined,
+        version: window?.version ?? 0,
+        pending: undefined,
+        lastSentAt: -Infinity,
+        cancelTrailing: undefined,
+        cancelHeartbeat: undefined,
+      };
+      doc.locals.set(member.sessionId, entry);
+    }
+    const local = entry;
+    local.ready = false;
+    await this.subscribe(doc);
+    try {
+      for (const state of await this.bus.list(docId)) this.remember(doc, state);
+    } catch (err) {
+      this.logger.warn({ err, docId }, 'presence: listing the document failed; showing what this instance knows');
+    }
+    if (local.left) return;
+    // In the delivery queue, so the list goes out after every event already queued and before any later one.
+    await this.enqueue(doc, async () => {
+      if (local.left) return;
+      const window = await this.documents.window(docId);
+      const users = [...doc.remote.values()]
+        .filter((r) => r.user.sessionId !== member.sessionId)
+        .map((r) => this.toLocal(r.user, window));
+      member.deliver({ t: 'presence', docId, users });
+      local.ready = true;
+    });
+    this.announce(local);
+  }
+
+  /**
+   * A client's presence message. Validates it against the document (the shape was validated by zod), then
+   * throttles: the newest update waits for its slot, replacing any older one still waiting.
+   */
+  async update(member: PresenceMember, message: PresenceClientMessage): Promise<void> {
+    const { docId } = message;
+    const entry = this.docs.get(docId)?.locals.get(member.sessionId);
+    if (entry === undefined || entry.left) {
+      throw new PresenceError('ERR_DOC_NOT_OPEN', `Open document ${docId} before sending presence to it.`, docId);
+    }
+    const window = await this.documents.window(docId);
+    if (window !== undefined) {
+      if (message.version > window.version) {
+        throw new PresenceError(
+          'ERR_INVALID_MESSAGE',
+          `Invalid presence message: version ${message.version} is ahead of the document (${window.version}).`,
+          docId,
+        );
+      }
+      const length = lengthAt(window.length, message.version, window);
+      const c = message.cursor;
+      if (c !== undefined && length !== undefined && (c.anchor > length || c.head > length)) {
+        throw new PresenceError(
+          'ERR_INVALID_MESSAGE',
+          `Invalid presence message: the cursor is outside the text (${length} characters at version ${message.version}).`,
+          docId,
+        );
+      }
+    }
+    entry.pending = { cursor: message.cursor, version: message.version, name: message.name, color: message.color };
+    if (entry.cancelTrailing !== undefined) return; // a send is already scheduled: it will take this newest state
+    const wait = entry.lastSentAt + this.minIntervalMs - this.clock.now();
+    if (wait <= 0) {
+      this.send(entry);
+      return;
+    }
+    entry.cancelTrailing = this.clock.schedule(wait, () => {
+      entry.cancelTrailing = undefined;
+      this.send(entry);
+    });
+  }
+
+  /** The session closed the document: remove its presence now. */
+  async leave(member: PresenceMember, docId: string): Promise<void> {
+    const doc = this.docs.get(docId);
+    const entry = doc?.locals.get(member.sessionId);
+    if (doc === undefined || entry === undefined) return;
+    entry.left = true;
+    entry.cancelTrailing?.();
+    entry.cancelHeartbeat?.();
+    doc.locals.delete(member.sessionId);
+    const left = this.bus
+      .leave(docId, member.sessionId)
+      .catch((err: unknown) => this.logger.warn({ err, docId }, 'presence: leave failed; the entry expires by TTL'));
+    if (doc.locals.size === 0) await this.drop(doc);
+    await left;
+  }
+
+  /** The connection is gone: leave every document it had. */
+  async leaveAll(member: PresenceMember): Promise<void> {
+    const docIds = [...this.docs.values()].filter((d) => d.locals.has(member.sessionId)).map((d) => d.docId);
+    await Promise.all(docIds.map((docId) => this.leave(member, docId)));
+  }
+
+  /** Leave everything and stop. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      [...this.docs.values()].flatMap((doc) => [...doc.locals.values()].map((e) => this.leave(e.member, doc.docId))),
+    );
+  }
+
+  // ---- sending ------------------------------------------------------------------------------------------------
+
+  /** Take the waiting update (if any) and announce. */
+  private send(entry: LocalEntry): void {
+    const pending = entry.pending;
+    entry.pending = undefined;
+    entry.lastSentAt = this.clock.now();
+    if (pending !== undefined) {
+      entry.cursor = pending.cursor;
+      entry.version = pending.version;
+      // The token's name wins: a client cannot pass itself off as someone else.
+      if (entry.member.name === undefined && pending.name !== undefined) entry.name = pending.name;
+      if (pending.color !== undefined) entry.color = pending.color;
+    }
+    this.announce(entry);
+  }
+
+  /** Move the entry's cursor to the current version, announce it, and schedule the next heartbeat. */
+  private announce(entry: LocalEntry): void {
+    entry.cancelHeartbeat?.();
+    entry.cancelHeartbeat = this.clock.schedule(this.ttlMs / 3, () => {
+      entry.cancelHeartbeat = undefined;
+      // A doc whose subscription failed (bus down) retries it on the heartbeat.
+      const doc = this.docs.get(entry.docId);
+      if (doc !== undefined) void this.subscribe(doc);
+      this.announce(entry);
+    });
+    void (async () => {
+      const window = await this.documents.window(entry.docId);
+      if (entry.left) return;
+      if (window !== undefined && entry.version < window.version) {
+        entry.cursor =
+          entry.cursor === undefined ? undefined : cursorAt(entry.cursor, entry.version, window, entry.member.userId);
+        entry.version = window.version;
+      }
+      const data: PresenceData = {
+        name: entry.name,
+        color: entry.color,
+        ...(entry.cursor === undefined ? {} : { cursor: entry.cursor }),
+        version: entry.version,
+        sentAt: this.clock.now(),
+        ttlMs: this.ttlMs,
+      };
+      const state: PresenceState = {
+        clientId: entry.member.sessionId,
+        userId: entry.member.userId,
+        data: data as unknown as Record<string, unknown>,
+      };
+      await this.bus.announce(entry.docId, state, Math.round(this.ttlMs));
+    })().catch((err: unknown) =>
+      this.logger.warn({ err, docId: entry.docId }, 'presence: announce failed; the next heartbeat retries'),
+    );
+  }
+
+  // ---- receiving ----------------------------------------------------------------------------------------------
+
+  private doc(docId: string): DocPresence {
+    let doc = this.docs.get(docId);
+    if (doc === undefined) {
+      doc = { docId, locals: new Map(), remote: new Map(), subscription: undefined, deliveries: Promise.resolve() };
+      this.docs.set(docId, doc);
+    }
+    return doc;
+  }
+
+  private subscribe(doc: DocPresence): Promise<unknown> {
+    doc.subscription ??= this.bus
+      .subscribe(doc.docId, (event) => this.onEvent(doc, event))
+      .catch((err: unknown) => {
+        this.logger.warn({ err, docId: doc.docId }, 'presence: subscribing failed; retrying on the next heartbeat');
+        doc.subscription = undefined;
+        return undefined;
+      });
+    return doc.subscription;
+  }
+
+  /** The last local session left: unsubscribe and forget the document. */
+  private async drop(doc: DocPresence): Promise<void> {
+    this.docs.delete(doc.docId);
+    for (const r of doc.remote.values()) r.cancelExpiry();
+    doc.remote.clear();
+    const unsubscribe = await doc.subscription;
+    await unsubscribe?.().catch((err: unknown) =>
+      this.logger.warn({ err, docId: doc.docId }, 'presence: unsubscribing failed'),
+    );
+  }
+
+  private onEvent(doc: DocPresence, event: PresenceEvent): void {
+    if (this.docs.get(doc.docId) !== doc) return; // dropped meanwhile
+    if (event.kind === 'leave') {
+      if (this.forget(doc, event.clientId)) this.broadcastLeave(doc, event.clientId);
+      return;
+    }
+    const user = this.remember(doc, event.state);
+    if (user === undefined) return;
+    void this.enqueue(doc, async () => {
+      const window = await this.documents.window(doc.docId);
+      const update = this.toLocal(user, window);
+      for (const local of doc.locals.values()) {
+        if (local.ready && local.member.sessionId !== user.sessionId) {
+          local.member.deliver({ t: 'presence', docId: doc.docId, update });
+        }
+      }
+    });
+  }
+
+  /** Keep (or refresh) a remote entry and its expiry; returns the user, or undefined for an unreadable state. */
+  private remember(doc: DocPresence, state: PresenceState): PresenceUser | undefined {
+    const data = readData(state.data);
+    if (data === undefined) {
+      this.logger.debug({ docId: doc.docId, clientId: state.clientId }, 'presence: skipping a malformed state');
+      return undefined;
+    }
+    const existing = doc.remote.get(state.clientId);
+    if (existing !== undefined && existing.sentAt > data.sentAt) return undefined; // a listing older than an event
+    existing?.cancelExpiry();
+    const user: PresenceUser = {
+      sessionId: state.clientId,
+      userId: state.userId,
+      name: data.name,
+      color: data.color,
+      ...(data.cursor === undefined ? {} : { cursor: data.cursor }),
+      version: data.version,
+    };
+    // Expire from when it was sent (a listed entry may be most of a TTL old already), never later than a TTL
+    // from now (clock skew between instances cannot keep a ghost).
+    const now = this.clock.now();
+    const expiresIn = Math.max(0, Math.min(now, data.sentAt) + data.ttlMs - now);
+    const cancelExpiry = this.clock.schedule(expiresIn, () => {
+      if (doc.remote.get(state.clientId)?.user !== user) return;
+      doc.remote.delete(state.clientId);
+      this.broadcastLeave(doc, state.clientId);
+    });
+    doc.remote.set(state.clientId, { user, sentAt: data.sentAt, cancelExpiry });
+    return user;
+  }
+
+  private forget(doc: DocPresence, clientId: string): boolean {
+    const existing = doc.remote.get(clientId);
+    if (existing === undefined) return false;
+    existing.cancelExpiry();
+    doc.remote.delete(clientId);
+    return true;
+  }
+
+  private broadcastLeave(doc: DocPresence, sessionId: string): void {
+    void this.enqueue(doc, async () => {
+      for (const local of doc.locals.values()) {
+        if (local.ready && local.member.sessionId !== sessionId) {
+          local.member.deliver({ t: 'presence-leave', docId: doc.docId, sessionId });
+        }
+      }
+    });
+  }
+
+  private enqueue(doc: DocPresence, task: () => Promise<void>): Promise<void> {
+    doc.deliveries = doc.deliveries.then(task).catch((err: unknown) => {
+      this.logger.warn({ err, docId: doc.docId }, 'presence: delivery failed');
+    });
+    return doc.deliveries;
+  }
+
+  /** A user as this instance's sessions should see it: positions at this instance's version of the document. */
+  private toLocal(user: PresenceUser, window: (DocumentWindow & { length: number }) | undefined): PresenceUser {
+    // Not loaded, or the announcer is ahead of our replica: send it as it is. The client holds it until it has
+    // the ops up to that version (they are on their way through the relay).
+    if (window === undefined || user.version >= window.version) return user;
+    const { cursor, ...rest } = user;
+    const moved = cursor === undefined ? undefined : cursorAt(cursor, user.version, window, user.userId);
+    return { ...rest, ...(moved === undefined ? {} : { cursor: moved }), version: window.version };
+  }
+}
+
+function readData(raw: Record<string, unknown>): PresenceData | undefined {
+  const d = raw as Partial<PresenceData>;
+  const isPos = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (typeof d.name !== 'string' || typeof d.color !== 'string' || !isPos(d.version)) return undefined;
+  if (typeof d.sentAt !== 'number' || typeof d.ttlMs !== 'number' || !(d.ttlMs > 0)) return undefined;
+  if (d.cursor !== undefined && !(isPos(d.cursor.anchor) && isPos(d.cursor.head))) return undefined;
+  return d as PresenceData;
+}

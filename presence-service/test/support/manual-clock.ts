@@ -1,0 +1,41 @@
+/** A clock that moves only when the test says so: timers run in due order inside `advance`. */
+import type { Clock } from '../../src/clock.js';
+
+export class ManualClock implements Clock {
+  private time = 1_000_000;
+  private seq = 0;
+  private timers: Array<{ at: number; seq: number; fn: () => void }> = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  schedule(ms: number, fn: () => void): () => void {
+    const timer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+    };
+  }
+
+  /** Move time forward, running every timer that falls due (and letting the promises they start settle). */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers[0];
+      if (next === undefined || next.at > end) break;
+      this.timers.shift();
+      this.time = next.at;
+      next.fn();
+      await settle();
+    }
+    this.time = end;
+    await settle();
+  }
+}
+
+/** Let every queued microtask (bus deliveries, router chains) run: awaiting, not sleeping. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
