@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     },
   });
   doc.on('change', () => history.onVersion());
+  doc.on('ack', () => history.onVersion()); // our own edits advance the version when acknowledged
 }
 
 main().catch((err: unknown) => {
