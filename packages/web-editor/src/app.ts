@@ -3,7 +3,7 @@
  * embedded mode from the dev token endpoint, given a name), open the document named in the URL (`/?doc=ID`),
  * and keep the page honest about its state: connection, pending edits, large-paste progress, and any unsent work.
  */
-import type { ClientDocument } from '@collab/client';
+import type { ClientDocument, RemoteUser } from '@collab/client';
 import { CollabClient, UndoManager } from '@collab/client';
 import type { Binding } from './editor-binding.js';
 import { bindEditor } from './editor-binding.js';
@@ -45,6 +45,29 @@ function setStatus(state: string, detail = ''): void {
   el.textContent = detail === '' ? state : `${state} · ${detail}`;
 }
 
+/** "Who is here": coloured initials, the name as the title; one entry per user however many tabs they have. */
+function showPresence(users: readonly RemoteUser[]): void {
+  const el = $('presence');
+  const byUser = new Map(users.map((u) => [u.userId, u]));
+  el.replaceChildren(
+    ...[...byUser.values()].map((u) => {
+      const badge = document.createElement('span');
+      badge.className = 'user';
+      badge.style.background = u.color;
+      badge.title = u.name;
+      badge.dataset.user = u.userId;
+      badge.textContent = initials(u.name);
+      return badge;
+    }),
+  );
+}
+
+function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0]![0]! + words[words.length - 1]![0]! : name.slice(0, 2);
+  return letters.toUpperCase();
+}
+
 function offerDownload(text: string, reason: string): void {
   const banner = $('banner');
   banner.hidden = false;
@@ -68,7 +91,11 @@ async function main(): Promise<void> {
   $('workspace').hidden = false;
   const token = given ?? (await devToken(name));
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const client = new CollabClient({ url: `${scheme}://${location.host}/v1/ws`, token });
+  const client = new CollabClient({
+    url: `${scheme}://${location.host}/v1/ws`,
+    token,
+    ...(name === '' ? {} : { presence: { name } }),
+  });
   // For tests and debugging: the live objects.
   (window as unknown as Record<string, unknown>).collab = { client };
 
@@ -98,6 +125,8 @@ async function main(): Promise<void> {
   $('redo').addEventListener('click', () => step('redo'));
   let binding: Binding = bindEditor($('editor'), doc, keys);
   $('pending').textContent = 'all saved';
+  showPresence(doc.others);
+  doc.on('presence', ({ users }) => showPresence(users));
 
   const progress = $('paste-progress');
   doc.on('progress', ({ sent, total }) => {

@@ -15,7 +15,9 @@ import { loadEmbeddedConfig } from '../../../cli/src/embedded-config.js';
 import { artifactsDir, chromiumMissing, launch } from './support/browser.js';
 
 const text = (page: Page): Promise<string> => page.evaluate(() => (window as any).collab?.doc?.text ?? '');
-const editorText = (page: Page): Promise<string> => page.locator('.cm-content').innerText();
+// The lines' text only: remote cursor widgets (and CodeMirror's buffers around them) are not text.
+const editorText = async (page: Page): Promise<string> =>
+  (await page.locator('.cm-content .cm-line').allTextContents()).join('\n');
 
 async function serverText(server: EmbeddedServer, docId: string): Promise<string> {
   const res = await fetch(`${server.url}/v1/dev/token`, { method: 'POST', body: JSON.stringify({ user: 'auditor' }) });
@@ -165,5 +167,79 @@ describe('web editor in Chromium (embedded server)', function () {
       const [a, b] = await Promise.all([text(uma), text(vic)]);
       return a === b && a.includes('from uma. ') && a.includes('from vic. ');
     });
+  });
+
+  it("shows the other person's cursor and selection at the right characters while both type", async () => {
+    const docId = `e2e-cursors-${Date.now()}`;
+    const alice = await openAs('Alice', docId);
+    await alice.locator('.cm-content').click();
+    await alice.keyboard.type('The quick brown fox jumps over the lazy dog.', { delay: 5 });
+    const bob = await openAs('Bob', docId);
+    await until('bob has the text', async () => (await editorText(bob)).includes('lazy dog.'));
+    // Alice selects "brown" with the keyboard: caret after it.
+    await alice.keyboard.press('Control+Home');
+    for (let i = 0; i < 'The quick '.length; i++) await alice.keyboard.press('ArrowRight');
+    for (let i = 0; i < 'brown'.length; i++) await alice.keyboard.press('Shift+ArrowRight');
+
+    const caret = bob.locator('.cm-remote-cursor[data-name="Alice"]');
+    const selection = bob.locator('.cm-remote-selection');
+    /** Where Alice's caret and selection are in Bob's editor: the selected text, and caret vs. its right edge. */
+    const where = async () =>
+      bob.evaluate(() => {
+        const c = document.querySelector('.cm-remote-cursor[data-name="Alice"]');
+        const marks = [...document.querySelectorAll('.cm-remote-selection')];
+        if (c === null || marks.length === 0) return undefined;
+        const last = marks[marks.length - 1]!.getBoundingClientRect();
+        const caretBox = c.getBoundingClientRect();
+        return {
+          selected: marks.map((m) => m.textContent).join(''),
+          dx: Math.abs(caretBox.left - last.right),
+          dy: Math.abs(caretBox.top - last.top),
+          color: getComputedStyle(c).borderLeftColor,
+        };
+      });
+    await caret.waitFor();
+    await until('bob sees alice select "brown"', async () => (await where())?.selected === 'brown');
+    let seen = (await where())!;
+    assert.ok(seen.dx <= 3 && seen.dy <= 4, `the caret sits at the end of the selection: ${JSON.stringify(seen)}`);
+    assert.notEqual(seen.color, 'rgba(0, 0, 0, 0)');
+
+    // Bob types before and after Alice's selection: it stays on "brown", in the same line, caret at its end.
+    await bob.locator('.cm-content').click();
+    await bob.keyboard.press('Control+Home');
+    await bob.keyboard.type('Look: ', { delay: 5 });
+    await bob.keyboard.press('Control+End');
+    await bob.keyboard.type(' Done.', { delay: 5 });
+    await until('alice sees bob typing', async () => (await text(alice)).endsWith('Done.'));
+    seen = (await where())!;
+    assert.equal(seen.selected, 'brown', 'the selection did not move off its characters');
+    assert.ok(seen.dx <= 3 && seen.dy <= 4, JSON.stringify(seen));
+    // And the other way round: Alice sees Bob's caret after "Done." (the end of her text).
+    await until('alice sees bob at the end', async () =>
+      alice.evaluate(() => {
+        const c = document.querySelector('.cm-remote-cursor[data-name="Bob"]');
+        const line = c?.closest('.cm-line');
+        if (c == null || line == null || !line.textContent!.endsWith('Done.')) return false;
+        // The caret's left edge is at the right edge of the line's last character.
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        let last: Text | undefined;
+        while (walker.nextNode()) if ((walker.currentNode as Text).data.length > 0) last = walker.currentNode as Text;
+        if (last === undefined) return false;
+        const range = document.createRange();
+        range.setStart(last, last.data.length - 1);
+        range.setEnd(last, last.data.length);
+        return Math.abs(c.getBoundingClientRect().left - range.getBoundingClientRect().right) <= 3;
+      }),
+    );
+    // Who is here: Bob's header shows Alice, with her name as the title.
+    assert.equal(await bob.locator('#presence .user[title="Alice"]').count(), 1);
+    assert.equal(await bob.locator('#presence .user[title="Bob"]').count(), 0, 'not yourself');
+    await bob.screenshot({ path: join(artifactsDir(), 'e2e-remote-cursors.png') });
+
+    // Alice leaves: her cursor and badge disappear from Bob's page.
+    await alice.context().close();
+    await until('alice is gone from bob’s page', async () => (await caret.count()) === 0);
+    assert.equal(await selection.count(), 0);
+    assert.equal(await bob.locator('#presence .user').count(), 0);
   });
 });
