@@ -1,6 +1,7 @@
 /**
  * `npm run bench:rebuild -- [--ops 200000] [--documents 2000] [--partitions 12] [--runs 3] [--batch-size 10000]
- *   [--concurrency 128] [--chunk-concurrency 4] [--max-ops-per-write 2000]`
+ *   [--concurrency 128] [--chunk-concurrency 4] [--max-ops-per-write 2000] [--partition-concurrency 2]
+ *   [--head-mode rebuild|cas]`
  *
  * Appends N realistic ops across many documents to a fresh ops topic (through the Kafka OpLog, as the
  * command-service does), then rebuilds them `runs` times, each into a fresh keyspace, and prints ops/s per run
@@ -33,12 +34,13 @@ const { values } = parseArgs({
     'chunk-concurrency': { type: 'string', default: '4' },
     'max-ops-per-write': { type: 'string', default: '2000' },
     'partition-concurrency': { type: 'string', default: '2' },
+    'head-mode': { type: 'string', default: 'rebuild' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench:rebuild -- [--ops N] [--documents D] [--partitions P] [--runs R] [--batch-size B] [--concurrency C] [--chunk-concurrency K] [--max-ops-per-write W]',
+    'usage: npm run bench:rebuild -- [--ops N] [--documents D] [--partitions P] [--runs R] [--batch-size B] [--concurrency C] [--chunk-concurrency K] [--max-ops-per-write W] [--partition-concurrency N] [--head-mode rebuild|cas]',
   );
   process.exit(0);
 }
@@ -77,6 +79,7 @@ async function main() {
     console.log(`read alone: ${read} records in ${readS.toFixed(1)} s (${Math.round(read / readS)} ops/s)`);
     await log.close();
 
+    console.log(`head mode: ${values['head-mode']}`);
     const rates: number[] = [];
     for (let run = 1; run <= RUNS; run++) {
       const keyspace = freshKeyspaceName('bench_rebuild');
@@ -90,6 +93,7 @@ async function main() {
         chunkConcurrency: Number(values['chunk-concurrency']),
         maxOpsPerWrite: Number(values['max-ops-per-write']),
         partitionConcurrency: Number(values['partition-concurrency']),
+        headMode: values['head-mode'] === 'cas' ? 'cas' : 'rebuild',
       });
       const totalS = (performance.now() - started) / 1000;
       rates.push(result.replay.opsPerSecond);

@@ -25,8 +25,15 @@ export interface RebuildKeyspaceOptions {
   partitionConcurrency?: number;
   maxOpsPerWrite?: number;
   chunkConcurrency?: number;
-  /** Statements in flight per writeOps call. Default 128 (the service's store uses 64). */
+  /** Statements (mostly single-partition batches) in flight per writeOps call. Default 128 (the service uses 64). */
   storeWriteConcurrency?: number;
+  /**
+   * How heads are written. Default 'rebuild': plain writes from an in-memory head tracker, no LWT — safe here
+   * only because the keyspace was just created by this rebuild (an existing one is refused above) and nothing
+   * else writes to it until the rebuild is done (see @collab/adapter-cassandra rebuild-heads.ts). 'cas' is the
+   * live path (compare-and-set), for comparison in the benchmark.
+   */
+  headMode?: 'rebuild' | 'cas';
   onProgress?: (progress: ReplayProgress) => void;
   onRetry?: (partition: number, offset: Offset, err: unknown) => void;
 }
@@ -60,10 +67,14 @@ export async function rebuildKeyspace(options: RebuildKeyspaceOptions): Promise<
       );
     }
     await migrate(client, { keyspace: cc.keyspace, replication: cc.replication });
+    // The keyspace did not exist a moment ago and this process created it: this store is its only writer, which
+    // is what headMode 'rebuild' requires. Readers and the live projector must not be pointed at it before the
+    // rebuild has finished (operations.md, rebuild procedure).
     const store = await createCassandraReadModelStore({
       client,
       keyspace: cc.keyspace,
       writeConcurrency: options.storeWriteConcurrency ?? 128,
+      headMode: options.headMode ?? 'rebuild',
     });
     const log = await createKafkaOpLog({
       brokers: kafka.brokers,

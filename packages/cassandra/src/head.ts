@@ -23,7 +23,7 @@ import { lengthDelta } from './op-length.js';
 import { num, parseOp, str } from './rows.js';
 import type { Statements } from './statements.js';
 
-interface HeadState {
+export interface HeadState {
   exists: boolean;
   version: number;
   length: number;
@@ -74,19 +74,24 @@ export async function advanceHead(ctx: HeadContext, docId: string, batch: Readon
   });
 }
 
-async function readHeadState(ctx: HeadContext, docId: string, consistency?: number): Promise<HeadState> {
+export async function readHeadState(ctx: HeadContext, docId: string, consistency?: number): Promise<HeadState> {
   const overrides = consistency === undefined ? {} : { consistency };
   const row = (await ctx.exec.execute(ctx.cql.selectHead, [docId], 'read head', overrides)).first();
   if (row === null || row === undefined) return { exists: false, version: 0, length: 0 };
   return { exists: true, version: num(row, 'version'), length: num(row, 'length') };
 }
 
-/** The ops head.version+1, +2, ... for as long as they are consecutive: from the batch, else from the table. */
-async function consecutiveRun(
+/**
+ * The ops head.version+1, +2, ... for as long as they are consecutive: from the batch, else from the table.
+ * `mayBeStored(v)` false means version v (and any later one) is known not to be in the table, which saves the
+ * read past the batch end; only the rebuild mode knows that (rebuild-heads.ts), the default path always reads.
+ */
+export async function consecutiveRun(
   ctx: HeadContext,
   docId: string,
   head: HeadState,
   batch: ReadonlyMap<number, OpCommitted>,
+  mayBeStored: (version: number) => boolean = () => true,
 ): Promise<{ last: OpForHead; length: number } | undefined> {
   let length = head.length;
   let last: OpForHead | undefined;
@@ -94,6 +99,7 @@ async function consecutiveRun(
   for (let v = head.version + 1; ; v++) {
     let op: OpForHead | undefined = batch.get(v) ?? stored.get(v);
     if (op === undefined) {
+      if (!mayBeStored(v)) break;
       stored = await readStoredOps(ctx, docId, v);
       op = stored.get(v);
       if (op === undefined) break;

@@ -4,6 +4,7 @@ import cassandra from 'cassandra-driver';
 
 import { CollabError } from '@collab/core';
 
+import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_ROWS } from './batches.js';
 import type { Logger } from './logger.js';
 import { checkIdentifier } from './replication.js';
 
@@ -39,6 +40,19 @@ export interface CassandraReadModelStoreOptions {
   writeConcurrency?: number;
   /** Rows per page when reading long op ranges. Default 1000. */
   pageSize?: number;
+  /**
+   * Rows of one partition are written as one unlogged batch of at most this many rows (default 500) and about
+   * `batchMaxBytes` bytes (default 48 KiB, under Cassandra's default batch_size_fail_threshold of 50 KiB); a
+   * larger row is written alone. See batches.ts.
+   */
+  batchMaxRows?: number;
+  batchMaxBytes?: number;
+  /**
+   * 'cas' (default): the head moves by compare-and-set, safe with any number of concurrent writers.
+   * 'rebuild': plain head writes and an in-memory head tracker — ONLY for a rebuild into a keyspace that was
+   * just created and that nothing else writes to (see rebuild-heads.ts for why it is unsafe otherwise).
+   */
+  headMode?: 'cas' | 'rebuild';
 }
 
 export const DEFAULT_BUCKET_SIZE = 10_000;
@@ -50,6 +64,9 @@ export interface ResolvedOptions {
   bucketSize: number;
   writeConcurrency: number;
   pageSize: number;
+  batchMaxRows: number;
+  batchMaxBytes: number;
+  headMode: 'cas' | 'rebuild';
   connectMs: number;
   readMs: number;
 }
@@ -59,6 +76,11 @@ const positiveInt = (name: string, value: number): number => {
     throw new CollabError('ERR_INVALID_ARGUMENT', `${name} must be a positive integer, got ${value}`);
   }
   return value;
+};
+
+const headMode = (mode: string | undefined): 'cas' | 'rebuild' => {
+  if (mode === undefined || mode === 'cas' || mode === 'rebuild') return mode ?? 'cas';
+  throw new CollabError('ERR_INVALID_ARGUMENT', `headMode must be 'cas' or 'rebuild', got ${mode}`);
 };
 
 export function resolveOptions(options: CassandraReadModelStoreOptions): ResolvedOptions {
@@ -75,6 +97,9 @@ export function resolveOptions(options: CassandraReadModelStoreOptions): Resolve
     bucketSize: positiveInt('bucketSize', options.bucketSize ?? DEFAULT_BUCKET_SIZE),
     writeConcurrency: positiveInt('writeConcurrency', options.writeConcurrency ?? 64),
     pageSize: positiveInt('pageSize', options.pageSize ?? 1000),
+    batchMaxRows: positiveInt('batchMaxRows', options.batchMaxRows ?? DEFAULT_BATCH_MAX_ROWS),
+    batchMaxBytes: positiveInt('batchMaxBytes', options.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES),
+    headMode: headMode(options.headMode),
     connectMs: positiveInt('timeouts.connectMs', options.timeouts?.connectMs ?? 5000),
     readMs: positiveInt('timeouts.readMs', options.timeouts?.readMs ?? 12_000),
   };

@@ -20,6 +20,11 @@ export function statements(keyspace: string) {
     moveHead:
       `UPDATE ${t('doc_heads')} SET version = ?, length = ?, last_user_id = ?, updated_at = ? ` +
       'WHERE doc_id = ? IF version = ?',
+    // headMode 'rebuild' only (a fresh keyspace with one writer, see rebuild-heads.ts): a plain write whose cell
+    // timestamp is the version, so an older head can never overwrite a newer one.
+    writeHeadUsingVersion:
+      `INSERT INTO ${t('doc_heads')} (doc_id, version, length, last_user_id, updated_at) VALUES (?, ?, ?, ?, ?) ` +
+      'USING TIMESTAMP ?',
 
     selectOps:
       'SELECT version, op, base_version, client_id, seq, user_id, ts ' +

@@ -1,6 +1,6 @@
 /**
  * The ReadModelStore over Cassandra. Wiring only: options, the client, the executor; the queries are in
- * writes.ts, head.ts and reads.ts, the tables in migrations/ and README.md.
+ * writes.ts (+ batches.ts), head.ts (+ rebuild-heads.ts) and reads.ts, the tables in migrations/ and README.md.
  */
 import cassandra from 'cassandra-driver';
 import type { Client } from 'cassandra-driver';
@@ -14,6 +14,7 @@ import { silentLogger } from './logger.js';
 import type { CassandraReadModelStoreOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import * as reads from './reads.js';
+import { RebuildHeads } from './rebuild-heads.js';
 import { statements } from './statements.js';
 import { writeOps } from './writes.js';
 
@@ -57,6 +58,9 @@ export async function createCassandraReadModelStore(options: CassandraReadModelS
     bucketOf: (version: number) => Math.floor(version / bucketSize),
     serialConsistency: resolved.serialConsistency,
     writeConcurrency: resolved.writeConcurrency,
+    batchLimits: { maxRows: resolved.batchMaxRows, maxBytes: resolved.batchMaxBytes },
+    // One tracker per store instance: the rebuild mode's knowledge is "what this instance wrote".
+    rebuildHeads: resolved.headMode === 'rebuild' ? new RebuildHeads() : undefined,
     pageSize: resolved.pageSize,
   };
 

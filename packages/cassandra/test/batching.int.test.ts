@@ -1,0 +1,191 @@
+/**
+ * writeOps' batching edge cases against Cassandra, through a client that records what the store sends: rows of a
+ * call spanning bucket and day boundaries, ops near and above the batch byte cap (split off, never refused), and
+ * the rebuild head mode (plain head writes, no LWT) giving the same heads as the compare-and-set path.
+ */
+import assert from 'node:assert/strict';
+
+import type { Client } from 'cassandra-driver';
+
+import type { OpCommitted, ReadModelStore } from '@collab/core';
+
+import { DEFAULT_BATCH_MAX_BYTES, estimateBytes } from '../src/batches.js';
+import { createCassandraReadModelStore, migrate } from '../src/index.js';
+import { lengthDelta } from '../src/op-length.js';
+import { connectTestCassandra, dropKeyspace, freshKeyspaceName, TEST_REPLICATION } from './stack.js';
+
+interface Sent {
+  kind: 'execute' | 'batch';
+  queries: { query: string; params: unknown[] }[];
+}
+
+/** The real client, with execute() and batch() recorded. */
+function recording(client: Client, sent: Sent[]): Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'execute') {
+        return (query: string, params: unknown[], options: unknown) => {
+          sent.push({ kind: 'execute', queries: [{ query, params }] });
+          return target.execute(query, params, options as never);
+        };
+      }
+      if (prop === 'batch') {
+        return (queries: { query: string; params: unknown[] }[], options: unknown) => {
+          sent.push({ kind: 'batch', queries });
+          return target.batch(queries, options as never);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** The partition a row statement writes to: table plus its partition key values. */
+function partitionOf(query: string, params: unknown[]): string {
+  const table = /INTO \w+\.(\w+)/.exec(query)?.[1] ?? '?';
+  const keyColumns = table === 'doc_days' || table === 'user_days' || table === 'doc_heads' ? 1 : 2;
+  return `${table}:${JSON.stringify(params.slice(0, keyColumns))}`;
+}
+
+const DAY = 86_400_000;
+const MIDNIGHT = Date.UTC(2026, 10, 21);
+
+describe('Cassandra read-model store: batching', function () {
+  const keyspaces: string[] = [];
+  let admin: Client | undefined;
+
+  before(async function () {
+    admin = (await connectTestCassandra()).client;
+  });
+
+  after(async function () {
+    if (admin !== undefined) {
+      for (const k of keyspaces) await dropKeyspace(admin, k);
+      await admin.shutdown();
+    }
+  });
+
+  async function freshStore(sent: Sent[], options: { headMode?: 'cas' | 'rebuild' } = {}): Promise<ReadModelStore> {
+    const keyspace = freshKeyspaceName('rms_batch');
+    keyspaces.push(keyspace);
+    await migrate(admin!, { keyspace, replication: TEST_REPLICATION });
+    return createCassandraReadModelStore({ client: recording(admin!, sent), keyspace, bucketSize: 4, ...options });
+  }
+
+  /** Versions 1..14 of one document by two users over three UTC days, with a few very large ops. */
+  function spanningOps(docId: string): OpCommitted[] {
+    const big = (kb: number) => 'x'.repeat(kb * 1024);
+    const text: Record<number, string> = { 6: big(40), 7: big(30), 9: big(60) };
+    return Array.from({ length: 14 }, (_, i) => {
+      const version = i + 1;
+      // v1-v4 just before midnight, v5-v10 the next day, v11-v14 the day after.
+      const timestamp =
+        version <= 4 ? MIDNIGHT - 5 + version : version <= 10 ? MIDNIGHT + version : MIDNIGHT + DAY + version;
+      return {
+        docId,
+        version,
+        op: version === 1 ? [text[version] ?? 'é'] : [version - 1, text[version] ?? 'é'],
+        baseVersion: version - 1,
+        clientId: `c${version % 2}`,
+        seq: version,
+        userId: `user-${version % 2}`,
+        timestamp,
+      };
+    });
+  }
+
+  it('writes a call spanning buckets and days as single-partition batches under the cap; big ops go alone', async function () {
+    const sent: Sent[] = [];
+    const store = await freshStore(sent);
+    try {
+      const docId = `doc-${Date.now()}`;
+      const ops = spanningOps(docId);
+      await store.writeOps([...ops].reverse());
+
+      // Everything is readable and the head is right.
+      assert.deepEqual(await store.getOps(docId, 0, 100), ops);
+      const length = ops.reduce((sum, o) => sum + lengthDelta(o.op), 0);
+      assert.deepEqual(await store.getHead(docId), {
+        docId,
+        version: 14,
+        length,
+        lastUserId: 'user-0',
+        updatedAt: ops[13]!.timestamp,
+      });
+      assert.equal(await store.versionAt(docId, MIDNIGHT - 1), 4);
+      assert.equal(await store.versionAt(docId, MIDNIGHT + DAY - 1), 10);
+      assert.equal(await store.versionAt(docId, MIDNIGHT + 2 * DAY), 14);
+      const activity = await store.userActivity('user-1', { limit: 100 });
+      assert.deepEqual(
+        activity.map((a) => a.version),
+        [13, 11, 9, 7, 5, 3, 1],
+      );
+
+      // Every batch is one partition and within the byte cap.
+      const batches = sent.filter((s) => s.kind === 'batch');
+      assert.ok(batches.length > 0, 'rows sharing a partition are batched');
+      for (const b of batches) {
+        assert.equal(new Set(b.queries.map((q) => partitionOf(q.query, q.params))).size, 1, 'one partition per batch');
+        assert.ok(b.queries.reduce((sum, q) => sum + estimateBytes(q.params), 0) <= DEFAULT_BATCH_MAX_BYTES);
+      }
+      // The ops rows: bucket 1 (v4-v7: 40 + 30 KiB) was split, v9 (60 KiB, above the cap) went alone.
+      const opRows = sent.flatMap((s, index) =>
+        s.queries
+          .filter((q) => q.query.startsWith('INSERT') && q.query.includes('.ops '))
+          .map((q) => ({ kind: s.kind, index, q })),
+      );
+      assert.deepEqual(
+        opRows.map((r) => r.q.params[2]).sort((a, b) => Number(a) - Number(b)),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+      );
+      const rowOf = (v: number) => opRows.find((r) => r.q.params[2] === v)!;
+      assert.equal(rowOf(9).kind, 'execute');
+      assert.notEqual(rowOf(6).index, rowOf(7).index, '40 + 30 KiB in one partition: split over two sends');
+      assert.equal(rowOf(1).index, rowOf(2).index, 'small rows of one partition: one batch');
+      // The default head mode moves the head with a compare-and-set.
+      assert.ok(sent.some((s) => s.queries.some((q) => q.query.includes(' IF NOT EXISTS'))));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("headMode 'rebuild' (fresh keyspace): same heads as compare-and-set over gaps, duplicates and late ops, no LWT", async function () {
+    const casSent: Sent[] = [];
+    const rebuildSent: Sent[] = [];
+    const cas = await freshStore(casSent);
+    const rebuild = await freshStore(rebuildSent, { headMode: 'rebuild' });
+    try {
+      const docId = `doc-${Date.now()}`;
+      const ops = spanningOps(docId);
+      const v = (...versions: number[]) => versions.map((n) => ops[n - 1]!);
+      const steps: [OpCommitted[], number | undefined][] = [
+        [v(2, 3), undefined], // v1 missing: no head
+        [v(1, 2, 5), 3], // v4 missing
+        [v(4), 5], // fills the gap from ops already stored
+        [v(1, 2, 3), 5], // replay of old ops: nothing moves
+        [v(6, 7, 8, 10, 11), 8],
+        [v(9, 12), 12],
+        [v(13, 14, 14), 14],
+      ];
+      for (const [batch, expected] of steps) {
+        await cas.writeOps(batch);
+        await rebuild.writeOps(batch);
+        const [a, b] = [await cas.getHead(docId), await rebuild.getHead(docId)];
+        assert.equal(b?.version, expected);
+        assert.deepEqual(b, a);
+      }
+      assert.deepEqual(await rebuild.getOps(docId, 0, 100), ops);
+      assert.ok(!rebuildSent.some((s) => s.queries.some((q) => / IF /.test(q.query))), 'no LWT in rebuild mode');
+      // The second document: its head is written without first reading it (the keyspace was fresh).
+      const before = rebuildSent.length;
+      await rebuild.writeOps(spanningOps(`${docId}-b`).slice(0, 3));
+      const reads = rebuildSent.slice(before).filter((s) => s.queries.some((q) => q.query.startsWith('SELECT')));
+      assert.equal(reads.length, 0);
+      assert.equal((await rebuild.getHead(`${docId}-b`))?.version, 3);
+    } finally {
+      await cas.close();
+      await rebuild.close();
+    }
+  });
+});
