@@ -1,13 +1,19 @@
 /**
  * `collab serve` — run the editor. Embedded by default: one process, SQLite under ./data, the web editor at
- * http://localhost:8080. Shuts down gracefully on SIGINT/SIGTERM; on restart every document is back.
+ * http://localhost:8080. Distributed (--mode distributed or COLLAB_MODE=distributed): the command-service on
+ * Kafka, configured by its environment variables. Shuts down gracefully on SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
 import pino from 'pino';
+import { resolveMode, MODE_HELP } from '../config/mode.js';
 import { ConfigProblems, loadEmbeddedConfig, redactEmbedded } from '../embedded-config.js';
 import { startEmbedded } from '../embedded/server.js';
+import { EXIT } from '../errors.js';
+import { loadCommandServiceRunner } from '../serve/distributed.js';
+import { action } from './common.js';
 
 interface ServeOptions {
+  mode?: string;
   host?: string;
   port?: string;
   dataDir?: string;
@@ -18,68 +24,108 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the editor backend and the web editor (embedded: one process, SQLite, no servers to install)')
+    .option('--mode <mode>', MODE_HELP)
     .option('--host <host>', 'interface to listen on (env COLLAB_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (env COLLAB_PORT, default 8080; 0 picks a free one)')
-    .option('--data-dir <dir>', 'where documents are stored (env COLLAB_DATA_DIR, default ./data)')
+    .option('--data-dir <dir>', 'embedded: where documents are stored (env COLLAB_DATA_DIR, default ./data)')
     .option('--print-config', 'print the effective configuration (secrets redacted) and exit')
     .addHelpText(
       'after',
       `
-Environment: COLLAB_HOST, COLLAB_PORT, COLLAB_DATA_DIR, COLLAB_JWT_SECRET (default: generated once and kept in
-the data folder), COLLAB_PARTITIONS, COLLAB_SNAPSHOT_EVERY, COLLAB_DEV_TOKENS (true: the page can get a token
-for any name), LOG_LEVEL. The distributed services run from their own folders (see docs/operations.md).`,
+Embedded environment: COLLAB_HOST, COLLAB_PORT, COLLAB_DATA_DIR, COLLAB_JWT_SECRET (default: generated once and
+kept in the data folder), COLLAB_PARTITIONS, COLLAB_SNAPSHOT_EVERY, COLLAB_DEV_TOKENS (true: the page can get a
+token for any name), LOG_LEVEL.
+Distributed: the command-service's variables (KAFKA_BROKERS, COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES,
+COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS, ...: see cli/README.md); --host and --port override COLLAB_HOST and
+COLLAB_PORT. The projection and snapshot services run as their own processes.
+Prints {"ready":true,...} on one line once it accepts connections.`,
     )
-    .action(async (opts: ServeOptions) => {
-      let config;
-      try {
-        config = loadEmbeddedConfig(process.env, {
-          ...(opts.host === undefined ? {} : { host: opts.host }),
-          ...(opts.port === undefined ? {} : { port: opts.port }),
-          ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
-        });
-      } catch (err) {
-        if (err instanceof ConfigProblems) {
-          console.error(err.message);
-          process.exit(2);
-        }
-        throw err;
-      }
-      if (opts.printConfig === true) {
-        console.log(JSON.stringify(redactEmbedded(config), null, 2));
-        return;
-      }
-      const logger = pino({ level: config.logLevel, base: { service: 'collab' } });
-      const server = await startEmbedded(config, logger);
+    .action(
+      action(async (opts: ServeOptions) => {
+        const resolved = resolveMode(process.env, opts.mode);
+        if ('problem' in resolved) throw new ConfigProblems([resolved.problem]);
+        return resolved.mode === 'distributed' ? serveDistributed(opts) : serveEmbedded(opts);
+      }),
+    );
+}
+
+async function serveEmbedded(opts: ServeOptions): Promise<number> {
+  const config = loadEmbeddedConfig(process.env, {
+    ...(opts.host === undefined ? {} : { host: opts.host }),
+    ...(opts.port === undefined ? {} : { port: opts.port }),
+    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+  });
+  if (opts.printConfig === true) {
+    console.log(JSON.stringify({ mode: 'embedded', ...redactEmbedded(config) }, null, 2));
+    return EXIT.ok;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'collab' } });
+  const server = await startEmbedded(config, logger);
+  console.log(
+    [
+      '',
+      `  collab is running (embedded mode, data in ${config.dataDir})`,
+      '',
+      `  Open      ${server.url}/?doc=welcome`,
+      `  Token     the page asks for your name${config.devTokens ? '' : ' (dev tokens are off: pass ?token=…)'};`,
+      `            for other clients: npx collab token --user alice   (or: npm run collab -- token --user alice)`,
+      `  WebSocket ${server.url.replace('http', 'ws')}/v1/ws`,
+      '',
+      '  Ctrl-C stops it; documents are kept.',
+      '',
+    ].join('\n'),
+  );
+  // Machine-readable readiness line for supervisors and tests.
+  console.log(JSON.stringify({ ready: true, url: server.url, port: server.service.port }));
+  stopOnSignals(
+    () => server.close(),
+    (err) => logger.error({ err }, 'shutdown failed'),
+  );
+  return EXIT.ok;
+}
+
+async function serveDistributed(opts: ServeOptions): Promise<number> {
+  const runner = await loadCommandServiceRunner();
+  const env = {
+    ...process.env,
+    ...(opts.host === undefined ? {} : { COLLAB_HOST: opts.host }),
+    ...(opts.port === undefined ? {} : { COLLAB_PORT: opts.port }),
+  };
+  try {
+    if (opts.printConfig === true) {
       console.log(
-        [
-          '',
-          `  collab is running (embedded mode, data in ${config.dataDir})`,
-          '',
-          `  Open      ${server.url}/?doc=welcome`,
-          `  Token     the page asks for your name${config.devTokens ? '' : ' (dev tokens are off: pass ?token=…)'};`,
-          `            for other clients: npx collab token --user alice   (or: npm run collab -- token --user alice)`,
-          `  WebSocket ${server.url.replace('http', 'ws')}/v1/ws`,
-          '',
-          '  Ctrl-C stops it; documents are kept.',
-          '',
-        ].join('\n'),
+        JSON.stringify({ mode: 'distributed', ...(runner.describeCommandServiceConfig(env) as object) }, null, 2),
       );
-      // Machine-readable readiness line for supervisors and tests.
-      console.log(JSON.stringify({ ready: true, url: server.url, port: server.service.port }));
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        server.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-    });
+      return EXIT.ok;
+    }
+    const service = await runner.runCommandService(env);
+    console.log(JSON.stringify({ ready: true, mode: 'distributed', port: service.port }));
+    stopOnSignals(
+      () => service.close(),
+      (err) => console.error(`collab: shutdown failed: ${String(err)}`),
+    );
+    return EXIT.ok;
+  } catch (err) {
+    // The command-service's ConfigError lists every problem, like ours: same exit code.
+    if (err instanceof runner.ConfigError) throw new ConfigProblems(err.problems);
+    throw err;
+  }
+}
+
+/** Idempotent graceful stop on SIGINT/SIGTERM; exits 0 when done, 1 if closing failed. */
+function stopOnSignals(close: () => Promise<void>, onError: (err: unknown) => void): void {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    close().then(
+      () => process.exit(EXIT.ok),
+      (err: unknown) => {
+        onError(err);
+        process.exit(EXIT.failed);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }

@@ -41,57 +41,70 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     partitionCount: config.partitions,
     logger: logger.child({ component: 'sqlite' }),
   });
-  const projection = await startProjectionService({
-    log: storage.opLog,
-    store: storage.readModels,
-    groupId: 'projection',
-    logger: logger.child({ component: 'projection' }),
-  });
-  const reader = createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots });
-  const snapshotWorker = createSnapshotWorker({
-    log: storage.opLog,
-    groupId: 'snapshots',
-    reader,
-    snapshots: storage.snapshots,
-    policy: { everyVersions: config.snapshotEvery },
-    logger: logger.child({ component: 'snapshots' }),
-  });
-  await snapshotWorker.start();
-
-  const assets = await loadWebEditorAssets();
-  const auth = { hs256Secret: config.jwtSecret };
-  const verifier = await TokenVerifier.create(auth);
-  const service = await startCommandService({
-    log: storage.opLog,
-    logger,
-    host: config.host,
-    port: config.port,
-    auth,
-    consumerGroup: 'command-service',
-    ownAllPartitions: true,
-    window: 1000,
-    hashEvery: 100,
-    limits: EMBEDDED_LIMITS,
-    idleTimeoutSeconds: 60,
-    // In-process presence: cursors and who is here, with no Redis.
-    presence: { bus: storage.presence },
-    httpRoutes: [
-      ...readApiRoutes(reader, verifier, logger),
-      ...webPageRoutes(assets),
-      ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),
-    ],
-  });
-
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${service.port}`,
-    service,
-    close: () =>
-      (closing ??= (async () => {
-        await service.close();
-        await snapshotWorker.stop();
-        await projection.stop();
-        await storage.close();
-      })()),
+  // What has started so far, stopped in reverse order if a later step fails (a port in use must not leave the
+  // consumers running and the process hanging).
+  const started: (() => Promise<void>)[] = [() => storage.close()];
+  const stopStarted = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => {});
   };
+  try {
+    const projection = await startProjectionService({
+      log: storage.opLog,
+      store: storage.readModels,
+      groupId: 'projection',
+      logger: logger.child({ component: 'projection' }),
+    });
+    started.push(() => projection.stop());
+    const reader = createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots });
+    const snapshotWorker = createSnapshotWorker({
+      log: storage.opLog,
+      groupId: 'snapshots',
+      reader,
+      snapshots: storage.snapshots,
+      policy: { everyVersions: config.snapshotEvery },
+      logger: logger.child({ component: 'snapshots' }),
+    });
+    await snapshotWorker.start();
+    started.push(() => snapshotWorker.stop());
+
+    const assets = await loadWebEditorAssets();
+    const auth = { hs256Secret: config.jwtSecret };
+    const verifier = await TokenVerifier.create(auth);
+    const service = await startCommandService({
+      log: storage.opLog,
+      logger,
+      host: config.host,
+      port: config.port,
+      auth,
+      consumerGroup: 'command-service',
+      ownAllPartitions: true,
+      window: 1000,
+      hashEvery: 100,
+      limits: EMBEDDED_LIMITS,
+      idleTimeoutSeconds: 60,
+      // In-process presence: cursors and who is here, with no Redis.
+      presence: { bus: storage.presence },
+      httpRoutes: [
+        ...readApiRoutes(reader, verifier, logger),
+        ...webPageRoutes(assets),
+        ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),
+      ],
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${service.port}`,
+      service,
+      close: () =>
+        (closing ??= (async () => {
+          await service.close();
+          await snapshotWorker.stop();
+          await projection.stop();
+          await storage.close();
+        })()),
+    };
+  } catch (err) {
+    await stopStarted();
+    throw err;
+  }
 }

@@ -1,0 +1,33 @@
+/** Clients of the distributed mode's stores, built from the CLI's distributed configuration. */
+import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
+import { createKafkaOpLog } from '@collab/adapter-kafka';
+import { createS3SnapshotStore } from '@collab/adapter-s3';
+import type { OpLog, ReadModelStore, SnapshotStore } from '@collab/core';
+import type { CassandraSettings, KafkaSettings, S3Settings } from '../config/distributed-config.js';
+
+export function openKafkaLog(kafka: KafkaSettings): Promise<OpLog> {
+  return createKafkaOpLog({
+    brokers: kafka.brokers,
+    topic: kafka.topic,
+    partitionCount: kafka.partitions,
+    clientId: `collab-cli-${process.pid}`,
+  });
+}
+
+export function openCassandraReadModels(cassandra: CassandraSettings): Promise<ReadModelStore> {
+  return createCassandraReadModelStore({
+    contactPoints: cassandra.contactPoints,
+    localDataCenter: cassandra.localDataCenter,
+    keyspace: cassandra.keyspace,
+  });
+}
+
+export function openS3Snapshots(s3: S3Settings): SnapshotStore {
+  return createS3SnapshotStore({
+    region: s3.region,
+    ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
+    ...(s3.credentials === undefined ? {} : { credentials: s3.credentials }),
+    bucket: s3.bucket,
+    prefix: s3.prefix,
+  });
+}

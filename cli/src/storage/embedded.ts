@@ -1,0 +1,25 @@
+/**
+ * The embedded data folder as the operating commands see it: the same SQLite file `collab serve` uses (they may
+ * run beside the server: WAL lets readers and the writer work at once).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSqliteStorage, type SqliteStorage } from '@collab/adapter-sqlite';
+import type { EmbeddedConfig } from '../embedded-config.js';
+
+export const DATABASE_FILE = 'collab.db';
+
+export const databasePath = (config: EmbeddedConfig): string => join(config.dataDir, DATABASE_FILE);
+
+/** Open (creating with `create`) the data folder's database; a read of a folder with no database is an error. */
+export async function openEmbeddedStorage(
+  config: EmbeddedConfig,
+  options: { create: boolean; path?: string } = { create: false },
+): Promise<SqliteStorage> {
+  const path = options.path ?? databasePath(config);
+  if (!options.create && !existsSync(path)) {
+    throw new Error(`no database at ${path}: run \`collab serve\` or \`collab migrate\` with this --data-dir first`);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return createSqliteStorage({ path, partitionCount: config.partitions });
+}

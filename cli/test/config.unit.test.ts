@@ -1,0 +1,55 @@
+/** The CLI's configuration: the mode, the distributed sections, every problem at once, secrets redacted. */
+import assert from 'node:assert/strict';
+import { loadDistributedConfig, redactDistributed } from '../src/config/distributed-config.js';
+import { resolveMode } from '../src/config/mode.js';
+import { ConfigProblems } from '../src/embedded-config.js';
+
+describe('CLI configuration', () => {
+  it('mode: the flag wins over COLLAB_MODE; embedded by default; anything else is a problem', () => {
+    assert.deepEqual(resolveMode({}, undefined), { mode: 'embedded' });
+    assert.deepEqual(resolveMode({ COLLAB_MODE: 'distributed' }, undefined), { mode: 'distributed' });
+    assert.deepEqual(resolveMode({ COLLAB_MODE: 'distributed' }, 'embedded'), { mode: 'embedded' });
+    assert.match((resolveMode({ COLLAB_MODE: 'x' }, undefined) as { problem: string }).problem, /^COLLAB_MODE:/);
+    assert.match((resolveMode({}, 'x') as { problem: string }).problem, /^--mode:/);
+  });
+
+  it('validates only the sections asked for, listing every problem of all of them', () => {
+    assert.deepEqual(loadDistributedConfig({}, ['s3']).s3?.bucket, 'collab-snapshots');
+    assert.throws(
+      () =>
+        loadDistributedConfig({ COLLAB_OPS_PARTITIONS: '0', S3_SECRET_ACCESS_KEY: 's', S3_ENDPOINT: 'nope' }, [
+          'kafka',
+          'cassandra',
+          's3',
+        ]),
+      (err: ConfigProblems) => {
+        const text = err.problems.join('\n');
+        for (const p of ['KAFKA_BROKERS', 'COLLAB_OPS_PARTITIONS', 'CASSANDRA_CONTACT_POINTS', 'S3_ENDPOINT']) {
+          assert.match(text, new RegExp(`^${p}:`, 'm'));
+        }
+        return err instanceof ConfigProblems;
+      },
+    );
+  });
+
+  it('parses lists and defaults, and redacts the S3 credentials', () => {
+    const config = loadDistributedConfig(
+      {
+        KAFKA_BROKERS: 'a:9092, b:9092,',
+        CASSANDRA_CONTACT_POINTS: 'c:9042',
+        S3_ACCESS_KEY_ID: 'id',
+        S3_SECRET_ACCESS_KEY: 'secret',
+      },
+      ['kafka', 'cassandra', 's3'],
+    );
+    assert.deepEqual(config.kafka, {
+      brokers: ['a:9092', 'b:9092'],
+      topic: 'collab.ops',
+      partitions: 12,
+      replicationFactor: 1,
+    });
+    assert.equal(config.cassandra?.keyspace, 'collab');
+    assert.ok(!JSON.stringify(redactDistributed(config)).includes('secret'));
+    assert.equal((redactDistributed(config).s3 as { credentials: string }).credentials, '[redacted]');
+  });
+});
