@@ -30,7 +30,13 @@ export async function startShareDbTarget(backendOf: () => Promise<ShareDbBackend
   const storage = await backendOf();
   const backend = new ShareDB(storage.db === undefined ? {} : { db: storage.db });
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  wss.on('connection', (ws: WebSocket) => backend.listen(new WebSocketJSONStream(ws)));
+  wss.on('connection', (ws: WebSocket) => {
+    const stream = new WebSocketJSONStream(ws);
+    // A dropped client makes the next write fail (EPIPE): that is the drop the bench asked for, not a crash.
+    stream.on('error', () => {});
+    ws.on('error', () => {});
+    backend.listen(stream);
+  });
   await new Promise((resolve) => wss.once('listening', resolve));
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   return {
