@@ -54,6 +54,22 @@ const Env = z.object({
   COLLAB_OPS_PER_SECOND: int(1).default(200),
   COLLAB_MESSAGES_PER_SECOND: int(1).default(500),
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
+  // The read API beside the WebSocket (document load, time travel, history): Cassandra read models, and S3
+  // snapshots when S3_ENDPOINT is given. Without CASSANDRA_CONTACT_POINTS the read API is off.
+  CASSANDRA_CONTACT_POINTS: list.optional(),
+  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+  CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name')
+    .default('collab'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_BUCKET: z.string().min(3).default('collab-snapshots'),
+  S3_PREFIX: z.string().default(''),
+  // Serve the web editor page at / (the same page as the embedded mode).
+  COLLAB_SERVE_PAGE: z.enum(['true', 'false']).default('true'),
 });
 
 export type CommandServiceConfig = ReturnType<typeof loadConfig>;
@@ -67,12 +83,13 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);
   const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  if (
-    parsed.success &&
-    parsed.data.COLLAB_JWT_SECRET === undefined &&
-    parsed.data.COLLAB_JWT_PUBLIC_KEY_FILES === undefined
-  ) {
+  // Checks across variables look at the raw environment, so they are reported even when another variable is bad.
+  const given = (name: string): boolean => (env[name] ?? '') !== '';
+  if (!given('COLLAB_JWT_SECRET') && !given('COLLAB_JWT_PUBLIC_KEY_FILES')) {
     problems.push('COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES: give an HS256 secret or RS256 public keys');
+  }
+  if (given('S3_ACCESS_KEY_ID') !== given('S3_SECRET_ACCESS_KEY')) {
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: give both or neither (then the AWS default chain)');
   }
   const publicKeys: string[] = [];
   for (const file of (parsed.success ? parsed.data.COLLAB_JWT_PUBLIC_KEY_FILES : undefined) ?? []) {
@@ -125,6 +142,30 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       messagesPerSecond: e.COLLAB_MESSAGES_PER_SECOND,
     },
     idleTimeoutSeconds: e.COLLAB_IDLE_TIMEOUT_SECONDS,
+    readApi:
+      e.CASSANDRA_CONTACT_POINTS === undefined || e.CASSANDRA_CONTACT_POINTS.length === 0
+        ? undefined
+        : {
+            cassandra: {
+              contactPoints: e.CASSANDRA_CONTACT_POINTS,
+              localDataCenter: e.CASSANDRA_LOCAL_DC,
+              keyspace: e.CASSANDRA_KEYSPACE,
+            },
+            s3:
+              e.S3_ENDPOINT === undefined
+                ? undefined
+                : {
+                    endpoint: e.S3_ENDPOINT,
+                    region: e.S3_REGION,
+                    bucket: e.S3_BUCKET,
+                    prefix: e.S3_PREFIX,
+                    credentials:
+                      e.S3_ACCESS_KEY_ID === undefined || e.S3_SECRET_ACCESS_KEY === undefined
+                        ? undefined
+                        : { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY },
+                  },
+          },
+    servePage: e.COLLAB_SERVE_PAGE === 'true',
   };
 }
 
@@ -137,5 +178,18 @@ export function redacted(config: CommandServiceConfig): unknown {
       hs256Secret: config.auth.hs256Secret === undefined ? undefined : '[redacted]',
       rs256PublicKeys: `${config.auth.rs256PublicKeys.length} key(s)`,
     },
+    readApi:
+      config.readApi === undefined
+        ? undefined
+        : {
+            ...config.readApi,
+            s3:
+              config.readApi.s3 === undefined
+                ? undefined
+                : {
+                    ...config.readApi.s3,
+                    credentials: config.readApi.s3.credentials === undefined ? undefined : '[redacted]',
+                  },
+          },
   };
 }

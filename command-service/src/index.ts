@@ -11,3 +11,5 @@ export { webPageRoutes } from './http/web-page.js';
 export { healthRoutes } from './http/health.js';
 export type { HealthRoutesOptions } from './http/health.js';
 export type { HttpRequest, HttpResponse, HttpRoute } from './transport/http-routes.js';
+export { ConfigError, describeCommandServiceConfig, runCommandService } from './run.js';
+export type { RunningCommandService } from './run.js';

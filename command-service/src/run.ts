@@ -1,23 +1,36 @@
 /**
- * The distributed command-service as a function, for `collab serve --mode distributed`: configuration from the
- * given environment, Kafka as the op log, telemetry, and a handle to stop it all. No signal handlers and no
- * process.exit: the caller owns the process.
- *
- * TEMPORARY DUPLICATE of main.ts's wiring (main.ts was being edited when this was written; dedupe by making
- * main.ts call runCommandService). It follows the committed main.ts: one op log, no command bus.
+ * The distributed command-service as a function: configuration from the given environment (validated, every
+ * problem at once), Kafka as the op log and the command bus, Redis presence when REDIS_URL is given, the read API
+ * (Cassandra read models + S3 snapshots) and the web page beside the WebSocket, health endpoints, telemetry.
+ * No signal handlers and no process.exit: the caller owns the process (main.ts, or `collab serve`).
  */
-import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
+import { randomUUID } from 'node:crypto';
+import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
+import { createKafkaCommandBus, createKafkaOpLog, ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
+import { createRedisPresenceBus } from '@collab/adapter-redis';
+import { createS3SnapshotStore } from '@collab/adapter-s3';
+import type { ReadModelStore, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
 import { startTelemetry } from '@collab/observability';
+import { loadPresenceSettings } from '@collab/presence-service';
+import { createDocumentReader } from '@collab/read-side';
+import { loadWebEditorAssets } from '@collab/web-editor';
 import { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
 import pino from 'pino';
+import { TokenVerifier } from './auth/tokens.js';
+import type { CommandServiceConfig } from './config.js';
 import { ConfigError, loadConfig, redacted } from './config.js';
+import { healthRoutes } from './http/health.js';
+import { readApiRoutes } from './http/read-api.js';
+import { webPageRoutes } from './http/web-page.js';
 import { startCommandService } from './server.js';
+import type { HttpRoute } from './transport/http-routes.js';
 
 export { ConfigError };
 
 export interface RunningCommandService {
   readonly port: number;
-  /** Stop the service, the log and telemetry, in that order. Idempotent. */
+  /** Stop the service and everything it opened, in dependency order. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -26,8 +39,77 @@ export function describeCommandServiceConfig(env: NodeJS.ProcessEnv): unknown {
   return redacted(loadConfig(env));
 }
 
+/** No snapshots configured: documents load from the read models alone (slower for long histories, never wrong). */
+const NO_SNAPSHOTS: SnapshotStore = {
+  put: async () => 'exists',
+  latest: async (): Promise<SnapshotData | undefined> => undefined,
+  get: async (): Promise<SnapshotData | undefined> => undefined,
+  list: async (): Promise<SnapshotMeta[]> => [],
+  delete: async () => {},
+  close: async () => {},
+};
+
+async function provision(config: CommandServiceConfig): Promise<void> {
+  const { kafka } = config;
+  const admin = new Kafka({ clientId: 'collab-provision', brokers: kafka.brokers, logLevel: 1 }).admin();
+  await admin.connect();
+  try {
+    const replicationFactor = kafka.replicationFactor;
+    await ensureOpsTopic(admin, { topic: kafka.topic, partitions: kafka.partitions, replicationFactor });
+    await ensureCommandTopics(admin, {
+      commandsTopic: kafka.commandsTopic,
+      repliesTopic: kafka.repliesTopic,
+      partitions: kafka.partitions,
+      replicationFactor,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface ReadSide {
+  routes: HttpRoute[];
+  close(): Promise<void>;
+}
+
+async function startReadSide(config: CommandServiceConfig, verifier: TokenVerifier, logger: Logger): Promise<ReadSide> {
+  if (config.readApi === undefined) {
+    logger.warn('CASSANDRA_CONTACT_POINTS is not set: the read API (/v1/docs/...) is off');
+    return { routes: [], close: async () => {} };
+  }
+  const readModels: ReadModelStore = await createCassandraReadModelStore({
+    ...config.readApi.cassandra,
+    logger: logger.child({ component: 'cassandra' }),
+  });
+  const s3 = config.readApi.s3;
+  const snapshots =
+    s3 === undefined
+      ? NO_SNAPSHOTS
+      : createS3SnapshotStore({
+          endpoint: s3.endpoint,
+          region: s3.region,
+          bucket: s3.bucket,
+          prefix: s3.prefix,
+          ...(s3.credentials === undefined ? {} : { credentials: s3.credentials }),
+          logger: logger.child({ component: 's3' }),
+        });
+  const reader = createDocumentReader({
+    readModels,
+    snapshots,
+    onSnapshotError: (err, docId) => logger.warn({ err, docId }, 'snapshot unreadable; loading from the read models'),
+  });
+  return {
+    routes: readApiRoutes(reader, verifier, logger),
+    close: async () => {
+      await snapshots.close();
+      await readModels.close();
+    },
+  };
+}
+
 export async function runCommandService(env: NodeJS.ProcessEnv): Promise<RunningCommandService> {
   const config = loadConfig(env);
+  const presenceSettings = loadPresenceSettings(env);
   const logger = pino({ level: config.logLevel, base: { service: 'command-service' } });
   logger.info({ config: redacted(config) }, 'starting');
   const telemetry = startTelemetry({
@@ -36,41 +118,55 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     prometheusPort: config.telemetry.prometheusPort,
     ...(config.telemetry.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.telemetry.otlpEndpoint }),
   });
+  if (config.kafka.provision) await provision(config);
 
-  if (env.COLLAB_PROVISION === 'true') {
-    const admin = new Kafka({ clientId: 'collab-provision', brokers: config.kafka.brokers }).admin();
-    await admin.connect();
-    try {
-      await ensureOpsTopic(admin, {
-        topic: config.kafka.topic,
-        partitions: config.kafka.partitions,
-        replicationFactor: 1,
-      });
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  const log = await createKafkaOpLog({
-    brokers: config.kafka.brokers,
-    topic: config.kafka.topic,
-    partitionCount: config.kafka.partitions,
-    clientId: `command-service-${config.instanceId ?? process.pid}`,
+  const instanceId = config.instanceId ?? randomUUID();
+  const { kafka } = config;
+  const kafkaCommon = {
+    brokers: kafka.brokers,
+    partitionCount: kafka.partitions,
+    clientId: `command-service-${instanceId}`,
+    timeouts: { sessionMs: kafka.sessionTimeoutMs, heartbeatMs: kafka.heartbeatMs },
     logger: logger.child({ component: 'kafka' }),
+  };
+  const log = await createKafkaOpLog({ ...kafkaCommon, topic: kafka.topic });
+  const bus = await createKafkaCommandBus({
+    ...kafkaCommon,
+    commandsTopic: kafka.commandsTopic,
+    repliesTopic: kafka.repliesTopic,
   });
+  // Presence over Redis (REDIS_URL), shared by every instance: users on different instances see each other.
+  const redisUrl = env.REDIS_URL;
+  const presenceBus =
+    redisUrl === undefined || redisUrl === ''
+      ? undefined
+      : createRedisPresenceBus({ url: redisUrl, keyPrefix: 'collab:', connectionName: `presence-${instanceId}` });
+  if (presenceBus === undefined) logger.warn('REDIS_URL is not set: presence (cursors, who is here) is off');
+
+  const verifier = await TokenVerifier.create(config.auth);
+  const readSide = await startReadSide(config, verifier, logger);
+  const page = config.servePage ? webPageRoutes(await loadWebEditorAssets()) : [];
+  // The service is created below; health reads its ownership through this late-bound reference.
+  let owned: () => readonly number[] = () => [];
+
   const service = await startCommandService({
     log,
+    bus,
+    ...(presenceBus === undefined ? {} : { presence: { bus: presenceBus, ...presenceSettings } }),
+    forwardTimeoutMs: config.forwardTimeoutMs,
     logger,
     host: config.host,
     port: config.port,
-    instanceId: config.instanceId,
+    instanceId,
     auth: config.auth,
-    consumerGroup: config.kafka.consumerGroup,
+    consumerGroup: kafka.consumerGroup,
     window: config.window,
     hashEvery: config.hashEvery,
     limits: config.limits,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
+    httpRoutes: [...healthRoutes({ log, ownedPartitions: () => owned(), relays: true }), ...readSide.routes, ...page],
   });
+  owned = () => service.hub.ownedPartitions;
 
   let closing: Promise<void> | undefined;
   return {
@@ -79,7 +175,10 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
       (closing ??= (async () => {
         logger.info('shutting down');
         await service.close();
+        await presenceBus?.close();
+        await bus.close();
         await log.close();
+        await readSide.close();
         await telemetry.shutdown();
       })()),
   };

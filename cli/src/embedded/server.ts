@@ -7,7 +7,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import type { CommandService } from '@collab/command-service';
-import { readApiRoutes, startCommandService, TokenVerifier, webPageRoutes } from '@collab/command-service';
+import {
+  healthRoutes,
+  readApiRoutes,
+  startCommandService,
+  TokenVerifier,
+  webPageRoutes,
+} from '@collab/command-service';
 import { startProjectionService } from '@collab/projection-service';
 import { createDocumentReader } from '@collab/read-side';
 import { createSnapshotWorker } from '@collab/snapshot-service';
@@ -85,6 +91,12 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       // In-process presence: cursors and who is here, with no Redis.
       presence: { bus: storage.presence },
       httpRoutes: [
+        // Everything runs in this process and owns every partition: ready means the SQLite log answers.
+        ...healthRoutes({
+          log: storage.opLog,
+          ownedPartitions: () => [...Array(config.partitions).keys()],
+          relays: false,
+        }),
         ...readApiRoutes(reader, verifier, logger),
         ...webPageRoutes(assets),
         ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),

@@ -1,20 +1,17 @@
 /**
- * The distributed command-service, loaded from command-service/src/run.ts. That module is not (yet) exported by
- * @collab/command-service's index, and the package's "exports" map allows only ".", so it is found beside the
- * package entry at run time and typed here by hand. Once the index exports runCommandService, import it.
+ * The distributed command-service (`collab serve --mode distributed`): the same runner as its own main.ts.
  */
-export interface RunningCommandService {
-  readonly port: number;
-  close(): Promise<void>;
-}
+import { ConfigError, describeCommandServiceConfig, runCommandService } from '@collab/command-service';
+import type { RunningCommandService } from '@collab/command-service';
 
-interface RunModule {
-  ConfigError: new (...args: never[]) => Error & { problems: string[] };
+export type { RunningCommandService };
+
+export interface RunModule {
+  ConfigError: typeof ConfigError;
   describeCommandServiceConfig(env: NodeJS.ProcessEnv): unknown;
   runCommandService(env: NodeJS.ProcessEnv): Promise<RunningCommandService>;
 }
 
 export async function loadCommandServiceRunner(): Promise<RunModule> {
-  const entry = import.meta.resolve('@collab/command-service');
-  return (await import(new URL('./run.ts', entry).href)) as RunModule;
+  return { ConfigError, describeCommandServiceConfig, runCommandService };
 }

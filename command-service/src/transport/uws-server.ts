@@ -89,9 +89,6 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
     },
   });
 
-  app.get('/healthz', (res) => {
-    res.writeHeader('content-type', 'text/plain').end('ok');
-  });
   options.routes?.(app);
   mountRoutes(app, options.httpRoutes ?? [], options.logger);
   app.any('/*', (res) => {
