@@ -45,8 +45,9 @@ for (let batch = 0; ; batch++) {
     process.stdout.write(`ack ${batch} ${offsets[0]} ${offsets[offsets.length - 1]} ${version}\n`);
   } catch (err) {
     if (isCollabError(err, 'ERR_FENCED')) {
-      process.stdout.write(`fenced ${err.code}\n`);
-      process.exit(3);
+      // Exit only once the line is written: stdout to a pipe is asynchronous, and exit() would drop it.
+      process.stdout.write(`fenced ${err.code}\n`, () => process.exit(3));
+      await new Promise(() => {}); // wait here for the exit above
     }
     throw err;
   }
