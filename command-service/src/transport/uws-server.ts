@@ -96,7 +96,17 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
   });
 
   return new Promise((resolve, reject) => {
-    app.listen(options.host, options.port, (token) => {
+    // Exclusive: a second server on the same port is refused with a clear error, where uWS would otherwise share
+    // the port with it (SO_REUSEPORT) and split connections between two servers. (This build's typings lack the
+    // options overload and the constant; the runtime has both.)
+    const listen = app.listen.bind(app) as unknown as (
+      host: string,
+      port: number,
+      options: number,
+      cb: (token: uWS.us_listen_socket | false) => void,
+    ) => void;
+    const EXCLUSIVE_PORT = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+    listen(options.host, options.port, EXCLUSIVE_PORT, (token) => {
       if (!token) {
         reject(new Error(`Cannot listen on ${options.host}:${options.port} (in use, or not allowed).`));
         return;
