@@ -26,11 +26,24 @@ export interface StackHandle {
  * Same for the whole process: labels every container, so a killed run's leftovers can be found. CI sets
  * COLLAB_STACK_RUN_ID so its own teardown removes exactly this run's containers.
  */
-export const RUN_ID = process.env.COLLAB_STACK_RUN_ID || newRunId();
+export const RUN_ID: string = ((globalThis as Record<symbol, unknown>)[Symbol.for('collab.infra.runId')] ??=
+  process.env.COLLAB_STACK_RUN_ID || newRunId()) as string;
 
-let handle: Promise<StackHandle> | undefined;
-let containersRequested = false;
-let stopping: Promise<void> | undefined;
+/**
+ * The process-wide state lives on globalThis, not in module variables: mocha loads its root hooks through one
+ * loader and some test files through another, which gives this module two instances — and two instances would
+ * start two stacks with the same run id (their network names collide).
+ */
+interface HarnessState {
+  handle: Promise<StackHandle> | undefined;
+  containersRequested: boolean;
+  stopping: Promise<void> | undefined;
+}
+const state: HarnessState = ((globalThis as Record<symbol, unknown>)[Symbol.for('collab.infra.harness')] ??= {
+  handle: undefined,
+  containersRequested: false,
+  stopping: undefined,
+}) as HarnessState;
 
 export async function startOrConnect(
   choice: StackChoice,
@@ -67,12 +80,12 @@ export async function useStack(): Promise<StackEndpoints> {
 }
 
 export function useStackHandle(): Promise<StackHandle> {
-  handle ??= (() => {
+  state.handle ??= (() => {
     const choice = chooseStack(process.env);
-    containersRequested = choice.source !== 'external';
+    state.containersRequested = choice.source !== 'external';
     return startOrConnect(choice, process.env, createLogger('silent'), 'test', RUN_ID);
   })();
-  return handle;
+  return state.handle;
 }
 
 /**
@@ -80,7 +93,7 @@ export function useStackHandle(): Promise<StackHandle> {
  * Idempotent; a no-op when no container was requested.
  */
 export function stopStack(): Promise<void> {
-  if (!containersRequested) return Promise.resolve();
-  stopping ??= removeHarnessResources(RUN_ID).then(() => undefined);
-  return stopping;
+  if (!state.containersRequested) return Promise.resolve();
+  state.stopping ??= removeHarnessResources(RUN_ID).then(() => undefined);
+  return state.stopping;
 }

@@ -40,6 +40,7 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
   const keyspace = freshKeyspaceName('proj_crash');
   const groupId = `projection-crash-${suffix()}`;
   const children = new Set<ChildProcess>();
+  const outputs = new Map<ChildProcess, string[]>();
   let store: ReadModelStore | undefined;
   const generated = generateOps({ documents: 150, ops: TOTAL, seed: 31 });
 
@@ -83,8 +84,12 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
     children.add(child);
     child.once('exit', () => children.delete(child));
     const lines = createInterface({ input: child.stdout! });
+    const output: string[] = [];
+    outputs.set(child, output);
     const ready = new Promise<void>((resolve, reject) => {
       lines.on('line', (line) => {
+        output.push(line);
+        if (output.length > 50) output.shift();
         if (line.includes('"ready":true')) resolve();
       });
       child.once('exit', (code, signal) => reject(new Error(`projection-service exited early: ${code ?? signal}`)));
@@ -144,7 +149,8 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
     // A graceful stop commits the last checkpoints: the group's offsets reach the last record of each partition.
     second.kill('SIGTERM');
     const [code] = (await once(second, 'exit')) as [number | null, string | null];
-    assert.equal(code, 0);
+    // The process's last log lines say why, should it not stop cleanly.
+    assert.equal(code, 0, `unclean stop; its last output:\n${(outputs.get(second) ?? []).join('\n')}`);
     const ends = await log.endOffsets();
     const admin = new Kafka({ clientId: 'test-admin', brokers: topic.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
