@@ -5,7 +5,7 @@
  */
 import type { OpCommitted } from '@collab/core';
 import type { TextOp } from '@collab/ot-text';
-import { codePointLength, dlen, type } from '@collab/ot-text';
+import { codePointLength, dlen, transformCaret } from '@collab/ot-text';
 
 export interface Cursor {
   anchor: number;
@@ -19,24 +19,7 @@ export interface Cursor {
  * ops), so when the op that lands is theirs, inserts at the caret push it forward.
  */
 export function transformPosition(position: number, op: TextOp, ownOp: boolean): number {
-  if (!ownOp) return type.transformPosition(position, op);
-  let cursor = position;
-  let pos = 0;
-  for (const c of op) {
-    if (typeof c === 'number') {
-      if (cursor <= pos) break;
-      pos += c;
-    } else if (typeof c === 'string') {
-      if (cursor < pos) break;
-      const n = codePointLength(c);
-      pos += n;
-      cursor += n;
-    } else {
-      if (cursor <= pos) break;
-      cursor -= Math.min(dlen(c.d), cursor - pos);
-    }
-  }
-  return cursor;
+  return transformCaret(position, op, ownOp);
 }
 
 export function transformCursor(cursor: Cursor, op: TextOp, ownOp: boolean): Cursor {

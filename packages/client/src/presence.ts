@@ -13,7 +13,7 @@
  * version we have not reached yet waits until we have; one too old for the history is shown without a cursor.
  */
 import type { Doc, TextOp } from '@collab/ot-text';
-import { codePointLength, dlen, type } from '@collab/ot-text';
+import { transformCaret, type } from '@collab/ot-text';
 import type { ClientMessage, PresenceUser, ServerMessage } from './protocol.js';
 
 /** Someone else in the document, in the editor's units (UTF-16 offsets in the local text). */
@@ -250,24 +250,7 @@ export class DocumentPresence {
  * what they typed); anyone else's leave it before (ot-text's transformPosition). Same rule as the server's.
  */
 export function movePosition(position: number, op: TextOp, own: boolean): number {
-  if (!own) return type.transformPosition(position, op);
-  let cursor = position;
-  let pos = 0;
-  for (const c of op) {
-    if (typeof c === 'number') {
-      if (cursor <= pos) break;
-      pos += c;
-    } else if (typeof c === 'string') {
-      if (cursor < pos) break;
-      const n = codePointLength(c);
-      pos += n;
-      cursor += n;
-    } else {
-      if (cursor <= pos) break;
-      cursor -= Math.min(dlen(c.d), cursor - pos);
-    }
-  }
-  return cursor;
+  return transformCaret(position, op, own);
 }
 
 function moveCursor(cursor: Cursor, op: TextOp, own: boolean): Cursor {

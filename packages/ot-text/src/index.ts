@@ -6,5 +6,6 @@ export type { OtErrorCode } from './errors.js';
 export type { Delete, TextOp, TextOpComponent } from './op.js';
 export { checkOp, componentLength, dlen, insertOp, normalize, removeOp } from './op.js';
 export type { Selection, Side } from './transform.js';
+export { transformCaret } from './transform.js';
 export { applyOp, checkOpFits } from './apply.js';
 export { codePointLength, codePointToUtf16, isWellFormed, sliceCodePoints, utf16ToCodePoint } from './unicode.js';

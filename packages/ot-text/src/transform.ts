@@ -149,3 +149,29 @@ export function transformSelection<S extends Selection>(selection: S, op: TextOp
   }
   return [transformPosition(selection[0], op), transformPosition(selection[1], op)] as S;
 }
+
+/**
+ * Move a caret through `op`. Unlike `transformPosition` (text inserted exactly at the cursor goes after it, right
+ * for other people's typing), with `pushedByInsertsAtCaret` an insert at the caret pushes it forward — right for
+ * the caret's owner, whose caret is after what they just typed. Presence uses both: the server and the SDK agree.
+ */
+export function transformCaret(position: number, op: TextOp, pushedByInsertsAtCaret: boolean): number {
+  if (!pushedByInsertsAtCaret) return transformPosition(position, op);
+  let cursor = position;
+  let pos = 0;
+  for (const c of op) {
+    if (typeof c === 'number') {
+      if (cursor <= pos) break;
+      pos += c;
+    } else if (typeof c === 'string') {
+      if (cursor < pos) break;
+      const n = codePointLength(c);
+      pos += n;
+      cursor += n;
+    } else {
+      if (cursor <= pos) break;
+      cursor -= Math.min(dlen(c.d), cursor - pos);
+    }
+  }
+  return cursor;
+}

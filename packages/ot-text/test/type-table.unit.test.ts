@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { OtErrorCode, TextOp } from '../src/index.js';
-import { OtError, type } from '../src/index.js';
+import { OtError, transformCaret, type } from '../src/index.js';
 
 const apply = (doc: string, op: TextOp): string => type.apply(type.create(doc), op).toString();
 
@@ -75,6 +75,14 @@ describe('text-unicode type: table tests', () => {
     assert.equal(type.transformPosition(0, ['x']), 0, 'an insert at the cursor goes after it');
     assert.deepEqual(type.transformSelection([1, 5], [2, { d: 2 }]), [1, 3]);
     throwsCode(() => type.transformSelection(['a', 1] as never, []), 'ERR_SELECTION_INVALID');
+  });
+
+  it('transformCaret: an insert at the caret pushes it only for the caret’s owner', () => {
+    assert.equal(transformCaret(2, [2, 'xy'], false), 2, 'others typing at my caret leave it before their text');
+    assert.equal(transformCaret(2, [2, 'xy'], true), 4, 'my own typing pushes my caret');
+    assert.equal(transformCaret(3, [1, { d: 1 }], true), 2);
+    assert.equal(transformCaret(1, [{ d: 3 }], true), 0);
+    assert.equal(transformCaret(2, ['😀'], true), 3, 'counts code points');
   });
 
   it('serialize and deserialize round-trip through a plain string', () => {
