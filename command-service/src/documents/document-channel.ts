@@ -2,9 +2,10 @@
  * One document on this instance: its replica state (text, version, recent ops), the sessions subscribed to it,
  * and — when this instance owns the document's partition — its sequencer.
  *
- * Submissions are decided strictly one batch at a time: while a batch is being appended, newly arrived ops wait;
- * when it lands they are all decided against the new head and appended together (group commit). A submission is
- * acknowledged only after its record is durable in the log.
+ * Submissions are decided as they arrive, against the head (durable ops plus those being appended), and go to the
+ * partition's group commit at once: an op never waits for the previous op of its document to land before it is
+ * sequenced, only for the transaction that carries it. A submission is acknowledged only after its record is
+ * durable in the log, and acks and ops go out in version order.
  */
 import type { DocumentState, OpCommitted, Submission, SubmitLimits } from '@collab/core';
 import { decideSubmit, evolve, isCollabError } from '@collab/core';
@@ -43,11 +44,13 @@ interface PendingSubmit {
   reject: (err: unknown) => void;
 }
 
-/** A submission accepted into the batch being appended, with resubmissions of the same op in that batch. */
+/** A submission sequenced here and being appended, with resubmissions of the same op that arrived meanwhile. */
 interface Accepted {
   item: PendingSubmit;
   record: OpCommitted;
   duplicates: PendingSubmit[];
+  /** Its append landed (it is folded once every earlier version has landed too). */
+  durable?: boolean;
 }
 
 export const toWireOp = (r: OpCommitted): WireOp => ({
@@ -61,13 +64,19 @@ export const toWireOp = (r: OpCommitted): WireOp => ({
 
 export class DocumentChannel {
   readonly subscribers = new Map<string, Subscriber>();
-  private pending: PendingSubmit[] = [];
-  private sequencing = false;
-  /** The running sequence loop (resolved when idle): retire() waits for its append to land or fail. */
-  private sequenceRun: Promise<void> = Promise.resolve();
+  /** The durable state: every op in it is in the log. What subscribers are shown. */
+  private state: DocumentState;
+  /** The durable state plus the ops sequenced here whose appends are in flight: what new ops are decided on. */
+  private head: DocumentState;
+  /** Sequenced here, not durable yet, by version. */
+  private readonly inflight = new Map<number, Accepted>();
+  /** The appends not settled yet: retire() waits for them. */
+  private readonly appends = new Set<Promise<unknown>>();
+  /** An append failed: nothing more is sequenced here (the hub reloads the document into a new channel). */
+  private broken = false;
 
   constructor(
-    private state: DocumentState,
+    state: DocumentState,
     private readonly settings: ChannelSettings,
     /** Set while this instance owns the document's partition. */
     public committer: PartitionCommitter | undefined,
@@ -78,7 +87,11 @@ export class DocumentChannel {
      * instance forwarded to the owner (see Forwarder.claim). They get the ack instead of the op.
      */
     private readonly claim: (record: OpCommitted) => Subscriber[] = () => [],
-  ) {}
+  ) {
+    this.state = state;
+    this.head = state;
+    committer?.resume(state.docId, state.version);
+  }
 
   get docId(): string {
     return this.state.docId;
@@ -88,18 +101,96 @@ export class DocumentChannel {
     return this.state;
   }
 
+  /**
+   * Decide the op at once against the head (durable ops and those in flight) and hand it to the partition's
+   * group commit without waiting for earlier appends of this document to land: the committer keeps a document's
+   * records in order and refuses any that would follow a failed one. The ack goes out once the op is durable.
+   */
   submit(submission: Submission, from: Subscriber): Promise<SubmitOutcome> {
-    if (this.committer === undefined) {
+    const committer = this.committer;
+    if (committer === undefined || this.broken) {
       return Promise.reject(
         new ProtocolError('ERR_NOT_OWNER', 'This server does not sequence this document right now; retry shortly.', {
           retryAfterMs: 250,
         }),
       );
     }
-    return new Promise((resolve, reject) => {
-      this.pending.push({ submission, from, resolve, reject });
-      if (!this.sequencing) this.sequenceRun = this.sequence();
+    const decision = decideSubmit(this.head, submission, this.settings.now(), this.settings.limits);
+    if (decision.kind === 'reject') {
+      return Promise.reject(
+        new ProtocolError(decision.code, decision.message, {
+          docId: submission.docId,
+          seq: submission.seq,
+          ...(decision.detail === undefined ? {} : { detail: decision.detail }),
+        }),
+      );
+    }
+    return new Promise<SubmitOutcome>((resolve, reject) => {
+      const item: PendingSubmit = { submission, from, resolve, reject };
+      if (decision.kind === 'duplicate') {
+        // Already sequenced (a resubmission after reconnect): the original ack again, never a second copy. If
+        // that op is still in flight, the ack waits for it to be durable.
+        const original = this.inflight.get(decision.version);
+        if (original !== undefined) {
+          original.duplicates.push(item);
+        } else {
+          from.deliver({ t: 'ack', docId: this.docId, seq: submission.seq, version: decision.version });
+          resolve({ version: decision.version, duplicate: true });
+        }
+        return;
+      }
+      this.head = evolve(this.head, decision.record, this.settings.window);
+      const accepted: Accepted = { item, record: decision.record, duplicates: [] };
+      this.inflight.set(decision.record.version, accepted);
+      this.append(committer, accepted);
     });
+  }
+
+  private append(committer: PartitionCommitter, accepted: Accepted): void {
+    const { record } = accepted;
+    const appended = inSpan('collab.append', { 'collab.doc_id': this.docId, 'collab.version': record.version }, () => {
+      // The trace context rides in the record headers, so consumers (projection, relay) continue the trace.
+      const headers = { ...traceHeaders(), ...(this.settings.headers?.() ?? {}) };
+      return committer.append([{ value: record, headers }]);
+    });
+    const settled = appended.then(
+      () => this.landed(record.version),
+      (err: unknown) => this.failed(err),
+    );
+    this.appends.add(settled);
+    void settled.finally(() => this.appends.delete(settled));
+  }
+
+  /** An append landed: fold every durable op in version order (appends can settle out of order). */
+  private landed(version: number): void {
+    const entry = this.inflight.get(version);
+    if (entry === undefined) return; // already failed
+    entry.durable = true;
+    for (;;) {
+      const next = this.inflight.get(this.state.version + 1);
+      if (next?.durable !== true) break;
+      this.inflight.delete(next.record.version);
+      instruments.opsCommitted.add(1);
+      this.commitLocally([next.record], [next]);
+    }
+  }
+
+  private failed(err: unknown): void {
+    if (this.broken) return;
+    this.broken = true;
+    const fenced = isCollabError(err, 'ERR_FENCED') || isCollabError(err, 'ERR_CLOSED');
+    const failure = fenced
+      ? new ProtocolError('ERR_NOT_OWNER', 'Another server took over this document; retry shortly.', {
+          retryAfterMs: 250,
+        })
+      : new ProtocolError('ERR_UNAVAILABLE', 'The op log is unavailable; retry shortly.', { retryAfterMs: 500 });
+    // Everything sequenced after the failed op was decided on top of it: none of it can land (the committer
+    // refuses it), so all of it fails now.
+    for (const { item, duplicates } of this.inflight.values()) for (const i of [item, ...duplicates]) i.reject(failure);
+    this.inflight.clear();
+    this.head = this.state;
+    // Unknown outcome (or lost ownership): the log decides what is true; reload before trusting this replica.
+    this.invalidate(fenced ? 'fenced by a newer owner' : `append failed: ${(err as Error).message}`);
   }
 
   /** A record committed elsewhere (another instance, or our own seen again through the log). */
@@ -113,73 +204,7 @@ export class DocumentChannel {
       return;
     }
     this.commitLocally([record], undefined);
-  }
-
-  private async sequence(): Promise<void> {
-    this.sequencing = true;
-    while (this.pending.length > 0 && this.committer !== undefined) {
-      const batch = this.pending;
-      this.pending = [];
-      let working = this.state;
-      const accepted: Accepted[] = [];
-      for (const item of batch) {
-        const decision = decideSubmit(working, item.submission, this.settings.now(), this.settings.limits);
-        if (decision.kind === 'reject') {
-          item.reject(
-            new ProtocolError(decision.code, decision.message, {
-              docId: item.submission.docId,
-              seq: item.submission.seq,
-              ...(decision.detail === undefined ? {} : { detail: decision.detail }),
-            }),
-          );
-        } else if (decision.kind === 'duplicate') {
-          // Already committed (a resubmission after reconnect): the original ack again, never a second copy.
-          // If "committed" means "accepted earlier in this very batch" (a forwarded copy and a direct resend of
-          // the same op), it is not durable yet: ack it with that record, once the append has landed.
-          const inBatch = accepted.find((a) => a.record.version === decision.version);
-          if (inBatch !== undefined) {
-            inBatch.duplicates.push(item);
-          } else {
-            item.from.deliver({ t: 'ack', docId: this.docId, seq: item.submission.seq, version: decision.version });
-            item.resolve({ version: decision.version, duplicate: true });
-          }
-        } else {
-          working = evolve(working, decision.record, this.settings.window);
-          accepted.push({ item, record: decision.record, duplicates: [] });
-        }
-      }
-      if (accepted.length === 0) continue;
-      const committer = this.committer;
-      try {
-        const started = performance.now();
-        await inSpan('collab.append', { 'collab.doc_id': this.docId, 'collab.batch': accepted.length }, async () => {
-          // The trace context rides in the record headers, so consumers (projection, relay) continue the trace.
-          const headers = { ...traceHeaders(), ...(this.settings.headers?.() ?? {}) };
-          await committer.append(accepted.map(({ record }) => ({ value: record, headers })));
-        });
-        instruments.appendLatency.record(performance.now() - started);
-        instruments.appendBatch.record(accepted.length);
-        instruments.opsCommitted.add(accepted.length);
-      } catch (err) {
-        const fenced = isCollabError(err, 'ERR_FENCED');
-        const failure = fenced
-          ? new ProtocolError('ERR_NOT_OWNER', 'Another server took over this document; retry shortly.', {
-              retryAfterMs: 250,
-            })
-          : new ProtocolError('ERR_UNAVAILABLE', 'The op log is unavailable; retry shortly.', { retryAfterMs: 500 });
-        for (const { item, duplicates } of accepted) for (const i of [item, ...duplicates]) i.reject(failure);
-        for (const item of this.pending) item.reject(failure);
-        this.pending = [];
-        // Unknown outcome (or lost ownership): the log decides what is true; reload before trusting this replica.
-        this.invalidate(fenced ? 'fenced by a newer owner' : `append failed: ${(err as Error).message}`);
-        break;
-      }
-      this.commitLocally(
-        accepted.map(({ record }) => record),
-        accepted,
-      );
-    }
-    this.sequencing = false;
+    this.head = this.state;
   }
 
   /**
@@ -221,21 +246,13 @@ export class DocumentChannel {
   }
 
   /**
-   * This channel is being replaced by a fresh load from the log: stop sequencing (waiting submissions get
-   * ERR_NOT_OWNER and are retried on the replacement) and resolve once the append in flight, if any, has landed
-   * or failed — so the replacement's load sees it. Two channels of one document must never both append.
+   * This channel is being replaced by a fresh load from the log (or dropped): stop sequencing and resolve once
+   * every append in flight has landed or failed — so the replacement's load sees them. Two channels of one
+   * document must never both append.
    */
-  retire(): Promise<void> {
+  async retire(): Promise<void> {
     this.committer = undefined;
-    this.abort(
-      new ProtocolError('ERR_NOT_OWNER', 'The document is being reloaded; retry shortly.', { retryAfterMs: 100 }),
-    );
-    return this.sequenceRun;
-  }
-
-  /** Reject everything waiting (the channel is being dropped). */
-  abort(error: ProtocolError): void {
-    for (const item of this.pending) item.reject(error);
-    this.pending = [];
+    this.broken = true;
+    await Promise.allSettled([...this.appends]);
   }
 }

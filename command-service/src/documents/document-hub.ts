@@ -25,6 +25,8 @@ export interface HubSettings extends ChannelSettings {
 export class DocumentHub {
   private readonly channels = new Map<string, Promise<DocumentChannel>>();
   private readonly committers = new Map<number, PartitionCommitter>();
+  /** Channels dropped while their last appends were in flight: a new load of the document waits for them. */
+  private readonly retiring = new Map<string, Promise<void>>();
 
   constructor(
     private readonly log: OpLog,
@@ -77,13 +79,8 @@ export class DocumentHub {
       this.committers.delete(partition);
       for (const [docId, channel] of this.channels) {
         if (this.log.partitionFor(docId) === partition) {
-          const c = await channel;
-          c.committer = undefined;
-          c.abort(
-            new ProtocolError('ERR_NOT_OWNER', 'Ownership of this document moved; retry shortly.', {
-              retryAfterMs: 250,
-            }),
-          );
+          // New submissions get ERR_NOT_OWNER (and are forwarded to the new owner); those in flight land or fail.
+          (await channel).committer = undefined;
         }
       }
       await committer.writer
@@ -115,8 +112,13 @@ export class DocumentHub {
     const channel = await pending;
     channel.subscribers.delete(subscriber.id);
     if (channel.subscribers.size === 0 && this.channels.get(docId) === pending) {
-      // Nobody is looking: free the memory. The log has everything; the next open reloads it.
+      // Nobody is looking: free the memory. The log has everything; the next open reloads it — once this
+      // channel's appends have landed, or that load could miss them.
       this.channels.delete(docId);
+      const retired = channel.retire().then(() => {
+        if (this.retiring.get(docId) === retired) this.retiring.delete(docId);
+      });
+      this.retiring.set(docId, retired);
     }
   }
 
@@ -236,6 +238,7 @@ export class DocumentHub {
 
   private async create(docId: string, previous: DocumentChannel | undefined): Promise<DocumentChannel> {
     const partition = this.log.partitionFor(docId);
+    await this.retiring.get(docId);
     const before = this.committers.get(partition);
     const state = await this.load(docId);
     // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we

@@ -2,8 +2,14 @@
  * Group commit for one partition. A Kafka transactional producer runs one transaction at a time, so every append
  * to a partition goes through here: records that arrive while a transaction is in flight wait and go out together
  * in the next one. Throughput grows with load instead of being capped at one transaction per op.
+ *
+ * Documents append without waiting for their previous append to land (see DocumentChannel), so this is also the
+ * last guard before the log against a gap: per document it knows the version the next record must carry. After a
+ * failed append it refuses that document's later records until its channel reloads from the log and resumes —
+ * records sequenced on top of an op that never landed must never land either.
  */
-import type { AppendInput, PartitionWriter } from '@collab/core';
+import { CollabError, type AppendInput, type PartitionWriter } from '@collab/core';
+import { instruments } from '../telemetry.js';
 
 interface Waiting {
   records: readonly AppendInput[];
@@ -11,18 +17,80 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
+/** After a failed append, until the document's channel reloads: its next version is unknown. */
+const UNKNOWN = 'unknown';
+
 export class PartitionCommitter {
   private queue: Waiting[] = [];
   private flushing = false;
+  /** Per document sequenced here: the version its next record must have. */
+  private readonly next = new Map<string, number | typeof UNKNOWN>();
+  /** Per document: records handed to append() and not settled yet. */
+  private readonly unsettled = new Map<string, number>();
 
   constructor(readonly writer: PartitionWriter) {}
 
-  /** Resolves once `records` are durable in the log (or rejects, with nothing of them appended). */
+  /** A channel starts sequencing `docId` on a state loaded at `version`: its next record is version + 1. */
+  resume(docId: string, version: number): void {
+    // A load that ran while an append of the document was still in flight may have missed it: sequencing on it
+    // would give a second record the same version. The hub waits for a retired channel's appends; this checks it.
+    if ((this.unsettled.get(docId) ?? 0) > 0) {
+      throw new CollabError(
+        'ERR_CONFLICT',
+        `document ${docId} resumed at ${version} while an append of it is in flight`,
+      );
+    }
+    this.next.set(docId, version + 1);
+  }
+
+  /** The document's channel is gone (nobody has it open): stop tracking it. */
+  forget(docId: string): void {
+    this.next.delete(docId);
+  }
+
+  /**
+   * Resolves once `records` are durable in the log, or rejects with none of them appended (or, after a timeout,
+   * with their outcome unknown). Records of one document must continue its versions without a gap.
+   */
   append(records: readonly AppendInput[]): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const expected = new Map<string, number>();
+    for (const { value } of records) {
+      const want = expected.get(value.docId) ?? this.next.get(value.docId);
+      if (want === UNKNOWN) {
+        return Promise.reject(
+          new CollabError(
+            'ERR_UNAVAILABLE',
+            `an earlier append of document ${value.docId} failed; it must be reloaded from the log first`,
+          ),
+        );
+      }
+      if (want !== undefined && value.version !== want) {
+        return Promise.reject(
+          new CollabError(
+            'ERR_CONFLICT',
+            `document ${value.docId}: record version ${value.version} where ${want} was expected (refused: it would leave a gap)`,
+          ),
+        );
+      }
+      expected.set(value.docId, value.version + 1);
+    }
+    for (const [docId, version] of expected) this.next.set(docId, version);
+    this.count(records, +1);
+    const appended = new Promise<void>((resolve, reject) => {
       this.queue.push({ records, resolve, reject });
       if (!this.flushing) void this.flush();
     });
+    const settle = () => this.count(records, -1);
+    appended.then(settle, settle);
+    return appended;
+  }
+
+  private count(records: readonly AppendInput[], delta: number): void {
+    for (const { value } of records) {
+      const n = (this.unsettled.get(value.docId) ?? 0) + delta;
+      if (n === 0) this.unsettled.delete(value.docId);
+      else this.unsettled.set(value.docId, n);
+    }
   }
 
   private async flush(): Promise<void> {
@@ -30,13 +98,21 @@ export class PartitionCommitter {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      const records = batch.flatMap((w) => w.records);
       try {
-        await this.writer.append(batch.flatMap((w) => w.records));
+        const started = performance.now();
+        await this.writer.append(records);
+        instruments.appendLatency.record(performance.now() - started);
+        instruments.appendBatch.record(records.length);
         for (const w of batch) w.resolve();
       } catch (err) {
         // The transaction is all-or-none, but after a timeout its outcome is unknown: callers must treat their
-        // records as "maybe committed" and reload the document from the log before sequencing more ops.
-        for (const w of batch) w.reject(err);
+        // records as "maybe committed" and reload the document from the log before sequencing more ops. What
+        // waited behind it may build on it (a document's next versions), so it fails too, untried.
+        const failed = [...batch, ...this.queue];
+        this.queue = [];
+        for (const w of failed) for (const { value } of w.records) this.next.set(value.docId, UNKNOWN);
+        for (const w of failed) w.reject(err);
       }
     }
     this.flushing = false;
