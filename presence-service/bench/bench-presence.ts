@@ -1,27 +1,36 @@
 /**
- * `npm run bench:presence -- [--users 1000] [--docs 100] [--interval 1000] [--seconds 15] [--runs 3] [--embedded]`
+ * `npm run bench:presence -- [--users 1000] [--docs 100] [--interval 1000] [--seconds 15] [--runs 3]
+ *   [--client-procs 2] [--embedded] [--stages]`
  *
  * Presence latency: U users over real WebSockets spread over D documents, each moving its cursor every `interval`
  * ms (jittered). For every update, the time from the sender's `send` to each other user of the document seeing
  * it (update → seen-by-others) is recorded; p50/p95/p99 per run and the median of the runs are printed.
  *
- * The server is a command-service in this process (op log on an in-memory SQLite: presence never touches the op
- * log) with its presence on Redis (REDIS_URL, e.g. the dev stack's redis://127.0.0.1:29379) or, with
- * --embedded or no REDIS_URL, on the in-process bus. The clients run in the same process and share its event loop
- * and CPU with the server: the figures include that contention.
+ * The server is a command-service in this process (op log on a temporary SQLite file: presence never touches the
+ * op log) with its presence on Redis (REDIS_URL) or, with --embedded or no REDIS_URL, on the in-process bus.
+ * The simulated users run in `--client-procs` child processes (default 2; documents are dealt out to them whole,
+ * so a sender and its receivers share a clock), so the server's event loop and CPU are its own; the CPU time
+ * and event-loop delay of the server and of the clients are reported separately. `--client-procs 0` runs the
+ * clients in the server's process, as the first version of this benchmark did (the figures then include that
+ * contention). `--stages` splits the latency at the bus: client → bus announce (WebSocket, session, router),
+ * announce → event back from the bus (Redis round trip), event → seen (router delivery, WebSocket, client).
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
-import { signDevToken, startCommandService } from '@collab/command-service';
+import { startCommandService } from '@collab/command-service';
 import type { PresenceBus } from '@collab/core';
+import { Redis } from 'ioredis';
 import pino from 'pino';
-import WebSocket from 'ws';
 import { percentile } from '../../packages/ot-text/bench/stats.js';
+import { BenchClients, type ClientsConfig, type ClientsResult } from './clients.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,13 +39,16 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '15' },
     runs: { type: 'string', default: '3' },
+    'client-procs': { type: 'string', default: '2' },
     embedded: { type: 'boolean', default: false },
+    stages: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench:presence -- [--users N] [--docs D] [--interval MS] [--seconds S] [--runs R] [--embedded]',
+    'usage: npm run bench:presence -- [--users N] [--docs D] [--interval MS] [--seconds S] [--runs R] ' +
+      '[--client-procs P] [--embedded] [--stages]',
   );
   process.exit(0);
 }
@@ -45,6 +57,8 @@ const DOCS = Number(values.docs);
 const INTERVAL = Number(values.interval);
 const SECONDS = Number(values.seconds);
 const RUNS = Number(values.runs);
+const PROCS = Number(values['client-procs']);
+const STAGES = values.stages;
 const SECRET = 'bench-presence-secret-bench-presence!';
 const TEXT_LENGTH = 1000; // cursor positions 0..999 carry a per-sender sequence number
 const redisUrl = values.embedded ? undefined : process.env.REDIS_URL;
@@ -56,36 +70,117 @@ interface Run {
   samples: number;
   updates: number;
   lost: number;
+  serverCpu: number;
+  serverSys: number;
+  serverLoop: { p50: number; p99: number; max: number };
+  clientCpu: number[];
+  clientLoop: Array<{ p50: number; p99: number; max: number }>;
+  redisCpu: number | undefined;
+  stages: string | undefined;
 }
 
-type Msg = Record<string, unknown> & { t: string };
+/** One group of clients: in a child process, or in this process with --client-procs 0. */
+interface Group {
+  init(config: ClientsConfig): Promise<void>;
+  start(): void;
+  measure(): void;
+  stop(): Promise<ClientsResult>;
+  kill(): void;
+}
 
-async function connect(url: string, userId: string): Promise<{ ws: WebSocket; sessionId: string; inbox: Msg[] }> {
-  const ws = new WebSocket(url);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
+function inProcessGroup(): Group {
+  let clients: BenchClients | undefined;
+  return {
+    async init(config) {
+      clients = new BenchClients(config);
+      await clients.connect();
+    },
+    start: () => clients!.start(),
+    measure: () => clients!.measure(),
+    stop: async () => clients!.stop(),
+    kill: () => {},
+  };
+}
+
+function childGroup(): Group {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./clients.ts', import.meta.url)), [], {
+    env: { ...process.env, BENCH_PRESENCE_CLIENTS: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const token = await signDevToken({ secret: SECRET, userId, docs: { '*': ['read', 'write'] } });
-  const inbox: Msg[] = [];
-  const welcome = new Promise<Msg>((resolve) => {
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as Msg;
-      if (m.t === 'welcome') resolve(m);
-      else inbox.push(m);
+  const next = (ev: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (m.ev !== ev) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(m);
+      };
+      const onExit = (code: number | null) => reject(new Error(`a client process exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
     });
-  });
-  ws.send(JSON.stringify({ t: 'auth', token, protocol: 1 }));
-  return { ws, sessionId: String((await welcome).sessionId), inbox };
+  return {
+    async init(config) {
+      const ready = next('ready');
+      child.send({ cmd: 'init', config });
+      await ready;
+    },
+    start: () => child.send({ cmd: 'start' }),
+    measure: () => child.send({ cmd: 'measure' }),
+    async stop() {
+      const result = next('result');
+      child.send({ cmd: 'stop' });
+      return (await result).result as ClientsResult;
+    },
+    kill: () => child.kill(),
+  };
 }
+
+/** Records when each update (`${clientId}:${anchor}`) went into the bus and when its event came back. */
+function tracingBus(bus: PresenceBus, announced: Map<string, number>, received: Map<string, number>): PresenceBus {
+  const keyOf = (clientId: string, data: Record<string, unknown>) =>
+    `${clientId}:${(data.cursor as { anchor?: number } | undefined)?.anchor}`;
+  const now = () => performance.timeOrigin + performance.now();
+  return {
+    announce(docId, state, ttlMs) {
+      const key = keyOf(state.clientId, state.data);
+      if (!announced.has(key)) announced.set(key, now());
+      return bus.announce(docId, state, ttlMs);
+    },
+    leave: (docId, clientId) => bus.leave(docId, clientId),
+    list: (docId) => bus.list(docId),
+    subscribe: (docId, listener) =>
+      bus.subscribe(docId, (event) => {
+        if (event.kind === 'update') {
+          const key = keyOf(event.state.clientId, event.state.data);
+          if (!received.has(key)) received.set(key, now());
+        }
+        listener(event);
+      }),
+    close: () => bus.close(),
+  };
+}
+
+async function redisCpuSeconds(redis: Redis | undefined): Promise<number | undefined> {
+  if (redis === undefined) return undefined;
+  const info = await redis.info('cpu');
+  const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return read('used_cpu_user') + read('used_cpu_sys');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function once(run: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-presence-'));
   const storage = await createSqliteStorage({ path: join(dir, 'ops.db'), partitionCount: 4 });
-  const bus: PresenceBus =
+  const rawBus: PresenceBus =
     redisUrl === undefined
       ? storage.presence
       : createRedisPresenceBus({ url: redisUrl, keyPrefix: `bench-${randomUUID().slice(0, 8)}:` });
+  const announced = new Map<string, number>();
+  const received = new Map<string, number>();
+  const bus = STAGES ? tracingBus(rawBus, announced, received) : rawBus;
+  const redisInfo = redisUrl === undefined ? undefined : new Redis(redisUrl, { lazyConnect: false });
   const service = await startCommandService({
     log: storage.opLog,
     logger: pino({ level: 'silent' }),
@@ -110,117 +205,150 @@ async function once(run: number): Promise<Run> {
     presence: { bus, ttlMs: 5000, updatesPerSecond: 20 },
   });
   const url = `ws://127.0.0.1:${service.port}/v1/ws`;
-  const sentAt = new Map<string, number>(); // `${sessionId}:${anchor}` → performance.now() at send
-  const latencies: number[] = [];
-  let measuring = false;
-  let updates = 0;
   const docIds = Array.from({ length: DOCS }, (_, i) => `bench-${run}-${i}`);
+  const docs = docIds.map((docId) => ({ docId, users: [] as string[] }));
+  for (let i = 0; i < USERS; i++) docs[i % DOCS]!.users.push(`user-${i}`);
 
-  // Connect and open in batches (a thousand handshakes at once would only measure the accept queue).
-  const users: Array<{ ws: WebSocket; sessionId: string; docId: string }> = [];
-  for (let start = 0; start < USERS; start += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, USERS - start) }, async (_, k) => {
-        const i = start + k;
-        const docId = docIds[i % DOCS]!;
-        const c = await connect(url, `user-${i}`);
-        return { ...c, docId, first: i < DOCS };
-      }),
+  // Whole documents per group, so each latency is measured on one clock.
+  const groupCount = Math.max(1, PROCS);
+  const groups = Array.from({ length: groupCount }, () => (PROCS === 0 ? inProcessGroup() : childGroup()));
+  try {
+    await Promise.all(
+      groups.map((g, k) =>
+        g.init({
+          url,
+          secret: SECRET,
+          docs: docs.filter((_, i) => i % groupCount === k),
+          intervalMs: INTERVAL,
+          textLength: TEXT_LENGTH,
+          trace: STAGES,
+        }),
+      ),
     );
-    for (const c of batch) {
-      c.ws.on('message', (data) => {
-        if (!measuring) return;
-        const m = JSON.parse(String(data)) as Msg;
-        if (m.t !== 'presence' || m.update === undefined) return;
-        const u = m.update as { sessionId: string; cursor?: { anchor: number } };
-        const t0 = sentAt.get(`${u.sessionId}:${u.cursor?.anchor}`);
-        if (t0 !== undefined) latencies.push(performance.now() - t0);
-      });
-      c.ws.send(JSON.stringify({ t: 'open', docId: c.docId }));
-      if (c.first) {
-        // One user per document writes the text the cursors move over.
-        c.ws.send(
-          JSON.stringify({
-            t: 'submit',
-            docId: c.docId,
-            clientId: c.sessionId,
-            seq: 1,
-            baseVersion: 0,
-            op: ['x'.repeat(TEXT_LENGTH)],
-          }),
-        );
+    // Wait until every document has its text (version 1) on the server.
+    for (const docId of docIds) {
+      for (;;) {
+        const state = await service.hub.peek(docId);
+        if (state !== undefined && state.version >= 1) break;
+        await sleep(20);
       }
-      users.push(c);
     }
-  }
-  // Wait until every document has its text (version 1) on the server.
-  for (const docId of docIds) {
-    for (;;) {
-      const state = await service.hub.peek(docId);
-      if (state !== undefined && state.version >= 1) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+    for (const g of groups) g.start();
+    await sleep(2000); // warm-up
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    const redisBefore = await redisCpuSeconds(redisInfo);
+    for (const g of groups) g.measure();
+    const cpuBefore = process.cpuUsage();
+    loop.enable();
+    await sleep(SECONDS * 1000);
+    loop.disable();
+    const cpu = process.cpuUsage(cpuBefore);
+    const redisAfter = await redisCpuSeconds(redisInfo);
+    const results = await Promise.all(groups.map((g) => g.stop()));
+    await sleep(200); // the closes reach the server before it shuts down
 
-  const timers: NodeJS.Timeout[] = [];
-  users.forEach((u, i) => {
-    let seq = i % TEXT_LENGTH;
-    const tick = () => {
-      seq = (seq + 1) % TEXT_LENGTH;
-      sentAt.set(`${u.sessionId}:${seq}`, performance.now());
-      if (measuring) updates++;
-      u.ws.send(JSON.stringify({ t: 'presence', docId: u.docId, version: 1, cursor: { anchor: seq, head: seq } }));
+    const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    const updates = results.reduce((n, r) => n + r.updates, 0);
+    const expected = results.reduce((n, r) => n + r.expected, 0);
+    const wall = SECONDS * 1000;
+    const loopMs = (ns: number) => ns / 1e6;
+    return {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      samples: latencies.length,
+      updates,
+      lost: Math.max(0, expected - latencies.length),
+      serverCpu: (cpu.user + cpu.system) / 1000 / wall,
+      serverSys: cpu.system / 1000 / wall,
+      serverLoop: { p50: loopMs(loop.percentile(50)), p99: loopMs(loop.percentile(99)), max: loopMs(loop.max) },
+      clientCpu: results.map((r) => r.cpuMs / r.wallMs),
+      clientLoop: results.map((r) => r.loopDelay),
+      redisCpu:
+        redisBefore === undefined || redisAfter === undefined ? undefined : ((redisAfter - redisBefore) * 1000) / wall,
+      stages: STAGES ? stageReport(results, announced, received) : undefined,
     };
-    // Spread the users over the interval, then each ticks every interval ± 10 %.
-    timers.push(
-      setTimeout(function again() {
-        tick();
-        timers.push(setTimeout(again, INTERVAL * (0.9 + Math.random() * 0.2)));
-      }, Math.random() * INTERVAL),
-    );
-  });
-  await new Promise((resolve) => setTimeout(resolve, 2000)); // warm-up
-  measuring = true;
-  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-  measuring = false;
-  for (const t of timers) clearTimeout(t);
+  } finally {
+    for (const g of groups) g.kill();
+    await service.close();
+    if (rawBus !== storage.presence) await rawBus.close();
+    redisInfo?.disconnect();
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-  for (const u of users) u.ws.close();
-  await service.close();
-  if (bus !== storage.presence) await bus.close();
-  await storage.close();
-  rmSync(dir, { recursive: true, force: true });
-
-  latencies.sort((a, b) => a - b);
-  const perDoc = USERS / DOCS - 1;
-  return {
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    samples: latencies.length,
-    updates,
-    lost: Math.max(0, updates * perDoc - latencies.length),
-  };
+function stageReport(results: ClientsResult[], announced: Map<string, number>, received: Map<string, number>): string {
+  const sent = new Map<string, number>();
+  for (const r of results) for (const [key, t] of r.sends ?? []) sent.set(key, t);
+  const toBus: number[] = [];
+  const roundTrip: number[] = [];
+  const out: number[] = [];
+  const total: number[] = [];
+  let untraced = 0;
+  const seenUpdates = new Set<string>();
+  for (const r of results) {
+    for (const [key, t] of r.seen ?? []) {
+      const s = sent.get(key);
+      const a = announced.get(key);
+      const e = received.get(key);
+      if (s === undefined || a === undefined || e === undefined) {
+        untraced++;
+        continue;
+      }
+      total.push(t - s);
+      if (!seenUpdates.has(key)) {
+        seenUpdates.add(key);
+        toBus.push(a - s);
+        roundTrip.push(e - a);
+      }
+      out.push(t - e);
+    }
+  }
+  const p = (xs: number[]) =>
+    `p50 ${percentile(xs, 50).toFixed(1)} / p95 ${percentile(xs, 95).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} ms`;
+  return (
+    `  stages: client → bus announce ${p(toBus)};  announce → event back ${p(roundTrip)};  ` +
+    `event → seen ${p(out)}\n  traced deliveries: ${p(total)} (${untraced} not traced)`
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f = (ms: number) => `${ms.toFixed(1)} ms`;
+const pct = (share: number) => `${(share * 100).toFixed(0)} %`;
+const loadavg = async () =>
+  (await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 console.log(
   `presence: ${USERS} users, ${DOCS} documents, a cursor move every ${INTERVAL} ms each, ${SECONDS} s per run, ` +
-    `bus: ${redisUrl === undefined ? 'in-process (embedded)' : `Redis ${redisUrl}`}`,
+    `bus: ${redisUrl === undefined ? 'in-process (embedded)' : `Redis ${redisUrl}`}, clients: ` +
+    `${PROCS === 0 ? "in the server's process" : `${PROCS} child process(es)`}`,
 );
 const runs: Run[] = [];
 for (let r = 1; r <= RUNS; r++) {
+  const load = await loadavg();
   const result = await once(r);
   runs.push(result);
   console.log(
     `run ${r}: update → seen-by-others p50 ${f(result.p50)}  p95 ${f(result.p95)}  p99 ${f(result.p99)}  ` +
       `(${result.samples} deliveries of ${result.updates} updates; ${result.lost} not seen before the run ended)`,
   );
+  const loops = (l: { p50: number; p99: number; max: number }) => `${f(l.p50)}/${f(l.p99)}/${f(l.max)}`;
+  console.log(
+    `  CPU: server ${pct(result.serverCpu)} of a core (${pct(result.serverSys)} in the kernel; event-loop delay p50/p99/max ${loops(result.serverLoop)})` +
+      (PROCS === 0
+        ? ' — clients included'
+        : `; clients ${result.clientCpu.map(pct).join(' + ')} (loop p99 ${result.clientLoop.map((l) => f(l.p99)).join(', ')})`) +
+      (result.redisCpu === undefined ? '' : `; redis-server ${pct(result.redisCpu)}`) +
+      `; load average before the run ${load}`,
+  );
+  if (result.stages !== undefined) console.log(result.stages);
 }
 console.log(
   `median of ${RUNS}: p50 ${f(median(runs.map((r) => r.p50)))}  p95 ${f(median(runs.map((r) => r.p95)))}  ` +
-    `p99 ${f(median(runs.map((r) => r.p99)))}   (target p95 < 30 ms)`,
+    `p99 ${f(median(runs.map((r) => r.p99)))}   (target p95 < 30 ms); load average now ${await loadavg()}`,
 );
 process.exit(0);
