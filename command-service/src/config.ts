@@ -41,8 +41,11 @@ const Env = z.object({
   // Create the topics if missing (development, tests); production provisions them deliberately.
   COLLAB_PROVISION: z.enum(['true', 'false']).default('false'),
   COLLAB_KAFKA_REPLICATION_FACTOR: int(1, 16).default(1),
-  // Sequencing
-  COLLAB_WINDOW: int(1, 1_000_000).default(1000),
+  // Sequencing: ops kept in memory per open document (transforms of concurrent ops, catch-up without storage)
+  COLLAB_WINDOW: int(1, 1_000_000).default(200),
+  // A reconnecting client further behind than this gets the whole text; up to it, the missing ops (memory, then
+  // the read models, then Kafka).
+  COLLAB_CATCHUP_LIMIT: int(1, 1_000_000).default(1000),
   COLLAB_HASH_EVERY: int(0).default(100),
   // Limits
   COLLAB_MAX_FRAME_BYTES: int(1024).default(256 * 1024),
@@ -68,6 +71,10 @@ const Env = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_BUCKET: z.string().min(3).default('collab-snapshots'),
   S3_PREFIX: z.string().default(''),
+  // Loading a document (takeover, first open) from the read side: snapshot + read-model ops + the Kafka tail after
+  // the offset this projection group has committed. It must be the group that writes CASSANDRA_KEYSPACE.
+  COLLAB_PROJECTION_GROUP: z.string().min(1).default('collab-projection-service'),
+  COLLAB_LOAD_FROM_READ_SIDE: z.enum(['true', 'false']).default('true'),
   // Serve the web editor page at / (the same page as the embedded mode).
   COLLAB_SERVE_PAGE: z.enum(['true', 'false']).default('true'),
 });
@@ -130,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     },
     forwardTimeoutMs: e.COLLAB_FORWARD_TIMEOUT_MS,
     window: e.COLLAB_WINDOW,
+    catchupLimit: e.COLLAB_CATCHUP_LIMIT,
     hashEvery: e.COLLAB_HASH_EVERY,
     limits: {
       maxFrameBytes: e.COLLAB_MAX_FRAME_BYTES,
@@ -151,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
               localDataCenter: e.CASSANDRA_LOCAL_DC,
               keyspace: e.CASSANDRA_KEYSPACE,
             },
+            /** The load path from the read side (undefined: documents load from the whole log). */
+            load: e.COLLAB_LOAD_FROM_READ_SIDE === 'true' ? { projectionGroup: e.COLLAB_PROJECTION_GROUP } : undefined,
             s3:
               e.S3_ENDPOINT === undefined
                 ? undefined

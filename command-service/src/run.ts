@@ -9,7 +9,7 @@ import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import { createKafkaCommandBus, createKafkaOpLog, ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
-import type { ReadModelStore, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
+import type { OpLog, ReadModelStore, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
 import { startTelemetry } from '@collab/observability';
 import { loadPresenceSettings } from '@collab/presence-service';
 import { createDocumentReader } from '@collab/read-side';
@@ -20,6 +20,8 @@ import pino from 'pino';
 import { TokenVerifier } from './auth/tokens.js';
 import type { CommandServiceConfig } from './config.js';
 import { ConfigError, loadConfig, redacted } from './config.js';
+import type { DocumentSource } from './documents/document-source.js';
+import { createReadSideSource, projectionOffsets } from './documents/document-source.js';
 import { healthRoutes } from './http/health.js';
 import { readApiRoutes } from './http/read-api.js';
 import { webPageRoutes } from './http/web-page.js';
@@ -69,12 +71,19 @@ async function provision(config: CommandServiceConfig): Promise<void> {
 
 interface ReadSide {
   routes: HttpRoute[];
+  /** The owner's load path and catch-up beyond the window, when the read side is configured for it. */
+  documents?: DocumentSource;
   close(): Promise<void>;
 }
 
-async function startReadSide(config: CommandServiceConfig, verifier: TokenVerifier, logger: Logger): Promise<ReadSide> {
+async function startReadSide(
+  config: CommandServiceConfig,
+  verifier: TokenVerifier,
+  log: OpLog,
+  logger: Logger,
+): Promise<ReadSide> {
   if (config.readApi === undefined) {
-    logger.warn('CASSANDRA_CONTACT_POINTS is not set: the read API (/v1/docs/...) is off');
+    logger.warn('CASSANDRA_CONTACT_POINTS is not set: the read API (/v1/docs/...) is off; documents load from the log');
     return { routes: [], close: async () => {} };
   }
   const readModels: ReadModelStore = await createCassandraReadModelStore({
@@ -98,9 +107,31 @@ async function startReadSide(config: CommandServiceConfig, verifier: TokenVerifi
     snapshots,
     onSnapshotError: (err, docId) => logger.warn({ err, docId }, 'snapshot unreadable; loading from the read models'),
   });
+  // Documents load (and catch-up reads ops older than the window) through the read side too: snapshot + read
+  // models + the Kafka tail after the projection group's committed offset, the whole log when that fails.
+  const load = config.readApi.load;
+  const admin =
+    load === undefined
+      ? undefined
+      : new Kafka({ clientId: `command-service-offsets`, brokers: config.kafka.brokers, logLevel: 1 }).admin();
+  await admin?.connect();
+  const documents =
+    load === undefined || admin === undefined
+      ? undefined
+      : createReadSideSource({
+          log,
+          readModels,
+          ...(s3 === undefined ? {} : { snapshots }),
+          committedOffset: projectionOffsets(admin, load.projectionGroup, config.kafka.topic),
+          window: config.window,
+          logger: logger.child({ component: 'document-source' }),
+        });
+  if (documents === undefined) logger.warn('COLLAB_LOAD_FROM_READ_SIDE=false: documents load from the whole log');
   return {
     routes: readApiRoutes(reader, verifier, logger),
+    ...(documents === undefined ? {} : { documents }),
     close: async () => {
+      await admin?.disconnect().catch(() => {});
       await snapshots.close();
       await readModels.close();
     },
@@ -144,7 +175,7 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
   if (presenceBus === undefined) logger.warn('REDIS_URL is not set: presence (cursors, who is here) is off');
 
   const verifier = await TokenVerifier.create(config.auth);
-  const readSide = await startReadSide(config, verifier, logger);
+  const readSide = await startReadSide(config, verifier, log, logger);
   const page = config.servePage ? webPageRoutes(await loadWebEditorAssets()) : [];
   // The service is created below; health reads its ownership through this late-bound reference.
   let owned: () => readonly number[] = () => [];
@@ -161,6 +192,8 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     auth: config.auth,
     consumerGroup: kafka.consumerGroup,
     window: config.window,
+    catchupLimit: config.catchupLimit,
+    ...(readSide.documents === undefined ? {} : { documents: readSide.documents }),
     hashEvery: config.hashEvery,
     limits: config.limits,
     idleTimeoutSeconds: config.idleTimeoutSeconds,

@@ -18,6 +18,8 @@ import type { TokenVerifierConfig } from './auth/tokens.js';
 import { TokenVerifier } from './auth/tokens.js';
 import { createCommandHandler } from './documents/command-handler.js';
 import { DocumentHub } from './documents/document-hub.js';
+import type { DocumentSource } from './documents/document-source.js';
+import { createLogSource } from './documents/document-source.js';
 import { Forwarder } from './documents/forwarder.js';
 import type { SessionLimits } from './session/session.js';
 import { Session } from './session/session.js';
@@ -43,7 +45,16 @@ export interface CommandServiceOptions {
   bus?: CommandBus;
   /** A forwarded submission with no outcome within this long gets ERR_UNAVAILABLE (retriable). Default 10 s. */
   forwardTimeoutMs?: number;
+  /** Ops kept in memory per open document (transforms, catch-up without storage). */
   window: number;
+  /** A reconnecting client further behind than this gets the whole text (resync). Default: `window`. */
+  catchupLimit?: number;
+  /**
+   * Where documents load from and where catch-up finds ops older than the window. Default: the op log alone
+   * (a load scans the document's partition from offset 0). The distributed wiring passes the read side
+   * (createReadSideSource: snapshot + read models + the log after the projection's committed offset).
+   */
+  documents?: DocumentSource;
   hashEvery: number;
   limits: SessionLimits & SubmitLimits;
   idleTimeoutSeconds: number;
@@ -86,18 +97,20 @@ export async function startCommandService(options: CommandServiceOptions): Promi
           logger.child({ component: 'forwarder' }),
           now,
         );
+  const documents = options.documents ?? createLogSource({ log: options.log, window: options.window });
   const hub = new DocumentHub(
     options.log,
     {
       window: options.window,
-      catchupLimit: options.window,
+      catchupLimit: options.catchupLimit ?? options.window,
       hashEvery: options.hashEvery,
       limits: options.limits,
       now,
     },
     logger,
-    undefined,
+    (docId) => documents.load(docId),
     forwarder,
+    (docId, from, to) => documents.opsBetween(docId, from, to),
   );
 
   const presence =

@@ -11,14 +11,20 @@ import type { CommandReply, DocumentState, ForwardedCommand, OpCommitted, OpLog,
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/messages.js';
+import { catchupMessages, missingBeforeWindow } from './catchup.js';
 import type { ChannelSettings, Subscriber, SubmitOutcome } from './document-channel.js';
-import { DocumentChannel, toWireOp } from './document-channel.js';
+import { DocumentChannel } from './document-channel.js';
 import { loadFromLog } from './document-loader.js';
+import type { DocumentSource } from './document-source.js';
+import { createLogSource } from './document-source.js';
 import type { Forwarder } from './forwarder.js';
 import { PartitionCommitter } from './partition-committer.js';
 
 export interface HubSettings extends ChannelSettings {
-  /** A client further behind than this many versions gets the whole text instead of the missing ops. */
+  /**
+   * A client further behind than this many versions gets the whole text instead of the missing ops. Ops older
+   * than the in-memory window (`window`) come from `olderOps` (the read models, then the log).
+   */
   catchupLimit: number;
 }
 
@@ -33,9 +39,12 @@ export class DocumentHub {
     private readonly settings: HubSettings,
     private readonly logger: Logger,
     private readonly load: (docId: string) => Promise<DocumentState> = (docId) =>
-      loadFromLog(log, docId, Math.max(settings.window, settings.catchupLimit)),
+      loadFromLog(log, docId, settings.window),
     /** Present in the multi-instance mode: where submissions for documents owned elsewhere go. */
     private readonly forwarder?: Forwarder,
+    /** Catch-up beyond the window: committed ops from..to (inclusive), or undefined when not all can be read. */
+    private readonly olderOps: DocumentSource['opsBetween'] = createLogSource({ log, window: settings.window })
+      .opsBetween,
   ) {}
 
   get ownedPartitions(): number[] {
@@ -102,7 +111,19 @@ export class DocumentHub {
       await this.reload(docId, `a client is at version ${fromVersion}, ahead of this replica`);
       channel = await this.current(docId);
     }
-    for (const message of this.upToDate(channel.current, fromVersion)) subscriber.deliver(message);
+    // Ops older than the window are read from storage first; the answer and the subscription then happen in one
+    // synchronous step as above. Ops committed while we read are in the window by then (unless more than a
+    // window's worth arrived: read again, a bounded number of times, then the client resyncs).
+    let older: OpCommitted[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const missing = missingBeforeWindow(channel.current, fromVersion, this.settings.catchupLimit, older);
+      if (missing === undefined) break;
+      const fetched = await this.fetchOlder(docId, missing.from, missing.to);
+      if (fetched === undefined) break;
+      older = older.concat(fetched);
+      channel = await this.current(docId);
+    }
+    for (const message of this.upToDate(channel.current, fromVersion, older)) subscriber.deliver(message);
     channel.subscribers.set(subscriber.id, subscriber);
   }
 
@@ -185,33 +206,22 @@ export class DocumentHub {
     this.channels.clear();
   }
 
-  private upToDate(state: DocumentState, fromVersion: number | undefined): ServerMessage[] {
-    const snapshot: ServerMessage = {
-      t: 'snapshot',
-      docId: state.docId,
-      version: state.version,
-      text: state.doc.toString(),
-    };
-    if (fromVersion === undefined) return [snapshot];
-    if (fromVersion > state.version) {
-      return [
-        {
-          t: 'resync',
-          docId: state.docId,
-          reason: `version ${fromVersion} is ahead of the document (${state.version})`,
-        },
-        snapshot,
-      ];
+  private upToDate(
+    state: DocumentState,
+    fromVersion: number | undefined,
+    older: readonly OpCommitted[] = [],
+  ): ServerMessage[] {
+    return catchupMessages(state, fromVersion, this.settings.catchupLimit, older);
+  }
+
+  /** Committed ops older than the window, for a catch-up; undefined (the client resyncs) when they cannot be read. */
+  private async fetchOlder(docId: string, from: number, to: number): Promise<OpCommitted[] | undefined> {
+    try {
+      return await this.olderOps(docId, from, to);
+    } catch (err) {
+      this.logger.warn({ err, docId, from, to }, 'catch-up: older ops unreadable; the client gets the whole text');
+      return undefined;
     }
-    const behind = state.version - fromVersion;
-    const missing = behind <= this.settings.catchupLimit ? state.recent.slice(state.recent.length - behind) : undefined;
-    if (missing === undefined || missing.length !== behind) {
-      return [
-        { t: 'resync', docId: state.docId, reason: `${behind} versions behind, more than the catch-up limit` },
-        snapshot,
-      ];
-    }
-    return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWireOp) }];
   }
 
   /**
@@ -255,10 +265,15 @@ export class DocumentHub {
       // Forwards answered by what the reload brought in: their senders see those ops in the catch-up below
       // (a client recognises its own (clientId, seq) there as the ack, as after any reconnect).
       for (const record of state.recent) if (record.version > previous.current.version) this.forwarder?.claim(record);
-      // Move the subscribers over and send them whatever they missed.
+      // Move the subscribers over and send them whatever they missed (nothing commits on this channel before we
+      // return it, so ops older than the window are read once, here).
+      const from = previous.current.version;
+      const missing =
+        previous.subscribers.size === 0 ? undefined : missingBeforeWindow(state, from, this.settings.catchupLimit);
+      const older = missing === undefined ? [] : ((await this.fetchOlder(docId, missing.from, missing.to)) ?? []);
       for (const sub of previous.subscribers.values()) {
         channel.subscribers.set(sub.id, sub);
-        for (const message of this.upToDate(state, previous.current.version)) sub.deliver(message);
+        for (const message of this.upToDate(state, from, older)) sub.deliver(message);
       }
     }
     return channel;

@@ -1,0 +1,57 @@
+/**
+ * What a client opening a document from a version it holds is sent — pure, so the rules are tested on their own:
+ *
+ * - nothing held: the whole text (`snapshot`);
+ * - ahead of the document: `resync` + `snapshot`;
+ * - further behind than the catch-up limit: `resync` + `snapshot`;
+ * - otherwise the missing ops (`catchup`): from the channel's in-memory window, preceded by the ops older than the
+ *   window that the hub fetched from the read models and the log (`older`, see DocumentSource.opsBetween). When
+ *   those could not all be found, `resync` + `snapshot` — never a catch-up with a hole.
+ */
+import type { DocumentState, OpCommitted } from '@collab/core';
+import type { ServerMessage } from '../protocol/messages.js';
+import { toWireOp } from './document-channel.js';
+
+/**
+ * The versions a client at `fromVersion` still misses beyond what `state.recent` holds and what was fetched
+ * already (`older`: the ops right after `fromVersion`, gapless), or undefined when nothing is to be fetched
+ * (nothing missing, or the client gets the whole text anyway).
+ */
+export function missingBeforeWindow(
+  state: DocumentState,
+  fromVersion: number | undefined,
+  catchupLimit: number,
+  older: readonly OpCommitted[] = [],
+): { from: number; to: number } | undefined {
+  if (fromVersion === undefined || fromVersion > state.version) return undefined;
+  if (state.version - fromVersion > catchupLimit) return undefined;
+  const oldestInWindow = state.version - state.recent.length + 1;
+  const have = fromVersion + older.length; // versions up to `have` are held or fetched
+  if (have + 1 >= oldestInWindow) return undefined;
+  return { from: have + 1, to: oldestInWindow - 1 };
+}
+
+export function catchupMessages(
+  state: DocumentState,
+  fromVersion: number | undefined,
+  catchupLimit: number,
+  older: readonly OpCommitted[] = [],
+): ServerMessage[] {
+  const snapshot: ServerMessage = {
+    t: 'snapshot',
+    docId: state.docId,
+    version: state.version,
+    text: state.doc.toString(),
+  };
+  if (fromVersion === undefined) return [snapshot];
+  const resync = (reason: string): ServerMessage[] => [{ t: 'resync', docId: state.docId, reason }, snapshot];
+  if (fromVersion > state.version) return resync(`version ${fromVersion} is ahead of the document (${state.version})`);
+  const behind = state.version - fromVersion;
+  if (behind > catchupLimit) return resync(`${behind} versions behind, more than the catch-up limit (${catchupLimit})`);
+  const fetched = older.filter((op) => op.version > fromVersion);
+  const have = fromVersion + fetched.length;
+  const missing = [...fetched, ...state.recent.filter((op) => op.version > have)];
+  const gapless = missing.length === behind && missing.every((op, i) => op.version === fromVersion + 1 + i);
+  if (!gapless) return resync(`the ops after version ${fromVersion} could not all be read; here is the whole text`);
+  return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWireOp) }];
+}
