@@ -18,7 +18,8 @@ import type {
 } from '@collab/core';
 import { evolve, initialState } from '@collab/core';
 import { generateHistory, rng } from '@collab/read-side/testing';
-import { catchupMessages, missingBeforeWindow } from '../src/documents/catchup.js';
+import { catchupMessages, missingBeforeWindow, PendingSubscriber } from '../src/documents/catchup.js';
+import type { ServerMessage } from '../src/protocol/messages.js';
 import type { SourceEvent } from '../src/documents/document-source.js';
 import {
   collectRange,
@@ -392,6 +393,44 @@ describe('command-service catch-up messages', () => {
       m?.t === 'catchup' && m.ops.map((o) => o.version),
       Array.from({ length: 44 }, (_, i) => 61 + i),
     );
+  });
+});
+
+describe('command-service catch-up: a subscriber waiting for its older ops', () => {
+  const op = (version: number): ServerMessage => ({ ...wire(version), t: 'op', docId: DOC });
+  const wire = (version: number) => {
+    const { docId: _docId, baseVersion: _base, ...rest } = history.ops[version - 1]!;
+    return rest;
+  };
+  const received = () => {
+    const got: ServerMessage[] = [];
+    return { got, subscriber: { id: 's1', deliver: (m: ServerMessage) => got.push(m) } };
+  };
+
+  it('given ops committed while the older ops are read, the catch-up goes first and they follow in order', () => {
+    const { got, subscriber } = received();
+    const pending = new PendingSubscriber(subscriber);
+    pending.deliver(op(101));
+    pending.deliver(op(102));
+    assert.equal(got.length, 0, 'nothing reaches the client before its catch-up');
+    const catchup: ServerMessage = { t: 'catchup', docId: DOC, version: 100, ops: [] };
+    pending.release([catchup]);
+    pending.deliver(op(103));
+    assert.deepEqual(
+      got.map((m) => (m.t === 'op' ? m.version : m.t)),
+      ['catchup', 101, 102, 103],
+    );
+  });
+
+  it('given a newer open of the same subscriber, the earlier one sends nothing at all', () => {
+    const { got, subscriber } = received();
+    const pending = new PendingSubscriber(subscriber);
+    pending.deliver(op(101));
+    pending.supersede();
+    pending.deliver(op(102));
+    pending.release([{ t: 'catchup', docId: DOC, version: 100, ops: [] }]);
+    assert.deepEqual(got, []);
+    assert.equal(pending.id, 's1');
   });
 });
 

@@ -10,6 +10,7 @@
  */
 import type { DocumentState, OpCommitted } from '@collab/core';
 import type { ServerMessage } from '../protocol/messages.js';
+import type { Subscriber } from './document-channel.js';
 import { toWireOp } from './document-channel.js';
 
 /**
@@ -54,4 +55,41 @@ export function catchupMessages(
   const gapless = missing.length === behind && missing.every((op, i) => op.version === fromVersion + 1 + i);
   if (!gapless) return resync(`the ops after version ${fromVersion} could not all be read; here is the whole text`);
   return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWireOp) }];
+}
+
+/**
+ * Stands in for a subscriber while its catch-up is read from storage: it is subscribed at once (so nothing the
+ * channel sends from then on is lost) but holds those messages back until `release` has sent the catch-up first.
+ * It keeps the subscriber's id, so closing, submitting and moving to a reloaded channel work as for the subscriber.
+ */
+export class PendingSubscriber implements Subscriber {
+  private held: ServerMessage[] | undefined = [];
+  private superseded = false;
+
+  constructor(private readonly target: Subscriber) {}
+
+  get id(): string {
+    return this.target.id;
+  }
+
+  deliver(message: ServerMessage): void {
+    if (this.superseded) return;
+    if (this.held === undefined) this.target.deliver(message);
+    else this.held.push(message);
+  }
+
+  /** A newer open of the same subscriber replaced this one: drop what was held, send nothing from now on. */
+  supersede(): void {
+    this.superseded = true;
+    this.held = [];
+  }
+
+  /** Send `first` (the catch-up), then what was held back; from now on messages go straight through. */
+  release(first: readonly ServerMessage[]): void {
+    if (this.superseded) return;
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const message of first) this.target.deliver(message);
+    for (const message of held) this.target.deliver(message);
+  }
 }

@@ -11,7 +11,7 @@ import type { CommandReply, DocumentState, ForwardedCommand, OpCommitted, OpLog,
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/messages.js';
-import { catchupMessages, missingBeforeWindow } from './catchup.js';
+import { catchupMessages, missingBeforeWindow, PendingSubscriber } from './catchup.js';
 import type { ChannelSettings, Subscriber, SubmitOutcome } from './document-channel.js';
 import { DocumentChannel } from './document-channel.js';
 import { loadFromLog } from './document-loader.js';
@@ -111,20 +111,28 @@ export class DocumentHub {
       await this.reload(docId, `a client is at version ${fromVersion}, ahead of this replica`);
       channel = await this.current(docId);
     }
-    // Ops older than the window are read from storage first; the answer and the subscription then happen in one
-    // synchronous step as above. Ops committed while we read are in the window by then (unless more than a
-    // window's worth arrived: read again, a bounded number of times, then the client resyncs).
-    let older: OpCommitted[] = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const missing = missingBeforeWindow(channel.current, fromVersion, this.settings.catchupLimit, older);
-      if (missing === undefined) break;
-      const fetched = await this.fetchOlder(docId, missing.from, missing.to);
-      if (fetched === undefined) break;
-      older = older.concat(fetched);
-      channel = await this.current(docId);
+    const state = channel.current;
+    const missing = missingBeforeWindow(state, fromVersion, this.settings.catchupLimit);
+    // A repeated open (the client's open timed out, or it saw a gap) answers for everything: an earlier one still
+    // reading its catch-up must send nothing.
+    const earlier = channel.subscribers.get(subscriber.id);
+    if (earlier instanceof PendingSubscriber) earlier.supersede();
+    if (missing === undefined) {
+      for (const message of this.upToDate(state, fromVersion)) subscriber.deliver(message);
+      channel.subscribers.set(subscriber.id, subscriber);
+      return;
     }
-    for (const message of this.upToDate(channel.current, fromVersion, older)) subscriber.deliver(message);
-    channel.subscribers.set(subscriber.id, subscriber);
+    // Behind the in-memory window: the older ops come from storage, which takes a while. Subscribe now, in the same
+    // synchronous step as reading `state`, through a stand-in that holds back what the channel sends meanwhile; once
+    // the older ops are in, the client gets the catch-up up to `state`, then what was held back, in order.
+    const pending = new PendingSubscriber(subscriber);
+    channel.subscribers.set(subscriber.id, pending);
+    let older: OpCommitted[] | undefined;
+    try {
+      older = await this.fetchOlder(docId, missing.from, missing.to);
+    } finally {
+      pending.release(this.upToDate(state, fromVersion, older ?? []));
+    }
   }
 
   async close(subscriber: Subscriber, docId: string): Promise<void> {
