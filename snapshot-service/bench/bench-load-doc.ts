@@ -6,7 +6,9 @@
  * emoji, deletes; the text stays around BENCH_TARGET_CHARS code points) are written straight into the read-model
  * store with writeOps in chunks of 10,000, four chunks in flight — as the projection would, but without Kafka.
  * Snapshots of the text every 500 versions (the default policy) are put straight into the snapshot store, up
- * to 250 versions below the head: a load then replays a 250-op tail, the average under that policy.
+ * to 250 versions below the head, and retention is applied after each put as the snapshot-service does, with its
+ * default policy (keep the newest 3) unless BENCH_KEEP_LATEST / BENCH_KEEP_EVERY_VERSIONS say otherwise
+ * (BENCH_KEEP_LATEST=0: keep every snapshot, ~2,000 objects for 1M ops — the load must not depend on the count).
  *
  * Then: BENCH_RUNS runs of BENCH_LOADS loads with snapshots (percentiles per run, and the median run), and
  * BENCH_OPS_ONLY_LOADS loads from ops only (slow: every op is read from Cassandra and applied; bounded by count
@@ -15,11 +17,18 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
+import {
+  createS3Client,
+  createS3SnapshotStore,
+  docPrefix,
+  ensureBucket,
+  planRetention,
+  type RetentionPolicy,
+} from '@collab/adapter-s3';
 import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { OpCommitted } from '@collab/core';
+import type { OpCommitted, SnapshotMeta } from '@collab/core';
 import { useStack } from '@collab/infra';
-import { type, type TextOp } from '@collab/ot-text';
+import { Doc, type, type TextOp } from '@collab/ot-text';
 import { createDocumentReader } from '@collab/read-side';
 import { rng } from '@collab/read-side/testing';
 import cassandra from 'cassandra-driver';
@@ -32,6 +41,10 @@ const LOADS = env('BENCH_LOADS', 200);
 const OPS_ONLY_LOADS = env('BENCH_OPS_ONLY_LOADS', 3);
 const OPS_ONLY_BUDGET_S = env('BENCH_OPS_ONLY_BUDGET_S', 180);
 const SNAPSHOT_EVERY = 500;
+const KEEP_LATEST = env('BENCH_KEEP_LATEST', 3); // SNAPSHOT_KEEP_LATEST's default
+const KEEP_EVERY = env('BENCH_KEEP_EVERY_VERSIONS', 0);
+const RETENTION: RetentionPolicy | undefined =
+  KEEP_LATEST === 0 ? undefined : { keepLatest: KEEP_LATEST, ...(KEEP_EVERY > 0 ? { keepEveryNth: KEEP_EVERY } : {}) };
 const DOC = 'bench-long-history';
 
 const percentile = (sorted: number[], p: number) =>
@@ -62,7 +75,8 @@ async function main(): Promise<void> {
 
   try {
     console.log(
-      `document: ${OPS.toLocaleString('en')} ops, text ~${TARGET_CHARS} code points; snapshots every ${SNAPSHOT_EVERY}`,
+      `document: ${OPS.toLocaleString('en')} ops, text ~${TARGET_CHARS} code points; snapshots every ${SNAPSHOT_EVERY}; ` +
+        `retention ${RETENTION === undefined ? 'off (every snapshot kept)' : JSON.stringify(RETENTION)}`,
     );
     const t0 = performance.now();
     const finalText = await writeHistory(readModels, snapshots);
@@ -95,6 +109,8 @@ async function main(): Promise<void> {
       `with snapshots, median of ${RUNS} runs: p50 ${fmt(median('p50'))}  p95 ${fmt(median('p95'))}  p99 ${fmt(median('p99'))}` +
         `  — target p95 < 100 ms: ${median('p95') < 100 ? 'met' : 'NOT met'}`,
     );
+
+    await breakdown(readModels, snapshots, s3Client, bucket);
 
     const opsOnly = createDocumentReader({ readModels, snapshots: noSnapshots, pageSize: 10_000 });
     const times: number[] = [];
@@ -131,6 +147,65 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Where a load's time goes: each stage of `current()` timed on its own, BREAKDOWN_LOADS times (median and p95):
+ * the head read, the snapshot lookup (the LIST alone, and `latest()` = LIST + GET), the GET alone, the tail read
+ * from the read models and the fold of the tail onto the snapshot's text.
+ */
+async function breakdown(
+  readModels: Awaited<ReturnType<typeof createCassandraReadModelStore>>,
+  snapshots: ReturnType<typeof createS3SnapshotStore>,
+  s3Client: ReturnType<typeof createS3Client>,
+  bucket: string,
+): Promise<void> {
+  const n = env('BENCH_BREAKDOWN_LOADS', 50);
+  const stages = new Map<string, number[]>();
+  const time = async <T>(stage: string, fn: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    const result = await fn();
+    const list = stages.get(stage) ?? [];
+    list.push(performance.now() - start);
+    stages.set(stage, list);
+    return result;
+  };
+  const keyCount = await countKeys(s3Client, bucket, docPrefix('', DOC));
+  for (let i = 0; i < n; i++) {
+    const head = await time('head (Cassandra)', () => readModels.getHead(DOC));
+    await time('snapshot LIST (MaxKeys 10)', () =>
+      s3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: docPrefix('', DOC), MaxKeys: 10 })),
+    );
+    const snap = await time('snapshot latest() (LIST + GET)', () => snapshots.latest(DOC));
+    if (snap === undefined || head === undefined) throw new Error('no snapshot or no head');
+    await time('snapshot GET alone', () => snapshots.get(DOC, snap.version));
+    const ops = await time(`tail read (${head.version - snap.version} ops)`, () =>
+      readModels.getOps(DOC, snap.version + 1, head.version + 1, 5_000),
+    );
+    await time('fold (rope from text + tail)', async () => {
+      let doc = Doc.fromString(snap.text);
+      for (const op of ops) doc = type.apply(doc, op.op);
+      return doc;
+    });
+  }
+  console.log(`breakdown of a load (${n} loads, ${keyCount} snapshot objects of the document in the bucket):`);
+  for (const [stage, times] of stages) {
+    times.sort((a, b) => a - b);
+    console.log(`  ${stage.padEnd(36)} median ${fmt(percentile(times, 50))}  p95 ${fmt(percentile(times, 95))}`);
+  }
+}
+
+async function countKeys(s3Client: ReturnType<typeof createS3Client>, bucket: string, prefix: string) {
+  let count = 0;
+  let token: string | undefined;
+  do {
+    const page = await s3Client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    count += page.KeyCount ?? 0;
+    token = page.NextContinuationToken;
+  } while (token !== undefined);
+  return count;
+}
+
 /** Generate and store the history; returns the final text. */
 async function writeHistory(
   readModels: Awaited<ReturnType<typeof createCassandraReadModelStore>>,
@@ -142,6 +217,14 @@ async function writeHistory(
   let chunk: OpCommitted[] = [];
   const inFlight = new Set<Promise<void>>();
   const snapshotWrites: Promise<unknown>[] = [];
+  const kept: SnapshotMeta[] = [];
+  /** After each batch of puts, as the snapshot-service does after each snapshot: drop what the policy drops. */
+  const applyRetention = async () => {
+    if (RETENTION === undefined) return;
+    const plan = planRetention(kept, RETENTION);
+    await Promise.all(plan.drop.map((m) => snapshots.delete(DOC, m.version)));
+    kept.splice(0, kept.length, ...plan.keep);
+  };
   const flush = async (ops: OpCommitted[]) => {
     const p = readModels.writeOps(ops).finally(() => inFlight.delete(p));
     inFlight.add(p);
@@ -175,13 +258,19 @@ async function writeHistory(
       chunk = [];
     }
     if (version % SNAPSHOT_EVERY === 0 && version <= OPS - 250) {
-      snapshotWrites.push(snapshots.put({ docId: DOC, version, text: doc.toString(), createdAt: Date.now() }));
-      if (snapshotWrites.length >= 16) await Promise.all(snapshotWrites.splice(0));
+      const text = doc.toString();
+      snapshotWrites.push(snapshots.put({ docId: DOC, version, text, createdAt: Date.now() }));
+      kept.push({ docId: DOC, version, createdAt: Date.now(), size: Buffer.byteLength(text) });
+      if (snapshotWrites.length >= 16) {
+        await Promise.all(snapshotWrites.splice(0));
+        await applyRetention();
+      }
     }
     if (version % 100_000 === 0) console.log(`  ${version.toLocaleString('en')} ops generated`);
   }
   if (chunk.length > 0) await flush(chunk);
   await Promise.all([...inFlight, ...snapshotWrites]);
+  await applyRetention();
   return doc.toString();
 }
 

@@ -13,6 +13,9 @@
  * The docId is percent-encoded with everything but [A-Za-z0-9_-] escaped: a '/' in an id cannot fake a deeper
  * folder, ids that are prefixes of each other stay apart (the encoded id is followed by '/'), and '.'/'..' cannot
  * be read as path segments by filesystem-backed S3 servers.
+ *
+ * Beside the snapshots, one pointer object per document ({prefix}docs/{encoded docId}/latest, see
+ * latestPointerKey) names the newest version put, so that the common `latest(docId)` needs no LIST at all.
  */
 import { CollabError } from '@collab/core';
 
@@ -35,6 +38,13 @@ export function checkVersion(version: number): void {
 
 /** Everything of one document, ending in '/'. */
 export const docPrefix = (prefix: string, docId: string): string => `${prefix}docs/${encodeDocId(docId)}/snapshots/`;
+
+/**
+ * The document's "latest" pointer: a small object naming the newest snapshot version put so far, so that
+ * `latest(docId)` is two GETs instead of a LIST (whose cost on some servers, S3Proxy's filesystem backend among
+ * them, grows with the number of snapshots under the prefix). Outside `docPrefix`, so listings never see it.
+ */
+export const latestPointerKey = (prefix: string, docId: string): string => `${prefix}docs/${encodeDocId(docId)}/latest`;
 
 export function snapshotKey(prefix: string, docId: string, version: number): string {
   checkVersion(version);

@@ -1,8 +1,15 @@
 /**
  * SnapshotStore over S3. Key layout: keys.ts; object format: object-format.ts; large objects: multipart.ts.
  *
- * Cost per call: put = 1 PUT (multipart: 1 HEAD + 2 + parts); get = 1 GET; latest = 1 LIST + 1 GET; list = the
- * LIST pages + 1 HEAD per snapshot (createdAt lives in object metadata, which LIST does not return); delete = 1.
+ * Cost per call: put = 1 PUT (multipart: 1 HEAD + 2 + parts) + the pointer's GET and, when it moves, PUT;
+ * get = 1 GET; latest = 2 GETs (the pointer, then the snapshot it names) — 1 LIST + 1 GET instead when the
+ * pointer is missing, above maxVersion or names a deleted snapshot; list = the LIST pages + 1 HEAD per snapshot
+ * (createdAt lives in object metadata, which LIST does not return); delete = 1.
+ *
+ * The pointer ({prefix}docs/{id}/latest, keys.ts) is a hint, moved forward after each put by compare-and-set on
+ * its ETag, so racing puts never move it back. A crash between a snapshot's PUT and the pointer's (or a put
+ * failing there) can leave it naming an older snapshot until the document's next put (or the retried one). `latest` then returns that older (still valid) snapshot and the reader
+ * replays a longer tail; it never returns a version above maxVersion or a snapshot that does not exist.
  */
 import {
   DeleteObjectCommand,
@@ -17,7 +24,7 @@ import { createS3Client, type S3EndpointConfig } from './client.js';
 import { endpointOf } from './bucket.js';
 import { isConditionalConflict, isNotFound, isPreconditionFailed, toCollabError } from './errors.js';
 import { silentLogger, type AdapterLogger } from './logger.js';
-import { checkVersion, docPrefix, snapshotKey, versionOfKey } from './keys.js';
+import { checkVersion, docPrefix, latestPointerKey, snapshotKey, versionOfKey } from './keys.js';
 import { createdAtOf, decodeSnapshot, encodeSnapshot, type EncodedSnapshot } from './object-format.js';
 import { putMultipartIfAbsent } from './multipart.js';
 
@@ -36,6 +43,8 @@ export type S3SnapshotStoreOptions = ({ client: S3Client } | ({ client?: undefin
 
 /** How often a put retries after a 409 ConditionalRequestConflict (another writer mid-flight on the same key). */
 const CONFLICT_RETRIES = 3;
+/** Compare-and-set rounds to move a document's latest pointer forward before giving up (it is only a hint). */
+const POINTER_ATTEMPTS = 10;
 
 export function createS3SnapshotStore(options: S3SnapshotStoreOptions): SnapshotStore {
   const ownsClient = options.client === undefined;
@@ -123,6 +132,56 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
     });
   }
 
+  /** The document's pointer: the version it names (undefined if we cannot read it as ours) and its ETag. */
+  async function readPointer(docId: string): Promise<{ version: number | undefined; etag: string } | undefined> {
+    const key = latestPointerKey(prefix, docId);
+    return s3(`GetObject ${where(key)}`, async () => {
+      let body: string;
+      let etag: string;
+      try {
+        const result = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        body = (await result.Body?.transformToString()) ?? '';
+        etag = result.ETag ?? '';
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+      const version = parsePointer(body);
+      if (version === undefined) logger.warn({ key: where(key) }, 'ignoring an unreadable latest pointer');
+      return { version, etag };
+    });
+  }
+
+  /**
+   * Move the pointer forward to `version`, never back: compare-and-set on its ETag (If-Match, or If-None-Match
+   * for a first pointer), re-read and retried when another put moved it in between.
+   */
+  async function advancePointer(docId: string, version: number): Promise<void> {
+    const key = latestPointerKey(prefix, docId);
+    for (let attempt = 0; attempt < POINTER_ATTEMPTS; attempt++) {
+      const current = await readPointer(docId);
+      if (current?.version !== undefined && current.version >= version) return;
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: JSON.stringify({ format: 1, version }),
+            ContentType: 'application/json',
+            ...(current === undefined || current.etag === '' ? { IfNoneMatch: '*' } : { IfMatch: current.etag }),
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isConditionalConflict(err) && !isNotFound(err)) {
+          throw toCollabError(err, `PutObject ${where(key)}`, endpointLabel ?? (await endpointOf(client)));
+        }
+      }
+    }
+    // Still losing after that many rounds: others keep moving it forward; a hint that lags is harmless.
+    logger.warn({ key: where(key), version }, 'latest pointer not moved: too many concurrent updates');
+  }
+
   /** One page of a document's keys, newest first, as (key, version, size), skipping keys we did not write. */
   async function listPage(docId: string, startAfter: string | undefined, token: string | undefined, max: number) {
     const Prefix = docPrefix(prefix, docId);
@@ -153,6 +212,8 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
       const encoded = encodeSnapshot(snapshot);
       const outcome = await s3(`PutObject ${where(key)}`, () => putIfAbsent(key, encoded));
       if (outcome === 'exists') await warnIfDiverged(key, encoded);
+      // Also after 'exists': a put retried after a crash between the snapshot and the pointer repairs it.
+      await advancePointer(snapshot.docId, snapshot.version);
       logger.debug({ key: where(key), bytes: encoded.body.byteLength, outcome }, 'snapshot put');
       return outcome;
     },
@@ -166,6 +227,13 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
         const bound = Math.floor(maxVersion);
         // Keys sort newest first, so everything after key(bound + 1) has a version <= bound.
         if (bound < Number.MAX_SAFE_INTEGER) startAfter = snapshotKey(prefix, docId, bound + 1);
+      }
+      // The fast path: the pointer names the newest snapshot; usable whenever it is within maxVersion.
+      const pointed = (await readPointer(docId))?.version;
+      if (pointed !== undefined && (maxVersion === undefined || pointed <= maxVersion)) {
+        const snapshot = await get(docId, pointed);
+        if (snapshot !== undefined) return snapshot;
+        // Deleted since (not by retention, which keeps the newest): the listing finds the next older one.
       }
       let token: string | undefined;
       do {
@@ -210,6 +278,19 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
       if (ownsClient) client.destroy();
     },
   };
+}
+
+function parsePointer(body: string): number | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { format, version } = parsed as { format?: unknown; version?: unknown };
+    return format === 1 && typeof version === 'number' && Number.isSafeInteger(version) && version >= 0
+      ? version
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

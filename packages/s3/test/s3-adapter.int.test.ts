@@ -10,7 +10,14 @@ import {
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { isCollabError, type SnapshotStore } from '@collab/core';
-import { applyRetention, createS3SnapshotStore, docPrefix, ensureBucket, snapshotKey } from '../src/index.js';
+import {
+  applyRetention,
+  createS3SnapshotStore,
+  docPrefix,
+  ensureBucket,
+  latestPointerKey,
+  snapshotKey,
+} from '../src/index.js';
 import { putMultipartIfAbsent } from '../src/multipart.js';
 import { encodeSnapshot } from '../src/object-format.js';
 import { silentLogger } from '../src/logger.js';
@@ -158,6 +165,68 @@ describe('@collab/adapter-s3 specifics', function () {
         }),
       );
       assert.equal(page.Contents?.[0]?.Key, snapshotKey(prefix, id, 57), 'newest-first order on the server itself');
+    });
+  });
+
+  describe('the latest pointer', function () {
+    const pointer = async (id: string): Promise<unknown> => {
+      const object = await tb.client.send(
+        new GetObjectCommand({ Bucket: tb.bucket, Key: latestPointerKey(prefix, id) }),
+      );
+      return JSON.parse((await object.Body?.transformToString()) ?? '');
+    };
+    const setPointer = (id: string, body: string) =>
+      tb.client.send(new PutObjectCommand({ Bucket: tb.bucket, Key: latestPointerKey(prefix, id), Body: body }));
+    /** A store whose client counts the commands it sends, by name. */
+    const counting = () => {
+      const counts = new Map<string, number>();
+      const send = tb.client.send.bind(tb.client) as (command: object) => Promise<unknown>;
+      const client = Object.create(tb.client) as typeof tb.client;
+      client.send = ((command: object) => {
+        const name = command.constructor.name;
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+        return send(command);
+      }) as typeof tb.client.send;
+      return { counts, store: createS3SnapshotStore({ client, bucket: tb.bucket, prefix }) };
+    };
+
+    it('moves forward only, and latest() then needs two GETs and no LIST', async function () {
+      const id = docId();
+      for (const v of [5, 20, 12]) await store.put({ docId: id, version: v, text: `v${v}`, createdAt: 1 });
+      assert.deepEqual(await pointer(id), { format: 1, version: 20 });
+      const { counts, store: counted } = counting();
+      assert.equal((await counted.latest(id))?.text, 'v20');
+      assert.equal((await counted.latest(id, 25))?.text, 'v20');
+      assert.deepEqual(Object.fromEntries(counts), { GetObjectCommand: 4 });
+      await counted.close();
+    });
+
+    it('concurrent puts leave it on the highest version (compare-and-set on its ETag)', async function () {
+      const id = docId();
+      const versions = Array.from({ length: 24 }, (_, i) => (i * 7) % 24);
+      await Promise.all(versions.map((v) => store.put({ docId: id, version: v, text: `v${v}`, createdAt: 1 })));
+      assert.deepEqual(await pointer(id), { format: 1, version: 23 });
+    });
+
+    it('a pointer above maxVersion, dangling, unreadable or missing: the listing answers', async function () {
+      const id = docId();
+      for (const v of [5, 20]) await store.put({ docId: id, version: v, text: `v${v}`, createdAt: 1 });
+      assert.equal((await store.latest(id, 19))?.version, 5, 'above maxVersion');
+      await store.delete(id, 20);
+      assert.equal((await store.latest(id))?.version, 5, 'dangling');
+      await setPointer(id, 'not json');
+      assert.equal((await store.latest(id))?.version, 5, 'unreadable');
+      await tb.client.send(new PutObjectCommand({ Bucket: tb.bucket, Key: latestPointerKey(prefix, id), Body: '{}' }));
+      assert.equal((await store.latest(id))?.version, 5, 'not ours');
+    });
+
+    it('a stale pointer (lost race, crash before its PUT) gives an older valid snapshot; the next put repairs it', async function () {
+      const id = docId();
+      for (const v of [5, 20]) await store.put({ docId: id, version: v, text: `v${v}`, createdAt: 1 });
+      await setPointer(id, JSON.stringify({ format: 1, version: 5 }));
+      assert.equal((await store.latest(id))?.version, 5);
+      assert.equal(await store.put({ docId: id, version: 20, text: 'v20', createdAt: 1 }), 'exists');
+      assert.equal((await store.latest(id))?.version, 20, "a retried put ('exists') moves it too");
     });
   });
 
