@@ -32,7 +32,7 @@ import {
 } from '../src/documents/document-source.js';
 
 const WINDOW = 10;
-const silent = { warn: () => {}, debug: () => {} };
+const silent = { warn: () => {}, info: () => {} };
 
 /** One partition holding the document's records interleaved with another document's. */
 class FakeLog {

@@ -7,6 +7,8 @@
  *    gapless, without a duplicate, with every acked op, and equal to every client's text (one writer per document,
  *    no acked op lost or applied twice, convergence);
  *  - SIGTERM hands partitions over at once, with nothing but retriable errors visible to clients.
+ * The instances run with the read side (a fresh keyspace and bucket, the real projection-service beside them), so
+ * a takeover loads documents from snapshot + read models + the Kafka tail after the projection's offset.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +17,8 @@ import { assertConverged, quiesce, seeded } from './support/convergence.js';
 import { DocClient } from './support/doc-client.js';
 import type { MultiTopic } from './support/processes.js';
 import { freshTopics, Instance, until } from './support/processes.js';
+import type { RunningProjection, TestReadSide } from './support/read-side.js';
+import { freshReadSide, startProjection } from './support/read-side.js';
 import { ofType, RawClient } from './support/raw-client.js';
 import { token } from './support/service.js';
 
@@ -72,10 +76,17 @@ describe('command-service: several instances (real processes, real Kafka)', func
   const started: Instance[] = [];
   const clients: DocClient[] = [];
   const raw: RawClient[] = [];
+  let rs: TestReadSide;
+  let projection: RunningProjection;
+  let readSideEnv: Record<string, string>;
 
   before(async () => {
     t = await freshTopics(PARTITIONS);
-    [a, b] = await Promise.all([Instance.start(t, 'a'), Instance.start(t, 'b')]);
+    rs = await freshReadSide();
+    const projectionGroup = `${t.topic}-projection`;
+    projection = await startProjection(t, rs.readModels, projectionGroup);
+    readSideEnv = { ...rs.env, COLLAB_PROJECTION_GROUP: projectionGroup };
+    [a, b] = await Promise.all([Instance.start(t, 'a', readSideEnv), Instance.start(t, 'b', readSideEnv)]);
     started.push(a, b);
     await until('both instances to own partitions', () => settled([a, b]));
   });
@@ -84,6 +95,8 @@ describe('command-service: several instances (real processes, real Kafka)', func
     for (const c of raw) c.close();
     for (const i of started) i.kill('SIGKILL');
     await Promise.all(started.map((i) => i.exited));
+    await projection?.stop();
+    await rs?.close();
   });
 
   it('a client on a non-owner edits through forwarding and converges with the owner’s clients', async () => {
@@ -175,10 +188,17 @@ describe('command-service: several instances (real processes, real Kafka)', func
     );
     assert.ok(reconnects >= 3, 'the killed instance’s clients reconnected');
     for (const c of group) for (const e of c.errors) assert.equal(e.retriable, true, JSON.stringify(e));
+    // The survivor loaded the documents it took over from the read side, not by scanning the partitions.
+    const loads = b.lines.filter(
+      (l) =>
+        l.includes('document loaded from snapshot + read models') && Number(/"time":(\d+)/.exec(l)?.[1]) >= killedAt,
+    );
+    console.log(`      SIGKILL: ${loads.length} documents loaded from the read side after the takeover`);
+    assert.ok(loads.length > 0, `read-side loads after the takeover:\n${b.problems().slice(-10).join('\n')}`);
   });
 
   it('SIGTERM hands partitions over at once, with only retriable errors for clients', async () => {
-    const c = await Instance.start(t, 'c');
+    const c = await Instance.start(t, 'c', readSideEnv);
     started.push(c);
     await until('c to take some partitions', () => settled([b, c]));
     const docIds = docsCovering(t, 1);

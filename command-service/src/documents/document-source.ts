@@ -86,7 +86,7 @@ export type SourceEvent =
 
 interface SourceLogger {
   warn(fields: object, message: string): void;
-  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
 }
 
 // ---- pure merge logic ------------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ export function createReadSideSource(options: ReadSideSourceOptions): DocumentSo
       logOps: fromLog.folded,
       ms: performance.now() - started,
     });
-    options.logger.debug(
+    options.logger.info(
       {
         docId,
         version: state.version,
@@ -334,6 +334,7 @@ export function createReadSideSource(options: ReadSideSourceOptions): DocumentSo
         logFrom: committed.toString(),
         logRecordsScanned: tail.scanned,
         logOps: fromLog.folded,
+        ms: Math.round(performance.now() - started),
       },
       'document loaded from snapshot + read models + log tail',
     );
