@@ -1,9 +1,9 @@
 /**
  * Rebuilds a document's state from the op log: every committed op of the document, in version order.
  *
- * Today this scans the document's partition from its first offset, which is correct but grows with the
- * partition; the read side (snapshots + read-model ops + the unprojected tail of the log) replaces it when the
- * projection and snapshot services land, behind this same function.
+ * This scans the document's partition from its first offset, which is correct but grows with the partition. It is
+ * the load of the embedded mode and the fallback of the read-side load (document-source.ts: snapshot + read
+ * models + the log after the projection's committed offset) whenever the read side is missing or unavailable.
  */
 import type { DocumentState, OpLog } from '@collab/core';
 import { evolve, initialState } from '@collab/core';
