@@ -9,6 +9,7 @@
  */
 import { CollabError, type AppendInput, type Offset, type PartitionWriter } from '@collab/core';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
+import { createTransactionalProducer } from './coordinator-cache.js';
 import { toCollabError, withDeadline } from './errors.js';
 import { toMessage } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
@@ -24,7 +25,7 @@ export async function openPartitionWriter(
   partition: number,
 ): Promise<PartitionWriter> {
   const transactionalId = `${options.transactionalIdPrefix}-p${partition}`;
-  const producer = kafka.producer({
+  const producer = createTransactionalProducer(kafka, {
     transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,

@@ -10,6 +10,7 @@ import { opLogContract } from '@collab/contracts';
 import { useStack } from '@collab/infra';
 import { decodeOpCommitted, encodeOpCommitted } from '@collab/schemas';
 import { Partitioners } from 'kafkajs';
+import { createTransactionalProducer } from '../src/coordinator-cache.js';
 import { createKafkaOpLog, ensureOpsTopic } from '../src/index.js';
 import { kafkaFixture, type KafkaFixture } from './support/kafka-fixture.js';
 
@@ -101,6 +102,42 @@ describe('Kafka OpLog specifics', function () {
     } finally {
       if (txn.isActive()) await txn.abort();
       await stuck.disconnect();
+    }
+  });
+
+  it('a transactional producer looks its coordinator up about once a second, not twice per transaction', async () => {
+    const producer = createTransactionalProducer(fx.kafka, {
+      transactionalId: `coordinator-cache-${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    const lookups: string[] = [];
+    producer.on(producer.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'GroupCoordinator') lookups.push(e.payload.apiName);
+    });
+    await producer.connect();
+    try {
+      const started = Date.now();
+      const transactions = 20;
+      for (let i = 1; i <= transactions; i++) {
+        const t = await producer.transaction();
+        await t.send({ topic: fx.topic, messages: [{ key: 'doc', value: encodeOpCommitted(sample('doc', i)) }] });
+        await t.commit();
+      }
+      const seconds = Math.ceil((Date.now() - started) / 1000);
+      // kafkajs alone: 2 per transaction (40). With the cache: one per elapsed second, plus the first.
+      assert.ok(
+        lookups.length <= seconds + 2,
+        `${lookups.length} lookups for ${transactions} transactions in ${seconds} s`,
+      );
+      const records: LogRecord[] = [];
+      for await (const batch of fx.log.read(fx.log.partitionFor('doc'), 0n)) records.push(...batch);
+      assert.deepEqual(
+        records.map((r) => r.value.version),
+        Array.from({ length: transactions }, (_, i) => i + 1),
+      );
+    } finally {
+      await producer.disconnect();
     }
   });
 

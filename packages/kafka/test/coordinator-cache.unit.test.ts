@@ -1,0 +1,74 @@
+/**
+ * The transaction-coordinator cache: one lookup per transactional id per second, other lookups untouched, and a
+ * failed lookup or a dropped connection never served from the cache.
+ */
+import assert from 'node:assert/strict';
+import { cacheTransactionCoordinator, COORDINATOR_TTL_MS } from '../src/coordinator-cache.js';
+
+interface FakeBroker {
+  id: number;
+  connected: boolean;
+  isConnected(): boolean;
+}
+
+function fakeCluster() {
+  const lookups: { groupId: string; coordinatorType?: number }[] = [];
+  let nextId = 1;
+  let fail = false;
+  const cluster = {
+    findGroupCoordinator(args: { groupId: string; coordinatorType?: number }): Promise<FakeBroker> {
+      lookups.push(args);
+      if (fail) return Promise.reject(new Error('coordinator not available'));
+      const broker: FakeBroker = { id: nextId++, connected: true, isConnected: () => broker.connected };
+      return Promise.resolve(broker);
+    },
+  };
+  return { cluster, lookups, failNext: (f: boolean) => (fail = f) };
+}
+
+describe('transaction coordinator cache', () => {
+  let clock = 0;
+  const now = () => clock;
+  beforeEach(() => (clock = 1_000_000));
+
+  it('given repeated transaction lookups within the TTL, then the broker is asked once', async () => {
+    const { cluster, lookups } = fakeCluster();
+    cacheTransactionCoordinator(cluster, now);
+    const a = await cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 });
+    clock += COORDINATOR_TTL_MS - 1;
+    const b = await cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 });
+    assert.equal(a, b);
+    assert.equal(lookups.length, 1);
+    clock += 1;
+    const c = await cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 });
+    assert.notEqual(c, a, 'after the TTL it looks again');
+    assert.equal(lookups.length, 2);
+  });
+
+  it('keeps transactional ids apart and leaves consumer-group lookups alone', async () => {
+    const { cluster, lookups } = fakeCluster();
+    cacheTransactionCoordinator(cluster, now);
+    await cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 });
+    await cluster.findGroupCoordinator({ groupId: 'ops-p1', coordinatorType: 1 });
+    await cluster.findGroupCoordinator({ groupId: 'projection' });
+    await cluster.findGroupCoordinator({ groupId: 'projection' });
+    assert.deepEqual(
+      lookups.map((l) => l.groupId),
+      ['ops-p0', 'ops-p1', 'projection', 'projection'],
+    );
+  });
+
+  it('never serves a failed lookup or a broker whose connection dropped', async () => {
+    const { cluster, lookups, failNext } = fakeCluster();
+    cacheTransactionCoordinator(cluster, now);
+    failNext(true);
+    await assert.rejects(cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 }));
+    failNext(false);
+    const broker = await cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 });
+    assert.equal(lookups.length, 2, 'the failure was not cached');
+    broker.connected = false;
+    const again = await cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 });
+    assert.notEqual(again, broker);
+    assert.equal(lookups.length, 3);
+  });
+});
