@@ -10,6 +10,8 @@ export interface LoadOptions {
   rate: number;
   seconds: number;
   embedded: boolean;
+  /** Partitions of the bench's fresh ops topic (and of the embedded log). */
+  partitions: number;
   peer: 'none' | 'sharedb' | 'sharedb-postgres';
   /** Sockets dropped (and reconnected by the client) during the run. */
   drops: number;
@@ -20,7 +22,7 @@ export interface LoadOptions {
 }
 
 export const USAGE = `usage: npm run bench:load -- [--users 200] [--docs 40] [--hot-docs 2] [--hot-users 40]
-  [--rate 5] [--seconds 30] [--embedded] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
+  [--rate 5] [--seconds 30] [--embedded] [--partitions 12] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
   [--out reports] [--peer-only]`;
 
 export function parseLoadOptions(argv: string[]): LoadOptions {
@@ -34,6 +36,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       rate: { type: 'string', default: '5' },
       seconds: { type: 'string', default: '30' },
       embedded: { type: 'boolean', default: false },
+      partitions: { type: 'string', default: '12' },
       peer: { type: 'string', default: 'none' },
       drops: { type: 'string', default: '5' },
       seed: { type: 'string', default: '1' },
@@ -60,6 +63,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     rate: num('rate', values.rate, 0.1),
     seconds: num('seconds', values.seconds, 1),
     embedded: values.embedded,
+    partitions: num('partitions', values.partitions, 1),
     peer: values.peer as LoadOptions['peer'],
     drops: num('drops', values.drops, 0),
     seed: num('seed', values.seed, 0),

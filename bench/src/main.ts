@@ -37,7 +37,8 @@ async function main(): Promise<void> {
       `${options.rate} chars/s in bursts, ${options.seconds} s; load average ${context.loadAverageBefore.join(' ')}`,
   );
   const results: RunResult[] = [];
-  if (!options.peerOnly) results.push(await measure(() => startCollabTarget(options.embedded), options));
+  if (!options.peerOnly)
+    results.push(await measure(() => startCollabTarget(options.embedded, options.partitions), options));
   if (options.peer === 'sharedb') {
     results.push(
       await measure(

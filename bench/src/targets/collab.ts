@@ -25,7 +25,6 @@ import type { Target } from '../target.js';
 import { connectCollabUser } from './collab-user.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret!';
-const PARTITIONS = 12;
 const KEYSPACE = 'collab_bench';
 const BUCKET = 'collab-bench';
 
@@ -51,13 +50,13 @@ interface Storage {
   close(): Promise<void>;
 }
 
-async function kafkaStorage(): Promise<Storage> {
+async function kafkaStorage(partitions: number): Promise<Storage> {
   const stack = await useStack();
   const brokers = stack.kafka.brokers;
   const topic = `bench.ops.${randomUUID().slice(0, 8)}`;
   const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await ensureOpsTopic(admin, { topic, partitions: PARTITIONS, replicationFactor: 1 });
+  await ensureOpsTopic(admin, { topic, partitions: partitions, replicationFactor: 1 });
   const client = new cassandra.Client({
     contactPoints: stack.cassandra.contactPoints,
     localDataCenter: stack.cassandra.localDataCenter,
@@ -77,10 +76,10 @@ async function kafkaStorage(): Promise<Storage> {
   const snapshots = createS3SnapshotStore({ ...s3, bucket: BUCKET, prefix: `${topic}/` });
   const logs: OpLog[] = [];
   return {
-    description: `distributed: Kafka topic ${topic} (${PARTITIONS} partitions), Cassandra keyspace ${KEYSPACE}, S3 bucket ${BUCKET}`,
+    description: `distributed: Kafka topic ${topic} (${partitions} partitions), Cassandra keyspace ${KEYSPACE}, S3 bucket ${BUCKET}`,
     containers: await stackContainers([stack.kafka.brokers[0], stack.cassandra.contactPoints[0], stack.s3.endpoint]),
     async opLog(role) {
-      const log = await createKafkaOpLog({ brokers, topic, partitionCount: PARTITIONS, clientId: `bench-${role}` });
+      const log = await createKafkaOpLog({ brokers, topic, partitionCount: partitions, clientId: `bench-${role}` });
       logs.push(log);
       return log;
     },
@@ -98,11 +97,11 @@ async function kafkaStorage(): Promise<Storage> {
   };
 }
 
-async function sqliteStorage(): Promise<Storage> {
+async function sqliteStorage(partitions: number): Promise<Storage> {
   const dir = mkdtempSync(join(tmpdir(), 'collab-bench-'));
-  const storage = await createSqliteStorage({ path: join(dir, 'collab.db'), partitionCount: PARTITIONS });
+  const storage = await createSqliteStorage({ path: join(dir, 'collab.db'), partitionCount: partitions });
   return {
-    description: `embedded: SQLite at ${dir} (${PARTITIONS} partitions)`,
+    description: `embedded: SQLite at ${dir} (${partitions} partitions)`,
     containers: [],
     opLog: () => Promise.resolve(storage.opLog),
     readModels: storage.readModels,
@@ -114,8 +113,8 @@ async function sqliteStorage(): Promise<Storage> {
   };
 }
 
-export async function startCollabTarget(embedded: boolean): Promise<Target> {
-  const storage = embedded ? await sqliteStorage() : await kafkaStorage();
+export async function startCollabTarget(embedded: boolean, partitions: number): Promise<Target> {
+  const storage = embedded ? await sqliteStorage(partitions) : await kafkaStorage(partitions);
   const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' });
   const run = randomUUID().slice(0, 8);
   const projection = await startProjectionService({
