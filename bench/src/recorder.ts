@@ -6,6 +6,10 @@
  * - submit → seen: from a keystroke to another client of the document integrating the version that holds it
  *   (every other client counts). Versions tie the two: the author registers which keystrokes version v holds
  *   when v is acked; receivers report when they integrated v, in either order.
+ * - presence: from a cursor update leaving its sender's socket to each other client of the document receiving
+ *   the server's update for it. The server moves positions (so they cannot be matched by value) but never
+ *   reorders or, below its throttle (20/s, the typists send ~5/s), drops a session's updates: a receiver's n-th
+ *   update from a session answers that session's n-th send after the receiver began listening.
  * - document loads, errors by code, a timeline of ack latency per second (for the plot).
  */
 import { Histogram } from './stats.js';
@@ -27,6 +31,10 @@ export class Recorder {
   acks = 0;
   reconnects = 0;
   private readonly versions = new Map<string, VersionEntry>();
+  /** Per `${docId} ${sessionId}`: when each presence update left the sender. */
+  private readonly presenceSends = new Map<string, number[]>();
+  /** Per receiver, per sender key: how many of the sender's updates it has received. */
+  private readonly presenceMatched = new Map<string, Map<string, number>>();
   private started = performance.now();
 
   /** Seconds of the timeline count from now (call when typing starts). */
@@ -68,6 +76,33 @@ export class Recorder {
     const entry = this.entry(docId, version);
     entry.seenAt.push(now);
     for (const t of entry.edits ?? []) this.seen.record(now - t);
+  }
+
+  /** A presence update for `docId` left the socket of session `sessionId`. */
+  presenceSent(docId: string, sessionId: string): void {
+    const key = `${docId} ${sessionId}`;
+    let sends = this.presenceSends.get(key);
+    if (sends === undefined) this.presenceSends.set(key, (sends = []));
+    sends.push(performance.now());
+  }
+
+  /** `receiver` got the server's update from session `sessionId` in `docId`. */
+  presenceReceived(receiver: string, docId: string, sessionId: string): void {
+    const now = performance.now();
+    const key = `${docId} ${sessionId}`;
+    const sends = this.presenceSends.get(key) ?? [];
+    let matched = this.presenceMatched.get(receiver);
+    if (matched === undefined) this.presenceMatched.set(receiver, (matched = new Map()));
+    // First update from this session (or after the receiver reconnected): it answers the latest send.
+    const index = matched.get(key) ?? sends.length - 1;
+    const sentAt = sends[index];
+    if (sentAt !== undefined && sentAt <= now) this.presence.record(now - sentAt);
+    matched.set(key, index + 1);
+  }
+
+  /** The receiver reconnected: it missed updates, so start matching afresh. */
+  presenceReset(receiver: string): void {
+    this.presenceMatched.delete(receiver);
   }
 
   error(code: string): void {

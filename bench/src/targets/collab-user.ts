@@ -3,6 +3,7 @@
  * read from the SDK's 'pending' count (keystrokes awaiting ack, acked in order), so it is the same measure as
  * ShareDB's per-submit callback.
  */
+import { randomUUID } from 'node:crypto';
 import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
 import WebSocket from 'ws';
@@ -11,6 +12,7 @@ import type { SimConnection, SimDocument } from '../target.js';
 
 export function connectCollabUser(url: string, token: () => Promise<string>, recorder: Recorder): SimConnection {
   let socket: WebSocket | undefined;
+  const receiver = randomUUID();
   // Keeps the socket the SDK made, so the bench can kill it without the SDK's knowledge.
   class TrackedWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
@@ -19,6 +21,25 @@ export function connectCollabUser(url: string, token: () => Promise<string>, rec
       // ws emits 'error' (and then 'close') when a socket is closed while connecting, e.g. by the SDK's
       // handshake timeout; the SDK learns from the close, and an unheard 'error' would crash the bench.
       this.on('error', () => {});
+      // Presence latency, on the wire (see Recorder): our sends, and the updates the server sends us.
+      let sessionId: string | undefined;
+      this.on('message', (data: WebSocket.RawData) => {
+        const text = String(data);
+        if (text.startsWith('{"t":"welcome"')) {
+          sessionId = (JSON.parse(text) as { sessionId: string }).sessionId;
+          recorder.presenceReset(receiver);
+        } else if (text.startsWith('{"t":"presence"') && text.includes('"update"')) {
+          const m = JSON.parse(text) as { docId: string; update?: { sessionId: string } };
+          if (m.update !== undefined) recorder.presenceReceived(receiver, m.docId, m.update.sessionId);
+        }
+      });
+      const send = this.send.bind(this);
+      this.send = ((data: unknown, ...rest: unknown[]) => {
+        if (typeof data === 'string' && data.startsWith('{"t":"presence"') && sessionId !== undefined) {
+          recorder.presenceSent((JSON.parse(data) as { docId: string }).docId, sessionId);
+        }
+        return (send as (...a: unknown[]) => void)(data, ...rest);
+      }) as typeof this.send;
     }
   }
   const client = new CollabClient({
@@ -76,8 +97,9 @@ function wrap(doc: ClientDocument, recorder: Recorder): SimDocument {
       doc.delete(offset, length);
       editTimes.push(recorder.keystroke());
     },
-    // No setCursor yet: the SDK's presence (ClientDocument.setCursor) is still being written, and the server
-    // refuses presence messages unless a presence router is wired, which this in-process stack does not do yet.
+    setCursor(offset) {
+      doc.setCursor(offset);
+    },
     close: () => doc.close(),
   };
 }

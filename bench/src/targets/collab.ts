@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
+import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import { signDevToken, startCommandService } from '@collab/command-service';
-import type { OpLog, ReadModelStore, SnapshotStore } from '@collab/core';
+import type { OpLog, PresenceBus, ReadModelStore, SnapshotStore } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { startProjectionService } from '@collab/projection-service';
 import { createDocumentReader } from '@collab/read-side';
@@ -25,7 +26,7 @@ import type { Target } from '../target.js';
 import { connectCollabUser } from './collab-user.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret!';
-const KEYSPACE = 'collab_bench';
+const KEYSPACE = process.env.BENCH_KEYSPACE ?? 'collab_bench';
 const BUCKET = 'collab-bench';
 
 /** Generous per-connection limits: the bench measures latency, not the flood protection. */
@@ -42,6 +43,8 @@ const LIMITS = {
 
 interface Storage {
   description: string;
+  /** Presence: Redis in the distributed mode, the in-process bus in the embedded one. */
+  presence: PresenceBus;
   containers: string[];
   /** One OpLog per consumer role (the Kafka adapter's consumers are per client). */
   opLog(role: string): Promise<OpLog>;
@@ -75,9 +78,17 @@ async function kafkaStorage(partitions: number): Promise<Storage> {
   s3Client.destroy();
   const snapshots = createS3SnapshotStore({ ...s3, bucket: BUCKET, prefix: `${topic}/` });
   const logs: OpLog[] = [];
+  // The run's own key prefix: presence entries of earlier runs (expired or not) stay out of this one.
+  const presence = createRedisPresenceBus({ url: stack.redis.url, keyPrefix: `${topic}:`, connectionName: 'bench' });
   return {
-    description: `distributed: Kafka topic ${topic} (${partitions} partitions), Cassandra keyspace ${KEYSPACE}, S3 bucket ${BUCKET}`,
-    containers: await stackContainers([stack.kafka.brokers[0], stack.cassandra.contactPoints[0], stack.s3.endpoint]),
+    description: `distributed: Kafka topic ${topic} (${partitions} partitions), Cassandra keyspace ${KEYSPACE}, S3 bucket ${BUCKET}, Redis presence`,
+    containers: await stackContainers([
+      stack.kafka.brokers[0],
+      stack.cassandra.contactPoints[0],
+      stack.s3.endpoint,
+      stack.redis.url,
+    ]),
+    presence,
     async opLog(role) {
       const log = await createKafkaOpLog({ brokers, topic, partitionCount: partitions, clientId: `bench-${role}` });
       logs.push(log);
@@ -87,6 +98,7 @@ async function kafkaStorage(partitions: number): Promise<Storage> {
     snapshots,
     async close() {
       await Promise.allSettled(logs.map((l) => l.close()));
+      await presence.close();
       await readModels.close();
       await snapshots.close();
       await client.shutdown();
@@ -101,8 +113,9 @@ async function sqliteStorage(partitions: number): Promise<Storage> {
   const dir = mkdtempSync(join(tmpdir(), 'collab-bench-'));
   const storage = await createSqliteStorage({ path: join(dir, 'collab.db'), partitionCount: partitions });
   return {
-    description: `embedded: SQLite at ${dir} (${partitions} partitions)`,
+    description: `embedded: SQLite at ${dir} (${partitions} partitions), in-process presence`,
     containers: [],
+    presence: storage.presence,
     opLog: () => Promise.resolve(storage.opLog),
     readModels: storage.readModels,
     snapshots: storage.snapshots,
@@ -143,6 +156,7 @@ export async function startCollabTarget(embedded: boolean, partitions: number): 
     hashEvery: 100,
     limits: LIMITS,
     idleTimeoutSeconds: 60,
+    presence: { bus: storage.presence },
   });
   const url = `ws://127.0.0.1:${service.port}/v1/ws`;
   return {
