@@ -18,8 +18,16 @@
  *   from everyone's view within the TTL: the bus publishes nothing on expiry, so each router times out the
  *   remote entries it holds.
  *
+ * - Work is batched per turn of the event loop (`Clock.defer`, setImmediate by default), never delayed by a timer:
+ *   the announcements of one turn go to the bus together (one write to Redis with auto-pipelining), and the
+ *   events of one turn are delivered per document in one go — per sender only its newest state (or its leave)
+ *   survives, in the order of the senders' latest events, each message is encoded once for all recipients, and a
+ *   recipient gets all of its frames in one write (`PresenceMember.deliverEncoded`). An idle server sends each
+ *   update at once; a busy one sends fewer, fuller writes instead of falling behind.
+ *
  * Presence is best effort and must never break editing: bus failures are logged, never thrown at the session.
  */
+import { randomUUID } from 'node:crypto';
 import type { PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
@@ -42,6 +50,11 @@ export interface PresenceMember {
   /** The token's display name; when absent the client's own `name`, else the user id. */
   readonly name: string | undefined;
   deliver(message: PresenceServerMessage): void;
+  /**
+   * Optional: the same messages `deliver` would get, already JSON-encoded (shared by every recipient of a
+   * batch), to be sent together in one write. Without it, `deliver` gets them one by one.
+   */
+  deliverEncoded?(frames: readonly string[]): void;
 }
 
 export type PresenceErrorCode = 'ERR_DOC_NOT_OPEN' | 'ERR_INVALID_MESSAGE';
@@ -82,6 +95,8 @@ interface PresenceData {
   /** The announcer's clock: lets a late joiner expire an entry listed just before its owner went silent. */
   sentAt: number;
   ttlMs: number;
+  /** The announcing router: it delivered the state to its own sessions itself and skips the bus's echo. */
+  origin?: string;
 }
 
 interface Pending {
@@ -108,6 +123,9 @@ interface LocalEntry {
   cancelHeartbeat: (() => void) | undefined;
 }
 
+/** A batched delivery: the sender's newest state, or its leave. */
+type Delivery = { sessionId: string; user: PresenceUser } | { sessionId: string; user: undefined };
+
 interface RemoteEntry {
   user: PresenceUser;
   sentAt: number;
@@ -122,6 +140,8 @@ interface DocPresence {
   subscription: Promise<(() => Promise<void>) | undefined> | undefined;
   /** Deliveries run one after the other so sessions see events in the bus's order. */
   deliveries: Promise<void>;
+  /** Events of this turn not yet delivered, by sender: the newest wins and moves to the end. */
+  batch: Map<string, Delivery>;
 }
 
 const silentLogger: PresenceLogger = { debug: () => {}, warn: () => {} };
@@ -134,7 +154,14 @@ export class PresenceRouter {
   private readonly clock: Clock;
   private readonly logger: PresenceLogger;
   private readonly docs = new Map<string, DocPresence>();
+  /** Local entries to announce at the end of this turn (each once, in its newest state). */
+  private readonly outgoing = new Set<LocalEntry>();
+  /** Documents with a batch of events to deliver at the end of this turn. */
+  private readonly incoming = new Set<DocPresence>();
+  private flushScheduled = false;
   private closed = false;
+  /** Marks this router's announcements (see PresenceData.origin). */
+  private readonly origin = randomUUID();
 
   constructor(options: PresenceRouterOptions) {
     this.bus = options.bus;
@@ -250,6 +277,8 @@ export class PresenceRouter {
     entry.cancelTrailing?.();
     entry.cancelHeartbeat?.();
     doc.locals.delete(member.sessionId);
+    // This instance's other sessions see it at once; the bus's echo then finds nothing to forget.
+    if (this.forget(doc, member.sessionId)) this.broadcastLeave(doc, member.sessionId);
     const left = this.bus
       .leave(docId, member.sessionId)
       .catch((err: unknown) => this.logger.warn({ err, docId }, 'presence: leave failed; the entry expires by TTL'));
@@ -288,7 +317,7 @@ export class PresenceRouter {
     this.announce(entry);
   }
 
-  /** Move the entry's cursor to the current version, announce it, and schedule the next heartbeat. */
+  /** Announce the entry at the end of this turn (in its state by then), and schedule the next heartbeat. */
   private announce(entry: LocalEntry): void {
     entry.cancelHeartbeat?.();
     entry.cancelHeartbeat = this.clock.schedule(this.ttlMs / 3, () => {
@@ -298,7 +327,37 @@ export class PresenceRouter {
       if (doc !== undefined) void this.subscribe(doc);
       this.announce(entry);
     });
-    void (async () => {
+    this.outgoing.add(entry);
+    this.scheduleFlush();
+  }
+
+  /** End of the turn: announce what was queued (in one go, so the bus can pipeline), then deliver the batches. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const entries = [...this.outgoing];
+    this.outgoing.clear();
+    void Promise.all(entries.map((entry) => this.publish(entry))).then(() => {
+      const docs = [...this.incoming];
+      this.incoming.clear();
+      for (const doc of docs) this.deliverBatch(doc);
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const flush = () => this.flush();
+    if (this.clock.defer !== undefined) this.clock.defer(flush);
+    else setImmediate(flush);
+  }
+
+  /**
+   * Move the entry's cursor to the current version, queue it for this instance's other sessions of the document
+   * (they never wait for the bus: no round trip to Redis, and presence between them survives a Redis outage),
+   * and put it on the bus for the other instances and for `list`. Resolves once queued, not when the bus is done.
+   */
+  private publish(entry: LocalEntry): Promise<void> {
+    return (async () => {
       const window = await this.documents.window(entry.docId);
       if (entry.left) return;
       if (window !== undefined && entry.version < window.version) {
@@ -313,16 +372,22 @@ export class PresenceRouter {
         version: entry.version,
         sentAt: this.clock.now(),
         ttlMs: this.ttlMs,
+        origin: this.origin,
       };
       const state: PresenceState = {
         clientId: entry.member.sessionId,
         userId: entry.member.userId,
         data: data as unknown as Record<string, unknown>,
       };
-      await this.bus.announce(entry.docId, state, Math.round(this.ttlMs));
-    })().catch((err: unknown) =>
-      this.logger.warn({ err, docId: entry.docId }, 'presence: announce failed; the next heartbeat retries'),
-    );
+      const doc = this.docs.get(entry.docId);
+      const user = doc === undefined ? undefined : this.remember(doc, state);
+      if (doc !== undefined && user !== undefined) this.queueDelivery(doc, { sessionId: user.sessionId, user });
+      this.bus
+        .announce(entry.docId, state, Math.round(this.ttlMs))
+        .catch((err: unknown) =>
+          this.logger.warn({ err, docId: entry.docId }, 'presence: announce failed; the next heartbeat retries'),
+        );
+    })().catch((err: unknown) => this.logger.warn({ err, docId: entry.docId }, 'presence: announce failed'));
   }
 
   // ---- receiving ----------------------------------------------------------------------------------------------
@@ -330,7 +395,14 @@ export class PresenceRouter {
   private doc(docId: string): DocPresence {
     let doc = this.docs.get(docId);
     if (doc === undefined) {
-      doc = { docId, locals: new Map(), remote: new Map(), subscription: undefined, deliveries: Promise.resolve() };
+      doc = {
+        docId,
+        locals: new Map(),
+        remote: new Map(),
+        subscription: undefined,
+        deliveries: Promise.resolve(),
+        batch: new Map(),
+      };
       this.docs.set(docId, doc);
     }
     return doc;
@@ -364,14 +436,47 @@ export class PresenceRouter {
       if (this.forget(doc, event.clientId)) this.broadcastLeave(doc, event.clientId);
       return;
     }
+    // Our own announcement coming back: our sessions had it already (and `remember` was done then).
+    if (event.state.data.origin === this.origin) return;
     const user = this.remember(doc, event.state);
     if (user === undefined) return;
+    this.queueDelivery(doc, { sessionId: user.sessionId, user });
+  }
+
+  /** Into this turn's batch of the document: the sender's newest event replaces its older one and moves last. */
+  private queueDelivery(doc: DocPresence, delivery: Delivery): void {
+    doc.batch.delete(delivery.sessionId);
+    doc.batch.set(delivery.sessionId, delivery);
+    this.incoming.add(doc);
+    this.scheduleFlush();
+  }
+
+  /** Deliver the document's batch (after whatever is queued before it): each message encoded once. */
+  private deliverBatch(doc: DocPresence): void {
+    const batch = [...doc.batch.values()];
+    doc.batch.clear();
+    if (batch.length === 0) return;
     void this.enqueue(doc, async () => {
       const window = await this.documents.window(doc.docId);
-      const update = this.toLocal(user, window);
+      const out = batch.map((d) => ({
+        sessionId: d.sessionId,
+        message: (d.user === undefined
+          ? { t: 'presence-leave', docId: doc.docId, sessionId: d.sessionId }
+          : { t: 'presence', docId: doc.docId, update: this.toLocal(d.user, window) }) as PresenceServerMessage,
+        encoded: undefined as string | undefined,
+      }));
       for (const local of doc.locals.values()) {
-        if (local.ready && local.member.sessionId !== user.sessionId) {
-          local.member.deliver({ t: 'presence', docId: doc.docId, update });
+        if (!local.ready) continue;
+        const member = local.member;
+        const mine =
+          out.length === 1 && out[0]!.sessionId !== member.sessionId
+            ? out
+            : out.filter((o) => o.sessionId !== member.sessionId);
+        if (mine.length === 0) continue;
+        if (member.deliverEncoded !== undefined) {
+          member.deliverEncoded(mine.map((o) => (o.encoded ??= JSON.stringify(o.message))));
+        } else {
+          for (const o of mine) member.deliver(o.message);
         }
       }
     });
@@ -417,13 +522,7 @@ export class PresenceRouter {
   }
 
   private broadcastLeave(doc: DocPresence, sessionId: string): void {
-    void this.enqueue(doc, async () => {
-      for (const local of doc.locals.values()) {
-        if (local.ready && local.member.sessionId !== sessionId) {
-          local.member.deliver({ t: 'presence-leave', docId: doc.docId, sessionId });
-        }
-      }
-    });
+    this.queueDelivery(doc, { sessionId, user: undefined });
   }
 
   private enqueue(doc: DocPresence, task: () => Promise<void>): Promise<void> {
@@ -450,5 +549,6 @@ function readData(raw: Record<string, unknown>): PresenceData | undefined {
   if (typeof d.name !== 'string' || typeof d.color !== 'string' || !isPos(d.version)) return undefined;
   if (typeof d.sentAt !== 'number' || typeof d.ttlMs !== 'number' || !(d.ttlMs > 0)) return undefined;
   if (d.cursor !== undefined && !(isPos(d.cursor.anchor) && isPos(d.cursor.head))) return undefined;
+  if (d.origin !== undefined && typeof d.origin !== 'string') return undefined;
   return d as PresenceData;
 }

@@ -235,6 +235,7 @@ describe('presence survives a Redis restart (own container)', function () {
   let svc: RunningService | undefined;
   let container: string | undefined;
   let bus: PresenceBus | undefined;
+  let port = 0;
   const clients: CollabClient[] = [];
 
   before(async function () {
@@ -243,7 +244,7 @@ describe('presence survives a Redis restart (own container)', function () {
     const image = stdout.split('\n').find((l) => l.trim() !== '');
     if (image === undefined) throw new Error('no collab/redis image: run npm run infra:images');
     // A fixed host port, so the restarted container is where the clients reconnect to.
-    const port = await freePort();
+    port = await freePort();
     container = (
       await run('docker', ['run', '-d', '--pull', 'never', '-p', `127.0.0.1:${port}:6379`, image])
     ).stdout.trim();
@@ -293,9 +294,19 @@ describe('presence survives a Redis restart (own container)', function () {
       20_000,
     );
     alice.setCursor(5);
-    await seen(bob, (o) => byUser(o, 'alice')?.cursor?.anchor === 5, 'alice after the restart (pub/sub is back)');
+    await seen(bob, (o) => byUser(o, 'alice')?.cursor?.anchor === 5, 'alice after the restart');
     bob.setCursor(1);
     await seen(alice, (o) => byUser(o, 'bob')?.cursor?.anchor === 1, 'bob after the restart');
+    // Sessions of one instance see each other without the bus; what proves the subscription is back is a
+    // session of another instance (a bus of its own) reaching them through Redis pub/sub.
+    const otherInstance = createRedisPresenceBus({ url: `redis://127.0.0.1:${port}` });
+    try {
+      const data = { name: 'Olga', color: '#000000', version: 0, sentAt: Date.now(), ttlMs: TTL_MS };
+      await otherInstance.announce(docId, { clientId: `s-${randomUUID()}`, userId: 'olga', data }, TTL_MS);
+      await seen(bob, (o) => byUser(o, 'olga') !== undefined, 'another instance through pub/sub after the restart');
+    } finally {
+      await otherInstance.close();
+    }
     // Ops never depended on Redis.
     bob.insert(0, '>');
     await until('the edit to reach alice', () => (alice.text.startsWith('>') ? true : undefined), 10_000, 20);

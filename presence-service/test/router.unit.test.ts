@@ -3,7 +3,7 @@
  * coalescing, heartbeats and expiry, authorization, validation, and positions moved through concurrent ops.
  */
 import assert from 'node:assert/strict';
-import type { PresenceBus, PresenceState } from '@collab/core';
+import type { PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
 import { InProcessPresenceBus, InProcessPresenceHub } from '@collab/adapter-sqlite';
 import { insertOp, removeOp } from '@collab/ot-text';
 import { colorFor } from '../src/colors.js';
@@ -37,6 +37,17 @@ class TestMember implements PresenceMember {
   }
   leaves(): string[] {
     return this.received.flatMap((m) => (m.t === 'presence-leave' ? [m.sessionId] : []));
+  }
+}
+
+/** A member on a transport that takes pre-encoded frames (the WebSocket session's). */
+class EncodedMember extends TestMember {
+  readonly frames: string[] = [];
+  writes = 0;
+  deliverEncoded(frames: readonly string[]): void {
+    this.writes++;
+    this.frames.push(...frames);
+    for (const f of frames) this.received.push(JSON.parse(f) as PresenceServerMessage);
   }
 }
 
@@ -373,6 +384,183 @@ describe('PresenceRouter', () => {
     );
     await clock.advance(1000);
     assert.deepEqual(alice.leaves(), ['s-old']);
+  });
+
+  it('batches a turn of events per document: per sender only its newest state or its leave, in the order of the latest events, each encoded once', async () => {
+    const { router, documents, hub, clock } = setup();
+    documents.get(DOC).text = 'x'.repeat(100);
+    const bob = new EncodedMember('s-b', 'bob');
+    const plain = new TestMember('s-p', 'pat');
+    await router.join(bob, DOC);
+    await router.join(plain, DOC);
+    await settle();
+    bob.frames.length = 0;
+    bob.writes = 0;
+    plain.received.length = 0;
+    // Another instance's sessions, all in one turn: carol moves three times, dave moves, carol leaves and comes
+    // back, erin moves then leaves.
+    const state = (clientId: string, anchor: number): PresenceState => ({
+      clientId,
+      userId: clientId.slice(2),
+      data: {
+        name: clientId,
+        color: '#000000',
+        version: 0,
+        sentAt: clock.now(),
+        ttlMs: 3000,
+        cursor: { anchor, head: anchor },
+      },
+    });
+    hub.announce(DOC, state('s-erin', 9), 3000);
+    hub.announce(DOC, state('s-carol', 1), 3000);
+    hub.announce(DOC, state('s-carol', 2), 3000);
+    hub.announce(DOC, state('s-dave', 7), 3000);
+    hub.announce(DOC, state('s-carol', 3), 3000);
+    hub.leave(DOC, 's-erin');
+    await settle();
+    const expected = [
+      {
+        t: 'presence',
+        docId: DOC,
+        update: {
+          sessionId: 's-dave',
+          userId: 'dave',
+          name: 's-dave',
+          color: '#000000',
+          cursor: { anchor: 7, head: 7 },
+          version: 0,
+        },
+      },
+      {
+        t: 'presence',
+        docId: DOC,
+        update: {
+          sessionId: 's-carol',
+          userId: 'carol',
+          name: 's-carol',
+          color: '#000000',
+          cursor: { anchor: 3, head: 3 },
+          version: 0,
+        },
+      },
+      { t: 'presence-leave', docId: DOC, sessionId: 's-erin' },
+    ];
+    assert.equal(bob.writes, 1, 'one write for the whole turn');
+    assert.deepEqual(
+      bob.frames.map((f) => JSON.parse(f) as unknown),
+      expected,
+    );
+    assert.deepEqual(plain.received, expected, 'a member without deliverEncoded gets the same messages one by one');
+    // The same encoded frame goes to every recipient (encoded once, not per recipient).
+    const carl = new EncodedMember('s-carl', 'carl');
+    await router.join(carl, DOC);
+    await settle();
+    carl.frames.length = 0;
+    bob.frames.length = 0;
+    hub.announce(DOC, state('s-dave', 8), 3000);
+    await settle();
+    assert.equal(carl.frames.length, 1);
+    assert.equal(carl.frames[0], bob.frames[0]);
+    // A leave then a return in one turn: the return wins (no ghost, no lost join).
+    hub.leave(DOC, 's-dave');
+    hub.announce(DOC, state('s-dave', 5), 3000);
+    await settle();
+    assert.deepEqual(plain.lastUpdateOf('s-dave')?.cursor, { anchor: 5, head: 5 });
+    assert.deepEqual(plain.leaves(), ['s-erin']);
+  });
+
+  it("keeps each sender's order across turns: a later turn never delivers an older state", async () => {
+    const { router, documents, hub, clock } = setup();
+    documents.get(DOC).text = 'x'.repeat(100);
+    const bob = new TestMember('s-b', 'bob');
+    await router.join(bob, DOC);
+    await settle();
+    for (let i = 0; i < 30; i++) {
+      hub.announce(
+        DOC,
+        {
+          clientId: 's-c',
+          userId: 'carol',
+          data: {
+            name: 'Carol',
+            color: '#000000',
+            version: 0,
+            sentAt: clock.now(),
+            ttlMs: 3000,
+            cursor: { anchor: i, head: i },
+          },
+        },
+        3000,
+      );
+      if (i % 7 === 0) await settle(); // some turns with one event, some with several
+    }
+    await settle();
+    const anchors = bob.updates().map((u) => u.cursor!.anchor);
+    assert.deepEqual(
+      anchors,
+      [...anchors].sort((a, b) => a - b),
+      `in order: ${anchors.join(',')}`,
+    );
+    assert.equal(anchors.at(-1), 29, 'the newest arrives');
+    assert.ok(anchors.length < 30, 'events of one turn coalesce');
+  });
+
+  it('announces the updates of one turn together, each session once in its newest state', async () => {
+    const { router, documents, bus } = setup({ updatesPerSecond: 1000 });
+    documents.get(DOC).text = 'x'.repeat(100);
+    const members = ['a', 'b', 'c'].map((n) => new TestMember(`s-${n}`, n));
+    for (const m of members) await router.join(m, DOC);
+    await settle();
+    const before = bus.announced.length;
+    for (const m of members) await router.update(m, msg(0, 1));
+    assert.equal(bus.announced.length, before, 'nothing goes out before the end of the turn');
+    await settle();
+    assert.deepEqual(
+      bus.announced.slice(before).map((s) => s.clientId),
+      ['s-a', 's-b', 's-c'],
+    );
+  });
+
+  it("delivers to this instance's sessions without waiting for the bus, once, and even while the bus is down", async () => {
+    const { documents, hub, clock } = setup();
+    documents.get(DOC).text = 'x'.repeat(100);
+    let down = false;
+    const inner = new InProcessPresenceBus({ hub });
+    const echoes: string[] = [];
+    const bus: PresenceBus = Object.assign(Object.create(inner) as PresenceBus, {
+      announce: async (docId: string, state: PresenceState, ttl: number) => {
+        if (down) throw new Error('redis is down');
+        return inner.announce(docId, state, ttl);
+      },
+      subscribe: (docId: string, listener: (e: PresenceEvent) => void) =>
+        inner.subscribe(docId, (e) => {
+          if (e.kind === 'update') echoes.push(e.state.clientId);
+          listener(e);
+        }),
+    });
+    const router = new PresenceRouter({ bus, documents, clock, ttlMs: 3000, updatesPerSecond: 1000 });
+    const alice = new TestMember('s-a', 'alice');
+    const bob = new TestMember('s-b', 'bob');
+    await router.join(alice, DOC);
+    await router.join(bob, DOC);
+    await settle();
+    bob.received.length = 0;
+    await router.update(alice, msg(0, 4));
+    await settle();
+    assert.ok(echoes.includes('s-a'), 'the bus did carry it (for other instances)');
+    assert.deepEqual(
+      bob.updates().map((u) => u.cursor),
+      [{ anchor: 4, head: 4 }],
+      'exactly once: the echo from the bus is not delivered again',
+    );
+    down = true;
+    await router.update(alice, msg(0, 6));
+    await clock.advance(1);
+    assert.deepEqual(bob.lastUpdateOf('s-a')?.cursor, { anchor: 6, head: 6 }, 'local presence survives a bus outage');
+    await router.leave(alice, DOC);
+    await settle();
+    assert.deepEqual(bob.leaves(), ['s-a']);
+    await router.close();
   });
 
   it('two routers on one bus (two instances) see each other; closing one makes its sessions leave', async () => {

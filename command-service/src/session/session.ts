@@ -24,6 +24,8 @@ export interface SessionLimits extends WireLimits {
 
 export interface Transport {
   send(message: ServerMessage): void;
+  /** Optional: frames already JSON-encoded (shared by many recipients), sent together in one write. */
+  sendEncoded?(frames: readonly string[]): void;
   /** Close the connection (after an unrecoverable protocol violation). */
   close(code: number, reason: string): void;
 }
@@ -194,6 +196,9 @@ export class Session {
       userId: principal?.userId ?? '',
       name: principal?.name,
       deliver: (m) => this.transport.send(m),
+      ...(this.transport.sendEncoded === undefined
+        ? {}
+        : { deliverEncoded: (frames: readonly string[]) => this.transport.sendEncoded!(frames) }),
     };
   }
 

@@ -68,6 +68,13 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
         send: (message: ServerMessage) => {
           if (!data.closed) ws.send(JSON.stringify(message), false);
         },
+        // Outside a uWS callback every send is its own syscall: corked, a batch of frames is one write.
+        sendEncoded: (frames: readonly string[]) => {
+          if (data.closed) return;
+          ws.cork(() => {
+            for (const frame of frames) ws.send(frame, false);
+          });
+        },
         close: (code, reason) => {
           if (!data.closed) ws.end(code, reason);
         },

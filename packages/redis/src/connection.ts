@@ -36,6 +36,11 @@ export function connectionOptions(timeouts: RedisTimeouts | undefined, connectio
   };
 }
 
-export function connect(url: string, timeouts: RedisTimeouts | undefined, connectionName: string): Redis {
-  return new Redis(url, connectionOptions(timeouts, connectionName));
+export function connect(
+  url: string,
+  timeouts: RedisTimeouts | undefined,
+  connectionName: string,
+  extra: RedisOptions = {},
+): Redis {
+  return new Redis(url, { ...connectionOptions(timeouts, connectionName), ...extra });
 }

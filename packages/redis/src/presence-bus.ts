@@ -2,9 +2,10 @@
  * PresenceBus over Redis. Names: keys.ts; the atomic store+publish and prune+read: scripts.ts; the shared,
  * reference-counted subscriber connection: subscriptions.ts; timeouts: connection.ts.
  *
- * Two connections per bus: one for commands (announce, leave, list), one in subscribe mode, opened on the first
- * subscribe. Pass `redis` to share a command connection you own: the bus then uses `redis.duplicate()` for
- * subscribing and never closes yours.
+ * Two connections per bus: one for commands (announce, leave, list; auto-pipelined), one in subscribe mode, opened
+ * on the first subscribe. Pass `redis` to share a command connection you own: the bus then uses
+ * `redis.duplicate()` for subscribing and never closes yours (its options are yours: enable auto-pipelining on it
+ * for the batching).
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -41,7 +42,10 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
   const logger = options.logger ?? silentLogger;
   const name = options.connectionName ?? `collab-presence-${randomUUID().slice(0, 8)}`;
   const ownsCommandConnection = options.redis === undefined;
-  const commands = options.redis ?? connect(options.url, options.timeouts, `${name}:cmd`);
+  // Auto-pipelining: the commands issued in one turn of the event loop (the router announces a turn's updates
+  // together) go out in one write, and queue while the previous batch is in flight, instead of one write each.
+  const commands =
+    options.redis ?? connect(options.url, options.timeouts, `${name}:cmd`, { enableAutoPipelining: true });
   const endpoint =
     options.url !== undefined
       ? redactUrl(options.url)

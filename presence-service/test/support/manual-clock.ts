@@ -35,7 +35,11 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Let every queued microtask (bus deliveries, router chains) run: awaiting, not sleeping. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Let every queued microtask (bus deliveries, router chains) and deferred flush run: awaiting, not sleeping. A
+ * few turns, because the router batches per turn: an update is announced at the end of one turn and its event
+ * delivered at the end of the next.
+ */
+export async function settle(): Promise<void> {
+  for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
