@@ -5,11 +5,13 @@
  * `sharedb-postgres`, a PostgreSQL the caller started (durable, like our Kafka log).
  *
  * Measured the same way as ours: submitOp's callback fires when the op (composed with others typed meanwhile,
- * as ShareDB does) is acknowledged; a remote 'op' event is a delivery at the doc's new version.
+ * as ShareDB does) is acknowledged; a remote 'op' event is a delivery at the doc's new version. Cursors go
+ * through ShareDB's own doc presence (the type gets the transformPresence it needs, from our transformCaret), and
+ * presence latency is matched per presence id like ours (see Recorder).
  */
 import type { AddressInfo } from 'node:net';
 import WebSocketJSONStream from '@teamwork/websocket-json-stream';
-import { insertOp, removeOp, type } from '@collab/ot-text';
+import { insertOp, removeOp, transformCaret, type, type TextOp } from '@collab/ot-text';
 import ShareDB from 'sharedb';
 import ShareDBClient from 'sharedb/lib/client/index.js';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -25,10 +27,17 @@ export interface ShareDbBackend {
   close(): Promise<void>;
 }
 
+/** Our type as ShareDB's presence needs it: a caret (a code point index) moved through an op. */
+const typeWithPresence = {
+  ...type,
+  transformPresence: (caret: unknown, op: TextOp, isOwnOp: boolean) =>
+    typeof caret === 'number' ? transformCaret(caret, op, isOwnOp) : caret,
+};
+
 export async function startShareDbTarget(backendOf: () => Promise<ShareDbBackend>): Promise<Target> {
-  ShareDB.types.register(type);
+  ShareDB.types.register(typeWithPresence);
   const storage = await backendOf();
-  const backend = new ShareDB(storage.db === undefined ? {} : { db: storage.db });
+  const backend = new ShareDB({ presence: true, ...(storage.db === undefined ? {} : { db: storage.db }) });
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   wss.on('connection', (ws: WebSocket) => {
     const stream = new WebSocketJSONStream(ws);
@@ -69,6 +78,7 @@ export async function startShareDbTarget(backendOf: () => Promise<ShareDbBackend
 async function connectShareDbUser(url: string, recorder: Recorder): Promise<SimConnection> {
   let socket = new WebSocket(url);
   const connection = new ShareDBClient.Connection(socket);
+  const receiver = String(Math.random()).slice(2);
   let closed = false;
   let online = false;
   // ShareDB's client does not reconnect by itself: bind a new socket after a jittered delay, like our SDK's
@@ -86,11 +96,14 @@ async function connectShareDbUser(url: string, recorder: Recorder): Promise<SimC
   rebindOnClose();
   connection.on('state', (state: string) => {
     if (state === 'connected' && online) recorder.reconnects++;
-    if (state === 'connected') online = true;
+    if (state === 'connected') {
+      online = true;
+      recorder.presenceReset(receiver); // it missed updates while away: match afresh
+    }
   });
   connection.on('error', (err: { code?: string }) => recorder.error(err.code ?? 'ERR_CONNECTION'));
   return {
-    open: (docId) => openShareDbDoc(connection, docId, recorder),
+    open: (docId) => openShareDbDoc(connection, docId, recorder, receiver),
     drop: () => socket.terminate(),
     close: () => {
       closed = true;
@@ -100,8 +113,15 @@ async function connectShareDbUser(url: string, recorder: Recorder): Promise<SimC
   };
 }
 
-function openShareDbDoc(connection: any, docId: string, recorder: Recorder): Promise<SimDocument> {
+function openShareDbDoc(connection: any, docId: string, recorder: Recorder, receiver: string): Promise<SimDocument> {
   const doc = connection.get(COLLECTION, docId);
+  const presence = connection.getDocPresence(COLLECTION, docId);
+  presence.subscribe();
+  presence.on('receive', (presenceId: string, value: unknown) => {
+    if (value !== null) recorder.presenceReceived(receiver, docId, presenceId);
+  });
+  presence.on('error', (err: { code?: string }) => recorder.error(err.code ?? 'ERR_PRESENCE'));
+  const local = presence.create();
   return new Promise((resolve, reject) => {
     doc.subscribe((err: unknown) => {
       if (err) return reject(err as Error);
@@ -136,7 +156,16 @@ function openShareDbDoc(connection: any, docId: string, recorder: Recorder): Pro
         },
         insert: (offset, value) => submit(insertOp(offset, value)),
         delete: (offset, length) => submit(removeOp(offset, length)),
-        close: () => doc.destroy(),
+        setCursor(offset) {
+          recorder.presenceSent(docId, local.presenceId as string);
+          local.submit(offset, (error: { code?: string } | null | undefined) => {
+            if (error) recorder.error(error.code ?? 'ERR_PRESENCE');
+          });
+        },
+        close: () => {
+          presence.destroy();
+          doc.destroy();
+        },
       });
     });
   });
