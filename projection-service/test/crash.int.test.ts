@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
+import { createCassandraReadModelStore, DEFAULT_BUCKET_SIZE, TIME_INDEX_EVERY } from '@collab/adapter-cassandra';
 import type { OpLog, ReadModelStore } from '@collab/core';
 import { useStack } from '@collab/infra';
 import type { Client } from 'cassandra-driver';
@@ -143,8 +143,13 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
       );
     }
     assert.equal(await countRows(client, keyspace, 'ops'), TOTAL);
-    assert.equal(await countRows(client, keyspace, 'versions_by_time'), TOTAL);
-    assert.equal(await countRows(client, keyspace, 'user_activity'), TOTAL);
+    // The indexes (migration 0002): one time-index row per index point, one row per (user, document, bucket).
+    const points = generated.ops.filter((o) => (o.version - 1) % TIME_INDEX_EVERY === 0).length;
+    assert.equal(await countRows(client, keyspace, 'version_times'), points);
+    const userDocBuckets = new Set(
+      generated.ops.map((o) => JSON.stringify([o.userId, o.docId, Math.floor(o.version / DEFAULT_BUCKET_SIZE)])),
+    );
+    assert.equal(await countRows(client, keyspace, 'user_doc_buckets'), userDocBuckets.size);
 
     // A graceful stop commits the last checkpoints: the group's offsets reach the last record of each partition.
     second.kill('SIGTERM');

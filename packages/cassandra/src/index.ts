@@ -2,6 +2,7 @@ export { createCassandraReadModelStore } from './store.js';
 export type { CassandraReadModelStoreOptions, CassandraTimeouts } from './options.js';
 export { DEFAULT_BUCKET_SIZE } from './options.js';
 export { migrate } from './migrate.js';
+export { TIME_INDEX_EVERY } from './writes.js';
 export type { AppliedMigration, MigrateOptions, MigrateResult } from './migrate.js';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-files.js';
 export type { MigrationFile } from './migration-files.js';

@@ -1,6 +1,6 @@
 /**
  * Every CQL statement the store runs, fully qualified with the keyspace (so a shared client with any current
- * keyspace works). All run as prepared statements. Table design: README.md and migrations/0001_read_models.cql.
+ * keyspace works). All run as prepared statements. Table design: README.md and migrations/ (0001, 0002).
  */
 export function statements(keyspace: string) {
   const t = (table: string): string => `${keyspace}.${table}`;
@@ -8,10 +8,12 @@ export function statements(keyspace: string) {
     insertOp:
       `INSERT INTO ${t('ops')} (doc_id, bucket, version, op, base_version, client_id, seq, user_id, ts) ` +
       'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    insertVersionByTime: `INSERT INTO ${t('versions_by_time')} (doc_id, day, ts, version) VALUES (?, ?, ?, ?)`,
-    insertDocDay: `INSERT INTO ${t('doc_days')} (doc_id, day) VALUES (?, ?)`,
-    insertUserActivity: `INSERT INTO ${t('user_activity')} (user_id, day, ts, doc_id, version) VALUES (?, ?, ?, ?, ?)`,
-    insertUserDay: `INSERT INTO ${t('user_days')} (user_id, day) VALUES (?, ?)`,
+    // Migration 0002: the index rows of a document's bucket share one partition (README.md).
+    insertVersionTime: `INSERT INTO ${t('version_times')} (doc_id, bucket, ts, version) VALUES (?, ?, ?, ?)`,
+    // The cell keeps the newest edit time whatever the write order: its write timestamp is that time (µs).
+    insertUserDocBucket:
+      `INSERT INTO ${t('user_doc_buckets')} (user_id, doc_id, bucket, last_ts) VALUES (?, ?, ?, ?) ` +
+      'USING TIMESTAMP ?',
 
     selectHead: `SELECT version, length, last_user_id, updated_at FROM ${t('doc_heads')} WHERE doc_id = ?`,
     insertHead:
@@ -35,6 +37,15 @@ export function statements(keyspace: string) {
       'SELECT version, user_id, client_id, ts ' +
       `FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? AND version < ? ORDER BY version DESC LIMIT ?`,
 
+    selectVersionTimeAt: `SELECT version FROM ${t('version_times')} WHERE doc_id = ? AND bucket = ? AND ts <= ? LIMIT 1`,
+    selectAnyVersionTime: `SELECT version FROM ${t('version_times')} WHERE doc_id = ? AND bucket = ? LIMIT 1`,
+    selectUserDocBuckets: `SELECT doc_id, bucket, last_ts FROM ${t('user_doc_buckets')} WHERE user_id = ?`,
+    // A bucket's ops newest first, only what userActivity needs (it keeps the given user's).
+    selectOpUsersDesc: `SELECT version, user_id, ts FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? ORDER BY version DESC`,
+
+    // The 0001 tables, read only for rows written before migration 0002.
+    selectAnyDocDay: `SELECT day FROM ${t('doc_days')} WHERE doc_id = ? LIMIT 1`,
+    selectAnyUserDay: `SELECT day FROM ${t('user_days')} WHERE user_id = ? LIMIT 1`,
     selectVersionAtInDay: `SELECT version FROM ${t('versions_by_time')} WHERE doc_id = ? AND day = ? AND ts <= ? LIMIT 1`,
     selectDocDayBefore: `SELECT day FROM ${t('doc_days')} WHERE doc_id = ? AND day < ? LIMIT 1`,
 

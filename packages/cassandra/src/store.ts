@@ -55,6 +55,7 @@ export async function createCassandraReadModelStore(options: CassandraReadModelS
   const ctx = {
     exec,
     cql: statements(resolved.keyspace),
+    bucketSize,
     bucketOf: (version: number) => Math.floor(version / bucketSize),
     serialConsistency: resolved.serialConsistency,
     writeConcurrency: resolved.writeConcurrency,

@@ -3,11 +3,13 @@
  * overlapping batch rewrites identical cells and changes nothing. Rows are written first; only once every row
  * write has succeeded does each document's head move, so a reader who sees head N can read every op up to N.
  *
- * Rows are grouped by table and partition key — ops by (doc_id, bucket), versions_by_time by (doc_id, day),
- * user_activity by (user_id, day), doc_days by doc_id, user_days by user_id — and each group goes out as one
- * unlogged single-partition batch (one mutation), cut by row count and bytes (batches.ts); a group of one row is
- * a plain statement. Batches run with bounded concurrency; token-aware routing sends each straight to a replica.
- * A batch that fails half-way is harmless: the head has not moved, and the retry rewrites identical rows.
+ * Per op: its `ops` row; plus, per call, one version_times row per index point (every TIME_INDEX_EVERY-th
+ * version) and one user_doc_buckets row per (user, document, bucket) — the indexes of migration 0002, see
+ * README.md. Rows are grouped by table and partition key — ops and version_times by (doc_id, bucket),
+ * user_doc_buckets by user_id — and each group goes out as one unlogged single-partition batch (one mutation),
+ * cut by row count and bytes (batches.ts); a group of one row is a plain statement. Batches run with bounded
+ * concurrency; token-aware routing sends each straight to a replica. A batch that fails half-way is harmless:
+ * the head has not moved, and the retry rewrites identical rows.
  */
 import { CollabError } from '@collab/core';
 import type { OpCommitted } from '@collab/core';
@@ -23,7 +25,15 @@ import { advanceHeadForRebuild } from './rebuild-heads.js';
 export const DAY_MS = 86_400_000;
 export const dayOf = (timestamp: number): number => Math.floor(timestamp / DAY_MS);
 
+/** Versions between two time-index points (migration 0002); capped by the bucket size so every bucket has one. */
+export const TIME_INDEX_EVERY = 64;
+export const timeIndexEvery = (bucketSize: number): number => Math.min(TIME_INDEX_EVERY, bucketSize);
+/** Index points: versions 1, 1 + K, 1 + 2K, ... Every run of K versions starting at one is in the index. */
+export const isIndexPoint = (version: number, bucketSize: number): boolean =>
+  (version - 1) % timeIndexEvery(bucketSize) === 0;
+
 export interface WriteContext extends HeadContext {
+  bucketSize: number;
   writeConcurrency: number;
   batchLimits: BatchLimits;
   /** Set only with headMode 'rebuild' (fresh keyspace, one writer): see rebuild-heads.ts. */
@@ -66,16 +76,15 @@ function rowWrites(ctx: WriteContext, byDoc: Map<string, Map<number, OpCommitted
   const rows: RowWrite[] = [];
   const row = (query: string, partition: string, params: unknown[]) =>
     rows.push({ query, params, partition, bytes: estimateBytes(params) });
-  // The day index rows are the same for many ops: write each once per call.
-  const docDays = new Set<string>();
-  const userDays = new Set<string>();
+  // One user_doc_buckets row per (user, document, bucket) and call, carrying the newest edit time among them.
+  const userDocBuckets = new Map<string, { userId: string; docId: string; bucket: number; last: number }>();
   for (const [docId, versions] of byDoc) {
     for (const o of versions.values()) {
       const ts = new Date(o.timestamp);
-      const day = dayOf(o.timestamp);
       const bucket = ctx.bucketOf(o.version);
-      // Group keys `table NUL id NUL number`: the last part has no NUL, so ids containing NUL cannot collide.
-      row(cql.insertOp, `ops\u0000${docId}\u0000${bucket}`, [
+      // Group keys are JSON arrays of the partition key's values: unambiguous whatever the ids contain.
+      const docBucket = JSON.stringify([docId, bucket]);
+      row(cql.insertOp, `ops${docBucket}`, [
         docId,
         bucket,
         o.version,
@@ -86,19 +95,25 @@ function rowWrites(ctx: WriteContext, byDoc: Map<string, Map<number, OpCommitted
         o.userId,
         ts,
       ]);
-      row(cql.insertVersionByTime, `vbt\u0000${docId}\u0000${day}`, [docId, day, ts, o.version]);
-      row(cql.insertUserActivity, `ua\u0000${o.userId}\u0000${day}`, [o.userId, day, ts, docId, o.version]);
-      const docDay = `${day}\u0000${docId}`;
-      if (!docDays.has(docDay)) {
-        docDays.add(docDay);
-        row(cql.insertDocDay, `dd\u0000${docId}`, [docId, day]);
+      // Sparse time index: only the index points 1, 1 + K, 1 + 2K, ... (a fixed set: replays write the same rows).
+      if (isIndexPoint(o.version, ctx.bucketSize)) {
+        row(cql.insertVersionTime, `vt${docBucket}`, [docId, bucket, ts, o.version]);
       }
-      const userDay = `${day}\u0000${o.userId}`;
-      if (!userDays.has(userDay)) {
-        userDays.add(userDay);
-        row(cql.insertUserDay, `ud\u0000${o.userId}`, [o.userId, day]);
-      }
+      const userDocBucket = JSON.stringify([o.userId, docId, bucket]);
+      const seen = userDocBuckets.get(userDocBucket);
+      if (seen === undefined) userDocBuckets.set(userDocBucket, { userId: o.userId, docId, bucket, last: o.timestamp });
+      else seen.last = Math.max(seen.last, o.timestamp);
     }
+  }
+  for (const { userId, docId, bucket, last } of userDocBuckets.values()) {
+    // Write timestamp = the edit time in µs: last-write-wins then keeps the newest time (replays write equal cells).
+    row(cql.insertUserDocBucket, `udb${JSON.stringify([userId])}`, [
+      userId,
+      docId,
+      bucket,
+      new Date(last),
+      last * 1000,
+    ]);
   }
   return rows;
 }

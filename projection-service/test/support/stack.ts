@@ -14,7 +14,17 @@ import { Kafka, logLevel } from 'kafkajs';
 
 export const suffix = () => randomBytes(4).toString('hex');
 export const TEST_REPLICATION = { class: 'SimpleStrategy', replicationFactor: 1 } as const;
-export const TABLES = ['ops', 'doc_heads', 'versions_by_time', 'doc_days', 'user_activity', 'user_days'] as const;
+export const TABLES = [
+  'ops',
+  'doc_heads',
+  'version_times',
+  'user_doc_buckets',
+  // Migration 0001's indexes: no longer written (0002), kept in the dumps so a stray write would show.
+  'versions_by_time',
+  'doc_days',
+  'user_activity',
+  'user_days',
+] as const;
 
 export interface TestTopic {
   topic: string;
