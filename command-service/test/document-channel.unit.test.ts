@@ -260,4 +260,69 @@ describe('PartitionCommitter: the last guard before the log', () => {
     await inFlight;
     committer.resume('d', 1);
   });
+
+  it('after an append of unknown outcome, a new writer fences the doubtful one before anything is appended or loaded', async () => {
+    const first = new ScriptedWriter();
+    const second = new ScriptedWriter();
+    let opened = 0;
+    let closedFirst = false;
+    first.close = () => {
+      closedFirst = true;
+      return Promise.resolve();
+    };
+    const committer = new PartitionCommitter(first, () => {
+      opened++;
+      return Promise.resolve(second);
+    });
+    committer.resume('d', 0);
+    const lost = assert.rejects(committer.append([record('d', 1)]), { code: 'ERR_TIMEOUT' });
+    await settle();
+    await first.fail(new CollabError('ERR_TIMEOUT', 'append timed out'));
+    await lost;
+    assert.equal(opened, 0, 'nothing reopens until it is needed');
+    await committer.ready(); // what a reload waits for before it reads the log
+    assert.equal(opened, 1);
+    assert.equal(closedFirst, true);
+    assert.equal(committer.writer, second);
+    committer.resume('d', 0);
+    const retried = committer.append([record('d', 1)]);
+    await settle();
+    await second.land();
+    await retried;
+    assert.deepEqual(first.versions(), [[1]]);
+    assert.deepEqual(second.versions(), [[1]]);
+  });
+
+  it('a fenced writer is never reopened (another instance owns the partition)', async () => {
+    const writer = new ScriptedWriter();
+    let opened = 0;
+    const committer = new PartitionCommitter(writer, () => {
+      opened++;
+      return Promise.resolve(new ScriptedWriter());
+    });
+    const fenced = assert.rejects(committer.append([record('d', 1)]), { code: 'ERR_FENCED' });
+    await settle();
+    await writer.fail(new CollabError('ERR_FENCED', 'fenced'));
+    await fenced;
+    await committer.ready();
+    assert.equal(opened, 0);
+  });
+
+  it('when the reopen fails, ready() fails and the next call tries again', async () => {
+    const writer = new ScriptedWriter();
+    const replacement = new ScriptedWriter();
+    let attempts = 0;
+    const committer = new PartitionCommitter(writer, () =>
+      ++attempts === 1
+        ? Promise.reject(new CollabError('ERR_UNAVAILABLE', 'kafka down'))
+        : Promise.resolve(replacement),
+    );
+    const lost = assert.rejects(committer.append([record('d', 1)]), { code: 'ERR_UNAVAILABLE' });
+    await settle();
+    await writer.fail(new CollabError('ERR_UNAVAILABLE', 'broker went away'));
+    await lost;
+    await assert.rejects(committer.ready(), { code: 'ERR_UNAVAILABLE' });
+    await committer.ready();
+    assert.equal(committer.writer, replacement);
+  });
 });

@@ -28,6 +28,9 @@ export interface HubSettings extends ChannelSettings {
   catchupLimit: number;
 }
 
+/** How long a reload keeps retrying (the log or Kafka unreachable) before its subscribers are dropped. */
+const RELOAD_PATIENCE_MS = 120_000;
+
 export class DocumentHub {
   private readonly channels = new Map<string, Promise<DocumentChannel>>();
   private readonly committers = new Map<number, PartitionCommitter>();
@@ -66,7 +69,8 @@ export class DocumentHub {
         .filter((p) => !this.committers.has(p))
         .map(async (partition) => {
           const writer = await this.log.openWriter(partition); // fences the previous owner
-          this.committers.set(partition, new PartitionCommitter(writer));
+          // After an append of unknown outcome the committer replaces its writer (fencing the doubtful one).
+          this.committers.set(partition, new PartitionCommitter(writer, () => this.log.openWriter(partition)));
           this.logger.info({ partition }, 'took ownership of partition');
         }),
     );
@@ -92,9 +96,7 @@ export class DocumentHub {
           (await channel).committer = undefined;
         }
       }
-      await committer.writer
-        .close()
-        .catch((err: unknown) => this.logger.warn({ err, partition }, 'closing writer failed'));
+      await committer.close().catch((err: unknown) => this.logger.warn({ err, partition }, 'closing writer failed'));
       this.logger.info({ partition }, 'released partition');
     }
   }
@@ -144,8 +146,10 @@ export class DocumentHub {
       // Nobody is looking: free the memory. The log has everything; the next open reloads it — once this
       // channel's appends have landed, or that load could miss them.
       this.channels.delete(docId);
+      const committer = channel.committer;
       const retired = channel.retire().then(() => {
         if (this.retiring.get(docId) === retired) this.retiring.delete(docId);
+        if (!this.channels.has(docId)) committer?.forget(docId);
       });
       this.retiring.set(docId, retired);
     }
@@ -258,6 +262,9 @@ export class DocumentHub {
     const partition = this.log.partitionFor(docId);
     await this.retiring.get(docId);
     const before = this.committers.get(partition);
+    // After a failed append of unknown outcome, load only once a new writer has fenced the doubtful one: the
+    // broker has then committed or aborted its transaction, and the log tells which.
+    await before?.ready();
     const state = await this.load(docId);
     // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we
     // were loading, the load may have missed the previous owner's last ops (takeOwnership reloads this channel).
@@ -296,12 +303,24 @@ export class DocumentHub {
     const next = (async () => {
       const previous = await current.catch(() => undefined);
       await previous?.retire();
-      return this.create(docId, previous);
+      // The log (or the writer's reopen) may be unreachable for a while: keep trying with backoff while anyone
+      // is subscribed, so they stay subscribed and their ops wait for the reload instead of being dropped.
+      const giveUpAt = Date.now() + RELOAD_PATIENCE_MS;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.create(docId, previous);
+        } catch (err) {
+          if ((previous?.subscribers.size ?? 0) === 0 || Date.now() > giveUpAt) throw err;
+          const delayMs = Math.min(100 * 2 ** attempt, 5_000);
+          this.logger.warn({ err, docId, attempt, delayMs }, 'reloading document failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
     })();
     this.channels.set(docId, next);
     await next.catch((err: unknown) => {
       this.logger.error({ err, docId }, 'reloading document failed');
-      this.channels.delete(docId);
+      if (this.channels.get(docId) === next) this.channels.delete(docId);
     });
   }
 }

@@ -7,8 +7,14 @@
  * last guard before the log against a gap: per document it knows the version the next record must carry. After a
  * failed append it refuses that document's later records until its channel reloads from the log and resumes —
  * records sequenced on top of an op that never landed must never land either.
+ *
+ * A failed append that was not fenced (a timeout, a broker that went away) leaves the producer in doubt: kafkajs
+ * gives up on it and its transaction's outcome is unknown. Before anything else is appended or loaded, the
+ * committer opens a new writer with the same transactional id; that fences the old producer and makes the
+ * broker finish (commit or abort) whatever it had open, so a reload after it reads the truth. A fenced writer is
+ * never reopened: someone else owns the partition now.
  */
-import { CollabError, type AppendInput, type PartitionWriter } from '@collab/core';
+import { CollabError, isCollabError, type AppendInput, type PartitionWriter } from '@collab/core';
 import { instruments } from '../telemetry.js';
 
 interface Waiting {
@@ -28,7 +34,53 @@ export class PartitionCommitter {
   /** Per document: records handed to append() and not settled yet. */
   private readonly unsettled = new Map<string, number>();
 
-  constructor(readonly writer: PartitionWriter) {}
+  /** Set after a failed append of unknown outcome: the writer to replace before the next append or load. */
+  private doubtful = false;
+  private reopening: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private current: PartitionWriter,
+    /** Opens a new writer of the partition (fencing the previous one); absent: a failed writer stays failed. */
+    private readonly reopen?: () => Promise<PartitionWriter>,
+  ) {}
+
+  get writer(): PartitionWriter {
+    return this.current;
+  }
+
+  /**
+   * Resolves once the writer can be trusted: after a failure of unknown outcome, once a new writer has fenced
+   * the old one (the broker has then settled the old transaction, so the log can be read for the truth). Rejects
+   * when that reopen fails (Kafka still unreachable); the next call tries again.
+   */
+  ready(): Promise<void> {
+    if (!this.doubtful || this.closed || this.reopen === undefined) return Promise.resolve();
+    const open = this.reopen;
+    this.reopening ??= (async () => {
+      try {
+        const fresh = await open();
+        if (this.closed) {
+          await fresh.close();
+          return;
+        }
+        const old = this.current;
+        this.current = fresh;
+        this.doubtful = false;
+        void old.close().catch(() => {});
+      } finally {
+        this.reopening = undefined;
+      }
+    })();
+    return this.reopening;
+  }
+
+  /** Ownership of the partition is gone: close the writer (after its transaction in flight) for good. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reopening?.catch(() => {});
+    await this.current.close();
+  }
 
   /** A channel starts sequencing `docId` on a state loaded at `version`: its next record is version + 1. */
   resume(docId: string, version: number): void {
@@ -100,8 +152,9 @@ export class PartitionCommitter {
       this.queue = [];
       const records = batch.flatMap((w) => w.records);
       try {
+        await this.ready();
         const started = performance.now();
-        await this.writer.append(records);
+        await this.current.append(records);
         instruments.appendLatency.record(performance.now() - started);
         instruments.appendBatch.record(records.length);
         for (const w of batch) w.resolve();
@@ -111,6 +164,7 @@ export class PartitionCommitter {
         // waited behind it may build on it (a document's next versions), so it fails too, untried.
         const failed = [...batch, ...this.queue];
         this.queue = [];
+        if (!isCollabError(err, 'ERR_FENCED')) this.doubtful = true;
         for (const w of failed) for (const { value } of w.records) this.next.set(value.docId, UNKNOWN);
         for (const w of failed) w.reject(err);
       }
