@@ -6,11 +6,13 @@
  * emoji, deletes; the text stays around BENCH_TARGET_CHARS code points) are written straight into the read-model
  * store with writeOps in chunks of 10,000, four chunks in flight — as the projection would, but without Kafka.
  * Snapshots of the text every 500 versions (the default policy) are put straight into the snapshot store, up
- * to 250 versions below the head, and retention is applied after each put as the snapshot-service does, with its
+ * to 250 versions below the head (for 1M ops the newest is version 999,500: loads replay a 500-op tail, the
+ * longest that policy leaves), and retention is applied after each put as the snapshot-service does, with its
  * default policy (keep the newest 3) unless BENCH_KEEP_LATEST / BENCH_KEEP_EVERY_VERSIONS say otherwise
  * (BENCH_KEEP_LATEST=0: keep every snapshot, ~2,000 objects for 1M ops — the load must not depend on the count).
  *
- * Then: BENCH_RUNS runs of BENCH_LOADS loads with snapshots (percentiles per run, and the median run), and
+ * Then: BENCH_RUNS runs of BENCH_LOADS loads with snapshots (percentiles per run, and the median run), a
+ * breakdown of one load's stages (BENCH_BREAKDOWN_LOADS times each: head, LIST, latest(), GET, tail, fold), and
  * BENCH_OPS_ONLY_LOADS loads from ops only (slow: every op is read from Cassandra and applied; bounded by count
  * and by BENCH_OPS_ONLY_BUDGET_S). Fresh keyspace and bucket, removed at the end unless BENCH_KEEP=1.
  */
@@ -122,19 +124,24 @@ async function main(): Promise<void> {
       if (loaded.text !== finalText) throw new Error('ops-only load differs');
     }
     times.sort((a, b) => a - b);
-    console.log(
-      `ops only (no snapshot, ${OPS.toLocaleString('en')} ops replayed): ${times.length} loads` +
-        ` (bounded: ${OPS_ONLY_LOADS} loads / ${OPS_ONLY_BUDGET_S} s): min ${fmt(times[0]!)}  median ${fmt(percentile(times, 50))}  max ${fmt(times.at(-1)!)}`,
-    );
+    if (times.length > 0)
+      console.log(
+        `ops only (no snapshot, ${OPS.toLocaleString('en')} ops replayed): ${times.length} loads` +
+          ` (bounded: ${OPS_ONLY_LOADS} loads / ${OPS_ONLY_BUDGET_S} s): min ${fmt(times[0]!)}  median ${fmt(percentile(times, 50))}  max ${fmt(times.at(-1)!)}`,
+      );
   } finally {
     if (process.env.BENCH_KEEP !== '1') {
       await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => {});
       let token: string | undefined;
       do {
         const page = await s3Client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-        await Promise.all(
-          (page.Contents ?? []).map(({ Key }) => s3Client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))),
-        );
+        // 32 at a time: a whole page (1,000) at once exhausts the connect timeout against a loaded S3Proxy.
+        const keys = (page.Contents ?? []).map(({ Key }) => Key);
+        for (let i = 0; i < keys.length; i += 32) {
+          await Promise.all(
+            keys.slice(i, i + 32).map((Key) => s3Client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))),
+          );
+        }
         token = page.NextContinuationToken;
       } while (token !== undefined);
       await s3Client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
@@ -169,13 +176,15 @@ async function breakdown(
     return result;
   };
   const keyCount = await countKeys(s3Client, bucket, docPrefix('', DOC));
+  const returned: number[] = [];
   for (let i = 0; i < n; i++) {
     const head = await time('head (Cassandra)', () => readModels.getHead(DOC));
     await time('snapshot LIST (MaxKeys 10)', () =>
       s3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: docPrefix('', DOC), MaxKeys: 10 })),
     );
-    const snap = await time('snapshot latest() (LIST + GET)', () => snapshots.latest(DOC));
+    const snap = await time('snapshot latest() (the store)', () => snapshots.latest(DOC));
     if (snap === undefined || head === undefined) throw new Error('no snapshot or no head');
+    if (!returned.includes(snap.version)) returned.push(snap.version);
     await time('snapshot GET alone', () => snapshots.get(DOC, snap.version));
     const ops = await time(`tail read (${head.version - snap.version} ops)`, () =>
       readModels.getOps(DOC, snap.version + 1, head.version + 1, 5_000),
@@ -186,7 +195,11 @@ async function breakdown(
       return doc;
     });
   }
-  console.log(`breakdown of a load (${n} loads, ${keyCount} snapshot objects of the document in the bucket):`);
+  const newestPut = Math.floor((OPS - 250) / SNAPSHOT_EVERY) * SNAPSHOT_EVERY;
+  console.log(
+    `breakdown of a load (${n} loads, ${keyCount} snapshot objects of the document in the bucket; ` +
+      `latest() gave version ${returned.join('/')}, the newest put was ${newestPut}):`,
+  );
   for (const [stage, times] of stages) {
     times.sort((a, b) => a - b);
     console.log(`  ${stage.padEnd(36)} median ${fmt(percentile(times, 50))}  p95 ${fmt(percentile(times, 95))}`);
