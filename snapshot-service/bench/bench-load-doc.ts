@@ -229,9 +229,12 @@ async function writeHistory(
   let doc = type.create('');
   let chunk: OpCommitted[] = [];
   const inFlight = new Set<Promise<void>>();
-  const snapshotWrites: Promise<unknown>[] = [];
+  // One snapshot write at a time, as the snapshot-service writes a document (one job per document), overlapping
+  // the read-model writes; at most 16 queued.
+  let snapshotChain: Promise<void> = Promise.resolve();
+  let queued = 0;
   const kept: SnapshotMeta[] = [];
-  /** After each batch of puts, as the snapshot-service does after each snapshot: drop what the policy drops. */
+  /** After each put, as the snapshot-service does after each created snapshot: drop what the policy drops. */
   const applyRetention = async () => {
     if (RETENTION === undefined) return;
     const plan = planRetention(kept, RETENTION);
@@ -272,18 +275,20 @@ async function writeHistory(
     }
     if (version % SNAPSHOT_EVERY === 0 && version <= OPS - 250) {
       const text = doc.toString();
-      snapshotWrites.push(snapshots.put({ docId: DOC, version, text, createdAt: Date.now() }));
-      kept.push({ docId: DOC, version, createdAt: Date.now(), size: Buffer.byteLength(text) });
-      if (snapshotWrites.length >= 16) {
-        await Promise.all(snapshotWrites.splice(0));
+      queued++;
+      snapshotChain = snapshotChain.then(async () => {
+        const createdAt = Date.now();
+        await snapshots.put({ docId: DOC, version, text, createdAt });
+        kept.push({ docId: DOC, version, createdAt, size: Buffer.byteLength(text) });
         await applyRetention();
-      }
+        queued--;
+      });
+      if (queued >= 16) await snapshotChain;
     }
     if (version % 100_000 === 0) console.log(`  ${version.toLocaleString('en')} ops generated`);
   }
   if (chunk.length > 0) await flush(chunk);
-  await Promise.all([...inFlight, ...snapshotWrites]);
-  await applyRetention();
+  await Promise.all([...inFlight, snapshotChain]);
   return doc.toString();
 }
 
