@@ -1,6 +1,6 @@
 /**
  * `npm run bench:presence -- [--users 1000] [--docs 100] [--interval 1000] [--seconds 15] [--runs 3]
- *   [--client-procs 2] [--embedded] [--stages]`
+ *   [--client-procs 2] [--instances 1] [--embedded] [--stages]`
  *
  * Presence latency: U users over real WebSockets spread over D documents, each moving its cursor every `interval`
  * ms (jittered). For every update, the time from the sender's `send` to each other user of the document seeing
@@ -11,7 +11,9 @@
  * in-process bus. Every user is on that instance, so an update reaches the others straight from the router; the
  * bus still carries every announcement (for other instances and for `list`), and `--stages` times its round trip,
  * which is what a session on another instance waits in addition: client → announce (WebSocket, session, router),
- * announce → seen (delivery, WebSocket, client), announce → event back from the bus.
+ * announce → seen (delivery, WebSocket, client), announce → event back from the bus. `--instances N` runs N
+ * command-services (each with its own op log and its own bus on the same Redis or in-process hub; the users of a
+ * document take turns over them), so most deliveries cross the bus; those are also reported on their own.
  *
  * The simulated users run in `--client-procs` child processes (default 2; documents are dealt out to them whole,
  * so a sender and its receivers share a clock), so the server's event loop and CPU are its own; the CPU time and
@@ -28,7 +30,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
-import { createSqliteStorage } from '@collab/adapter-sqlite';
+import { createSqliteStorage, InProcessPresenceHub, type SqliteStorage } from '@collab/adapter-sqlite';
 import { startCommandService } from '@collab/command-service';
 import type { PresenceBus } from '@collab/core';
 import { Redis } from 'ioredis';
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '15' },
     runs: { type: 'string', default: '3' },
     'client-procs': { type: 'string', default: '2' },
+    instances: { type: 'string', default: '1' },
     embedded: { type: 'boolean', default: false },
     stages: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -52,7 +55,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     'usage: npm run bench:presence -- [--users N] [--docs D] [--interval MS] [--seconds S] [--runs R] ' +
-      '[--client-procs P] [--embedded] [--stages]',
+      '[--client-procs P] [--instances N] [--embedded] [--stages]',
   );
   process.exit(0);
 }
@@ -62,6 +65,7 @@ const INTERVAL = Number(values.interval);
 const SECONDS = Number(values.seconds);
 const RUNS = Number(values.runs);
 const PROCS = Number(values['client-procs']);
+const INSTANCES = Math.max(1, Number(values.instances));
 const STAGES = values.stages;
 const SECRET = 'bench-presence-secret-bench-presence!';
 const TEXT_LENGTH = 1000; // cursor positions 0..999 carry a per-sender sequence number
@@ -74,6 +78,8 @@ interface Run {
   p95: number;
   p99: number;
   samples: number;
+  /** Deliveries from a sender on another instance (through the bus), with --instances > 1. */
+  cross: { p50: number; p95: number; p99: number } | undefined;
   updates: number;
   lost: number;
   serverCpu: number;
@@ -144,12 +150,14 @@ function childGroup(): Group {
 
 /** Records when each update (`${clientId}:${anchor}`) went into the bus and when its event came back. */
 function tracingBus(bus: PresenceBus, announced: Map<string, number>, received: Map<string, number>): PresenceBus {
+  const own = new Set<string>();
   const keyOf = (clientId: string, data: Record<string, unknown>) =>
     `${clientId}:${(data.cursor as { anchor?: number } | undefined)?.anchor}`;
   const now = () => performance.timeOrigin + performance.now();
   return {
     announce(docId, state, ttlMs) {
       const key = keyOf(state.clientId, state.data);
+      own.add(key);
       if (!announced.has(key)) announced.set(key, now());
       return bus.announce(docId, state, ttlMs);
     },
@@ -159,7 +167,8 @@ function tracingBus(bus: PresenceBus, announced: Map<string, number>, received: 
       bus.subscribe(docId, (event) => {
         if (event.kind === 'update') {
           const key = keyOf(event.state.clientId, event.state.data);
-          if (!received.has(key)) received.set(key, now());
+          // With one instance the echo is the round trip; with several, the arrival at another instance.
+          if (!received.has(key) && (INSTANCES === 1 || !own.has(key))) received.set(key, now());
         }
         listener(event);
       }),
@@ -176,24 +185,33 @@ async function redisCpuSeconds(redis: Redis | undefined): Promise<number | undef
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function once(run: number): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-presence-'));
-  const storage = await createSqliteStorage({ path: join(dir, 'ops.db'), partitionCount: 4 });
+interface Instance {
+  storage: SqliteStorage;
+  rawBus: PresenceBus;
+  service: Awaited<ReturnType<typeof startCommandService>>;
+  url: string;
+}
+
+/** One command-service: its own op log (presence never touches it), its own bus on the shared Redis or hub. */
+async function startInstance(
+  dir: string,
+  k: number,
+  keyPrefix: string,
+  hub: InProcessPresenceHub,
+  announced: Map<string, number>,
+  received: Map<string, number>,
+): Promise<Instance> {
+  const storage = await createSqliteStorage({ path: join(dir, `ops-${k}.db`), partitionCount: 4, presenceHub: hub });
   const rawBus: PresenceBus =
-    redisUrl === undefined
-      ? storage.presence
-      : createRedisPresenceBus({ url: redisUrl, keyPrefix: `bench-${randomUUID().slice(0, 8)}:` });
-  const announced = new Map<string, number>();
-  const received = new Map<string, number>();
+    redisUrl === undefined ? storage.presence : createRedisPresenceBus({ url: redisUrl, keyPrefix });
   const bus = STAGES ? tracingBus(rawBus, announced, received) : rawBus;
-  const redisInfo = redisUrl === undefined ? undefined : new Redis(redisUrl, { lazyConnect: false });
   const service = await startCommandService({
     log: storage.opLog,
     logger: pino({ level: 'silent' }),
     host: '127.0.0.1',
     port: 0,
     auth: { hs256Secret: SECRET },
-    consumerGroup: 'bench',
+    consumerGroup: `bench-${k}`,
     ownAllPartitions: true,
     window: 1000,
     hashEvery: 1000,
@@ -210,10 +228,29 @@ async function once(run: number): Promise<Run> {
     idleTimeoutSeconds: 120,
     presence: { bus, ttlMs: 5000, updatesPerSecond: 20 },
   });
-  const url = `ws://127.0.0.1:${service.port}/v1/ws`;
+  return { storage, rawBus, service, url: `ws://127.0.0.1:${service.port}/v1/ws` };
+}
+
+async function once(run: number): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-presence-'));
+  const announced = new Map<string, number>();
+  const received = new Map<string, number>();
+  const keyPrefix = `bench-${randomUUID().slice(0, 8)}:`;
+  const hub = new InProcessPresenceHub();
+  const instances: Instance[] = [];
+  for (let k = 0; k < INSTANCES; k++) instances.push(await startInstance(dir, k, keyPrefix, hub, announced, received));
+  const redisInfo = redisUrl === undefined ? undefined : new Redis(redisUrl, { lazyConnect: false });
   const docIds = Array.from({ length: DOCS }, (_, i) => `bench-${run}-${i}`);
-  const docs = docIds.map((docId) => ({ docId, users: [] as string[] }));
-  for (let i = 0; i < USERS; i++) docs[i % DOCS]!.users.push(`user-${i}`);
+  // The users of a document take turns over the instances; the first one on each instance writes the text there.
+  const docs = docIds.map((docId) => ({
+    docId,
+    users: [] as Array<{ userId: string; url: string; writer: boolean }>,
+  }));
+  for (let i = 0; i < USERS; i++) {
+    const doc = docs[i % DOCS]!;
+    const k = doc.users.length % INSTANCES;
+    doc.users.push({ userId: `user-${i}`, url: instances[k]!.url, writer: doc.users.length < INSTANCES });
+  }
 
   // Whole documents per group, so each latency is measured on one clock.
   const groupCount = Math.max(1, PROCS);
@@ -222,7 +259,6 @@ async function once(run: number): Promise<Run> {
     await Promise.all(
       groups.map((g, k) =>
         g.init({
-          url,
           secret: SECRET,
           docs: docs.filter((_, i) => i % groupCount === k),
           intervalMs: INTERVAL,
@@ -231,12 +267,14 @@ async function once(run: number): Promise<Run> {
         }),
       ),
     );
-    // Wait until every document has its text (version 1) on the server.
-    for (const docId of docIds) {
-      for (;;) {
-        const state = await service.hub.peek(docId);
-        if (state !== undefined && state.version >= 1) break;
-        await sleep(20);
+    // Wait until every document has its text (version 1) on every instance.
+    for (const { service } of instances) {
+      for (const docId of docIds) {
+        for (;;) {
+          const state = await service.hub.peek(docId);
+          if (state !== undefined && state.version >= 1) break;
+          await sleep(20);
+        }
       }
     }
     for (const g of groups) g.start();
@@ -254,6 +292,7 @@ async function once(run: number): Promise<Run> {
     await sleep(200); // the closes reach the server before it shuts down
 
     const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    const cross = results.flatMap((r) => r.cross);
     const updates = results.reduce((n, r) => n + r.updates, 0);
     const expected = results.reduce((n, r) => n + r.expected, 0);
     const wall = SECONDS * 1000;
@@ -263,6 +302,10 @@ async function once(run: number): Promise<Run> {
       p95: percentile(latencies, 95),
       p99: percentile(latencies, 99),
       samples: latencies.length,
+      cross:
+        cross.length === 0
+          ? undefined
+          : { p50: percentile(cross, 50), p95: percentile(cross, 95), p99: percentile(cross, 99) },
       updates,
       lost: Math.max(0, expected - latencies.length),
       serverCpu: (cpu.user + cpu.system) / 1000 / wall,
@@ -276,10 +319,12 @@ async function once(run: number): Promise<Run> {
     };
   } finally {
     for (const g of groups) g.kill();
-    await service.close();
-    if (rawBus !== storage.presence) await rawBus.close();
+    for (const { service, rawBus, storage } of instances) {
+      await service.close();
+      if (rawBus !== storage.presence) await rawBus.close();
+      await storage.close();
+    }
     redisInfo?.disconnect();
-    await storage.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -316,9 +361,9 @@ function stageReport(results: ClientsResult[], announced: Map<string, number>, r
   const p = (xs: number[]) =>
     `p50 ${percentile(xs, 50).toFixed(1)} / p95 ${percentile(xs, 95).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} ms`;
   return (
-    `  stages: client → announce ${p(toBus)};  announce → seen (same instance, no bus) ${p(out)}\n` +
-    `  bus round trip (announce → event back, what a session on another instance waits in addition) ${p(roundTrip)};` +
-    `  send → max(seen, event back) ${p(viaBus)}\n  traced deliveries: ${p(total)} (${untraced} not traced)`
+    `  stages: client → announce ${p(toBus)};  announce → seen ${p(out)}\n` +
+    `  bus: announce → event ${INSTANCES === 1 ? 'back (what a session on another instance waits in addition)' : 'at another instance'} ${p(roundTrip)};` +
+    `  send → max(seen, event) ${p(viaBus)}\n  traced deliveries: ${p(total)} (${untraced} not traced)`
   );
 }
 
@@ -334,7 +379,8 @@ const loadavg = async () =>
 console.log(
   `presence: ${USERS} users, ${DOCS} documents, a cursor move every ${INTERVAL} ms each, ${SECONDS} s per run, ` +
     `bus: ${redisUrl === undefined ? 'in-process (embedded)' : `Redis ${redisUrl}`}, clients: ` +
-    `${PROCS === 0 ? "in the server's process" : `${PROCS} child process(es)`}`,
+    `${PROCS === 0 ? "in the server's process" : `${PROCS} child process(es)`}` +
+    (INSTANCES > 1 ? `, ${INSTANCES} command-service instances` : ''),
 );
 const runs: Run[] = [];
 for (let r = 1; r <= RUNS; r++) {
@@ -354,6 +400,12 @@ for (let r = 1; r <= RUNS; r++) {
       (result.redisCpu === undefined ? '' : `; redis-server ${pct(result.redisCpu)}`) +
       `; load average before the run ${load}`,
   );
+  if (result.cross !== undefined) {
+    console.log(
+      `  from another instance (through the bus): p50 ${f(result.cross.p50)}  p95 ${f(result.cross.p95)}  ` +
+        `p99 ${f(result.cross.p99)}`,
+    );
+  }
   if (result.stages !== undefined) console.log(result.stages);
 }
 console.log(

@@ -13,10 +13,12 @@ import WebSocket from 'ws';
 import { signDevToken } from '@collab/command-service';
 
 export interface ClientsConfig {
-  url: string;
   secret: string;
-  /** Each document and the users in it; the first user of each document writes the text. */
-  docs: Array<{ docId: string; users: string[] }>;
+  /**
+   * Each document and the users in it, each with the server (instance) it connects to; a `writer` writes the
+   * document's text on its instance (one per instance, so every instance holds the same text at version 1).
+   */
+  docs: Array<{ docId: string; users: Array<{ userId: string; url: string; writer: boolean }> }>;
   intervalMs: number;
   textLength: number;
   /** Record every send and every receipt with absolute timestamps (for the server's stage breakdown). */
@@ -26,6 +28,8 @@ export interface ClientsConfig {
 export interface ClientsResult {
   /** update → seen-by-others, one per delivery, ms. */
   latencies: number[];
+  /** The deliveries among them whose sender is connected to another instance (they went through the bus). */
+  cross: number[];
   updates: number;
   /** Deliveries expected but not seen before `stop` (other users of the document × updates − seen). */
   expected: number;
@@ -48,6 +52,9 @@ interface User {
   writer: boolean;
 }
 
+/** Which instance each session is connected to (by URL). */
+const instanceOf = new Map<string, string>();
+
 const now = () => performance.timeOrigin + performance.now();
 /** The event-loop delay histogram times a timer of this period; what is reported is the lateness beyond it. */
 const LOOP_RESOLUTION_MS = 5;
@@ -57,6 +64,7 @@ export class BenchClients {
   private readonly users: User[] = [];
   private readonly sentAt = new Map<string, number>();
   private readonly latencies: number[] = [];
+  private readonly cross: number[] = [];
   private readonly sends: Array<[string, number]> = [];
   private readonly seen: Array<[string, number]> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -72,13 +80,11 @@ export class BenchClients {
 
   /** Connect every user (in batches of 50), open the documents, write each document's text. */
   async connect(): Promise<void> {
-    const all = this.config.docs.flatMap((d) =>
-      d.users.map((userId, i) => ({ userId, docId: d.docId, writer: i === 0 })),
-    );
+    const all = this.config.docs.flatMap((d) => d.users.map((u) => ({ ...u, docId: d.docId })));
     for (const d of this.config.docs) this.othersIn.set(d.docId, d.users.length - 1);
     for (let start = 0; start < all.length; start += 50) {
       const batch = await Promise.all(
-        all.slice(start, start + 50).map((u) => this.connectOne(u.userId, u.docId, u.writer)),
+        all.slice(start, start + 50).map((u) => this.connectOne(u.userId, u.url, u.docId, u.writer)),
       );
       this.users.push(...batch);
     }
@@ -126,6 +132,7 @@ export class BenchClients {
     for (const u of this.users) u.ws.close();
     return {
       latencies: this.latencies,
+      cross: this.cross,
       updates: this.updates,
       expected: this.expected,
       cpuMs: (cpu.user + cpu.system) / 1000,
@@ -147,8 +154,8 @@ export class BenchClients {
     this.timers.add(t);
   }
 
-  private async connectOne(userId: string, docId: string, writer: boolean): Promise<User> {
-    const ws = new WebSocket(this.config.url);
+  private async connectOne(userId: string, url: string, docId: string, writer: boolean): Promise<User> {
+    const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -158,11 +165,12 @@ export class BenchClients {
       ws.on('message', (data) => {
         const m = JSON.parse(String(data)) as Msg;
         if (m.t === 'welcome') resolve(m);
-        else if (this.measuring) this.onMessage(m);
+        else if (this.measuring) this.onMessage(m, url);
       });
     });
     ws.send(JSON.stringify({ t: 'auth', token, protocol: 1 }));
     const sessionId = String((await welcome).sessionId);
+    instanceOf.set(sessionId, url);
     ws.send(JSON.stringify({ t: 'open', docId }));
     if (writer) {
       // One user per document writes the text the cursors move over.
@@ -172,7 +180,7 @@ export class BenchClients {
     return { ws, sessionId, docId, writer };
   }
 
-  private onMessage(m: Msg): void {
+  private onMessage(m: Msg, receiverUrl: string): void {
     if (m.t !== 'presence' || m.update === undefined) return;
     const u = m.update as { sessionId: string; cursor?: { anchor: number } };
     const key = `${u.sessionId}:${u.cursor?.anchor}`;
@@ -180,6 +188,7 @@ export class BenchClients {
     if (t0 === undefined) return;
     const t = now();
     this.latencies.push(t - t0);
+    if (instanceOf.get(u.sessionId) !== receiverUrl) this.cross.push(t - t0);
     if (this.config.trace) this.seen.push([key, t]);
   }
 }
