@@ -71,9 +71,11 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
         // Outside a uWS callback every send is its own syscall: corked, a batch of frames is one write.
         sendEncoded: (frames: readonly string[]) => {
           if (data.closed) return;
-          ws.cork(() => {
-            for (const frame of frames) ws.send(frame, false);
-          });
+          if (frames.length === 1) ws.send(frames[0]!, false);
+          else
+            ws.cork(() => {
+              for (const frame of frames) ws.send(frame, false);
+            });
         },
         close: (code, reason) => {
           if (!data.closed) ws.end(code, reason);
