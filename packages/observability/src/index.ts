@@ -12,7 +12,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { ReadinessReport } from './health.js';
 import type { OpsServer } from './http-server.js';
@@ -78,8 +78,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
       ...(options.instanceId === undefined ? {} : { 'service.instance.id': options.instanceId }),
     }),
+    // No endpoint: spans are still recorded (trace context flows through Kafka headers) but exported nowhere.
+    // Without a processor the SDK falls back to OTEL_TRACES_EXPORTER's default, OTLP to localhost:4318, whose
+    // refused flush at shutdown turned a clean SIGTERM stop into exit code 1 (projection crash test).
     ...(options.otlpEndpoint === undefined
-      ? {}
+      ? { spanProcessors: [new tracing.NoopSpanProcessor()] }
       : { traceExporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint}/v1/traces` }) }),
     metricReaders: readers,
     instrumentations: [],
