@@ -2,8 +2,9 @@
  * PresenceRouter: presence for the sessions of one command-service instance, independent of the transport.
  *
  * - Per document, one bus subscription per instance, held while at least one local session has the document
- *   open (joined). Events from the bus — from every instance, this one included — go to the local sessions of the
- *   document except the one they are about.
+ *   open (joined). An update from a local session goes straight to the document's other local sessions; the bus
+ *   carries it to the other instances, whose events go to their local sessions (this instance's own echo from the
+ *   bus is recognised by its origin and skipped).
  * - A session joins when it opens a document (the session checked `read` permission for that); only joined
  *   sessions receive a document's presence or may publish to it.
  * - Client updates are throttled per session and document: at most `updatesPerSecond` go out; in between, the

@@ -37,7 +37,7 @@ export interface SessionDeps {
   heartbeatMs: number;
   now: () => number;
   logger: Logger;
-  /** Presence (cursors, who is here) for the documents this session opens; absent: presence messages are refused. */
+  /** Presence (cursors, who is here) for the documents this session opens; absent: presence messages are ignored. */
   presence?: PresenceRouter;
   /** Counts rejections by code (metrics). */
   onRejected?: (code: string) => void;
