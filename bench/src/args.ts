@@ -12,6 +12,8 @@ export interface LoadOptions {
   embedded: boolean;
   /** Partitions of the bench's fresh ops topic (and of the embedded log). */
   partitions: number;
+  /** Where the servers run: processes of their own (as in production), or this process, beside the users. */
+  servers: 'processes' | 'in-process';
   peer: 'none' | 'sharedb' | 'sharedb-postgres';
   /** Sockets dropped (and reconnected by the client) during the run. */
   drops: number;
@@ -22,7 +24,7 @@ export interface LoadOptions {
 }
 
 export const USAGE = `usage: npm run bench:load -- [--users 200] [--docs 40] [--hot-docs 2] [--hot-users 40]
-  [--rate 5] [--seconds 30] [--embedded] [--partitions 12] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
+  [--rate 5] [--seconds 30] [--embedded] [--partitions 12] [--servers processes|in-process] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
   [--out reports] [--peer-only]`;
 
 export function parseLoadOptions(argv: string[]): LoadOptions {
@@ -37,6 +39,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       seconds: { type: 'string', default: '30' },
       embedded: { type: 'boolean', default: false },
       partitions: { type: 'string', default: '12' },
+      servers: { type: 'string', default: 'processes' },
       peer: { type: 'string', default: 'none' },
       drops: { type: 'string', default: '5' },
       seed: { type: 'string', default: '1' },
@@ -64,12 +67,16 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     seconds: num('seconds', values.seconds, 1),
     embedded: values.embedded,
     partitions: num('partitions', values.partitions, 1),
+    servers: values.servers as LoadOptions['servers'],
     peer: values.peer as LoadOptions['peer'],
     drops: num('drops', values.drops, 0),
     seed: num('seed', values.seed, 0),
     out: values.out,
     peerOnly: values['peer-only'],
   };
+  if (!['processes', 'in-process'].includes(values.servers)) {
+    problems.push(`--servers ${values.servers}: processes or in-process`);
+  }
   if (!['none', 'sharedb', 'sharedb-postgres'].includes(values.peer)) {
     problems.push(`--peer ${values.peer}: none, sharedb or sharedb-postgres`);
   }

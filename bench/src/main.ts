@@ -2,7 +2,8 @@
  * `npm run bench:load -- [options]` (see args.ts): the SLO load benchmark. Runs the workload against our system
  * (the real stack by default: KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, S3_ENDPOINT, REDIS_URL or containers of
  * the harness; or --embedded), then, with --peer, the same workload (same users, documents, seeded keystrokes)
- * against ShareDB, one after the other in this process so they never compete for the CPU. Writes
+ * against ShareDB, one after the other so they never compete for the CPU. The simulated users run in this
+ * process; each system's servers in processes of their own. Writes
  * reports/bench-load-<time>.{json,md,svg,png}. Prints times; asserts none.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,7 +13,6 @@ import { parseLoadOptions } from './args.js';
 import { writeReport } from './report.js';
 import { runWorkload, type RunResult } from './run-workload.js';
 import { startCollabTarget } from './targets/collab.js';
-import { startPostgres } from './targets/postgres.js';
 import { startShareDbTarget } from './targets/sharedb.js';
 import type { Target } from './target.js';
 
@@ -38,19 +38,13 @@ async function main(): Promise<void> {
   );
   const results: RunResult[] = [];
   if (!options.peerOnly)
-    results.push(await measure(() => startCollabTarget(options.embedded, options.partitions), options));
-  if (options.peer === 'sharedb') {
     results.push(
-      await measure(
-        () =>
-          startShareDbTarget(() =>
-            Promise.resolve({ description: 'in-memory backend', close: () => Promise.resolve() }),
-          ),
-        options,
-      ),
+      await measure(() => startCollabTarget(options.embedded, options.partitions, options.servers), options),
     );
+  if (options.peer === 'sharedb') {
+    results.push(await measure(() => startShareDbTarget('memory', options.servers), options));
   } else if (options.peer === 'sharedb-postgres') {
-    results.push(await measure(() => startShareDbTarget(startPostgres), options));
+    results.push(await measure(() => startShareDbTarget('postgres', options.servers), options));
   }
   await writeReport(options, results, {
     ...context,

@@ -27,10 +27,18 @@ function rows(results: readonly RunResult[]): string[][] {
       ...results.map((r) => `${r.divergence.divergent} / ${r.divergence.behind} of ${r.divergence.clients}`),
     ],
     [
-      'bench process CPU avg / max (cores)',
+      'simulated users (bench process) CPU avg / max (cores)',
       ...results.map((r) => `${r.process.cpuCoresAvg} / ${r.process.cpuCoresMax}`),
     ],
-    ['bench process RSS max', ...results.map((r) => `${r.process.rssMiBMax} MiB`)],
+    ['simulated users (bench process) RSS max', ...results.map((r) => `${r.process.rssMiBMax} MiB`)],
+    [
+      'server processes CPU avg / max (cores)',
+      ...results.map((r) => r.servers.map((s) => `${s.name} ${s.cpuCoresAvg} / ${s.cpuCoresMax}`).join('; ') || '–'),
+    ],
+    [
+      'server processes RSS max',
+      ...results.map((r) => r.servers.map((s) => `${s.name} ${s.rssMiBMax} MiB`).join('; ') || '–'),
+    ],
   ];
 }
 

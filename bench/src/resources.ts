@@ -1,8 +1,9 @@
 /**
- * CPU and memory: of this process (sampled every second: the bench's users and, in-process, the servers) and of
- * the stack's containers (`docker stats --no-stream`, a few times per run; each call takes ~2 s itself).
+ * CPU and memory: of this process (sampled every second: the bench's simulated users), of the servers' processes
+ * (by pid, from /proc) and of the stack's containers (`docker stats --no-stream`, a few times per run; each call takes ~2 s itself).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -13,6 +14,76 @@ export interface ProcessSample {
   cpuCores: number;
   rssMiB: number;
   heapUsedMiB: number;
+}
+
+/** Linux clock ticks per second (`getconf CLK_TCK`; 100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds and RSS of another process, from /proc; undefined once it is gone (or not on Linux). */
+function procUsage(pid: number): { cpuSeconds: number; rssMiB: number } | undefined {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    return { cpuSeconds: ticks / CLOCK_TICKS, rssMiB: rssKiB / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same samples for another process (a server under test), by pid; heap is not visible from outside. */
+export class PidSampler {
+  readonly samples: ProcessSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private last: { cpuSeconds: number; at: number } | undefined;
+  private readonly started = performance.now();
+
+  constructor(
+    readonly name: string,
+    private readonly pid: number,
+  ) {}
+
+  start(): void {
+    this.last = { cpuSeconds: procUsage(this.pid)?.cpuSeconds ?? 0, at: performance.now() };
+    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  summary() {
+    return summarize(this.samples);
+  }
+
+  private sample(): void {
+    const usage = procUsage(this.pid);
+    const now = performance.now();
+    if (usage === undefined || this.last === undefined) return;
+    this.samples.push({
+      second: Math.round((now - this.started) / 1000),
+      cpuCores: (usage.cpuSeconds - this.last.cpuSeconds) / ((now - this.last.at) / 1000),
+      rssMiB: usage.rssMiB,
+      heapUsedMiB: 0,
+    });
+    this.last = { cpuSeconds: usage.cpuSeconds, at: now };
+  }
+}
+
+function summarize(samples: readonly ProcessSample[]) {
+  const cpu = samples.map((s) => s.cpuCores);
+  const rss = samples.map((s) => s.rssMiB);
+  const avg = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    cpuCoresAvg: round(avg(cpu)),
+    cpuCoresMax: round(Math.max(0, ...cpu)),
+    rssMiBMax: round(Math.max(0, ...rss)),
+    heapUsedMiBMax: round(Math.max(0, ...samples.map((s) => s.heapUsedMiB))),
+  };
 }
 
 export class ProcessSampler {
@@ -31,16 +102,7 @@ export class ProcessSampler {
   }
 
   summary() {
-    const cpu = this.samples.map((s) => s.cpuCores);
-    const rss = this.samples.map((s) => s.rssMiB);
-    const avg = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
-    const round = (x: number) => Math.round(x * 100) / 100;
-    return {
-      cpuCoresAvg: round(avg(cpu)),
-      cpuCoresMax: round(Math.max(0, ...cpu)),
-      rssMiBMax: round(Math.max(0, ...rss)),
-      heapUsedMiBMax: round(Math.max(0, ...this.samples.map((s) => s.heapUsedMiB))),
-    };
+    return summarize(this.samples);
   }
 
   private sample(): void {

@@ -5,7 +5,7 @@
  */
 import { assignDocuments, type LoadOptions } from './args.js';
 import { Recorder } from './recorder.js';
-import { dockerStats, ProcessSampler, type ContainerStats } from './resources.js';
+import { dockerStats, PidSampler, ProcessSampler, type ContainerStats } from './resources.js';
 import type { LatencySummary } from './stats.js';
 import { rng } from './stats.js';
 import type { SimConnection, SimDocument, Target } from './target.js';
@@ -31,6 +31,8 @@ export interface RunResult {
   reconnects: number;
   divergence: { documents: number; clients: number; divergent: number; behind: number; examples: string[] };
   process: ReturnType<ProcessSampler['summary']>;
+  /** The servers' processes (ours: command-service, projection + snapshot; ShareDB: its server). */
+  servers: ({ name: string } & ReturnType<PidSampler['summary']>)[];
   containers: { during: ContainerStats[]; after: ContainerStats[] };
   timeline: { second: number; count: number; p50: number | null; p99: number | null }[];
 }
@@ -76,6 +78,8 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
 
   const sampler = new ProcessSampler();
   sampler.start();
+  const serverSamplers = (target.processes ?? []).map((p) => new PidSampler(p.name, p.pid));
+  for (const s of serverSamplers) s.start();
   recorder.startClock();
   log(`typing for ${options.seconds} s (presence: ${presence})`);
   for (const user of users) user.typist.start();
@@ -115,6 +119,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
   loading = false;
   await loads;
   sampler.stop();
+  for (const s of serverSamplers) s.stop();
   log('typing stopped; waiting for every keystroke to be acknowledged');
   const settled = await until(() => users.every((u) => u.doc.pending === 0), 60_000);
   if (!settled) log(`${users.filter((u) => u.doc.pending > 0).length} users still have pending keystrokes after 60 s`);
@@ -167,6 +172,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
     reconnects: recorder.reconnects,
     divergence,
     process: sampler.summary(),
+    servers: serverSamplers.map((s) => ({ name: s.name, ...s.summary() })),
     containers: { during: await during, after },
     timeline: Array.from(recorder.timeline, (h, second) => ({
       second,

@@ -34,6 +34,8 @@ export interface Target {
   readonly description: string;
   /** Docker containers this target talks to (for docker stats). */
   readonly containers: readonly string[];
+  /** The server processes (CPU and memory are sampled). */
+  readonly processes?: readonly { name: string; pid: number }[];
   /** Create documents before the run, if the system needs that (ShareDB does). */
   prepare(docIds: readonly string[]): Promise<void>;
   connect(userId: string, recorder: Recorder): Promise<SimConnection>;

@@ -1,7 +1,8 @@
 /**
- * Our system as the bench runs it, all in this process (like the integration tests): a command-service, the
- * projection-service and the snapshot worker, wired either to the real stack (Kafka, Cassandra, S3; a fresh
- * ops topic per run, a bench keyspace and bucket) or, with --embedded, to SQLite in a temporary folder.
+ * Our system as the bench runs it, in processes of its own as in production (see server-process.ts): a
+ * command-service, and the projection-service with the snapshot worker in a second process, wired to the real
+ * stack (Kafka, Cassandra, S3, Redis; a fresh ops topic per run, a bench keyspace and bucket); or, with
+ * --embedded, all of them in one process on SQLite in a temporary folder (as `collab serve` runs them).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/ada
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import { signDevToken, startCommandService } from '@collab/command-service';
 import type { OpLog, PresenceBus, ReadModelStore, SnapshotStore } from '@collab/core';
-import { useStack } from '@collab/infra';
+import { endpointsToEnv, useStack } from '@collab/infra';
 import { startProjectionService } from '@collab/projection-service';
 import { createDocumentReader } from '@collab/read-side';
 import { createSnapshotWorker } from '@collab/snapshot-service';
@@ -22,6 +23,8 @@ import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { stackContainers } from '../resources.js';
+import type { ServerHalf } from '../server-child.js';
+import { spawnServer, startInProcess, type ServerProcess } from '../server-process.js';
 import type { Target } from '../target.js';
 import { connectCollabUser } from './collab-user.js';
 
@@ -53,10 +56,11 @@ interface Storage {
   close(): Promise<void>;
 }
 
-async function kafkaStorage(partitions: number): Promise<Storage> {
+/** `owner`: this process deletes the run's topic when it closes (the one started first and closed last). */
+async function kafkaStorage(partitions: number, run: string, owner: boolean): Promise<Storage> {
   const stack = await useStack();
   const brokers = stack.kafka.brokers;
-  const topic = `bench.ops.${randomUUID().slice(0, 8)}`;
+  const topic = `bench.ops.${run}`;
   const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await ensureOpsTopic(admin, { topic, partitions: partitions, replicationFactor: 1 });
@@ -103,7 +107,7 @@ async function kafkaStorage(partitions: number): Promise<Storage> {
       await snapshots.close();
       await client.shutdown();
       // The run's topic goes; its rows and snapshots stay under run-unique ids (cheap, and inspectable).
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      if (owner) await admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await admin.disconnect();
     },
   };
@@ -126,57 +130,117 @@ async function sqliteStorage(partitions: number): Promise<Storage> {
   };
 }
 
-export async function startCollabTarget(embedded: boolean, partitions: number): Promise<Target> {
-  const storage = embedded ? await sqliteStorage(partitions) : await kafkaStorage(partitions);
+export interface CollabServerArgs {
+  embedded: boolean;
+  partitions: number;
+  /** The services this process runs: the command-service, and/or the projection + snapshot worker. */
+  roles: ('command' | 'workers')[];
+  /** Names the run's topic, groups and key prefixes, shared by its processes. */
+  run: string;
+}
+
+/** The server half, in a child process (server-child.ts). */
+export async function startCollabServers(args: CollabServerArgs): Promise<ServerHalf> {
+  const { run, roles } = args;
+  const storage = args.embedded
+    ? await sqliteStorage(args.partitions)
+    : await kafkaStorage(args.partitions, run, roles.includes('workers'));
   const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' });
+  let stopWorkers = async (): Promise<void> => {};
+  if (roles.includes('workers')) {
+    const projection = await startProjectionService({
+      log: await storage.opLog('projection'),
+      store: storage.readModels,
+      groupId: `bench-projection-${run}`,
+      logger,
+    });
+    const snapshotWorker = createSnapshotWorker({
+      log: await storage.opLog('snapshots'),
+      groupId: `bench-snapshots-${run}`,
+      reader: createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots }),
+      snapshots: storage.snapshots,
+      logger,
+    });
+    await snapshotWorker.start();
+    stopWorkers = async () => {
+      await snapshotWorker.stop();
+      await projection.stop();
+    };
+  }
+  const service = roles.includes('command')
+    ? await startCommandService({
+        log: await storage.opLog('command'),
+        logger,
+        host: '127.0.0.1',
+        port: 0,
+        auth: { hs256Secret: SECRET },
+        consumerGroup: `bench-command-${run}`,
+        ownAllPartitions: true,
+        window: 1000,
+        hashEvery: 100,
+        limits: LIMITS,
+        idleTimeoutSeconds: 60,
+        presence: { bus: storage.presence },
+      })
+    : undefined;
+  return {
+    url: service === undefined ? '' : `ws://127.0.0.1:${service.port}/v1/ws`,
+    description: storage.description,
+    containers: storage.containers,
+    async close() {
+      await service?.close();
+      await stopWorkers();
+      await storage.close();
+    },
+  };
+}
+
+/** The client half, in the bench process: the services run in child processes, the users here. */
+export async function startCollabTarget(
+  embedded: boolean,
+  partitions: number,
+  where: 'processes' | 'in-process',
+): Promise<Target> {
   const run = randomUUID().slice(0, 8);
-  const projection = await startProjectionService({
-    log: await storage.opLog('projection'),
-    store: storage.readModels,
-    groupId: `bench-projection-${run}`,
-    logger,
-  });
-  const snapshotWorker = createSnapshotWorker({
-    log: await storage.opLog('snapshots'),
-    groupId: `bench-snapshots-${run}`,
-    reader: createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots }),
-    snapshots: storage.snapshots,
-    logger,
-  });
-  await snapshotWorker.start();
-  const service = await startCommandService({
-    log: await storage.opLog('command'),
-    logger,
-    host: '127.0.0.1',
-    port: 0,
-    auth: { hs256Secret: SECRET },
-    consumerGroup: `bench-command-${run}`,
-    ownAllPartitions: true,
-    window: 1000,
-    hashEvery: 100,
-    limits: LIMITS,
-    idleTimeoutSeconds: 60,
-    presence: { bus: storage.presence },
-  });
-  const url = `ws://127.0.0.1:${service.port}/v1/ws`;
+  // The children use this run's servers, never a stack of their own.
+  const env = embedded ? {} : { ...endpointsToEnv(await useStack()), COLLAB_STACK: 'external' };
+  const args = { embedded, partitions, run };
+  const servers: ServerProcess[] = [];
+  try {
+    if (where === 'in-process') {
+      const roles: CollabServerArgs['roles'] = ['command', 'workers'];
+      servers.push(await startInProcess('bench process', () => startCollabServers({ ...args, roles })));
+    } else if (embedded) {
+      servers.push(await spawnServer('collab serve', 'collab', { ...args, roles: ['command', 'workers'] }, env));
+    } else {
+      // Workers first: they create the topic and migrate the keyspace, so the two never race on it.
+      servers.push(await spawnServer('projection + snapshot', 'collab', { ...args, roles: ['workers'] }, env));
+      servers.push(await spawnServer('command-service', 'collab', { ...args, roles: ['command'] }, env));
+    }
+  } catch (err) {
+    for (const s of servers.reverse()) await s.close();
+    throw err;
+  }
+  const command = servers[servers.length - 1]!;
   return {
     name: embedded ? 'collab (embedded)' : 'collab',
-    description: `${storage.description}; command-service + projection + snapshot worker in the bench process`,
-    containers: storage.containers,
+    description:
+      where === 'in-process'
+        ? `${command.description}; every service in the bench process, beside the users`
+        : `${command.description}; ${servers.map((s) => s.name).join(', ')} in ${servers.length === 1 ? 'a process of its own' : 'processes of their own'}`,
+    containers: command.containers,
+    processes: servers.map((s) => ({ name: s.name, pid: s.pid })),
     prepare: () => Promise.resolve(), // documents exist from their first op
     connect: (userId, recorder) =>
       Promise.resolve(
         connectCollabUser(
-          url,
+          command.url,
           () => signDevToken({ secret: SECRET, userId, docs: { '*': ['read', 'write'] } }),
           recorder,
         ),
       ),
     async close() {
-      await service.close();
-      await snapshotWorker.stop();
-      await projection.stop();
-      await storage.close();
+      for (const s of [...servers].reverse()) await s.close();
     },
   };
 }

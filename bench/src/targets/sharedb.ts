@@ -16,7 +16,10 @@ import ShareDB from 'sharedb';
 import ShareDBClient from 'sharedb/lib/client/index.js';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Recorder } from '../recorder.js';
+import type { ServerHalf } from '../server-child.js';
+import { spawnServer, startInProcess } from '../server-process.js';
 import type { SimConnection, SimDocument, Target } from '../target.js';
+import { startPostgres } from './postgres.js';
 
 const COLLECTION = 'docs';
 
@@ -34,10 +37,22 @@ const typeWithPresence = {
     typeof caret === 'number' ? transformCaret(caret, op, isOwnOp) : caret,
 };
 
-export async function startShareDbTarget(backendOf: () => Promise<ShareDbBackend>): Promise<Target> {
+export interface ShareDbServerArgs {
+  backend: 'memory' | 'postgres';
+}
+
+/** The server half, in a child process (server-child.ts): ShareDB, its backend and its WebSocket server. */
+export async function startShareDbServer(args: ShareDbServerArgs): Promise<ServerHalf> {
   ShareDB.types.register(typeWithPresence);
-  const storage = await backendOf();
-  const backend = new ShareDB({ presence: true, ...(storage.db === undefined ? {} : { db: storage.db }) });
+  const storage: ShareDbBackend =
+    args.backend === 'postgres'
+      ? await startPostgres()
+      : { description: 'in-memory backend', close: () => Promise.resolve() };
+  const backend = new ShareDB({
+    presence: true,
+    doNotForwardSendPresenceErrorsToClient: true,
+    ...(storage.db === undefined ? {} : { db: storage.db }),
+  });
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   wss.on('connection', (ws: WebSocket) => {
     const stream = new WebSocketJSONStream(ws);
@@ -47,10 +62,9 @@ export async function startShareDbTarget(backendOf: () => Promise<ShareDbBackend
     backend.listen(stream);
   });
   await new Promise((resolve) => wss.once('listening', resolve));
-  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   return {
-    name: 'sharedb',
-    description: `ShareDB 7 (${storage.description}), @collab/ot-text registered, ws + websocket-json-stream, in the bench process`,
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+    description: `ShareDB 7 (${storage.description}), @collab/ot-text registered, ws + websocket-json-stream`,
     containers: [],
     async prepare(docIds) {
       const connection = backend.connect();
@@ -65,13 +79,33 @@ export async function startShareDbTarget(backendOf: () => Promise<ShareDbBackend
       );
       connection.close();
     },
-    connect: (_userId, recorder) => connectShareDbUser(url, recorder),
     async close() {
       for (const client of wss.clients) client.terminate();
       await new Promise((resolve) => wss.close(resolve));
       await new Promise((resolve) => backend.close(resolve));
       await storage.close();
     },
+  };
+}
+
+/** The client half, in the bench process; ShareDB runs in a child process like our services. */
+export async function startShareDbTarget(
+  backend: ShareDbServerArgs['backend'],
+  where: 'processes' | 'in-process',
+): Promise<Target> {
+  ShareDB.types.register(typeWithPresence); // the client side needs the type too
+  const server =
+    where === 'in-process'
+      ? await startInProcess('bench process', () => startShareDbServer({ backend }))
+      : await spawnServer('sharedb', 'sharedb', { backend } satisfies ShareDbServerArgs);
+  return {
+    name: 'sharedb',
+    description: `${server.description}, ${where === 'in-process' ? 'in the bench process' : 'in a process of its own'}`,
+    containers: [],
+    processes: [{ name: server.name, pid: server.pid }],
+    prepare: (docIds) => server.prepare(docIds),
+    connect: (_userId, recorder) => connectShareDbUser(server.url, recorder),
+    close: () => server.close(),
   };
 }
 
@@ -115,6 +149,8 @@ async function connectShareDbUser(url: string, recorder: Recorder): Promise<SimC
 
 function openShareDbDoc(connection: any, docId: string, recorder: Recorder, receiver: string): Promise<SimDocument> {
   const doc = connection.get(COLLECTION, docId);
+  // ShareDB's presence waits on the doc ('nothing pending') once per cursor update: not a leak.
+  doc.setMaxListeners(0);
   const presence = connection.getDocPresence(COLLECTION, docId);
   presence.subscribe();
   presence.on('receive', (presenceId: string, value: unknown) => {

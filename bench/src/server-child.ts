@@ -1,0 +1,47 @@
+/**
+ * A server half of a bench target, in a process of its own (see server-process.ts):
+ * `server-child.ts <kind> <json args>`, driven over IPC.
+ */
+import { startCollabServers, type CollabServerArgs } from './targets/collab.js';
+import { startShareDbServer, type ShareDbServerArgs } from './targets/sharedb.js';
+
+/** What a server half gives the parent. */
+export interface ServerHalf {
+  url: string;
+  description: string;
+  containers: string[];
+  prepare?(docIds: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const starters: Record<string, (args: never) => Promise<ServerHalf>> = {
+  collab: (args: CollabServerArgs) => startCollabServers(args),
+  sharedb: (args: ShareDbServerArgs) => startShareDbServer(args),
+};
+
+async function main(): Promise<void> {
+  const [kind = '', raw = '{}'] = process.argv.slice(2);
+  const start = starters[kind];
+  if (start === undefined) throw new Error(`unknown server kind ${kind}`);
+  const server = await start(JSON.parse(raw) as never);
+  process.on('message', (m: { type: string; docIds?: string[] }) => {
+    void (async () => {
+      try {
+        if (m.type === 'prepare') {
+          await server.prepare?.(m.docIds ?? []);
+          process.send!({ type: 'prepared' });
+        } else if (m.type === 'close') {
+          await server.close();
+          process.send!({ type: 'closed' }, () => process.exit(0));
+        }
+      } catch (err) {
+        process.send!({ type: 'failed', error: String((err as Error).stack ?? err) });
+      }
+    })();
+  });
+  process.send!({ type: 'ready', url: server.url, description: server.description, containers: server.containers });
+}
+
+main().catch((err: unknown) => {
+  process.send?.({ type: 'failed', error: String((err as Error).stack ?? err) }, () => process.exit(1));
+});

@@ -1,0 +1,98 @@
+/**
+ * The servers under test run in processes of their own, as in production: a server sharing the event loop of the
+ * simulated users would measure the users' CPU as its own latency (with 200 users in one loop, every Kafka
+ * round trip of the command-service waited ~20 ms for its turn). The parent keeps the users and the measures;
+ * a child (server-child.ts) starts one server half and answers over IPC.
+ *
+ * Protocol: the child sends {type:'ready', url, description, containers}; the parent may send
+ * {type:'prepare', docIds} (answered {type:'prepared'}) and sends {type:'close'} (answered {type:'closed'}, then
+ * the child exits). A child that dies fails whatever waits on it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ServerHalf } from './server-child.js';
+
+export interface ServerInfo {
+  url: string;
+  description: string;
+  containers: string[];
+}
+
+export interface ServerProcess extends ServerInfo {
+  readonly name: string;
+  readonly pid: number;
+  prepare(docIds: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+type ChildMessage =
+  ({ type: 'ready' } & ServerInfo) | { type: 'prepared' } | { type: 'closed' } | { type: 'failed'; error: string };
+
+const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
+
+/** The same server half in this process (`--servers in-process`): the old layout, for comparison. */
+export async function startInProcess(name: string, start: () => Promise<ServerHalf>): Promise<ServerProcess> {
+  const half = await start();
+  return {
+    url: half.url,
+    description: half.description,
+    containers: half.containers,
+    name,
+    pid: process.pid,
+    prepare: (docIds) => half.prepare?.(docIds) ?? Promise.resolve(),
+    close: () => half.close(),
+  };
+}
+
+/** Starts `kind` (see server-child.ts) with `args` in a child process; resolves once it serves. */
+export function spawnServer(
+  name: string,
+  kind: string,
+  args: unknown,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const child = fork(CHILD, [kind, JSON.stringify(args)], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    const early = (code: number | null) => reject(new Error(`server ${name} exited with ${code} before it served`));
+    child.once('exit', early);
+    child.once('message', (m: ChildMessage) => {
+      if (m.type === 'failed') return reject(new Error(`server ${name} failed to start: ${m.error}`));
+      if (m.type !== 'ready') return reject(new Error(`server ${name}: unexpected ${m.type}`));
+      child.off('exit', early);
+      resolve(handle(name, child, m));
+    });
+  });
+}
+
+function handle(name: string, child: ChildProcess, info: ServerInfo): ServerProcess {
+  const ask = (message: object, answer: ChildMessage['type']): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`server ${name} exited with ${code}`));
+      const onMessage = (m: ChildMessage) => {
+        if (m.type === 'failed') reject(new Error(`server ${name}: ${m.error}`));
+        else if (m.type !== answer) return;
+        else resolve();
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send(message);
+    });
+  return {
+    ...info,
+    name,
+    pid: child.pid!,
+    prepare: (docIds) => ask({ type: 'prepare', docIds }, 'prepared'),
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await ask({ type: 'close' }, 'closed').catch(() => child.kill('SIGKILL'));
+      await exited;
+    },
+  };
+}
