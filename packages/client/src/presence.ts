@@ -171,7 +171,9 @@ export class DocumentPresence {
 
   /** The local text changed by `op` (made by `userId`): move every cursor along. Emits. */
   textChanged(op: TextOp, userId: string | undefined, local: boolean): void {
-    if (local && this.local !== undefined) this.local = moveCursor(this.local, op, true);
+    // Our caret lives in the local text too: a remote edit moves it like anyone's (our own inserts at the caret
+    // push it, others' leave it before). Left alone, a throttled send could name a place past the text.
+    if (this.local !== undefined) this.local = moveCursor(this.local, op, local);
     for (const r of this.remote.values()) {
       if (r.cursor !== undefined) r.cursor = moveCursor(r.cursor, op, userId !== undefined && userId === r.user.userId);
     }

@@ -195,6 +195,38 @@ describe('DocumentSync', () => {
     });
   });
 
+  describe('our cursor', () => {
+    const presenceSent = (h: SyncHarness) =>
+      h.takeSent().filter((m): m is Extract<typeof m, { t: 'presence' }> => m.t === 'presence');
+
+    it('moves with a remote edit before a throttled update goes out, so it never points past the text', () => {
+      const h = SyncHarness.loaded('hello world', 4);
+      h.sync.presence.setCursor({ anchor: 11, head: 11 }); // the caret at the end: sent at once
+      assert.deepEqual(
+        presenceSent(h).map((m) => [m.version, m.cursor]),
+        [[4, { anchor: 11, head: 11 }]],
+      );
+      h.sync.presence.setCursor({ anchor: 11, head: 11 }); // within the throttle: a trailing send is due
+      h.remote(5, [5, { d: 6 }]); // someone deletes " world" meanwhile
+      h.scheduler.advance(1_000);
+      assert.deepEqual(
+        presenceSent(h).map((m) => [m.version, m.cursor]),
+        [[5, { anchor: 5, head: 5 }]],
+        'the caret follows the text it was in (before the fix: 11, refused by the server)',
+      );
+    });
+
+    it("stays before someone else's insert at the caret", () => {
+      const h = SyncHarness.loaded('ab', 0);
+      h.sync.presence.setCursor({ anchor: 1, head: 1 });
+      h.takeSent();
+      h.sync.presence.setCursor({ anchor: 1, head: 1 });
+      h.remote(1, [1, 'R']);
+      h.scheduler.advance(1_000);
+      assert.deepEqual(presenceSent(h).at(-1)?.cursor, { anchor: 1, head: 1 });
+    });
+  });
+
   describe('state hashes', () => {
     it('compares at exactly its version, even with edits pending (the confirmed text is kept)', () => {
       const h = SyncHarness.loaded('abc', 9);
