@@ -26,6 +26,7 @@ import { Session } from './session/session.js';
 import type { HttpRoute } from './transport/http-routes.js';
 import type { WsServer } from './transport/uws-server.js';
 import { startWsServer } from './transport/uws-server.js';
+import { instruments } from './telemetry.js';
 
 export interface CommandServiceOptions {
   log: OpLog;
@@ -130,6 +131,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
             ? {}
             : { updatesPerSecond: options.presence.updatesPerSecond }),
           logger: logger.child({ component: 'presence' }),
+          onRemoteDelivery: (ms) => instruments.presenceRemoteLag.record(ms),
         });
 
   const consumers: Consumer[] = [];

@@ -23,6 +23,18 @@ export const instruments = {
   appendBatch: meter.createHistogram('collab.log.append_batch', { description: 'Records per append (group commit)' }),
   connections: meter.createUpDownCounter('collab.connections', { description: 'Open WebSocket connections' }),
   openDocuments: meter.createUpDownCounter('collab.documents.open', { description: 'Documents held in memory' }),
+  documentLoad: meter.createHistogram('collab.document.load_time', {
+    unit: 'ms',
+    description: 'Loading a document into memory (first open, takeover, reload): read side + log tail, or the log',
+  }),
+  remoteOpLag: meter.createHistogram('collab.op.remote_lag', {
+    unit: 'ms',
+    description: 'An op committed by another instance: commit time to its delivery here (relay consumer lag)',
+  }),
+  presenceRemoteLag: meter.createHistogram('collab.presence.remote_lag', {
+    unit: 'ms',
+    description: 'A presence update from another instance: announced there to received here through the bus',
+  }),
 };
 
 /** Run `fn` in a new active span; records errors and ends the span. */

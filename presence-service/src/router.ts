@@ -85,6 +85,11 @@ export interface PresenceRouterOptions {
   updatesPerSecond?: number;
   clock?: Clock;
   logger?: PresenceLogger;
+  /**
+   * Called for every update that arrives from another instance through the bus, with the time since its
+   * announcer sent it (ms, by the two instances' clocks): the presence latency metric.
+   */
+  onRemoteDelivery?: (ms: number) => void;
 }
 
 /** What travels in PresenceState.data. */
@@ -161,6 +166,7 @@ export class PresenceRouter {
   private readonly incoming = new Set<DocPresence>();
   private flushScheduled = false;
   private closed = false;
+  private readonly onRemoteDelivery: ((ms: number) => void) | undefined;
   /** Marks this router's announcements (see PresenceData.origin). */
   private readonly origin = randomUUID();
 
@@ -170,6 +176,7 @@ export class PresenceRouter {
     this.ttlMs = options.ttlMs ?? DEFAULT_PRESENCE_SETTINGS.ttlMs;
     this.minIntervalMs = 1000 / (options.updatesPerSecond ?? DEFAULT_PRESENCE_SETTINGS.updatesPerSecond);
     this.clock = options.clock ?? realClock;
+    this.onRemoteDelivery = options.onRemoteDelivery;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -439,6 +446,8 @@ export class PresenceRouter {
     }
     // Our own announcement coming back: our sessions had it already (and `remember` was done then).
     if (event.state.data.origin === this.origin) return;
+    const sentAt = event.state.data.sentAt;
+    if (typeof sentAt === 'number') this.onRemoteDelivery?.(Math.max(0, this.clock.now() - sentAt));
     const user = this.remember(doc, event.state);
     if (user === undefined) return;
     this.queueDelivery(doc, { sessionId: user.sessionId, user });

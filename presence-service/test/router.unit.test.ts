@@ -579,4 +579,34 @@ describe('PresenceRouter', () => {
     assert.deepEqual(alice.leaves(), ['s-b']);
     await router.close();
   });
+
+  it('reports the age of every update that arrives from another instance (the presence latency metric)', async () => {
+    const { documents, clock, hub } = setup();
+    documents.get(DOC).text = 'shared text';
+    const lags: number[] = [];
+    const here = new PresenceRouter({
+      bus: new InProcessPresenceBus({ hub }),
+      documents,
+      clock,
+      ttlMs: 3000,
+      onRemoteDelivery: (ms) => lags.push(ms),
+    });
+    const there = new PresenceRouter({ bus: new InProcessPresenceBus({ hub }), documents, clock, ttlMs: 3000 });
+    const alice = new TestMember('s-a', 'alice');
+    const carol = new TestMember('s-c', 'carol');
+    const bob = new TestMember('s-b', 'bob');
+    await here.join(alice, DOC);
+    await here.join(carol, DOC);
+    await there.join(bob, DOC);
+    await settle();
+    lags.length = 0; // the joins' announcements
+    await there.update(bob, msg(0, 3));
+    await settle();
+    assert.deepEqual(lags, [0], "one update from the other instance, received at its sender's clock time");
+    await here.update(alice, msg(0, 1));
+    await settle();
+    assert.deepEqual(lags, [0], 'our own sessions are not remote deliveries');
+    await here.close();
+    await there.close();
+  });
 });

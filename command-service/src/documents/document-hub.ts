@@ -19,6 +19,7 @@ import type { DocumentSource } from './document-source.js';
 import { createLogSource } from './document-source.js';
 import type { Forwarder } from './forwarder.js';
 import { PartitionCommitter } from './partition-committer.js';
+import { instruments } from '../telemetry.js';
 
 export interface HubSettings extends ChannelSettings {
   /**
@@ -201,7 +202,11 @@ export class DocumentHub {
   /** A record committed by another instance (fed by a log consumer). */
   async applyCommitted(record: OpCommitted): Promise<void> {
     const pending = this.channels.get(record.docId);
-    if (pending !== undefined) (await pending).applyRemote(record);
+    if (pending === undefined) return;
+    const channel = await pending;
+    // Only where it is news (a replica of another instance's document): commit → here, by the two clocks.
+    if (channel.committer === undefined) instruments.remoteOpLag.record(Math.max(0, Date.now() - record.timestamp));
+    channel.applyRemote(record);
   }
 
   /**
@@ -265,7 +270,9 @@ export class DocumentHub {
     // After a failed append of unknown outcome, load only once a new writer has fenced the doubtful one: the
     // broker has then committed or aborted its transaction, and the log tells which.
     await before?.ready();
+    const loadStarted = performance.now();
     const state = await this.load(docId);
+    instruments.documentLoad.record(performance.now() - loadStarted);
     // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we
     // were loading, the load may have missed the previous owner's last ops (takeOwnership reloads this channel).
     const committer = this.committers.get(partition) === before ? before : undefined;
