@@ -185,6 +185,32 @@ async function readDocumentTail(
   return { ops, scanned };
 }
 
+/** The whole-partition load (no read side, or it did not add up), reported as a 'log' load. */
+async function loadWholeLog(
+  log: OpLog,
+  docId: string,
+  window: number,
+  fallback: string,
+  started: number,
+  onEvent: ((event: SourceEvent) => void) | undefined,
+): Promise<DocumentState> {
+  const state = await loadFromLog(log, docId, window);
+  onEvent?.({
+    kind: 'load',
+    docId,
+    source: 'log',
+    fallback,
+    version: state.version,
+    snapshotVersion: undefined,
+    readModelOps: 0,
+    logFrom: 0n,
+    logRecordsScanned: -1,
+    logOps: state.version,
+    ms: performance.now() - started,
+  });
+  return state;
+}
+
 export interface LogSourceOptions {
   log: OpLog;
   window: number;
@@ -195,22 +221,7 @@ export function createLogSource(options: LogSourceOptions): DocumentSource {
   const { log, window } = options;
   return {
     async load(docId) {
-      const started = performance.now();
-      const state = await loadFromLog(log, docId, window);
-      options.onEvent?.({
-        kind: 'load',
-        docId,
-        source: 'log',
-        fallback: 'no read side configured',
-        version: state.version,
-        snapshotVersion: undefined,
-        readModelOps: 0,
-        logFrom: 0n,
-        logRecordsScanned: -1,
-        logOps: state.version,
-        ms: performance.now() - started,
-      });
-      return state;
+      return loadWholeLog(log, docId, window, 'no read side configured', performance.now(), options.onEvent);
     },
     async opsBetween(docId, from, to) {
       const started = performance.now();
@@ -353,21 +364,7 @@ export function createReadSideSource(options: ReadSideSourceOptions): DocumentSo
         reason = `read side unavailable: ${(err as Error).message}`;
       }
       options.logger.warn({ docId, reason }, 'loading the document from the whole log instead');
-      const state = await loadFromLog(log, docId, window);
-      options.onEvent?.({
-        kind: 'load',
-        docId,
-        source: 'log',
-        fallback: reason,
-        version: state.version,
-        snapshotVersion: undefined,
-        readModelOps: 0,
-        logFrom: 0n,
-        logRecordsScanned: -1,
-        logOps: state.version,
-        ms: performance.now() - started,
-      });
-      return state;
+      return loadWholeLog(log, docId, window, reason, started, options.onEvent);
     },
 
     async opsBetween(docId, from, to) {
