@@ -16,6 +16,7 @@ import { useStack } from '@collab/infra';
 import { Doc, type } from '@collab/ot-text';
 import WebSocket from 'ws';
 import type { RunningService, TestTopic } from './support/service.js';
+import { until } from './support/processes.js';
 import { freshTopic, openLog, startService, token } from './support/service.js';
 
 const run = promisify(execFile);
@@ -30,14 +31,6 @@ async function containerOnPort(hostPort: string): Promise<string | undefined> {
       ?.split('\t')[0];
   } catch {
     return undefined;
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -84,7 +77,7 @@ describe('command-service when Kafka stops answering mid-append (docker pause)',
     clients.push(client);
     const doc = await client.openDocument(docId);
     doc.insert(0, 'before ');
-    await until('the first op is acked', () => doc.pendingCount === 0, 30_000);
+    await until('the first op is acked', () => (doc.pendingCount === 0 ? true : undefined), 30_000);
 
     await run('docker', ['pause', kafka!]);
     paused = true;
@@ -96,7 +89,7 @@ describe('command-service when Kafka stops answering mid-append (docker pause)',
     paused = false;
 
     doc.insert(doc.length, 'after');
-    await until('every op is acked after the outage', () => doc.pendingCount === 0, 60_000);
+    await until('every op is acked after the outage', () => (doc.pendingCount === 0 ? true : undefined), 60_000);
     assert.equal(doc.text, 'before during after');
 
     const reader = await openLog(topic);
