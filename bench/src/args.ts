@@ -12,8 +12,10 @@ export interface LoadOptions {
   embedded: boolean;
   /** Partitions of the bench's fresh ops topic (and of the embedded log). */
   partitions: number;
-  /** Where the servers run: processes of their own (as in production), or this process, beside the users. */
+  /** Where the servers run: processes of their own (as in production), or the bench process. */
   servers: 'processes' | 'in-process';
+  /** Child processes the simulated users are spread over (whole documents each; at most one per document). */
+  userProcesses: number;
   peer: 'none' | 'sharedb' | 'sharedb-postgres';
   /** Sockets dropped (and reconnected by the client) during the run. */
   drops: number;
@@ -23,8 +25,15 @@ export interface LoadOptions {
   peerOnly: boolean;
 }
 
+/**
+ * Two user processes by default: on this 2-core box one process of 200 users lagged ~210 ms (event loop p99),
+ * two halve each loop's work while leaving the servers most of the CPU; more only pays on a bigger machine.
+ */
+export const DEFAULT_USER_PROCESSES = 2;
+
 export const USAGE = `usage: npm run bench:load -- [--users 200] [--docs 40] [--hot-docs 2] [--hot-users 40]
-  [--rate 5] [--seconds 30] [--embedded] [--partitions 12] [--servers processes|in-process] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
+  [--rate 5] [--seconds 30] [--embedded] [--partitions 12] [--servers processes|in-process]
+  [--user-processes 2] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
   [--out reports] [--peer-only]`;
 
 export function parseLoadOptions(argv: string[]): LoadOptions {
@@ -40,6 +49,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       embedded: { type: 'boolean', default: false },
       partitions: { type: 'string', default: '12' },
       servers: { type: 'string', default: 'processes' },
+      'user-processes': { type: 'string', default: String(DEFAULT_USER_PROCESSES) },
       peer: { type: 'string', default: 'none' },
       drops: { type: 'string', default: '5' },
       seed: { type: 'string', default: '1' },
@@ -68,6 +78,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     embedded: values.embedded,
     partitions: num('partitions', values.partitions, 1),
     servers: values.servers as LoadOptions['servers'],
+    userProcesses: num('user-processes', values['user-processes'], 1),
     peer: values.peer as LoadOptions['peer'],
     drops: num('drops', values.drops, 0),
     seed: num('seed', values.seed, 0),
@@ -80,6 +91,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
   if (!['none', 'sharedb', 'sharedb-postgres'].includes(values.peer)) {
     problems.push(`--peer ${values.peer}: none, sharedb or sharedb-postgres`);
   }
+  if (!Number.isInteger(options.userProcesses)) problems.push('--user-processes: a whole number');
   if (options.hotDocs > options.docs) problems.push('--hot-docs: at most --docs');
   if (options.hotUsers > options.users) problems.push('--hot-users: at most --users');
   if (options.hotDocs === 0 && options.hotUsers > 0) problems.push('--hot-users needs --hot-docs > 0');
@@ -100,4 +112,43 @@ export function assignDocuments(options: LoadOptions, docIds: readonly string[])
     const cold = options.docs - options.hotDocs;
     return docIds[options.hotDocs + ((i - options.hotUsers) % cold)]!;
   });
+}
+
+/** The users and documents of one user process. */
+export interface UserShare {
+  /** Indices of the users (into assignDocuments' list). */
+  users: number[];
+  docIds: string[];
+}
+
+/**
+ * Splits the documents, whole, over at most `processes` user processes (never more than there are documents):
+ * every user of a document lands in the process of that document. Largest documents first, each to the process
+ * with the fewest users so far (then the fewest documents), which keeps the users per process within one
+ * document's users of each other.
+ */
+export function assignUserProcesses(
+  userDocs: readonly string[],
+  docIds: readonly string[],
+  processes: number,
+): UserShare[] {
+  const usersOf = new Map<string, number[]>(docIds.map((id) => [id, []]));
+  userDocs.forEach((docId, user) => usersOf.get(docId)?.push(user));
+  const shares: UserShare[] = Array.from({ length: Math.max(1, Math.min(processes, docIds.length)) }, () => ({
+    users: [],
+    docIds: [],
+  }));
+  const bySize = [...docIds].sort((a, b) => usersOf.get(b)!.length - usersOf.get(a)!.length);
+  for (const docId of bySize) {
+    const share = shares.reduce((best, s) =>
+      s.users.length < best.users.length ||
+      (s.users.length === best.users.length && s.docIds.length < best.docIds.length)
+        ? s
+        : best,
+    );
+    share.docIds.push(docId);
+    share.users.push(...usersOf.get(docId)!);
+  }
+  for (const share of shares) share.users.sort((a, b) => a - b);
+  return shares;
 }

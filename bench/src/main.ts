@@ -2,8 +2,9 @@
  * `npm run bench:load -- [options]` (see args.ts): the SLO load benchmark. Runs the workload against our system
  * (the real stack by default: KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, S3_ENDPOINT, REDIS_URL or containers of
  * the harness; or --embedded), then, with --peer, the same workload (same users, documents, seeded keystrokes)
- * against ShareDB, one after the other so they never compete for the CPU. The simulated users run in this
- * process; each system's servers in processes of their own. Writes
+ * against ShareDB, one after the other so they never compete for the CPU. The simulated users run in user
+ * processes (--user-processes, whole documents each, see user-process.ts); each system's servers in processes of
+ * their own; this process starts them all, times document loads and merges the figures. Writes
  * reports/bench-load-<time>.{json,md,svg,png}. Prints times; asserts none.
  */
 import { randomUUID } from 'node:crypto';

@@ -12,7 +12,23 @@
  *   update from a session answers that session's n-th send after the receiver began listening.
  * - document loads, errors by code, a timeline of ack latency per second (for the plot).
  */
-import { Histogram } from './stats.js';
+import { Histogram, type HistogramData } from './stats.js';
+
+/**
+ * What a user process sends back to the parent: the counts and histograms, never the per-version bookkeeping
+ * (every client of a document lives in one process, so acks and deliveries are matched there).
+ */
+export interface RecorderData {
+  ack: HistogramData;
+  seen: HistogramData;
+  load: HistogramData;
+  presence: HistogramData;
+  errors: [string, number][];
+  timeline: (HistogramData | null)[];
+  keystrokes: number;
+  acks: number;
+  reconnects: number;
+}
 
 interface VersionEntry {
   edits?: number[];
@@ -107,6 +123,39 @@ export class Recorder {
 
   error(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  data(): RecorderData {
+    return {
+      ack: this.ack.data(),
+      seen: this.seen.data(),
+      load: this.load.data(),
+      presence: this.presence.data(),
+      errors: [...this.errors],
+      timeline: Array.from(this.timeline, (h) => h?.data() ?? null),
+      keystrokes: this.keystrokes,
+      acks: this.acks,
+      reconnects: this.reconnects,
+    };
+  }
+
+  /**
+   * Adds another recorder's figures (a user process's): histograms bucket by bucket, so percentiles are those of
+   * all the samples together; counts and errors summed; the timelines second by second (each process's clock
+   * starts at the same "go").
+   */
+  merge(other: RecorderData): void {
+    this.ack.merge(other.ack);
+    this.seen.merge(other.seen);
+    this.load.merge(other.load);
+    this.presence.merge(other.presence);
+    for (const [code, n] of other.errors) this.errors.set(code, (this.errors.get(code) ?? 0) + n);
+    other.timeline.forEach((h, second) => {
+      if (h !== null) (this.timeline[second] ??= new Histogram()).merge(h);
+    });
+    this.keystrokes += other.keystrokes;
+    this.acks += other.acks;
+    this.reconnects += other.reconnects;
   }
 
   elapsedSeconds(): number {

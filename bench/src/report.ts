@@ -10,6 +10,11 @@ const ms = (x: number | null | undefined) => (x === null || x === undefined ? '�
 const ratio = (ours: number | null, peer: number | null) =>
   ours === null || peer === null || ours === 0 ? '–' : `${(peer / ours).toFixed(2)}×`;
 
+/** One figure per user process: `3 users-1 a; users-2 b; users-3 c` (the count first). */
+function perUser(r: RunResult, figure: (u: RunResult['userProcesses'][number]) => string): string {
+  return `${r.userProcesses.length}: ${r.userProcesses.map((u) => `${u.name} ${figure(u)}`).join('; ')}`;
+}
+
 function rows(results: readonly RunResult[]): string[][] {
   const lat = (name: string, pick: (r: RunResult) => LatencySummary) =>
     (['p50', 'p95', 'p99'] as const).map((p) => [`${name} ${p}`, ...results.map((r) => ms(pick(r)[p]))]);
@@ -27,10 +32,24 @@ function rows(results: readonly RunResult[]): string[][] {
       ...results.map((r) => `${r.divergence.divergent} / ${r.divergence.behind} of ${r.divergence.clients}`),
     ],
     [
-      'simulated users (bench process) CPU avg / max (cores)',
-      ...results.map((r) => `${r.process.cpuCoresAvg} / ${r.process.cpuCoresMax}`),
+      'user processes (users / documents each)',
+      ...results.map((r) => perUser(r, (u) => `${u.users} / ${u.documents}`)),
     ],
-    ['simulated users (bench process) RSS max', ...results.map((r) => `${r.process.rssMiBMax} MiB`)],
+    [
+      'user processes CPU avg / max (cores)',
+      ...results.map((r) => perUser(r, (u) => `${u.cpuCoresAvg} / ${u.cpuCoresMax}`)),
+    ],
+    ['user processes RSS max', ...results.map((r) => perUser(r, (u) => `${u.rssMiBMax} MiB`))],
+    [
+      'user processes event-loop delay p50 / p99 / max',
+      ...results.map((r) =>
+        perUser(r, (u) => `${u.eventLoopDelayMs.p50} / ${u.eventLoopDelayMs.p99} / ${u.eventLoopDelayMs.max} ms`),
+      ),
+    ],
+    [
+      'bench process (loads, coordination) CPU avg; event-loop delay p99',
+      ...results.map((r) => `${r.process.cpuCoresAvg}; ${r.process.eventLoopDelayMs.p99} ms`),
+    ],
     [
       'server processes CPU avg / max (cores)',
       ...results.map((r) => r.servers.map((s) => `${s.name} ${s.cpuCoresAvg} / ${s.cpuCoresMax}`).join('; ') || '–'),
@@ -75,7 +94,9 @@ export function markdown(options: LoadOptions, results: readonly RunResult[], ex
   const lines = [
     `# bench:load — ${new Date().toISOString()}`,
     '',
-    `\`npm run bench:load -- --users ${options.users} --docs ${options.docs} --hot-docs ${options.hotDocs} --hot-users ${options.hotUsers} --rate ${options.rate} --seconds ${options.seconds}${options.embedded ? ' --embedded' : ''} --peer ${options.peer} --drops ${options.drops} --seed ${options.seed}\``,
+    `\`npm run bench:load -- --users ${options.users} --docs ${options.docs} --hot-docs ${options.hotDocs} --hot-users ${options.hotUsers} --rate ${options.rate} --seconds ${options.seconds}${options.embedded ? ' --embedded' : ''} --peer ${options.peer} --drops ${options.drops} --seed ${options.seed} --servers ${options.servers} --user-processes ${options.userProcesses}\``,
+    '',
+    `Simulated users: ${results[0]?.userProcesses.length ?? options.userProcesses} user process(es) (whole documents each, see the user process rows), the servers in ${options.servers === 'processes' ? 'processes of their own' : 'the bench process'}.`,
     '',
     ...results.map((r) => `- **${r.target}**: ${r.description}`),
     '',

@@ -1,9 +1,10 @@
 /**
- * CPU and memory: of this process (sampled every second: the bench's simulated users), of the servers' processes
+ * CPU and memory: of this process (sampled every second: a user process, or the bench's parent), of the servers' processes
  * (by pid, from /proc) and of the stack's containers (`docker stats --no-stream`, a few times per run; each call takes ~2 s itself).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -116,6 +117,35 @@ export class ProcessSampler {
       heapUsedMiB: memory.heapUsed / 2 ** 20,
     });
     this.last = { cpu: process.cpuUsage(), at: now };
+  }
+}
+
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * Event-loop delay of this process (perf_hooks.monitorEventLoopDelay): how late a 10 ms timer fires, i.e. how long
+ * a timer or socket event waits for the loop. Node records the whole interval, so the 10 ms are taken off.
+ */
+export class LoopDelay {
+  private histogram: IntervalHistogram | undefined;
+
+  start(): void {
+    this.histogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    this.histogram.enable();
+  }
+
+  stop(): void {
+    this.histogram?.disable();
+  }
+
+  /** Milliseconds. */
+  summary(): { p50: number; p99: number; max: number } {
+    const h = this.histogram;
+    const ms = (ns: number | undefined) =>
+      ns === undefined || !Number.isFinite(ns)
+        ? 0
+        : Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 100) / 100);
+    return { p50: ms(h?.percentile(50)), p99: ms(h?.percentile(99)), max: ms(h?.max) };
   }
 }
 

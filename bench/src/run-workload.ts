@@ -1,15 +1,16 @@
 /**
- * One system, one workload: connect the users, type for `seconds`, drop a few sockets on the way, time document
- * loads, then let everything settle and check convergence: every document is opened fresh (a timed load of a
- * document with history) and every user's final text must equal it.
+ * One system, one workload: the users connect from their user processes (user-process.ts: whole documents per
+ * process), type together from a "go" for `seconds`, a few sockets are dropped on the way, this process times
+ * document loads, then every user process lets its users settle and checks convergence (each of its documents
+ * opened fresh, a timed load, and every client's final text must equal it). The figures of all processes merged.
  */
-import { assignDocuments, type LoadOptions } from './args.js';
+import { assignDocuments, assignUserProcesses, type LoadOptions } from './args.js';
 import { Recorder } from './recorder.js';
-import { dockerStats, PidSampler, ProcessSampler, type ContainerStats } from './resources.js';
+import { dockerStats, LoopDelay, PidSampler, ProcessSampler, type ContainerStats } from './resources.js';
 import type { LatencySummary } from './stats.js';
 import { rng } from './stats.js';
-import type { SimConnection, SimDocument, Target } from './target.js';
-import { Typist } from './typist.js';
+import type { Target } from './target.js';
+import { UserProcesses, type Divergence, type UserProcessResult } from './user-process.js';
 
 export interface RunResult {
   target: string;
@@ -29,156 +30,150 @@ export interface RunResult {
   errors: Record<string, number>;
   drops: number;
   reconnects: number;
-  divergence: { documents: number; clients: number; divergent: number; behind: number; examples: string[] };
-  process: ReturnType<ProcessSampler['summary']>;
+  divergence: Divergence;
+  /** The bench process: it starts the servers and the user processes and times the document loads. */
+  process: ReturnType<ProcessSampler['summary']> & { eventLoopDelayMs: ReturnType<LoopDelay['summary']> };
+  /** The processes of the simulated users: CPU, RSS and event-loop delay of each (is the generator the limit?). */
+  userProcesses: ({ name: string; pid: number; users: number; documents: number } & UserProcessResult['process'] & {
+      eventLoopDelayMs: UserProcessResult['eventLoopDelayMs'];
+    })[];
   /** The servers' processes (ours: command-service, projection + snapshot; ShareDB: its server). */
   servers: ({ name: string } & ReturnType<PidSampler['summary']>)[];
   containers: { during: ContainerStats[]; after: ContainerStats[] };
   timeline: { second: number; count: number; p50: number | null; p99: number | null }[];
 }
 
-interface User {
-  connection: SimConnection;
-  doc: SimDocument;
-  docId: string;
-  typist: Typist;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function inBatches<T>(items: readonly T[], size: number, fn: (item: T, index: number) => Promise<void>) {
-  for (let i = 0; i < items.length; i += size) {
-    await Promise.all(items.slice(i, i + size).map((item, j) => fn(item, i + j)));
-  }
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
-}
 
 export async function runWorkload(target: Target, options: LoadOptions, runId: string): Promise<RunResult> {
   const log = (message: string) => console.log(`  [${target.name}] ${message}`);
   const docIds = Array.from({ length: options.docs }, (_, i) => `load-${runId}-${i}`);
   await target.prepare(docIds);
   const assignment = assignDocuments(options, docIds);
-  const recorder = new Recorder();
-  const users: User[] = [];
-  log(`connecting ${options.users} users to ${options.docs} documents`);
-  await inBatches(assignment, 50, async (docId, i) => {
-    const connection = await target.connect(`user-${i}`, recorder);
-    const doc = await connection.open(docId);
-    users.push({ connection, doc, docId, typist: new Typist(doc, options.rate, options.seed * 100_003 + i) });
-  });
-  const presence = users[0]?.doc.setCursor === undefined ? 'not available' : 'available';
-
-  const sampler = new ProcessSampler();
-  sampler.start();
-  const serverSamplers = (target.processes ?? []).map((p) => new PidSampler(p.name, p.pid));
-  for (const s of serverSamplers) s.start();
-  recorder.startClock();
-  log(`typing for ${options.seconds} s (presence: ${presence})`);
-  for (const user of users) user.typist.start();
-
+  const shares = assignUserProcesses(assignment, docIds, options.userProcesses);
   // Sockets dropped at evenly spread moments; the SDKs reconnect and resend on their own.
   const random = rng(options.seed);
-  const dropTimers = Array.from({ length: options.drops }, (_, k) =>
-    setTimeout(
-      () => users[Math.floor(random() * users.length)]?.connection.drop(),
-      ((k + 1) * options.seconds * 1000) / (options.drops + 1),
-    ),
+  const drops = Array.from({ length: options.drops }, (_, k) => ({
+    atMs: ((k + 1) * options.seconds * 1000) / (options.drops + 1),
+    user: Math.floor(random() * options.users),
+  }));
+  log(
+    `connecting ${options.users} users to ${options.docs} documents from ${shares.length} user process(es) ` +
+      `(${shares.map((s) => `${s.users.length} users / ${s.docIds.length} docs`).join(', ')})`,
   );
-  // Timed opens of documents with history, on a connection of their own, from a third of the run on.
-  const loader = await target.connect('loader', recorder);
-  let loading = true;
-  const loads = (async () => {
-    await sleep((options.seconds * 1000) / 3);
-    while (loading) {
-      const docId = docIds[Math.floor(random() * docIds.length)]!;
-      const started = performance.now();
-      try {
-        const doc = await loader.open(docId);
-        recorder.load.record(performance.now() - started);
-        doc.close();
-      } catch (err) {
-        recorder.error(`load: ${(err as { code?: string }).code ?? String(err)}`);
-      }
-      await sleep(200);
-    }
-  })();
-  const during = sleep((options.seconds * 1000) / 2).then(() => dockerStats(target.containers));
-
-  await sleep(options.seconds * 1000);
-  const typingSeconds = recorder.elapsedSeconds();
-  for (const user of users) user.typist.stop();
-  for (const t of dropTimers) clearTimeout(t);
-  loading = false;
-  await loads;
-  sampler.stop();
-  for (const s of serverSamplers) s.stop();
-  log('typing stopped; waiting for every keystroke to be acknowledged');
-  const settled = await until(() => users.every((u) => u.doc.pending === 0), 60_000);
-  if (!settled) log(`${users.filter((u) => u.doc.pending > 0).length} users still have pending keystrokes after 60 s`);
-
-  log('checking convergence: each document opened fresh vs every client');
-  const divergence = {
-    documents: docIds.length,
-    clients: users.length,
-    divergent: 0,
-    behind: 0,
-    examples: [] as string[],
-  };
-  const verifier = await target.connect('verifier', recorder);
-  await inBatches(docIds, 10, async (docId) => {
-    const started = performance.now();
-    const fresh = await verifier.open(docId);
-    recorder.load.record(performance.now() - started);
-    const clients = users.filter((u) => u.docId === docId);
-    await until(() => clients.every((u) => u.doc.version >= fresh.version), 15_000);
-    for (const u of clients) {
-      if (u.doc.version < fresh.version) divergence.behind++;
-      else if (u.doc.text !== fresh.text) {
-        divergence.divergent++;
-        if (divergence.examples.length < 3) {
-          divergence.examples.push(`${docId}: client at v${u.doc.version} differs from the server's v${fresh.version}`);
-        }
-      }
-    }
-    fresh.close();
-  });
-  const after = await dockerStats(target.containers);
-  await Promise.allSettled([...users.map((u) => u.connection.close()), loader.close(), verifier.close()]);
-
-  return {
-    target: target.name,
-    description: target.description,
-    typingSeconds: Math.round(typingSeconds * 10) / 10,
-    users: users.length,
-    documents: docIds.length,
-    keystrokes: recorder.keystrokes,
-    keystrokesPerSecond: Math.round(recorder.keystrokes / typingSeconds),
-    ackedOps: recorder.acks,
-    ackedOpsPerSecond: Math.round(recorder.acks / typingSeconds),
-    submitToAck: recorder.ack.summary(),
-    submitToSeen: recorder.seen.summary(),
-    documentLoad: recorder.load.summary(),
-    presence: presence === 'available' ? recorder.presence.summary() : 'not available',
-    errors: Object.fromEntries(recorder.errors),
-    drops: options.drops,
-    reconnects: recorder.reconnects,
-    divergence,
-    process: sampler.summary(),
-    servers: serverSamplers.map((s) => ({ name: s.name, ...s.summary() })),
-    containers: { during: await during, after },
-    timeline: Array.from(recorder.timeline, (h, second) => ({
-      second,
-      count: h?.count ?? 0,
-      p50: h?.percentile(50) ?? null,
-      p99: h?.percentile(99) ?? null,
+  const children = await UserProcesses.start(
+    shares.map((share, i) => ({
+      name: `users-${i + 1}`,
+      endpoint: target.endpoint,
+      users: share.users.map((index) => ({ index, docId: assignment[index]! })),
+      docIds: share.docIds,
+      rate: options.rate,
+      seed: options.seed,
+      drops: drops.filter((d) => share.users.includes(d.user)),
     })),
-  };
+  );
+  const recorder = new Recorder();
+  let loading = true;
+  const loader = await children.guard(target.connect('loader', recorder)).catch((err: unknown) => {
+    children.kill();
+    throw err;
+  });
+  try {
+    const presence = (await children.presence()) ? 'available' : 'not available';
+    const sampler = new ProcessSampler();
+    const loop = new LoopDelay();
+    sampler.start();
+    loop.start();
+    const serverSamplers = (target.processes ?? []).map((p) => new PidSampler(p.name, p.pid));
+    for (const s of serverSamplers) s.start();
+    recorder.startClock();
+    children.go(); // every user process has connected: all start typing now
+    log(`typing for ${options.seconds} s (presence: ${presence})`);
+
+    // Timed opens of documents with history, on a connection of their own, from a third of the run on.
+    const loads = (async () => {
+      await sleep((options.seconds * 1000) / 3);
+      while (loading) {
+        const docId = docIds[Math.floor(random() * docIds.length)]!;
+        const started = performance.now();
+        try {
+          const doc = await loader.open(docId);
+          recorder.load.record(performance.now() - started);
+          doc.close();
+        } catch (err) {
+          recorder.error(`load: ${(err as { code?: string }).code ?? String(err)}`);
+        }
+        await sleep(200);
+      }
+    })();
+    const during = sleep((options.seconds * 1000) / 2).then(() => dockerStats(target.containers));
+
+    await children.guard(sleep(options.seconds * 1000));
+    const typingSeconds = recorder.elapsedSeconds();
+    children.stop();
+    loading = false;
+    await loads;
+    sampler.stop();
+    loop.stop();
+    for (const s of serverSamplers) s.stop();
+    log(
+      'typing stopped; each user process waits for its acks, then checks its documents (opened fresh) vs its clients',
+    );
+    const results = await children.results();
+    const unsettled = results.reduce((n, r) => n + r.unsettled, 0);
+    if (unsettled > 0) log(`${unsettled} users still had pending keystrokes 60 s after the typing stopped`);
+
+    const divergence: Divergence = { documents: 0, clients: 0, divergent: 0, behind: 0, examples: [] };
+    for (const r of results) {
+      recorder.merge(r.recorder);
+      divergence.documents += r.divergence.documents;
+      divergence.clients += r.divergence.clients;
+      divergence.divergent += r.divergence.divergent;
+      divergence.behind += r.divergence.behind;
+      divergence.examples.push(...r.divergence.examples.slice(0, 3 - divergence.examples.length));
+    }
+    const after = await dockerStats(target.containers);
+    const pids = children.pids;
+
+    return {
+      target: target.name,
+      description: target.description,
+      typingSeconds: Math.round(typingSeconds * 10) / 10,
+      users: options.users,
+      documents: docIds.length,
+      keystrokes: recorder.keystrokes,
+      keystrokesPerSecond: Math.round(recorder.keystrokes / typingSeconds),
+      ackedOps: recorder.acks,
+      ackedOpsPerSecond: Math.round(recorder.acks / typingSeconds),
+      submitToAck: recorder.ack.summary(),
+      submitToSeen: recorder.seen.summary(),
+      documentLoad: recorder.load.summary(),
+      presence: presence === 'available' ? recorder.presence.summary() : 'not available',
+      errors: Object.fromEntries(recorder.errors),
+      drops: options.drops,
+      reconnects: recorder.reconnects,
+      divergence,
+      process: { ...sampler.summary(), eventLoopDelayMs: loop.summary() },
+      userProcesses: results.map((r, i) => ({
+        name: pids[i]!.name,
+        pid: pids[i]!.pid,
+        users: shares[i]!.users.length,
+        documents: shares[i]!.docIds.length,
+        ...r.process,
+        eventLoopDelayMs: r.eventLoopDelayMs,
+      })),
+      servers: serverSamplers.map((s) => ({ name: s.name, ...s.summary() })),
+      containers: { during: await during, after },
+      timeline: Array.from(recorder.timeline, (h, second) => ({
+        second,
+        count: h?.count ?? 0,
+        p50: h?.percentile(50) ?? null,
+        p99: h?.percentile(99) ?? null,
+      })),
+    };
+  } finally {
+    loading = false;
+    children.kill();
+    await loader.close().catch(() => {});
+  }
 }

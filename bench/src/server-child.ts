@@ -19,6 +19,9 @@ const starters: Record<string, (args: never) => Promise<ServerHalf>> = {
   sharedb: (args: ShareDbServerArgs) => startShareDbServer(args),
 };
 
+// The bench process is gone (however it died): so is this server, no orphan keeps serving.
+process.on('disconnect', () => process.exit(2));
+
 async function main(): Promise<void> {
   const [kind = '', raw = '{}'] = process.argv.slice(2);
   const start = starters[kind];

@@ -6,10 +6,34 @@
 const MIN_MS = 0.01;
 const GROWTH = Math.log(1.01);
 
+/** A histogram as plain data, to cross a process boundary (structured clone or JSON). */
+export interface HistogramData {
+  buckets: [number, number][];
+  count: number;
+  max: number;
+}
+
 export class Histogram {
   private readonly buckets = new Map<number, number>();
   count = 0;
   max = 0;
+
+  static from(data: HistogramData): Histogram {
+    return new Histogram().merge(data);
+  }
+
+  /** Adds another histogram's samples: the percentiles of the result are those of the union of the samples. */
+  merge(other: Histogram | HistogramData): this {
+    const buckets: Iterable<[number, number]> = other instanceof Histogram ? other.buckets : other.buckets;
+    for (const [index, n] of buckets) this.buckets.set(index, (this.buckets.get(index) ?? 0) + n);
+    this.count += other.count;
+    if (other.max > this.max) this.max = other.max;
+    return this;
+  }
+
+  data(): HistogramData {
+    return { buckets: [...this.buckets], count: this.count, max: this.max };
+  }
 
   record(ms: number): void {
     const index = ms <= MIN_MS ? 0 : Math.ceil(Math.log(ms / MIN_MS) / GROWTH);

@@ -28,6 +28,14 @@ export interface SimConnection {
   close(): Promise<void>;
 }
 
+/**
+ * How a simulated user reaches a system, as plain data: a user process (user-child.ts) builds its connections
+ * from it (see targets/users.ts).
+ */
+export type UserEndpoint =
+  | { kind: 'collab'; url: string; /** HS256 secret the users sign their dev tokens with. */ secret: string }
+  | { kind: 'sharedb'; url: string };
+
 export interface Target {
   readonly name: string;
   /** What this target is, for the report (mode, backend, adapters). */
@@ -36,6 +44,8 @@ export interface Target {
   readonly containers: readonly string[];
   /** The server processes (CPU and memory are sampled). */
   readonly processes?: readonly { name: string; pid: number }[];
+  /** Where the users connect (serializable, for the user processes). */
+  readonly endpoint: UserEndpoint;
   /** Create documents before the run, if the system needs that (ShareDB does). */
   prepare(docIds: readonly string[]): Promise<void>;
   connect(userId: string, recorder: Recorder): Promise<SimConnection>;

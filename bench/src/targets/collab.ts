@@ -13,7 +13,7 @@ import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
-import { signDevToken, startCommandService } from '@collab/command-service';
+import { startCommandService } from '@collab/command-service';
 import type { OpLog, PresenceBus, ReadModelStore, SnapshotStore } from '@collab/core';
 import { endpointsToEnv, useStack } from '@collab/infra';
 import { startProjectionService } from '@collab/projection-service';
@@ -26,7 +26,7 @@ import { stackContainers } from '../resources.js';
 import type { ServerHalf } from '../server-child.js';
 import { spawnServer, startInProcess, type ServerProcess } from '../server-process.js';
 import type { Target } from '../target.js';
-import { connectCollabUser } from './collab-user.js';
+import { userConnector } from './users.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret!';
 const KEYSPACE = process.env.BENCH_KEYSPACE ?? 'collab_bench';
@@ -195,7 +195,7 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
   };
 }
 
-/** The client half, in the bench process: the services run in child processes, the users here. */
+/** The client half, in the bench process (the users run in user processes, see user-process.ts). */
 export async function startCollabTarget(
   embedded: boolean,
   partitions: number,
@@ -222,6 +222,7 @@ export async function startCollabTarget(
     throw err;
   }
   const command = servers[servers.length - 1]!;
+  const endpoint = { kind: 'collab', url: command.url, secret: SECRET } as const;
   return {
     name: embedded ? 'collab (embedded)' : 'collab',
     description:
@@ -230,15 +231,9 @@ export async function startCollabTarget(
         : `${command.description}; ${servers.map((s) => s.name).join(', ')} in ${servers.length === 1 ? 'a process of its own' : 'processes of their own'}`,
     containers: command.containers,
     processes: servers.map((s) => ({ name: s.name, pid: s.pid })),
+    endpoint,
     prepare: () => Promise.resolve(), // documents exist from their first op
-    connect: (userId, recorder) =>
-      Promise.resolve(
-        connectCollabUser(
-          command.url,
-          () => signDevToken({ secret: SECRET, userId, docs: { '*': ['read', 'write'] } }),
-          recorder,
-        ),
-      ),
+    connect: userConnector(endpoint),
     async close() {
       for (const s of [...servers].reverse()) await s.close();
     },

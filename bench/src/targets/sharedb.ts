@@ -1,7 +1,7 @@
 /**
  * The reference peer: ShareDB 7 with our OT type registered (so both systems apply the very same ops), its
  * WebSocket server (`ws` + @teamwork/websocket-json-stream, the adapter ShareDB's docs use) and its own client
- * over real sockets, in this process like ours. Backends: the in-memory one (ShareDB's default) or, with
+ * over real sockets, in the user processes like ours. Backends: the in-memory one (ShareDB's default) or, with
  * `sharedb-postgres`, a PostgreSQL the caller started (durable, like our Kafka log).
  *
  * Measured the same way as ours: submitOp's callback fires when the op (composed with others typed meanwhile,
@@ -88,12 +88,12 @@ export async function startShareDbServer(args: ShareDbServerArgs): Promise<Serve
   };
 }
 
-/** The client half, in the bench process; ShareDB runs in a child process like our services. */
+/** The client half: the bench process's view; ShareDB runs in a child process like our services. */
 export async function startShareDbTarget(
   backend: ShareDbServerArgs['backend'],
   where: 'processes' | 'in-process',
 ): Promise<Target> {
-  ShareDB.types.register(typeWithPresence); // the client side needs the type too
+  registerShareDbClientType(); // the client side (the loader here) needs the type too
   const server =
     where === 'in-process'
       ? await startInProcess('bench process', () => startShareDbServer({ backend }))
@@ -103,13 +103,19 @@ export async function startShareDbTarget(
     description: `${server.description}, ${where === 'in-process' ? 'in the bench process' : 'in a process of its own'}`,
     containers: [],
     processes: [{ name: server.name, pid: server.pid }],
+    endpoint: { kind: 'sharedb', url: server.url },
     prepare: (docIds) => server.prepare(docIds),
     connect: (_userId, recorder) => connectShareDbUser(server.url, recorder),
     close: () => server.close(),
   };
 }
 
-async function connectShareDbUser(url: string, recorder: Recorder): Promise<SimConnection> {
+/** ShareDB's client needs the type registered too (in every process with users). */
+export function registerShareDbClientType(): void {
+  ShareDB.types.register(typeWithPresence);
+}
+
+export async function connectShareDbUser(url: string, recorder: Recorder): Promise<SimConnection> {
   let socket = new WebSocket(url);
   const connection = new ShareDBClient.Connection(socket);
   const receiver = String(Math.random()).slice(2);
