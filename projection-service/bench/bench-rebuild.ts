@@ -5,11 +5,13 @@
  *
  * Appends N realistic ops across many documents to a fresh ops topic (through the Kafka OpLog, as the
  * command-service does), then rebuilds them `runs` times, each into a fresh keyspace, and prints ops/s per run
- * and the median. A breakdown run measures where the time goes: reading the topic alone vs. the whole rebuild.
+ * and the median; each run is then checked, untimed (every op stored, every head right). Reading the topic
+ * alone is timed first: the floor of any rebuild.
  * Endpoints come from the integration harness (KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, ... or containers).
  */
 import { parseArgs } from 'node:util';
 import { stopStack } from '@collab/infra';
+import { countOps, readHeads } from '../src/consistency.js';
 import { rebuildKeyspace } from '../src/rebuild.js';
 import { generateOps } from '../test/support/ops.js';
 import {
@@ -58,7 +60,7 @@ async function main() {
   const topic = await freshTopic(Number(values.partitions));
   const keyspaces: string[] = [];
   try {
-    const { ops } = generateOps({ documents: Number(values.documents), ops: OPS, seed: 7 });
+    const { ops, heads } = generateOps({ documents: Number(values.documents), ops: OPS, seed: 7 });
     const log = await openLog(topic);
     let t = performance.now();
     await appendOps(log, ops, 2_000);
@@ -100,6 +102,17 @@ async function main() {
       console.log(
         `run ${run}: ${result.replay.ops} ops in ${(result.replay.elapsedMs / 1000).toFixed(1)} s = ${Math.round(result.replay.opsPerSecond)} ops/s (replay; ${totalS.toFixed(1)} s with migration)`,
       );
+      // Not timed: the rebuilt keyspace must hold every op and every head, or the figure means nothing.
+      const stored = [...(await countOps(client, keyspace)).values()].reduce((a, b) => a + b, 0);
+      const rebuiltHeads = await readHeads(client, keyspace);
+      const wrongHeads = [...heads].filter(([docId, h]) => {
+        const r = rebuiltHeads.get(docId);
+        return r?.version !== h.version || r.length !== h.length;
+      }).length;
+      if (stored !== OPS || wrongHeads > 0 || rebuiltHeads.size !== heads.size) {
+        throw new Error(`run ${run} is wrong: ${stored} of ${OPS} ops stored, ${wrongHeads} heads differ`);
+      }
+      console.log(`        verified: ${stored} ops stored, ${rebuiltHeads.size} heads equal to the log's`);
       await dropKeyspace(client, keyspace);
     }
     console.log(`median of ${RUNS}: ${Math.round(median(rates))} ops/s (target 50,000 ops/s)`);

@@ -16,11 +16,11 @@
  */
 import { CollabError } from '@collab/core';
 import type { OpCommitted } from '@collab/core';
-import type { types } from 'cassandra-driver';
 
 import type { Executor } from './executor.js';
 import { lengthDelta } from './op-length.js';
-import { num, parseOp, str } from './rows.js';
+import { opsAscending } from './op-range-reads.js';
+import { num } from './rows.js';
 import type { Statements } from './statements.js';
 
 export interface HeadState {
@@ -41,6 +41,7 @@ export interface HeadContext {
   cql: Statements;
   bucketOf(version: number): number;
   serialConsistency: number;
+  pageSize: number;
 }
 
 /** Attempts before giving up; each failed attempt means another writer advanced the head, so this is generous. */
@@ -111,17 +112,6 @@ export async function consecutiveRun(
 }
 
 async function readStoredOps(ctx: HeadContext, docId: string, from: number): Promise<Map<number, OpForHead>> {
-  const result = await ctx.exec.execute(
-    ctx.cql.selectOpsFrom,
-    [docId, ctx.bucketOf(from), from, FILL_CHUNK],
-    'read ops for head',
-  );
-  return new Map(result.rows.map((row: types.Row) => [num(row, 'version'), toOpForHead(row)]));
+  const found = await opsAscending(ctx, docId, ctx.bucketOf(from), from, from + FILL_CHUNK, FILL_CHUNK);
+  return new Map(found.map((op) => [op.version, op]));
 }
-
-const toOpForHead = (row: types.Row): OpForHead => ({
-  version: num(row, 'version'),
-  op: parseOp(row),
-  userId: str(row, 'user_id'),
-  timestamp: num(row, 'ts'),
-});

@@ -7,7 +7,8 @@ import type { DocHead, HistoryEntry, OpCommitted, Page, UserActivity } from '@co
 
 import { decodeHistoryCursor, encodeHistoryCursor } from './cursor.js';
 import type { Executor } from './executor.js';
-import { num, str, toOpCommitted } from './rows.js';
+import { opsAscending, opsDescending } from './op-range-reads.js';
+import { num, str } from './rows.js';
 import type { Statements } from './statements.js';
 import { dayOf, timeIndexEvery } from './writes.js';
 
@@ -66,18 +67,9 @@ export async function getOps(
   const start = Math.max(from, 1);
   const ops: OpCommitted[] = [];
   for (let bucket = ctx.bucketOf(start); start < end && bucket <= ctx.bucketOf(end - 1) && remaining > 0; bucket++) {
-    let pageState: string | undefined;
-    do {
-      const result = await ctx.exec.execute(
-        ctx.cql.selectOps,
-        [docId, bucket, start, end, Math.min(remaining, 2 ** 31 - 1)],
-        'read ops',
-        { fetchSize: Math.min(ctx.pageSize, remaining), ...(pageState !== undefined ? { pageState } : {}) },
-      );
-      for (const row of result.rows) ops.push(toOpCommitted(docId, row));
-      remaining -= result.rows.length;
-      pageState = result.pageState ?? undefined;
-    } while (pageState !== undefined && remaining > 0);
+    const found = await opsAscending(ctx, docId, bucket, start, end, remaining);
+    ops.push(...found);
+    remaining -= found.length;
   }
   return ops;
 }
@@ -181,18 +173,8 @@ export async function history(
   const want = limit === Infinity ? Infinity : limit + 1;
   const items: HistoryEntry[] = [];
   for (let bucket = ctx.bucketOf(below - 1); below > 1 && bucket >= 0 && items.length < want; bucket--) {
-    const result = await ctx.exec.execute(
-      ctx.cql.selectHistory,
-      [docId, bucket, below, Math.min(want - items.length, 2 ** 31 - 1)],
-      'read history',
-    );
-    for (const row of result.rows) {
-      items.push({
-        version: num(row, 'version'),
-        userId: str(row, 'user_id'),
-        clientId: str(row, 'client_id'),
-        timestamp: num(row, 'ts'),
-      });
+    for (const op of await opsDescending(ctx, docId, bucket, below, want - items.length)) {
+      items.push({ version: op.version, userId: op.userId, clientId: op.clientId, timestamp: op.timestamp });
     }
   }
   if (items.length <= limit) return { items };
@@ -238,7 +220,7 @@ export async function userActivity(
   return newestFirst(items).slice(0, limit);
 }
 
-/** The user's newest `limit` edits in one (document, bucket) partition of `ops`, paging through it newest first. */
+/** The user's newest `limit` edits in one (document, bucket) partition of the ops, read newest first. */
 async function userEditsInBucket(
   ctx: ReadContext,
   userId: string,
@@ -246,21 +228,9 @@ async function userEditsInBucket(
   bucket: number,
   limit: number,
 ): Promise<UserActivity[]> {
-  const found: UserActivity[] = [];
-  let pageState: string | undefined;
-  do {
-    const result = await ctx.exec.execute(ctx.cql.selectOpUsersDesc, [docId, bucket], 'user activity', {
-      fetchSize: ctx.pageSize,
-      ...(pageState !== undefined ? { pageState } : {}),
-    });
-    for (const row of result.rows) {
-      if (str(row, 'user_id') !== userId) continue;
-      found.push({ userId, docId, version: num(row, 'version'), timestamp: num(row, 'ts') });
-      if (found.length >= limit) return found;
-    }
-    pageState = result.pageState ?? undefined;
-  } while (pageState !== undefined);
-  return found;
+  const bucketEnd = (bucket + 1) * ctx.bucketSize; // above every version of the bucket
+  const edits = await opsDescending(ctx, docId, bucket, bucketEnd, limit, (op) => op.userId === userId);
+  return edits.map((op) => ({ userId, docId, version: op.version, timestamp: op.timestamp }));
 }
 
 const newestFirst = (items: UserActivity[]): UserActivity[] =>

@@ -1,13 +1,12 @@
 /**
  * Every CQL statement the store runs, fully qualified with the keyspace (so a shared client with any current
- * keyspace works). All run as prepared statements. Table design: README.md and migrations/ (0001, 0002).
+ * keyspace works). All run as prepared statements. Table design: README.md and migrations/ (0001–0003).
  */
 export function statements(keyspace: string) {
   const t = (table: string): string => `${keyspace}.${table}`;
   return {
-    insertOp:
-      `INSERT INTO ${t('ops')} (doc_id, bucket, version, op, base_version, client_id, seq, user_id, ts) ` +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    // Migration 0003: ops are added to their block's map (op-blocks.ts); the map param is version -> JSON.
+    addToOpBlock: `UPDATE ${t('op_blocks')} SET ops = ops + ? WHERE doc_id = ? AND bucket = ? AND block = ?`,
     // Migration 0002: the index rows of a document's bucket share one partition (README.md).
     insertVersionTime: `INSERT INTO ${t('version_times')} (doc_id, bucket, ts, version) VALUES (?, ?, ?, ?)`,
     // The cell keeps the newest edit time whatever the write order: its write timestamp is that time (µs).
@@ -28,22 +27,22 @@ export function statements(keyspace: string) {
       `INSERT INTO ${t('doc_heads')} (doc_id, version, length, last_user_id, updated_at) VALUES (?, ?, ?, ?, ?) ` +
       'USING TIMESTAMP ?',
 
-    selectOps:
-      'SELECT version, op, base_version, client_id, seq, user_id, ts ' +
-      `FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? AND version >= ? AND version < ? LIMIT ?`,
-    selectOpsFrom:
-      'SELECT version, op, user_id, ts ' + `FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? AND version >= ? LIMIT ?`,
-    selectHistory:
-      'SELECT version, user_id, client_id, ts ' +
-      `FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? AND version < ? ORDER BY version DESC LIMIT ?`,
+    selectOpBlocks: `SELECT block, ops FROM ${t('op_blocks')} WHERE doc_id = ? AND bucket = ? AND block >= ? AND block <= ?`,
+    selectOpBlocksDesc:
+      `SELECT block, ops FROM ${t('op_blocks')} WHERE doc_id = ? AND bucket = ? AND block <= ? ` +
+      'ORDER BY block DESC',
 
     selectVersionTimeAt: `SELECT version FROM ${t('version_times')} WHERE doc_id = ? AND bucket = ? AND ts <= ? LIMIT 1`,
     selectAnyVersionTime: `SELECT version FROM ${t('version_times')} WHERE doc_id = ? AND bucket = ? LIMIT 1`,
     selectUserDocBuckets: `SELECT doc_id, bucket, last_ts FROM ${t('user_doc_buckets')} WHERE user_id = ?`,
-    // A bucket's ops newest first, only what userActivity needs (it keeps the given user's).
-    selectOpUsersDesc: `SELECT version, user_id, ts FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? ORDER BY version DESC`,
 
-    // The 0001 tables, read only for rows written before migration 0002.
+    // The 0001 tables, read only for rows written before migration 0002 (0003 for `ops`).
+    selectLegacyOps:
+      'SELECT version, op, base_version, client_id, seq, user_id, ts ' +
+      `FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? AND version >= ? AND version < ? LIMIT ?`,
+    selectLegacyOpsDesc:
+      'SELECT version, user_id, client_id, ts ' +
+      `FROM ${t('ops')} WHERE doc_id = ? AND bucket = ? AND version < ? ORDER BY version DESC`,
     selectAnyDocDay: `SELECT day FROM ${t('doc_days')} WHERE doc_id = ? LIMIT 1`,
     selectAnyUserDay: `SELECT day FROM ${t('user_days')} WHERE user_id = ? LIMIT 1`,
     selectVersionAtInDay: `SELECT version FROM ${t('versions_by_time')} WHERE doc_id = ? AND day = ? AND ts <= ? LIMIT 1`,

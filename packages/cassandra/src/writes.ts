@@ -3,9 +3,10 @@
  * overlapping batch rewrites identical cells and changes nothing. Rows are written first; only once every row
  * write has succeeded does each document's head move, so a reader who sees head N can read every op up to N.
  *
- * Per op: its `ops` row; plus, per call, one version_times row per index point (every TIME_INDEX_EVERY-th
- * version) and one user_doc_buckets row per (user, document, bucket) — the indexes of migration 0002, see
- * README.md. Rows are grouped by table and partition key — ops and version_times by (doc_id, bucket),
+ * Per call: one `op_blocks` row per 64-version block of a document the call touches (migration 0003,
+ * op-blocks.ts), one version_times row per index point (every TIME_INDEX_EVERY-th version) and one
+ * user_doc_buckets row per (user, document, bucket) — the indexes of migration 0002, see README.md. Rows are
+ * grouped by table and partition key — op_blocks and version_times by (doc_id, bucket),
  * user_doc_buckets by user_id — and each group goes out as one unlogged single-partition batch (one mutation),
  * cut by row count and bytes (batches.ts); a group of one row is a plain statement. Batches run with bounded
  * concurrency; token-aware routing sends each straight to a replica. A batch that fails half-way is harmless:
@@ -18,6 +19,7 @@ import type { BatchLimits, RowWrite } from './batches.js';
 import { estimateBytes, planBatches } from './batches.js';
 import { forEachConcurrent } from './concurrency.js';
 import { advanceHead } from './head.js';
+import { planBlockWrites } from './op-blocks.js';
 import type { HeadContext } from './head.js';
 import type { RebuildHeads } from './rebuild-heads.js';
 import { advanceHeadForRebuild } from './rebuild-heads.js';
@@ -79,25 +81,26 @@ function rowWrites(ctx: WriteContext, byDoc: Map<string, Map<number, OpCommitted
   // One user_doc_buckets row per (user, document, bucket) and call, carrying the newest edit time among them.
   const userDocBuckets = new Map<string, { userId: string; docId: string; bucket: number; last: number }>();
   for (const [docId, versions] of byDoc) {
+    // The ops themselves: added to their blocks, one row per 64 versions (migration 0003).
+    for (const w of planBlockWrites(versions, ctx.bucketOf)) {
+      rows.push({
+        query: cql.addToOpBlock,
+        params: [w.entries, docId, w.bucket, w.block],
+        partition: `ops${JSON.stringify([docId, w.bucket])}`,
+        bytes: w.bytes + 64,
+      });
+    }
     for (const o of versions.values()) {
-      const ts = new Date(o.timestamp);
       const bucket = ctx.bucketOf(o.version);
       // Group keys are JSON arrays of the partition key's values: unambiguous whatever the ids contain.
-      const docBucket = JSON.stringify([docId, bucket]);
-      row(cql.insertOp, `ops${docBucket}`, [
-        docId,
-        bucket,
-        o.version,
-        JSON.stringify(o.op),
-        o.baseVersion,
-        o.clientId,
-        o.seq,
-        o.userId,
-        ts,
-      ]);
       // Sparse time index: only the index points 1, 1 + K, 1 + 2K, ... (a fixed set: replays write the same rows).
       if (isIndexPoint(o.version, ctx.bucketSize)) {
-        row(cql.insertVersionTime, `vt${docBucket}`, [docId, bucket, ts, o.version]);
+        row(cql.insertVersionTime, `vt${JSON.stringify([docId, bucket])}`, [
+          docId,
+          bucket,
+          new Date(o.timestamp),
+          o.version,
+        ]);
       }
       const userDocBucket = JSON.stringify([o.userId, docId, bucket]);
       const seen = userDocBuckets.get(userDocBucket);

@@ -43,6 +43,9 @@ function recording(client: Client, sent: Sent[]): Client {
 
 /** The partition a row statement writes to: table plus its partition key values. */
 function partitionOf(query: string, params: unknown[]): string {
+  // UPDATE op_blocks SET ops = ops + ? WHERE doc_id = ? AND bucket = ? ...: the key follows the map.
+  const update = /^UPDATE \w+\.(\w+)/.exec(query)?.[1];
+  if (update !== undefined) return `${update}:${JSON.stringify(params.slice(1, 3))}`;
   const table = /INTO \w+\.(\w+)/.exec(query)?.[1] ?? '?';
   const keyColumns = table === 'doc_days' || table === 'user_days' || table === 'doc_heads' ? 1 : 2;
   return `${table}:${JSON.stringify(params.slice(0, keyColumns))}`;
@@ -129,20 +132,22 @@ describe('Cassandra read-model store: batching', function () {
         assert.equal(new Set(b.queries.map((q) => partitionOf(q.query, q.params))).size, 1, 'one partition per batch');
         assert.ok(b.queries.reduce((sum, q) => sum + estimateBytes(q.params), 0) <= DEFAULT_BATCH_MAX_BYTES);
       }
-      // The ops rows: bucket 1 (v4-v7: 40 + 30 KiB) was split, v9 (60 KiB, above the cap) went alone.
-      const opRows = sent.flatMap((s, index) =>
+      // The ops go to their blocks (migration 0003): one write per (bucket, block) — bucket size 4 here, so each
+      // bucket is within one block — cut where a write would pass 32 KiB. Bucket 1 (v4-v7: 40 + 30 KiB ops) is
+      // three writes over two sends; v9 (60 KiB, above the batch cap) is a write of its own, sent alone.
+      const blockWrites = sent.flatMap((s, index) =>
         s.queries
-          .filter((q) => q.query.startsWith('INSERT') && q.query.includes('.ops '))
-          .map((q) => ({ kind: s.kind, index, q })),
+          .filter((q) => q.query.startsWith('UPDATE') && q.query.includes('.op_blocks '))
+          .map((q) => ({ kind: s.kind, index, versions: Object.keys(q.params[0] as object).map(Number) })),
       );
       assert.deepEqual(
-        opRows.map((r) => r.q.params[2]).sort((a, b) => Number(a) - Number(b)),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+        blockWrites.map((w) => w.versions).sort((a, b) => a[0]! - b[0]!),
+        [[1, 2, 3], [4, 5], [6], [7], [8], [9], [10, 11], [12, 13, 14]],
       );
-      const rowOf = (v: number) => opRows.find((r) => r.q.params[2] === v)!;
-      assert.equal(rowOf(9).kind, 'execute');
-      assert.notEqual(rowOf(6).index, rowOf(7).index, '40 + 30 KiB in one partition: split over two sends');
-      assert.equal(rowOf(1).index, rowOf(2).index, 'small rows of one partition: one batch');
+      const writeOf = (v: number) => blockWrites.find((w) => w.versions.includes(v))!;
+      assert.equal(writeOf(9).kind, 'execute');
+      assert.notEqual(writeOf(6).index, writeOf(7).index, '40 + 30 KiB in one partition: split over two sends');
+      assert.equal(writeOf(4).index, writeOf(6).index, 'writes of one partition under the cap: one batch');
       // The default head mode moves the head with a compare-and-set.
       assert.ok(sent.some((s) => s.queries.some((q) => q.query.includes(' IF NOT EXISTS'))));
     } finally {

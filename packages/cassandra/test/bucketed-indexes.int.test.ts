@@ -129,10 +129,13 @@ describe('Cassandra read-model store: bucketed indexes (migration 0002)', functi
       await admin.execute(q('user_activity', activity), [o.userId, day, ts, docId, o.version], { prepare: true });
       await admin.execute(q('user_days', ['user_id', 'day']), [o.userId, day], { prepare: true });
     }
-    // The head as the live projector left it, then the rest written by this version.
-    await s.writeOps(ops.slice(0, 13)); // head only: every row already exists (and the new indexes get them too)
-    await admin.execute(`TRUNCATE ${keyspace}.version_times`); // as if 1..13 had never been written by 0002 code
-    await admin.execute(`TRUNCATE ${keyspace}.user_doc_buckets`);
+    // The head as the 0001 projector left it (each op inserts one character), then the rest written by this
+    // version: versions 1..13 exist only in the 0001 tables, 14..30 only in op_runs and the 0002 indexes.
+    await admin.execute(
+      `INSERT INTO ${keyspace}.doc_heads (doc_id, version, length, last_user_id, updated_at) VALUES (?, 13, 13, ?, ?)`,
+      [docId, ops[12]!.userId, new Date(ops[12]!.timestamp)],
+      { prepare: true },
+    );
     await s.writeOps(ops.slice(13));
     assert.equal((await s.getHead(docId))?.version, 30);
     for (const o of ops) {
@@ -143,5 +146,22 @@ describe('Cassandra read-model store: bucketed indexes (migration 0002)', functi
     for (const limit of [1, 4, 10, 20, 100]) {
       assert.deepEqual(await s.userActivity(user, { limit }), expectedActivity(ops, user, limit), `limit ${limit}`);
     }
+    // The ops themselves (0003): old rows and runs merged, in either direction.
+    assert.deepEqual(await s.getOps(docId, 0), ops);
+    assert.deepEqual(await s.getOps(docId, 11, 17), ops.slice(10, 16));
+    assert.deepEqual(await s.getOps(docId, 12, undefined, 5), ops.slice(11, 16));
+    const page = await s.history(docId, { limit: 20 });
+    assert.deepEqual(
+      page.items.map((h) => h.version),
+      Array.from({ length: 20 }, (_, i) => 30 - i),
+    );
+    const rest = await s.history(docId, { limit: 20, cursor: page.next! });
+    assert.deepEqual(
+      rest.items.map((h) => [h.version, h.userId, h.clientId, h.timestamp]),
+      ops
+        .slice(0, 10)
+        .reverse()
+        .map((o) => [o.version, o.userId, o.clientId, o.timestamp]),
+    );
   });
 });

@@ -44,11 +44,12 @@ describe('migrate (Cassandra)', function () {
     const first = await migrate(client, { keyspace, replication: TEST_REPLICATION, migrationsDir: dir });
     assert.deepEqual(
       first.applied.map((m) => m.name),
-      ['0001_read_models.cql', '0002_bucketed_indexes.cql'],
+      ['0001_read_models.cql', '0002_bucketed_indexes.cql', '0003_op_blocks.cql'],
     );
     assert.deepEqual(await tables(), [
       'doc_days',
       'doc_heads',
+      'op_blocks',
       'ops',
       'schema_migrations',
       'user_activity',
@@ -60,10 +61,11 @@ describe('migrate (Cassandra)', function () {
     const recorded = await client.execute(
       `SELECT version, name, checksum, applied_at FROM ${keyspace}.schema_migrations`,
     );
-    assert.equal(recorded.rows.length, 2);
+    assert.equal(recorded.rows.length, 3);
     const byVersion = new Map(recorded.rows.map((r) => [Number(r['version']), r]));
     assert.equal(byVersion.get(1)?.['checksum'], first.applied[0]?.checksum);
     assert.equal(byVersion.get(2)?.['checksum'], first.applied[1]?.checksum);
+    assert.equal(byVersion.get(3)?.['checksum'], first.applied[2]?.checksum);
     assert.ok(byVersion.get(1)?.['applied_at'] instanceof Date);
 
     const second = await migrate(client, { keyspace, replication: TEST_REPLICATION, migrationsDir: dir });
@@ -74,14 +76,14 @@ describe('migrate (Cassandra)', function () {
   it('applies only a new file on the next run, in order', async function () {
     await migrate(client, { keyspace, replication: TEST_REPLICATION, migrationsDir: dir });
     await writeFile(
-      join(dir, '0003_extra.cql'),
+      join(dir, '0099_extra.cql'),
       '-- a later migration\nCREATE TABLE IF NOT EXISTS extra (k text PRIMARY KEY, v text); /* done; */\n' +
         "INSERT INTO extra (k, v) VALUES ('semi;colon', 'it''s');\n",
     );
     const result = await migrate(client, { keyspace, replication: TEST_REPLICATION, migrationsDir: dir });
     assert.deepEqual(
       result.applied.map((m) => m.version),
-      [3],
+      [99],
     );
     const row = (await client.execute(`SELECT v FROM ${keyspace}.extra WHERE k = 'semi;colon'`)).first();
     assert.equal(row?.['v'], "it's");
@@ -90,7 +92,7 @@ describe('migrate (Cassandra)', function () {
   it('refuses to run when an applied migration file changed (checksum mismatch), applying nothing', async function () {
     await migrate(client, { keyspace, replication: TEST_REPLICATION, migrationsDir: dir });
     await appendFile(join(dir, '0001_read_models.cql'), '\n-- an innocent-looking edit\n');
-    await writeFile(join(dir, '0003_never.cql'), 'CREATE TABLE IF NOT EXISTS never (k text PRIMARY KEY);\n');
+    await writeFile(join(dir, '0099_never.cql'), 'CREATE TABLE IF NOT EXISTS never (k text PRIMARY KEY);\n');
     await assert.rejects(
       migrate(client, { keyspace, replication: TEST_REPLICATION, migrationsDir: dir }),
       (err) => isCollabError(err, 'ERR_CORRUPT') && /0001_read_models\.cql.*checksum mismatch/.test(err.message),

@@ -45,13 +45,11 @@ async function main(): Promise<number> {
   const c = result.consistency;
   if (c === undefined) return 0;
   if (c.differences.length === 0) {
-    console.log(
-      `consistent with ${options.compareWith}: ${c.documents} documents, ${c.ops.rebuilt} op rows, heads equal`,
-    );
+    console.log(`consistent with ${options.compareWith}: ${c.documents} documents, ${c.ops.rebuilt} ops, heads equal`);
     return 0;
   }
   console.log(
-    `${c.differences.length} of ${c.documents} documents differ from ${options.compareWith} (op rows: live ${c.ops.live}, rebuilt ${c.ops.rebuilt}):`,
+    `${c.differences.length} of ${c.documents} documents differ from ${options.compareWith} (ops: live ${c.ops.live}, rebuilt ${c.ops.rebuilt}):`,
   );
   for (const d of c.differences.slice(0, MAX_PRINTED_DIFFERENCES)) console.log(`  ${describeDifference(d)}`);
   if (c.differences.length > MAX_PRINTED_DIFFERENCES) {

@@ -11,15 +11,17 @@ import { useStack } from '@collab/infra';
 import cassandra from 'cassandra-driver';
 import type { Client } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
+import { countOps } from '../../src/consistency.js';
 
 export const suffix = () => randomBytes(4).toString('hex');
 export const TEST_REPLICATION = { class: 'SimpleStrategy', replicationFactor: 1 } as const;
 export const TABLES = [
-  'ops',
+  'op_blocks',
   'doc_heads',
   'version_times',
   'user_doc_buckets',
-  // Migration 0001's indexes: no longer written (0002), kept in the dumps so a stray write would show.
+  // Migration 0001's tables: no longer written (0002; `ops` since 0003), kept in the dumps so a stray write shows.
+  'ops',
   'versions_by_time',
   'doc_days',
   'user_activity',
@@ -109,6 +111,12 @@ export async function dropKeyspace(client: Client, keyspace: string): Promise<vo
   await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
 }
 
+/** A cell as text; a map (op_blocks.ops) as JSON with its keys in order, so equal maps print equal. */
+const cell = (value: unknown): string =>
+  typeof value === 'object' && value !== null && !(value instanceof Date) && value.constructor === Object
+    ? JSON.stringify(Object.entries(value).sort(([a], [b]) => Number(a) - Number(b)))
+    : String(value);
+
 /** Every row of every read-model table, as sorted JSON lines per table: equal dumps mean identical rows. */
 export async function dumpKeyspace(client: Client, keyspace: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
@@ -120,7 +128,7 @@ export async function dumpKeyspace(client: Client, keyspace: string): Promise<Re
       for (const row of r.rows) {
         const entries = Object.keys(row)
           .sort()
-          .map((k) => [k, String((row as Record<string, unknown>)[k])]);
+          .map((k) => [k, cell((row as Record<string, unknown>)[k])]);
         rows.push(JSON.stringify(entries));
       }
       pageState = r.pageState ?? undefined;
@@ -148,6 +156,11 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Op versions stored (in op_blocks, and in the 0001 `ops` table should anything write there). */
+export async function countStoredOps(client: Client, keyspace: string): Promise<number> {
+  return [...(await countOps(client, keyspace)).values()].reduce((a, b) => a + b, 0);
 }
 
 export async function countRows(client: Client, keyspace: string, table: string): Promise<number> {
