@@ -14,9 +14,13 @@
  * Then: BENCH_RUNS runs of BENCH_LOADS loads with snapshots (percentiles per run, and the median run), a
  * breakdown of one load's stages (BENCH_BREAKDOWN_LOADS times each: head, LIST, latest(), GET, tail, fold), and
  * BENCH_OPS_ONLY_LOADS loads from ops only (slow: every op is read from Cassandra and applied; bounded by count
- * and by BENCH_OPS_ONLY_BUDGET_S). Fresh keyspace and bucket, removed at the end unless BENCH_KEEP=1.
+ * and by BENCH_OPS_ONLY_BUDGET_S). Fresh keyspace and bucket, removed at the end unless BENCH_KEEP=1. Last, the
+ * projection's rebuild throughput: bench:rebuild with BENCH_REBUILD_RUNS runs (default 3; 0 skips it).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import {
@@ -152,6 +156,22 @@ async function main(): Promise<void> {
     s3Client.destroy();
     await client.shutdown();
   }
+  await rebuildThroughput();
+}
+
+/**
+ * The issue's second figure, the projection's rebuild throughput, from its own benchmark (it needs an ops topic
+ * in Kafka, which the loads above do not): `npm run bench:rebuild -- --runs BENCH_REBUILD_RUNS` in a child
+ * process with this one's environment (the same stack). BENCH_REBUILD_RUNS=0 skips it.
+ */
+async function rebuildThroughput(): Promise<void> {
+  const runs = env('BENCH_REBUILD_RUNS', 3);
+  if (runs <= 0) return;
+  console.log(`\nrebuild throughput (npm run bench:rebuild -- --runs ${runs}):`);
+  const script = fileURLToPath(new URL('../../projection-service/bench/bench-rebuild.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--runs', String(runs)], { stdio: 'inherit' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`bench:rebuild exited with ${code}`);
 }
 
 /**
