@@ -9,7 +9,7 @@ import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import { createKafkaCommandBus, createKafkaOpLog, ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
-import type { OpLog, ReadModelStore, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
+import type { OpLog, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
 import { startTelemetry } from '@collab/observability';
 import { loadPresenceSettings } from '@collab/presence-service';
 import { createDocumentReader } from '@collab/read-side';
@@ -21,7 +21,7 @@ import { TokenVerifier } from './auth/tokens.js';
 import type { CommandServiceConfig } from './config.js';
 import { ConfigError, loadConfig, redacted } from './config.js';
 import type { DocumentSource } from './documents/document-source.js';
-import { createReadSideSource, projectionOffsets } from './documents/document-source.js';
+import { createReadSideSource, guardedByProjectionSource, projectionOffsets } from './documents/document-source.js';
 import { healthRoutes } from './http/health.js';
 import { readApiRoutes } from './http/read-api.js';
 import { webPageRoutes } from './http/web-page.js';
@@ -86,7 +86,7 @@ async function startReadSide(
     logger.warn('CASSANDRA_CONTACT_POINTS is not set: the read API (/v1/docs/...) is off; documents load from the log');
     return { routes: [], close: async () => {} };
   }
-  const readModels: ReadModelStore = await createCassandraReadModelStore({
+  const readModels = await createCassandraReadModelStore({
     ...config.readApi.cassandra,
     logger: logger.child({ component: 'cassandra' }),
   });
@@ -110,6 +110,24 @@ async function startReadSide(
   // Documents load (and catch-up reads ops older than the window) through the read side too: snapshot + read
   // models + the Kafka tail after the projection group's committed offset, the whole log when that fails.
   const load = config.readApi.load;
+  if (load !== undefined) {
+    // The document load pairs the group's committed offsets with this keyspace: refuse to start on a keyspace
+    // another group projects (checked again at each load until the keyspace is claimed, see document-source.ts).
+    const holder = await readModels.projectionSource(config.kafka.topic);
+    if (holder !== undefined && holder !== load.projectionGroup) {
+      await readModels.close();
+      throw new ConfigError([
+        `COLLAB_PROJECTION_GROUP: keyspace ${config.readApi.cassandra.keyspace} is projected by consumer group ` +
+          `${holder}, not ${load.projectionGroup}; set it to ${holder} (or COLLAB_LOAD_FROM_READ_SIDE=false)`,
+      ]);
+    }
+    if (holder === undefined) {
+      logger.warn(
+        { keyspace: config.readApi.cassandra.keyspace, group: load.projectionGroup },
+        'no projection-service has claimed the read models yet: documents load from the whole log until one does',
+      );
+    }
+  }
   const admin =
     load === undefined
       ? undefined
@@ -122,7 +140,11 @@ async function startReadSide(
           log,
           readModels,
           ...(s3 === undefined ? {} : { snapshots }),
-          committedOffset: projectionOffsets(admin, load.projectionGroup, config.kafka.topic),
+          committedOffset: guardedByProjectionSource(
+            () => readModels.projectionSource(config.kafka.topic),
+            load.projectionGroup,
+            projectionOffsets(admin, load.projectionGroup, config.kafka.topic),
+          ),
           window: config.window,
           logger: logger.child({ component: 'document-source' }),
         });

@@ -16,7 +16,7 @@ import type {
   SnapshotData,
   SnapshotStore,
 } from '@collab/core';
-import { evolve, initialState } from '@collab/core';
+import { evolve, initialState, isCollabError } from '@collab/core';
 import { generateHistory, rng } from '@collab/read-side/testing';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from '../src/documents/catchup.js';
 import type { ServerMessage } from '../src/protocol/messages.js';
@@ -27,6 +27,7 @@ import {
   createLogSource,
   createReadSideSource,
   foldNewOps,
+  guardedByProjectionSource,
   projectionOffsets,
   snapshotBound,
 } from '../src/documents/document-source.js';
@@ -472,5 +473,58 @@ describe('command-service projection offsets', () => {
     await assert.rejects(offsets(0), /coordinator/);
     fail = false;
     assert.equal(await offsets(0), 7n);
+  });
+});
+
+describe('command-service document source: the projection source guard', () => {
+  /** A keyspace whose claim the test sets, counting how often it is asked; offsets 100 + partition. */
+  function guarded(claims: (string | undefined | Error)[], recheckMs = 5_000) {
+    let t = 0;
+    let asked = 0;
+    const guard = guardedByProjectionSource(
+      async () => {
+        const claim = claims[Math.min(asked++, claims.length - 1)];
+        if (claim instanceof Error) throw claim;
+        return claim;
+      },
+      'group-a',
+      async (partition) => 100n + BigInt(partition),
+      recheckMs,
+      () => t,
+    );
+    return { guard, asked: () => asked, advance: (ms: number) => (t += ms) };
+  }
+
+  it('given the keyspace claimed by our group, passes the offsets through and stops asking', async () => {
+    const g = guarded(['group-a']);
+    assert.equal(await g.guard(3), 103n);
+    g.advance(60_000);
+    assert.equal(await g.guard(4), 104n);
+    assert.equal(g.asked(), 1);
+  });
+
+  it('given an unclaimed keyspace, reports no committed offset (whole-log loads) and asks again later', async () => {
+    const g = guarded([undefined, 'group-a']);
+    assert.equal(await g.guard(0), undefined);
+    g.advance(1_000);
+    assert.equal(await g.guard(0), undefined, 'the answer is reused within recheckMs');
+    assert.equal(g.asked(), 1);
+    g.advance(5_000);
+    assert.equal(await g.guard(0), 100n, 'claimed since');
+    assert.equal(g.asked(), 2);
+  });
+
+  it('given another group, rejects with ERR_CONFLICT naming both groups', async () => {
+    const g = guarded(['group-b']);
+    await assert.rejects(
+      g.guard(0),
+      (err) => isCollabError(err, 'ERR_CONFLICT') && /group-b/.test(err.message) && /group-a/.test(err.message),
+    );
+  });
+
+  it('does not keep a failed lookup', async () => {
+    const g = guarded([new Error('cassandra down'), 'group-a']);
+    await assert.rejects(g.guard(0), /cassandra down/);
+    assert.equal(await g.guard(0), 100n);
   });
 });

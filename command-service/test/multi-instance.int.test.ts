@@ -228,4 +228,14 @@ describe('command-service: several instances (real processes, real Kafka)', func
     assert.ok(handoverMs < 6_000, `handover (${handoverMs} ms) does not wait for the session timeout`);
     for (const x of group) for (const e of x.errors) assert.equal(e.retriable, true, JSON.stringify(e));
   });
+
+  it('an instance told another projection group than the one that projects the keyspace refuses to start', async () => {
+    const other = `${t.topic}-some-other-group`;
+    await assert.rejects(
+      Instance.start(t, 'd', { ...readSideEnv, COLLAB_PROJECTION_GROUP: other }),
+      (err: Error) =>
+        /exited \(2\) before ready/.test(err.message) &&
+        err.message.includes(`is projected by consumer group ${t.topic}-projection, not ${other}`),
+    );
+  });
 });

@@ -60,6 +60,9 @@ async function main(): Promise<void> {
     keyspace: cc.keyspace,
     logger: logger.child({ component: 'cassandra' }),
   });
+  // The keyspace names the group whose offsets describe it; another group's instance is refused here, before it
+  // projects anything (the command-service's document load relies on the pairing, docs/operations.md).
+  await store.claimProjectionSource(kc.topic, kc.groupId);
 
   const clientId = `projection-service-${config.instanceId ?? process.pid}`;
   const log = await createKafkaOpLog({

@@ -42,6 +42,8 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
   const groupId = `projection-crash-${suffix()}`;
   const children = new Set<ChildProcess>();
   const outputs = new Map<ChildProcess, string[]>();
+  /** stdout and stderr of the process started last (also of one that exited before it was ready). */
+  let lastOutput: string[] = [];
   let store: ReadModelStore | undefined;
   const generated = generateOps({ documents: 150, ops: TOTAL, seed: 31 });
 
@@ -61,7 +63,7 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
     await client?.shutdown();
   });
 
-  async function startProcess(): Promise<ChildProcess> {
+  async function startProcess(group = groupId): Promise<ChildProcess> {
     const stack = await useStack();
     const child = spawn(process.execPath, ['--import', 'tsx', 'projection-service/src/main.ts'], {
       env: {
@@ -69,7 +71,7 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
         KAFKA_BROKERS: stack.kafka.brokers.join(','),
         COLLAB_OPS_TOPIC: topic.topic,
         COLLAB_OPS_PARTITIONS: String(topic.partitions),
-        COLLAB_PROJECTION_GROUP: groupId,
+        COLLAB_PROJECTION_GROUP: group,
         CASSANDRA_CONTACT_POINTS: stack.cassandra.contactPoints.join(','),
         CASSANDRA_LOCAL_DC: localDataCenter,
         CASSANDRA_KEYSPACE: keyspace,
@@ -80,13 +82,18 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
         COLLAB_PROJECTION_MAX_OPS_PER_WRITE: '100',
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      outputs.get(child)?.push(chunk.toString());
     });
     children.add(child);
     child.once('exit', () => children.delete(child));
     const lines = createInterface({ input: child.stdout! });
     const output: string[] = [];
     outputs.set(child, output);
+    lastOutput = output;
     const ready = new Promise<void>((resolve, reject) => {
       lines.on('line', (line) => {
         output.push(line);
@@ -169,5 +176,21 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it('refuses to start on a keyspace another consumer group projects, before projecting anything', async function () {
+    const before = await countStoredOps(client, keyspace);
+    const other = `projection-other-${suffix()}`;
+    let child: ChildProcess | undefined;
+    await assert.rejects(
+      (async () => {
+        child = await startProcess(other);
+      })(),
+      /exited early: 1/,
+    );
+    assert.equal(child, undefined);
+    const said = lastOutput.join('\n');
+    assert.ok(said.includes(`by consumer group ${groupId}, not ${other}`), said);
+    assert.equal(await countStoredOps(client, keyspace), before);
   });
 });

@@ -36,7 +36,7 @@ import type {
   SnapshotData,
   SnapshotStore,
 } from '@collab/core';
-import { evolve, initialState } from '@collab/core';
+import { CollabError, evolve, initialState } from '@collab/core';
 import { Doc } from '@collab/ot-text';
 import { loadFromLog } from './document-loader.js';
 
@@ -465,5 +465,46 @@ export function projectionOffsets(
       });
     }
     return (await cached.offsets).get(partition);
+  };
+}
+
+/**
+ * `offsets` (the projection group's committed offsets) guarded by the keyspace's projection source: the group
+ * that claimed the read models' keyspace (migration 0004). Only when it is `groupId` do the group's offsets
+ * describe the read models. Unclaimed (no projection-service of this release has run on the keyspace): no
+ * committed offset, so loads use the whole log. Another group: ERR_CONFLICT, so loads use the whole log and say
+ * why. Once confirmed, the claim cannot change (it is never overwritten), so it is not asked again; otherwise it
+ * is asked again after `recheckMs`.
+ */
+export function guardedByProjectionSource(
+  source: () => Promise<string | undefined>,
+  groupId: string,
+  offsets: (partition: number) => Promise<Offset | undefined>,
+  recheckMs = 5_000,
+  now: () => number = Date.now,
+): (partition: number) => Promise<Offset | undefined> {
+  let confirmed = false;
+  let last: { at: number; answer: Promise<string | undefined> } | undefined;
+  return async (partition) => {
+    if (!confirmed) {
+      const t = now();
+      if (last === undefined || t - last.at > recheckMs) {
+        const entry = { at: t, answer: source() };
+        last = entry;
+        entry.answer.catch(() => {
+          if (last === entry) last = undefined; // do not keep a failure
+        });
+      }
+      const holder = await last.answer;
+      if (holder === undefined) return undefined;
+      if (holder !== groupId) {
+        throw new CollabError(
+          'ERR_CONFLICT',
+          `the read models are projected by consumer group ${holder}, not COLLAB_PROJECTION_GROUP=${groupId}`,
+        );
+      }
+      confirmed = true;
+    }
+    return offsets(partition);
   };
 }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
+import type { CassandraReadModelStore } from '@collab/adapter-cassandra';
 import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
 import type { OpLog, ReadModelStore, SnapshotStore } from '@collab/core';
 import { useStack } from '@collab/infra';
@@ -21,7 +22,7 @@ import { until } from './processes.js';
 export interface TestReadSide {
   keyspace: string;
   bucket: string;
-  readModels: ReadModelStore;
+  readModels: CassandraReadModelStore;
   snapshots: SnapshotStore;
   admin: Admin;
   /** What a command-service process needs in its environment to use this keyspace and bucket. */
@@ -99,12 +100,16 @@ export interface RunningProjection {
   stop(): Promise<void>;
 }
 
-/** The real projection-service on `t`, writing into `readModels`, in consumer group `groupId`. */
+/**
+ * The real projection-service on `t`, writing into `readModels`, in consumer group `groupId`; it claims the
+ * keyspace for the group first, as its main does.
+ */
 export async function startProjection(
   t: TestTopic,
-  readModels: ReadModelStore,
+  readModels: CassandraReadModelStore,
   groupId: string,
 ): Promise<RunningProjection> {
+  await readModels.claimProjectionSource(t.topic, groupId);
   const log = await openLog(t);
   const service = await startProjectionService({
     log,

@@ -1,4 +1,5 @@
 export { createCassandraReadModelStore } from './store.js';
+export type { CassandraReadModelStore } from './store.js';
 export type { CassandraReadModelStoreOptions, CassandraTimeouts } from './options.js';
 export { DEFAULT_BUCKET_SIZE } from './options.js';
 export { migrate } from './migrate.js';

@@ -1,6 +1,6 @@
 /**
  * Every CQL statement the store runs, fully qualified with the keyspace (so a shared client with any current
- * keyspace works). All run as prepared statements. Table design: README.md and migrations/ (0001–0003).
+ * keyspace works). All run as prepared statements. Table design: README.md and migrations/ (0001–0004).
  */
 export function statements(keyspace: string) {
   const t = (table: string): string => `${keyspace}.${table}`;
@@ -35,6 +35,10 @@ export function statements(keyspace: string) {
     selectVersionTimeAt: `SELECT version FROM ${t('version_times')} WHERE doc_id = ? AND bucket = ? AND ts <= ? LIMIT 1`,
     selectAnyVersionTime: `SELECT version FROM ${t('version_times')} WHERE doc_id = ? AND bucket = ? LIMIT 1`,
     selectUserDocBuckets: `SELECT doc_id, bucket, last_ts FROM ${t('user_doc_buckets')} WHERE user_id = ?`,
+
+    // Migration 0004: which consumer group's offsets describe this keyspace (projection-source.ts).
+    selectProjectionSource: `SELECT group_id FROM ${t('projection_source')} WHERE topic = ?`,
+    claimProjectionSource: `INSERT INTO ${t('projection_source')} (topic, group_id, claimed_at) VALUES (?, ?, ?) IF NOT EXISTS`,
 
     // The 0001 tables, read only for rows written before migration 0002 (0003 for `ops`).
     selectLegacyOps:

@@ -13,6 +13,7 @@ import { createExecutor } from './executor.js';
 import { silentLogger } from './logger.js';
 import type { CassandraReadModelStoreOptions } from './options.js';
 import { resolveOptions } from './options.js';
+import { claimProjectionSource, projectionSource } from './projection-source.js';
 import * as reads from './reads.js';
 import { RebuildHeads } from './rebuild-heads.js';
 import { statements } from './statements.js';
@@ -22,7 +23,17 @@ import { writeOps } from './writes.js';
  * Connects (or uses the given client) and returns the store. Rejects with ERR_UNAVAILABLE naming the contact
  * points when no node can be reached within the connect timeout. The schema must exist: run `migrate` first.
  */
-export async function createCassandraReadModelStore(options: CassandraReadModelStoreOptions): Promise<ReadModelStore> {
+/** The ReadModelStore plus what only the Cassandra keyspace knows: which projection group describes it. */
+export interface CassandraReadModelStore extends ReadModelStore {
+  /** The consumer group that projects `topic` into this keyspace (migration 0004), undefined if unclaimed. */
+  projectionSource(topic: string): Promise<string | undefined>;
+  /** Claims the keyspace for `groupId`; ERR_CONFLICT naming both groups if another group holds it. */
+  claimProjectionSource(topic: string, groupId: string): Promise<void>;
+}
+
+export async function createCassandraReadModelStore(
+  options: CassandraReadModelStoreOptions,
+): Promise<CassandraReadModelStore> {
   const resolved = resolveOptions(options);
   const logger = options.logger ?? silentLogger;
   const ownsClient = options.client === undefined;
@@ -63,6 +74,7 @@ export async function createCassandraReadModelStore(options: CassandraReadModelS
     // One tracker per store instance: the rebuild mode's knowledge is "what this instance wrote".
     rebuildHeads: resolved.headMode === 'rebuild' ? new RebuildHeads() : undefined,
     pageSize: resolved.pageSize,
+    keyspace: resolved.keyspace,
   };
 
   let closing: Promise<void> | undefined;
@@ -80,6 +92,8 @@ export async function createCassandraReadModelStore(options: CassandraReadModelS
     versionAt: open((docId, time) => reads.versionAt(ctx, docId, time)),
     history: open((docId, opts) => reads.history(ctx, docId, opts)),
     userActivity: open((userId, opts) => reads.userActivity(ctx, userId, opts)),
+    projectionSource: open((topic: string) => projectionSource(ctx, topic)),
+    claimProjectionSource: open((topic: string, groupId: string) => claimProjectionSource(ctx, topic, groupId)),
     close() {
       // Idempotent; an injected client belongs to the caller and stays open.
       closing ??= ownsClient ? client.shutdown() : Promise.resolve();
