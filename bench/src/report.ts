@@ -47,6 +47,12 @@ function rows(results: readonly RunResult[]): string[][] {
       ),
     ],
     [
+      'user processes: main thread waiting for a CPU (share of the typing time)',
+      ...results.map((r) =>
+        perUser(r, (u) => (u.waitingForCpu === null ? '–' : `${Math.round(u.waitingForCpu * 100)} %`)),
+      ),
+    ],
+    [
       'bench process (loads, coordination) CPU avg; event-loop delay p99',
       ...results.map((r) => `${r.process.cpuCoresAvg}; ${r.process.eventLoopDelayMs.p99} ms`),
     ],

@@ -149,6 +149,20 @@ export class LoopDelay {
   }
 }
 
+/**
+ * This process's main thread (its event loop): nanoseconds on a CPU and runnable but waiting for one, from
+ * /proc/self/schedstat (Linux); undefined elsewhere. Event-loop delay with little CPU and much waiting means the
+ * box is oversubscribed, not that the process has too much to do.
+ */
+export function schedStat(): { runningNs: number; waitingNs: number } | undefined {
+  try {
+    const [running, waiting] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(' ').map(Number);
+    return running === undefined || waiting === undefined ? undefined : { runningNs: running, waitingNs: waiting };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ContainerStats {
   name: string;
   cpuPercent: string;

@@ -34,9 +34,8 @@ export interface RunResult {
   /** The bench process: it starts the servers and the user processes and times the document loads. */
   process: ReturnType<ProcessSampler['summary']> & { eventLoopDelayMs: ReturnType<LoopDelay['summary']> };
   /** The processes of the simulated users: CPU, RSS and event-loop delay of each (is the generator the limit?). */
-  userProcesses: ({ name: string; pid: number; users: number; documents: number } & UserProcessResult['process'] & {
-      eventLoopDelayMs: UserProcessResult['eventLoopDelayMs'];
-    })[];
+  userProcesses: ({ name: string; pid: number; users: number; documents: number } & UserProcessResult['process'] &
+    Pick<UserProcessResult, 'eventLoopDelayMs' | 'waitingForCpu'>)[];
   /** The servers' processes (ours: command-service, projection + snapshot; ShareDB: its server). */
   servers: ({ name: string } & ReturnType<PidSampler['summary']>)[];
   containers: { during: ContainerStats[]; after: ContainerStats[] };
@@ -161,6 +160,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
         documents: shares[i]!.docIds.length,
         ...r.process,
         eventLoopDelayMs: r.eventLoopDelayMs,
+        waitingForCpu: r.waitingForCpu,
       })),
       servers: serverSamplers.map((s) => ({ name: s.name, ...s.summary() })),
       containers: { during: await during, after },

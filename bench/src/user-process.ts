@@ -46,6 +46,8 @@ export interface UserProcessResult {
   divergence: Divergence;
   process: ReturnType<ProcessSampler['summary']>;
   eventLoopDelayMs: ReturnType<LoopDelay['summary']>;
+  /** Share of the typing time its main thread was runnable but waiting for a CPU (null: not on Linux). */
+  waitingForCpu: number | null;
 }
 
 export type UserChildMessage =
@@ -124,7 +126,8 @@ export class UserProcesses {
 
 function spawn(args: UserProcessArgs, env: Record<string, string>): Child {
   const child = fork(CHILD, [JSON.stringify(args)], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_USER_NODE_ARGS: extra node flags for the user processes, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_USER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
