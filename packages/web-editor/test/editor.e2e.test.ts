@@ -117,7 +117,9 @@ describe('web editor in Chromium (embedded server)', function () {
     const [online, offline] = await Promise.all([openAs('olga', docId), openAs('otto', docId)]);
     await online.locator('.cm-content').click();
     await online.keyboard.type('shared start. ', { delay: 10 });
-    await until('otto sees olga', async () => (await text(offline)).includes('shared start.'));
+    // All of it, trailing space included: were otto to go offline before the space arrived, his text would be
+    // typed before it (a concurrent insert at the same place) and the check below would fail for a right answer.
+    await until('otto sees olga', async () => (await text(offline)).includes('shared start. '));
 
     // Cut otto's connection for real: the page's WebSocket is closed and new ones are refused while offline.
     await offline.context().setOffline(true);
