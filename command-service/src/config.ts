@@ -3,32 +3,20 @@
  * problem is reported at once, and the effective configuration can be printed with secrets redacted.
  */
 import { readFileSync } from 'node:fs';
+import { cassandraEnv, int, list, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '@collab/env-config';
 import { z } from 'zod';
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((s) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0),
-);
 
 const Env = z.object({
   COLLAB_HOST: z.string().default('0.0.0.0'),
   COLLAB_PORT: int(0, 65535).default(8080),
-  COLLAB_INSTANCE_ID: z.string().min(1).optional(),
-  COLLAB_METRICS_PORT: int(0, 65535).default(9464),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...serviceEnv(9464),
   // Authentication
   COLLAB_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   COLLAB_JWT_PUBLIC_KEY_FILES: list.optional(),
   COLLAB_JWT_ISSUER: z.string().optional(),
   COLLAB_JWT_AUDIENCE: z.string().optional(),
   // The op log
-  KAFKA_BROKERS: list.pipe(z.array(z.string()).min(1, 'give at least one host:port')),
-  COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
-  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
+  ...opsTopicEnv,
   COLLAB_CONSUMER_GROUP: z.string().min(1).default('collab-command-service'),
   // Multi-instance: forwarding through the commands topic (same partition count as the ops topic), replies
   COLLAB_COMMANDS_TOPIC: z.string().min(1).default('collab.commands'),
@@ -59,18 +47,9 @@ const Env = z.object({
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
   // The read API beside the WebSocket (document load, time travel, history): Cassandra read models, and S3
   // snapshots when S3_ENDPOINT is given. Without CASSANDRA_CONTACT_POINTS the read API is off.
+  ...cassandraEnv,
   CASSANDRA_CONTACT_POINTS: list.optional(),
-  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
-  CASSANDRA_KEYSPACE: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name')
-    .default('collab'),
-  S3_ENDPOINT: z.string().url().optional(),
-  S3_REGION: z.string().min(1).default('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  S3_BUCKET: z.string().min(3).default('collab-snapshots'),
-  S3_PREFIX: z.string().default(''),
+  ...s3Env,
   // Loading a document (takeover, first open) from the read side: snapshot + read-model ops + the Kafka tail after
   // the offset this projection group has committed. It must be the group that writes CASSANDRA_KEYSPACE.
   COLLAB_PROJECTION_GROUP: z.string().min(1).default('collab-projection-service'),
@@ -95,9 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   if (!given('COLLAB_JWT_SECRET') && !given('COLLAB_JWT_PUBLIC_KEY_FILES')) {
     problems.push('COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES: give an HS256 secret or RS256 public keys');
   }
-  if (given('S3_ACCESS_KEY_ID') !== given('S3_SECRET_ACCESS_KEY')) {
-    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: give both or neither (then the AWS default chain)');
-  }
+  problems.push(...s3Problems(env));
   const publicKeys: string[] = [];
   for (const file of (parsed.success ? parsed.data.COLLAB_JWT_PUBLIC_KEY_FILES : undefined) ?? []) {
     try {
@@ -169,10 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
                     region: e.S3_REGION,
                     bucket: e.S3_BUCKET,
                     prefix: e.S3_PREFIX,
-                    credentials:
-                      e.S3_ACCESS_KEY_ID === undefined || e.S3_SECRET_ACCESS_KEY === undefined
-                        ? undefined
-                        : { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY },
+                    ...s3Credentials(e),
                   },
           },
     servePage: e.COLLAB_SERVE_PAGE === 'true',

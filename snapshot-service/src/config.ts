@@ -2,40 +2,18 @@
  * Configuration of the snapshot-service, read from the environment once at startup and validated with zod:
  * every problem is reported at once. Nothing else in the service reads process.env.
  */
+import { cassandraEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '@collab/env-config';
 import { z } from 'zod';
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((s) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0),
-);
-
 const Env = z.object({
-  COLLAB_INSTANCE_ID: z.string().min(1).optional(),
-  COLLAB_METRICS_PORT: int(0, 65535).default(9466),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...serviceEnv(9466),
   // The op log
-  KAFKA_BROKERS: list.pipe(z.array(z.string()).min(1, 'give at least one host:port')),
-  COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
-  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
+  ...opsTopicEnv,
   COLLAB_SNAPSHOT_CONSUMER_GROUP: z.string().min(1).default('collab-snapshot-service'),
   // The read models (to rebuild a document's state)
-  CASSANDRA_CONTACT_POINTS: list.pipe(z.array(z.string()).min(1, 'give at least one host:port')),
-  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
-  CASSANDRA_KEYSPACE: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name')
-    .default('collab'),
+  ...cassandraEnv,
   // The snapshot store
-  S3_ENDPOINT: z.string().url().optional(),
-  S3_REGION: z.string().min(1).default('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  S3_BUCKET: z.string().min(3).default('collab-snapshots'),
-  S3_PREFIX: z.string().default(''),
+  ...s3Env,
   // Policy
   SNAPSHOT_EVERY_VERSIONS: int(1).default(500),
   SNAPSHOT_IDLE_SECONDS: int(1).default(30),
@@ -63,11 +41,9 @@ export type SnapshotServiceConfig = ReturnType<typeof loadConfig>;
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  problems.push(...s3Problems(env));
   if (parsed.success) {
     const e = parsed.data;
-    if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
-      problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: give both or neither (then the AWS default chain)');
-    }
     if (e.SNAPSHOT_RETRY_MIN_MS > e.SNAPSHOT_RETRY_MAX_MS) {
       problems.push('SNAPSHOT_RETRY_MIN_MS: must not exceed SNAPSHOT_RETRY_MAX_MS');
     }
@@ -92,10 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,
-      credentials:
-        e.S3_ACCESS_KEY_ID === undefined || e.S3_SECRET_ACCESS_KEY === undefined
-          ? undefined
-          : { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY },
+      ...s3Credentials(e),
       bucket: e.S3_BUCKET,
       prefix: e.S3_PREFIX,
     },
