@@ -3,40 +3,20 @@
  * environment variables — the same names the services read — validated at once, every problem listed. A command
  * asks only for the sections it uses, so `doc get` does not demand KAFKA_BROKERS.
  */
+import { cassandraEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems } from '@collab/env-config';
 import { z } from 'zod';
 import { ConfigProblems } from '../embedded-config.js';
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((s) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0),
-);
-const hosts = list.pipe(z.array(z.string()).min(1, 'give at least one host:port'));
-const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,47}$/, 'use [A-Za-z0-9_], starting with a letter');
-
 const Sections = {
   kafka: z.object({
-    KAFKA_BROKERS: hosts,
-    COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
-    COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
+    ...opsTopicEnv,
     COLLAB_KAFKA_REPLICATION_FACTOR: int(1, 16).default(1),
   }),
   cassandra: z.object({
-    CASSANDRA_CONTACT_POINTS: hosts,
-    CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
-    CASSANDRA_KEYSPACE: identifier.default('collab'),
+    ...cassandraEnv,
     CASSANDRA_REPLICATION_FACTOR: int(1, 32).default(1),
   }),
-  s3: z.object({
-    S3_ENDPOINT: z.string().url().optional(),
-    S3_REGION: z.string().min(1).default('us-east-1'),
-    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-    S3_BUCKET: z.string().min(3).default('collab-snapshots'),
-    S3_PREFIX: z.string().default(''),
-  }),
+  s3: z.object(s3Env),
 };
 
 export type Section = keyof typeof Sections;
@@ -100,15 +80,11 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
     if (!parsed.success) problems.push(...issues(parsed.error));
     else {
       const e = parsed.data;
-      if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
-        problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: give both or neither (then the AWS default chain)');
-      }
+      problems.push(...s3Problems(env));
       config.s3 = {
         ...(e.S3_ENDPOINT === undefined ? {} : { endpoint: e.S3_ENDPOINT }),
         region: e.S3_REGION,
-        ...(e.S3_ACCESS_KEY_ID === undefined || e.S3_SECRET_ACCESS_KEY === undefined
-          ? {}
-          : { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } }),
+        ...s3Credentials(e),
         bucket: e.S3_BUCKET,
         prefix: e.S3_PREFIX,
       };
