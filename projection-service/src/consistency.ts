@@ -54,7 +54,7 @@ export async function readHeads(client: Client, keyspace: string): Promise<Map<s
 }
 
 /**
- * Stored op versions per document: the map keys of `op_blocks` (migration 0003; a version is in one block) plus
+ * Stored op versions per document: the map entries of `op_blocks` (migration 0003; a version is in one block) plus
  * rows of the 0001 table `ops` written before it, each version once.
  */
 export async function countOps(client: Client, keyspace: string): Promise<Map<string, number>> {
@@ -65,10 +65,11 @@ export async function countOps(client: Client, keyspace: string): Promise<Map<st
     legacy.set(docId, versions.add(num(r.version)));
   });
   const counts = new Map<string, number>([...legacy].map(([docId, versions]) => [docId, versions.size]));
-  await scan(client, `SELECT doc_id, ops FROM ${keyspace}.op_blocks`, (r) => {
+  await scan(client, `SELECT doc_id, block, ops FROM ${keyspace}.op_blocks`, (r) => {
     const docId = String(r.doc_id);
     const old = legacy.get(docId);
-    const added = Object.keys((r.ops ?? {}) as object).filter((v) => old === undefined || !old.has(Number(v)));
+    const first = num(r.block) * 64; // the version at place 0 (BLOCK_SIZE)
+    const added = Object.keys((r.ops ?? {}) as object).filter((p) => old === undefined || !old.has(first + Number(p)));
     counts.set(docId, (counts.get(docId) ?? 0) + added.length);
   });
   return counts;

@@ -1,7 +1,7 @@
 /**
  * The `op_blocks` row format (migration 0003): the ops of versions [64k, 64k + 63] of one document in one bucket
- * are one row (doc_id, bucket, block = k) whose `ops` map holds each version's op as JSON: [base_version,
- * client_id, seq, user_id, ts_ms, op]. One row per block instead of one per op because Cassandra's CPU cost is
+ * are one row (doc_id, bucket, block = k) whose `ops` map holds each version's op, keyed by its place in the
+ * block (version - 64k, a smallint), as JSON: [base_version, client_id, seq, user_id, ts_ms, op]. One row per block instead of one per op because Cassandra's CPU cost is
  * mostly per row, even inside a single-partition batch (docs/performance.md, "Projection rebuild"). Writes add
  * map entries (`ops = ops + {...}`), so the rows do not depend on how the ops were batched.
  */
@@ -19,11 +19,11 @@ export interface BlockWrite {
   bucket: number;
   block: number;
   /**
-   * version -> the op's JSON entry. A plain object, not a Map: the driver encodes an object's own keys as the
-   * map's keys (a JS Map would be sent as an empty map).
+   * The version's place in the block (version - BLOCK_SIZE * block) -> the op's JSON entry. A plain object, not
+   * a Map: the driver encodes an object's own keys as the map's keys (a JS Map would be sent as an empty map).
    */
   entries: Record<string, string>;
-  /** UTF-8 bytes of the entries plus 8 per key, for the batch planner. */
+  /** UTF-8 bytes of the entries plus 8 per entry (key and lengths), for the batch planner. */
   bytes: number;
 }
 
@@ -52,7 +52,7 @@ export function planBlockWrites(
       current = { bucket, block, entries: {}, bytes: 0 };
       writes.push(current);
     }
-    current.entries[String(o.version)] = entry;
+    current.entries[String(o.version - block * BLOCK_SIZE)] = entry;
     current.bytes += bytes;
   }
   return writes;
@@ -67,8 +67,8 @@ const corrupt = (docId: string, where: string, what: string, cause?: unknown) =>
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
 
 /**
- * The ops of one stored block (the driver's map: version keys as strings), in version order, each checked: its
- * version belongs to this bucket and block, and its entry is well-formed.
+ * The ops of one stored block (the driver's map: places in the block as keys), in version order, each checked:
+ * its place is 0..BLOCK_SIZE - 1, its version belongs to this bucket, and its entry is well-formed.
  */
 export function decodeBlock(
   docId: string,
@@ -81,9 +81,10 @@ export function decodeBlock(
   if (typeof map !== 'object' || map === null) throw corrupt(docId, where, 'ops is not a map');
   const ops: OpCommitted[] = [];
   for (const [key, json] of Object.entries(map)) {
-    const version = Number(key);
-    if (!isInt(version) || blockOf(version) !== block || bucketOf(version) !== bucket) {
-      throw corrupt(docId, where, `holds version ${key}`);
+    const place = Number(key);
+    const version = block * BLOCK_SIZE + place;
+    if (!isInt(place) || place < 0 || place >= BLOCK_SIZE || bucketOf(version) !== bucket) {
+      throw corrupt(docId, where, `holds place ${key}`);
     }
     ops.push(decodeEntry(docId, version, json));
   }

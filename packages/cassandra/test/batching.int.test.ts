@@ -138,7 +138,12 @@ describe('Cassandra read-model store: batching', function () {
       const blockWrites = sent.flatMap((s, index) =>
         s.queries
           .filter((q) => q.query.startsWith('UPDATE') && q.query.includes('.op_blocks '))
-          .map((q) => ({ kind: s.kind, index, versions: Object.keys(q.params[0] as object).map(Number) })),
+          .map((q) => ({
+            kind: s.kind,
+            index,
+            // Keys are places in the block (version - 64 * block); blocks here are 0 (versions 0..63).
+            versions: Object.keys(q.params[0] as object).map((place) => Number(q.params[3]) * 64 + Number(place)),
+          })),
       );
       assert.deepEqual(
         blockWrites.map((w) => w.versions).sort((a, b) => a[0]! - b[0]!),

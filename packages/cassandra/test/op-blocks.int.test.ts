@@ -100,7 +100,7 @@ describe('Cassandra read-model store: ops in blocks (migration 0003)', function 
       }
       return rows.map((r) => {
         const [bucket, block] = [Number(r['bucket']), Number(r['block'])];
-        const versions = Object.keys(r['ops'] as object).map(Number);
+        const versions = Object.keys(r['ops'] as object).map((place) => block * BLOCK_SIZE + Number(place));
         for (const v of versions) {
           assert.equal(Math.floor(v / BUCKET), bucket, `version ${v} in bucket ${bucket}`);
           assert.equal(Math.floor(v / BLOCK_SIZE), block, `version ${v} in block ${block}`);

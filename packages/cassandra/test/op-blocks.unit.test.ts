@@ -22,7 +22,7 @@ const plan = (versions: number[], size = 10_000, text?: (v: number) => string) =
   planBlockWrites(byVersion(versions.map((v) => op(v, text?.(v)))), bucketOf(size)).map((w) => [
     w.bucket,
     w.block,
-    Object.keys(w.entries).map(Number),
+    Object.keys(w.entries).map((place) => w.block * BLOCK_SIZE + Number(place)),
   ]);
 
 describe('op blocks (migration 0003)', function () {
@@ -60,21 +60,24 @@ describe('op blocks (migration 0003)', function () {
     assert.deepEqual(decodeBlock('d', 0, 1, stored, bucketOf(10_000)), [ops[1], ops[0], ops[2]]);
   });
 
-  it('refuses a stored block that holds a foreign version or a malformed entry (ERR_CORRUPT)', function () {
-    const entry = (v: number) => planBlockWrites(byVersion([op(v)]), bucketOf(10_000))[0]!.entries[String(v)]!;
+  it('refuses a stored block with a place outside it, a version of another bucket or a malformed entry (ERR_CORRUPT)', function () {
+    const entry = (v: number) => planBlockWrites(byVersion([op(v)]), bucketOf(10_000))[0]!.entries[String(v % 64)]!;
     const corrupt = (map: unknown, bucket = 0, block = 1) =>
       assert.throws(
         () => decodeBlock('d', bucket, block, map, bucketOf(100)),
         (err) => isCollabError(err, 'ERR_CORRUPT') && err.message.includes('d '),
         JSON.stringify(map),
       );
-    corrupt({ 63: entry(63) }); // block 0's version in block 1
-    corrupt({ 100: entry(100) }); // bucket 1's version in bucket 0
+    corrupt({ 64: entry(65) }); // a place past the block
+    corrupt({ '-1': entry(65) });
+    corrupt({ 1.5: entry(65) });
+    corrupt({ 36: entry(100) }, 0, 1); // version 100 is bucket 1's, stored in bucket 0
+    assert.equal(decodeBlock('d', 1, 1, { 36: entry(100) }, bucketOf(100))[0]?.version, 100);
     corrupt(null);
-    corrupt({ 65: '{"not":"a tuple"}' });
-    corrupt({ 65: '[64,"c",65,"u",1]' }); // 5-tuple
-    corrupt({ 65: '[64,"c",65,"u","noon",[1]]' }); // time not a number
-    corrupt({ 65: '[64,"c",65,"u",1,"not an op"]' });
-    corrupt({ 65: '[64,"c",65,' });
+    corrupt({ 1: '{"not":"a tuple"}' });
+    corrupt({ 1: '[64,"c",65,"u",1]' }); // 5-tuple
+    corrupt({ 1: '[64,"c",65,"u","noon",[1]]' }); // time not a number
+    corrupt({ 1: '[64,"c",65,"u",1,"not an op"]' });
+    corrupt({ 1: '[64,"c",65,' });
   });
 });
