@@ -48,6 +48,19 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 }
 
 /**
+ * How the JVMs of our local images compile: `fast` (default) stops at C1, which about halves Cassandra's start
+ * on 2 cores — right for tests; `full` is the JVM's normal tiered compilation up to C2, as in production —
+ * right for throughput benchmarks, at the price of a slower start and compile work while warming up.
+ * COLLAB_STACK_JIT=fast|full.
+ */
+export function stackJit(env: NodeJS.ProcessEnv): 'fast' | 'full' {
+  const raw = env.COLLAB_STACK_JIT ?? '';
+  if (raw === '' || raw === 'fast') return 'fast';
+  if (raw === 'full') return 'full';
+  throw new Error(`COLLAB_STACK_JIT=${raw} is not one of fast, full.`);
+}
+
+/**
  * Bounded by default: Cassandra is the slowest (~5 s here when idle, 20–30 s on a loaded 2-core CI machine),
  * so 120 s per container only trips on a real failure.
  */

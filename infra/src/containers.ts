@@ -75,7 +75,14 @@ export interface ContainerContext {
   labels: Record<string, string>;
   startupTimeoutMs: number;
   public: boolean;
+  /** Our images' JVMs: C1 only (fast start, tests) or full tiered compilation (benchmarks); see stackJit. */
+  jit: 'fast' | 'full';
 }
+
+/** The JVM flags our Kafka image uses by default (entrypoint.sh), without -XX:TieredStopAtLevel=1. */
+const KAFKA_FULL_JIT_OPTS =
+  '-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 ' +
+  '-XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true';
 
 export const containerName = (runId: string, service: Service): string => `collab-it-${runId}-${service}`;
 
@@ -113,6 +120,7 @@ export function kafkaContainer(image: string, ctx: ContainerContext): LoopbackCo
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
       KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
       ...(ctx.public ? {} : { KAFKA_WAIT_FOR_FILE: ADVERTISE_FILE }),
+      ...(!ctx.public && ctx.jit === 'full' ? { KAFKA_JVM_PERFORMANCE_OPTS: KAFKA_FULL_JIT_OPTS } : {}),
     })
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/));
   if (ctx.public) {
@@ -146,6 +154,8 @@ export function cassandraContainer(image: string, ctx: ContainerContext): Loopba
         HEAP_NEWSIZE: '200M',
         CASSANDRA_NUM_TOKENS: '1',
         JVM_EXTRA_OPTS: '-Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.initial_token=0',
+        // Our image (entrypoint.sh): C1 only unless told otherwise.
+        CASSANDRA_FAST_JIT: ctx.jit === 'full' ? '0' : '1',
       })
       // Startup complete is logged before the native transport serves queries; the CQL probe closes the gap.
       .withWaitStrategy(Wait.forLogMessage(/Startup complete/))

@@ -17,6 +17,7 @@ import {
   redisContainer,
   s3Container,
 } from './containers.js';
+import { stackJit } from './config.js';
 import { removeHarnessResources } from './cleanup.js';
 import { prepareTestcontainers } from './docker.js';
 import type { StackEndpoints } from './endpoints.js';
@@ -87,7 +88,14 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
       logger.info({ runId, ...removed }, 'integration stack removed'),
     ));
 
-  const ctx: ContainerContext = { runId, network, labels, startupTimeoutMs, public: source === 'public' };
+  const ctx: ContainerContext = {
+    runId,
+    network,
+    labels,
+    startupTimeoutMs,
+    public: source === 'public',
+    jit: stackJit(env),
+  };
   const deadline = started + startupTimeoutMs;
   const ports: Partial<Record<Service, number>> = {};
   const containers = SERVICES.map((service) => BUILDERS[service](images[service], ctx));

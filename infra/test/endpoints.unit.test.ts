@@ -1,6 +1,6 @@
 /** Which stack a run uses, from the environment alone: all, none or some endpoint variables given. */
 import assert from 'node:assert/strict';
-import { chooseStack, harnessTimeouts } from '../src/config.js';
+import { chooseStack, harnessTimeouts, stackJit } from '../src/config.js';
 import { endpointsFromEnv, endpointsToEnv } from '../src/endpoints.js';
 
 const ALL = {
@@ -77,6 +77,15 @@ describe('harnessTimeouts', () => {
     assert.deepEqual(harnessTimeouts({}), { startupMs: 120_000, probeMs: 20_000 });
     assert.equal(harnessTimeouts({ COLLAB_STACK_STARTUP_TIMEOUT_MS: '5000' }).startupMs, 5000);
     assert.throws(() => harnessTimeouts({ COLLAB_STACK_PROBE_TIMEOUT_MS: 'soon' }), /not a positive integer/);
+  });
+});
+
+describe('stackJit (COLLAB_STACK_JIT)', () => {
+  it('is fast (C1 only) by default, full on request, and refuses anything else', () => {
+    assert.equal(stackJit({}), 'fast');
+    assert.equal(stackJit({ COLLAB_STACK_JIT: 'fast' }), 'fast');
+    assert.equal(stackJit({ COLLAB_STACK_JIT: 'full' }), 'full');
+    assert.throws(() => stackJit({ COLLAB_STACK_JIT: 'c2' }), /not one of fast, full/);
   });
 });
 

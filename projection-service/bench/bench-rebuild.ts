@@ -1,6 +1,6 @@
 /**
  * `npm run bench:rebuild -- [--ops 200000] [--documents 2000] [--partitions 12] [--runs 3] [--batch-size 10000]
- *   [--concurrency 128] [--chunk-concurrency 4] [--max-ops-per-write 2000] [--partition-concurrency 2]
+ *   [--concurrency 128] [--chunk-concurrency 4] [--max-ops-per-write 2000] [--partition-concurrency 6]
  *   [--head-mode rebuild|cas]`
  *
  * Appends N realistic ops across many documents to a fresh ops topic (through the Kafka OpLog, as the
@@ -35,7 +35,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '128' },
     'chunk-concurrency': { type: 'string', default: '4' },
     'max-ops-per-write': { type: 'string', default: '2000' },
-    'partition-concurrency': { type: 'string', default: '2' },
+    'partition-concurrency': { type: 'string', default: '6' },
     'head-mode': { type: 'string', default: 'rebuild' },
     help: { type: 'boolean', short: 'h', default: false },
   },
