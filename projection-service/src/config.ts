@@ -19,6 +19,9 @@ const Env = z.object({
   COLLAB_LAG_REFRESH_MS: int(0).default(5_000),
   COLLAB_PROJECTION_MAX_OPS_PER_WRITE: int(1).default(5_000),
   COLLAB_PROJECTION_WRITE_CONCURRENCY: int(1, 1_024).default(4),
+  // How long a fetch gathers records before a batch is projected: fewer, bigger batches (less Cassandra CPU per
+  // op) for that much projection lag. 0: project each record as soon as it is fetched.
+  COLLAB_PROJECTION_BATCH_WAIT_MS: int(0, 10_000).default(500),
 });
 
 export type ProjectionServiceConfig = ReturnType<typeof loadConfig>;
@@ -55,5 +58,6 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     lagRefreshMs: e.COLLAB_LAG_REFRESH_MS,
     maxOpsPerWrite: e.COLLAB_PROJECTION_MAX_OPS_PER_WRITE,
     writeConcurrency: e.COLLAB_PROJECTION_WRITE_CONCURRENCY,
+    batchWaitMs: e.COLLAB_PROJECTION_BATCH_WAIT_MS,
   };
 }

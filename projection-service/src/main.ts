@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     committedOffsets,
     maxOpsPerWrite: config.maxOpsPerWrite,
     writeConcurrency: config.writeConcurrency,
+    batchWaitMs: config.batchWaitMs,
   });
   consuming = true;
   console.log(JSON.stringify({ ready: true }));

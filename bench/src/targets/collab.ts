@@ -153,6 +153,10 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
       store: storage.readModels,
       groupId: `bench-projection-${run}`,
       logger,
+      // The projection-service's COLLAB_PROJECTION_BATCH_WAIT_MS, for A/B runs (default: the service's).
+      ...(process.env.BENCH_PROJECTION_BATCH_WAIT_MS === undefined
+        ? {}
+        : { batchWaitMs: Number(process.env.BENCH_PROJECTION_BATCH_WAIT_MS) }),
     });
     const snapshotWorker = createSnapshotWorker({
       log: await storage.opLog('snapshots'),

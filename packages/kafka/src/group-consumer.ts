@@ -26,6 +26,8 @@ export interface GroupConsumeOptions<R> {
   fromBeginning?: boolean;
   onAssigned?: (partitions: number[]) => Promise<void> | void;
   onRevoked?: (partitions: number[]) => Promise<void> | void;
+  /** See ConsumeOptions.batchWaitMs (core): the broker holds a fetch this long unless 1 MiB is ready. */
+  batchWaitMs?: number;
 }
 
 export interface GroupConsumerSpec<R> {
@@ -50,7 +52,11 @@ export async function startGroupConsumer<R>(
     allowAutoTopicCreation: false,
     sessionTimeout: options.timeouts.sessionMs,
     heartbeatInterval: options.timeouts.heartbeatMs,
-    maxWaitTimeInMs: 500,
+    // Without batchWaitMs a fetch returns as soon as one record is there (minBytes 1; 500 ms is only how long an
+    // idle fetch is held). With it, the broker holds the fetch until 1 MiB is ready or the wait is over.
+    ...(consume.batchWaitMs === undefined || consume.batchWaitMs <= 0
+      ? { maxWaitTimeInMs: 500 }
+      : { maxWaitTimeInMs: consume.batchWaitMs, minBytes: 1024 * 1024 }),
   });
 
   let assigned = new Set<number>();

@@ -58,6 +58,13 @@ export interface ConsumeOptions {
   /** Called when this member is given or loses partitions (the command-service takes ownership here). */
   onAssigned?: (partitions: number[]) => Promise<void> | void;
   onRevoked?: (partitions: number[]) => Promise<void> | void;
+  /**
+   * How long a fetch may wait for more records before handing over what it has (ms). Unset: hand records over as
+   * soon as there are any (lowest latency: the relay of remote ops). Set: bigger batches and fewer writes per
+   * record, for consumers whose cost is per batch (the projection), at the price of that much lag. Adapters
+   * without fetches (the embedded one) may ignore it.
+   */
+  batchWaitMs?: number;
 }
 
 export interface Consumer {
