@@ -203,7 +203,9 @@ export class DocumentSync {
         send: (message) => host.send(message),
         schedule: (ms, fn) => host.schedule(ms, fn),
         now: () => host.now?.() ?? Date.now(),
-        emit: (users) => sync.events.emit('presence', { users }),
+        changed: () => {
+          if (sync.events.listenerCount('presence') > 0) sync.events.emit('presence', { users: sync.presence.users() });
+        },
       },
       options.presence,
     );
