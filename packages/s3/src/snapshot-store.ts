@@ -43,8 +43,12 @@ export type S3SnapshotStoreOptions = ({ client: S3Client } | ({ client?: undefin
 
 /** How often a put retries after a 409 ConditionalRequestConflict (another writer mid-flight on the same key). */
 const CONFLICT_RETRIES = 3;
-/** Compare-and-set rounds to move a document's latest pointer forward before giving up (it is only a hint). */
-const POINTER_ATTEMPTS = 20;
+/**
+ * How long a put keeps trying to move a document's latest pointer forward (it is only a hint). Every round it
+ * loses is another put's win, and a win moves the pointer up, so the rounds end; a fixed count of rounds did
+ * not (24 racing puts of one document: the highest can lose 23 rounds, and it lost the 20 it had once in CI).
+ */
+const POINTER_BUDGET_MS = 5_000;
 /** First backoff step between lost rounds (ms); doubles up to 32× with full jitter. */
 const POINTER_BACKOFF_MS = 5;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -167,7 +171,8 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
    */
   async function advancePointer(docId: string, version: number): Promise<void> {
     const key = latestPointerKey(prefix, docId);
-    for (let attempt = 0; attempt < POINTER_ATTEMPTS; attempt++) {
+    const deadline = Date.now() + POINTER_BUDGET_MS;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
       const current = await readPointer(docId);
       if (current?.version !== undefined && current.version >= version) return;
       try {
@@ -189,7 +194,7 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
       // Lost a round to another put of this document: back off a little (jittered) so the racers spread out.
       await sleep(Math.random() * POINTER_BACKOFF_MS * 2 ** Math.min(attempt, 5));
     }
-    // Still losing after that many rounds: others keep moving it forward; a hint that lags is harmless.
+    // Still losing after that long: others keep moving it forward; a hint that lags is harmless.
     logger.warn({ key: where(key), version }, 'latest pointer not moved: too many concurrent updates');
   }
 
