@@ -34,20 +34,23 @@ function procUsage(pid: number): { cpuSeconds: number; rssMiB: number } | undefi
   }
 }
 
-/** The same samples for another process (a server under test), by pid; heap is not visible from outside. */
-export class PidSampler {
+interface Usage {
+  cpuSeconds: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+}
+
+/** One sample a second of a process's CPU (cores used since the last sample) and memory, from `probe`. */
+class UsageSampler {
   readonly samples: ProcessSample[] = [];
   private timer: NodeJS.Timeout | undefined;
   private last: { cpuSeconds: number; at: number } | undefined;
   private readonly started = performance.now();
 
-  constructor(
-    readonly name: string,
-    private readonly pid: number,
-  ) {}
+  constructor(private readonly probe: () => Usage | undefined) {}
 
   start(): void {
-    this.last = { cpuSeconds: procUsage(this.pid)?.cpuSeconds ?? 0, at: performance.now() };
+    this.note(this.probe());
     this.timer = setInterval(() => this.sample(), 1000);
     this.timer.unref();
   }
@@ -60,17 +63,23 @@ export class PidSampler {
     return summarize(this.samples);
   }
 
+  private note(usage: Usage | undefined): void {
+    if (usage !== undefined) this.last = { cpuSeconds: usage.cpuSeconds, at: performance.now() };
+  }
+
   private sample(): void {
-    const usage = procUsage(this.pid);
+    const usage = this.probe();
     const now = performance.now();
-    if (usage === undefined || this.last === undefined) return;
-    this.samples.push({
-      second: Math.round((now - this.started) / 1000),
-      cpuCores: (usage.cpuSeconds - this.last.cpuSeconds) / ((now - this.last.at) / 1000),
-      rssMiB: usage.rssMiB,
-      heapUsedMiB: 0,
-    });
-    this.last = { cpuSeconds: usage.cpuSeconds, at: now };
+    // Without a first reading there is no interval yet (a process not started, or gone).
+    if (usage !== undefined && this.last !== undefined) {
+      this.samples.push({
+        second: Math.round((now - this.started) / 1000),
+        cpuCores: (usage.cpuSeconds - this.last.cpuSeconds) / ((now - this.last.at) / 1000),
+        rssMiB: usage.rssMiB,
+        heapUsedMiB: usage.heapUsedMiB,
+      });
+    }
+    this.note(usage);
   }
 }
 
@@ -87,36 +96,31 @@ function summarize(samples: readonly ProcessSample[]) {
   };
 }
 
-export class ProcessSampler {
-  readonly samples: ProcessSample[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private last = { cpu: process.cpuUsage(), at: performance.now() };
-  private readonly started = performance.now();
-
-  start(): void {
-    this.timer = setInterval(() => this.sample(), 1000);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  summary() {
-    return summarize(this.samples);
-  }
-
-  private sample(): void {
-    const now = performance.now();
-    const cpu = process.cpuUsage(this.last.cpu);
-    const memory = process.memoryUsage();
-    this.samples.push({
-      second: Math.round((now - this.started) / 1000),
-      cpuCores: (cpu.user + cpu.system) / 1000 / (now - this.last.at),
-      rssMiB: memory.rss / 2 ** 20,
-      heapUsedMiB: memory.heapUsed / 2 ** 20,
+/** The samples of another process (a server under test), by pid, from /proc; heap is not visible from outside. */
+export class PidSampler extends UsageSampler {
+  constructor(
+    readonly name: string,
+    pid: number,
+  ) {
+    super(() => {
+      const usage = procUsage(pid);
+      return usage === undefined ? undefined : { ...usage, heapUsedMiB: 0 };
     });
-    this.last = { cpu: process.cpuUsage(), at: now };
+  }
+}
+
+/** The samples of this process (a user process, or the bench's parent), heap included. */
+export class ProcessSampler extends UsageSampler {
+  constructor() {
+    super(() => {
+      const cpu = process.cpuUsage();
+      const memory = process.memoryUsage();
+      return {
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        rssMiB: memory.rss / 2 ** 20,
+        heapUsedMiB: memory.heapUsed / 2 ** 20,
+      };
+    });
   }
 }
 
