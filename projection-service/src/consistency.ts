@@ -9,6 +9,7 @@
  * taken shows up as "live is ahead": rebuild again from the rebuilt keyspace's position, or compare at a quiet
  * moment. Any other difference is a bug.
  */
+import { BLOCK_SIZE } from '@collab/adapter-cassandra';
 import type { Client } from 'cassandra-driver';
 
 export interface HeadRow {
@@ -68,7 +69,7 @@ export async function countOps(client: Client, keyspace: string): Promise<Map<st
   await scan(client, `SELECT doc_id, block, ops FROM ${keyspace}.op_blocks`, (r) => {
     const docId = String(r.doc_id);
     const old = legacy.get(docId);
-    const first = num(r.block) * 64; // the version at place 0 (BLOCK_SIZE)
+    const first = num(r.block) * BLOCK_SIZE; // the version at place 0 of the block
     const added = Object.keys((r.ops ?? {}) as object).filter((p) => old === undefined || !old.has(first + Number(p)));
     counts.set(docId, (counts.get(docId) ?? 0) + added.length);
   });

@@ -4,6 +4,7 @@ export type { CassandraReadModelStoreOptions, CassandraTimeouts } from './option
 export { DEFAULT_BUCKET_SIZE } from './options.js';
 export { migrate } from './migrate.js';
 export { TIME_INDEX_EVERY } from './writes.js';
+export { BLOCK_SIZE } from './op-blocks.js';
 export type { AppliedMigration, MigrateOptions, MigrateResult } from './migrate.js';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-files.js';
 export type { MigrationFile } from './migration-files.js';

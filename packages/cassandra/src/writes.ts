@@ -87,7 +87,8 @@ function rowWrites(ctx: WriteContext, byDoc: Map<string, Map<number, OpCommitted
         query: cql.addToOpBlock,
         params: [w.entries, docId, w.bucket, w.block],
         partition: `ops${JSON.stringify([docId, w.bucket])}`,
-        bytes: w.bytes + 64,
+        // The key columns as any row's, plus the map's entries (not a string param: estimateBytes would count 8).
+        bytes: estimateBytes([docId, w.bucket, w.block]) + w.bytes,
       });
     }
     for (const o of versions.values()) {
