@@ -110,10 +110,10 @@ async function startReadSide(
   // Documents load (and catch-up reads ops older than the window) through the read side too: snapshot + read
   // models + the Kafka tail after the projection group's committed offset, the whole log when that fails.
   const load = config.readApi.load;
+  // The document load pairs the group's committed offsets with this keyspace: refuse to start on a keyspace
+  // another group projects (checked again at each load until the keyspace is claimed, see document-source.ts).
+  const holder = load === undefined ? undefined : await readModels.projectionSource(config.kafka.topic);
   if (load !== undefined) {
-    // The document load pairs the group's committed offsets with this keyspace: refuse to start on a keyspace
-    // another group projects (checked again at each load until the keyspace is claimed, see document-source.ts).
-    const holder = await readModels.projectionSource(config.kafka.topic);
     if (holder !== undefined && holder !== load.projectionGroup) {
       await readModels.close();
       throw new ConfigError([
@@ -144,6 +144,7 @@ async function startReadSide(
             () => readModels.projectionSource(config.kafka.topic),
             load.projectionGroup,
             projectionOffsets(admin, load.projectionGroup, config.kafka.topic),
+            { confirmed: holder === load.projectionGroup }, // asked just above
           ),
           window: config.window,
           logger: logger.child({ component: 'document-source' }),

@@ -478,7 +478,7 @@ describe('command-service projection offsets', () => {
 
 describe('command-service document source: the projection source guard', () => {
   /** A keyspace whose claim the test sets, counting how often it is asked; offsets 100 + partition. */
-  function guarded(claims: (string | undefined | Error)[], recheckMs = 5_000) {
+  function guarded(claims: (string | undefined | Error)[], recheckMs = 5_000, confirmed = false) {
     let t = 0;
     let asked = 0;
     const guard = guardedByProjectionSource(
@@ -489,8 +489,7 @@ describe('command-service document source: the projection source guard', () => {
       },
       'group-a',
       async (partition) => 100n + BigInt(partition),
-      recheckMs,
-      () => t,
+      { recheckMs, now: () => t, confirmed },
     );
     return { guard, asked: () => asked, advance: (ms: number) => (t += ms) };
   }
@@ -501,6 +500,12 @@ describe('command-service document source: the projection source guard', () => {
     g.advance(60_000);
     assert.equal(await g.guard(4), 104n);
     assert.equal(g.asked(), 1);
+  });
+
+  it('given the claim already seen at start-up, never asks', async () => {
+    const g = guarded(['group-b'], 5_000, true);
+    assert.equal(await g.guard(2), 102n);
+    assert.equal(g.asked(), 0);
   });
 
   it('given an unclaimed keyspace, reports no committed offset (whole-log loads) and asks again later', async () => {

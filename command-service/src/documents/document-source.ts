@@ -480,10 +480,15 @@ export function guardedByProjectionSource(
   source: () => Promise<string | undefined>,
   groupId: string,
   offsets: (partition: number) => Promise<Offset | undefined>,
-  recheckMs = 5_000,
-  now: () => number = Date.now,
+  options: {
+    /** The caller has already seen the keyspace claimed by `groupId` (at start-up): no need to ask again. */
+    confirmed?: boolean;
+    recheckMs?: number;
+    now?: () => number;
+  } = {},
 ): (partition: number) => Promise<Offset | undefined> {
-  let confirmed = false;
+  const { recheckMs = 5_000, now = Date.now } = options;
+  let confirmed = options.confirmed ?? false;
   let last: { at: number; answer: Promise<string | undefined> } | undefined;
   return async (partition) => {
     if (!confirmed) {
