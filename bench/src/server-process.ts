@@ -44,6 +44,11 @@ export async function startInProcess(name: string, start: () => Promise<ServerHa
   };
 }
 
+/** Extra node flags from an environment variable (space-separated). */
+export function nodeArgs(variable: string): string[] {
+  return (process.env[variable] ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** Starts `kind` (see server-child.ts) with `args` in a child process; resolves once it serves. */
 export function spawnServer(
   name: string,
@@ -52,7 +57,8 @@ export function spawnServer(
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const child = fork(CHILD, [kind, JSON.stringify(args)], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_SERVER_NODE_ARGS: extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+    execArgv: ['--import', 'tsx', ...nodeArgs('BENCH_SERVER_NODE_ARGS')],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { RecorderData } from './recorder.js';
 import type { LoopDelay, ProcessSampler } from './resources.js';
 import type { UserEndpoint } from './target.js';
+import { nodeArgs } from './server-process.js';
 
 export interface UserProcessArgs {
   name: string;
@@ -127,7 +128,7 @@ export class UserProcesses {
 function spawn(args: UserProcessArgs, env: Record<string, string>): Child {
   const child = fork(CHILD, [JSON.stringify(args)], {
     // BENCH_USER_NODE_ARGS: extra node flags for the user processes, e.g. `--cpu-prof --cpu-prof-dir=prof`.
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_USER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
+    execArgv: ['--import', 'tsx', ...nodeArgs('BENCH_USER_NODE_ARGS')],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
