@@ -42,13 +42,6 @@ class ScriptedWriter implements PartitionWriter {
     await settle();
   }
 
-  /** What readable() answers; a test replaces it to hold loads back or to make the records unconfirmable. */
-  readableNow: Promise<void> = Promise.resolve();
-
-  readable(): Promise<void> {
-    return this.readableNow;
-  }
-
   close(): Promise<void> {
     return Promise.resolve();
   }
@@ -298,44 +291,6 @@ describe('PartitionCommitter: the last guard before the log', () => {
     await retried;
     assert.deepEqual(first.versions(), [[1]]);
     assert.deepEqual(second.versions(), [[1]]);
-  });
-
-  it('a load waits until the committed records are readable (acks go out at the commit, before that)', async () => {
-    const writer = new ScriptedWriter();
-    const committer = new PartitionCommitter(writer, () => Promise.resolve(new ScriptedWriter()));
-    committer.resume('d', 0);
-    const appended = committer.append([record('d', 1)]);
-    await settle();
-    let markersWritten!: () => void;
-    writer.readableNow = new Promise((resolve) => (markersWritten = resolve)); // committed, not readable yet
-    await writer.land();
-    await appended; // durable: the ack may go
-    let loaded = false;
-    const load = committer.ready().then(() => (loaded = true));
-    await settle();
-    assert.equal(loaded, false, 'a load must not read the log before the record is readable');
-    markersWritten();
-    await load;
-    assert.equal(committer.writer, writer, 'nothing to reopen');
-  });
-
-  it('when committed records cannot be confirmed readable, a new writer fences the old one before a load', async () => {
-    const first = new ScriptedWriter();
-    const second = new ScriptedWriter();
-    let opened = 0;
-    const committer = new PartitionCommitter(first, () => {
-      opened++;
-      return Promise.resolve(second);
-    });
-    committer.resume('d', 0);
-    const appended = committer.append([record('d', 1)]);
-    await settle();
-    first.readableNow = Promise.reject(new CollabError('ERR_TIMEOUT', 'offset 0 did not become readable in time'));
-    await first.land();
-    await appended;
-    await committer.ready();
-    assert.equal(opened, 1, 'the reopen makes the broker finish the transaction; then the log tells the truth');
-    assert.equal(committer.writer, second);
   });
 
   it('a fenced writer is never reopened (another instance owns the partition)', async () => {

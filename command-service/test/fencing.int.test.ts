@@ -64,7 +64,6 @@ describe('command-service fencing (real Kafka)', function () {
         },
       },
     ]);
-    await writer.readable();
 
     // The stale owner still believes it owns the partition; its append must fail, not fork version 2.
     client.send({ t: 'submit', docId, clientId: 'c', seq: 2, baseVersion: 1, op: [3, '!'] });

@@ -49,7 +49,6 @@ async function appendInterleaved(
   for (let i = 0; i < records.length; i += perTransaction) {
     await writer.append(records.slice(i, i + perTransaction).map((value) => ({ value })));
   }
-  await writer.readable();
 }
 
 async function readWholeDoc(log: OpLog, docId: string): Promise<OpCommitted[]> {

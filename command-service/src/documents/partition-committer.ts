@@ -50,25 +50,12 @@ export class PartitionCommitter {
   }
 
   /**
-   * Resolves once the writer can be trusted and everything appended through it can be read: what a load waits
-   * for, so that it sees every acknowledged op (an append resolves at the commit; its records become readable a
-   * moment later — PartitionWriter.readable). After a failure of unknown outcome, or when the records could not
-   * be confirmed readable, it resolves once a new writer has fenced the old one (the broker has then settled the
-   * old transaction, so the log can be read for the truth). Rejects when that reopen fails (Kafka still
-   * unreachable); the next call tries again.
+   * Resolves once the writer can be trusted: after a failure of unknown outcome, once a new writer has fenced
+   * the old one (the broker has then settled the old transaction, so the log can be read for the truth). Rejects
+   * when that reopen fails (Kafka still unreachable); the next call tries again.
    */
-  async ready(): Promise<void> {
-    if (this.closed) return;
-    if (!this.doubtful) {
-      try {
-        await this.current.readable();
-        return;
-      } catch (err) {
-        if (this.reopen === undefined) throw err;
-        this.doubtful = true;
-      }
-    }
-    if (this.reopen === undefined) return;
+  ready(): Promise<void> {
+    if (!this.doubtful || this.closed || this.reopen === undefined) return Promise.resolve();
     const open = this.reopen;
     this.reopening ??= (async () => {
       try {

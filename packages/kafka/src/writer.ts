@@ -71,15 +71,8 @@ export async function openPartitionWriter(
 
 class KafkaPartitionWriter implements PartitionWriter {
   private state: State = { kind: 'open' };
-  /**
-   * kafkajs allows one open transaction per producer, so appends run one after the other — and each begins once
-   * the previous one's records are readable (see append()).
-   */
+  /** kafkajs allows one open transaction per producer, so appends run one after the other. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Settles once the records of every append so far are readable; see readable(). */
-  private visible: Promise<void> = Promise.resolve();
-  /** Set when records of a resolved append could not be confirmed readable: readable() rejects from then on. */
-  private unreadable: CollabError | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -91,48 +84,10 @@ class KafkaPartitionWriter implements PartitionWriter {
     private readonly transactionalId: string,
   ) {}
 
-  /**
-   * Resolves as soon as the transaction is committed (durable: the coordinator has logged the decision), which
-   * is what an acknowledgement needs. Its records become readable a moment later, once the coordinator has
-   * written the commit markers into the partition (see waitUntilVisible); the next transaction waits for that,
-   * and so does readable().
-   */
   append(records: readonly AppendInput[]): Promise<Offset[]> {
     const run = this.queue.then(() => this.appendNow(records));
-    const visible = run.then(
-      (offsets) => this.untilVisible(offsets),
-      () => {}, // nothing of a failed append is readable, or will be
-    );
-    this.visible = visible;
-    this.queue = visible.catch(() => {});
+    this.queue = run.catch(() => {});
     return run;
-  }
-
-  async readable(): Promise<void> {
-    await this.visible.catch(() => {});
-    if (this.unreadable !== undefined) throw this.unreadable;
-  }
-
-  private async untilVisible(offsets: readonly Offset[]): Promise<void> {
-    const last = offsets[offsets.length - 1];
-    if (last === undefined) return;
-    try {
-      await this.waitUntilVisible(last);
-    } catch (err) {
-      // The transaction is committed but we cannot tell when readers will see it. A new writer of the partition
-      // (InitProducerId) makes the coordinator finish it first, so that is the way on; this one is done.
-      const error = toCollabError(err, `wait until offset ${last} is readable`, this.options.endpoint);
-      this.unreadable = error;
-      if (this.state.kind === 'open') {
-        this.state = { kind: 'closed', why: 'committed records could not be confirmed readable (reopen the writer)' };
-      }
-      this.options.logger.warn(
-        { transactionalId: this.transactionalId, err: error },
-        'ops writer: records not readable',
-      );
-      void this.close();
-      throw error;
-    }
   }
 
   private async appendNow(records: readonly AppendInput[]): Promise<Offset[]> {
@@ -181,7 +136,9 @@ class KafkaPartitionWriter implements PartitionWriter {
       }
       // One send to one partition is one record batch, so the records got consecutive offsets.
       const base = BigInt(sent.baseOffset);
-      return messages.map((_, i) => base + BigInt(i));
+      const offsets = messages.map((_, i) => base + BigInt(i));
+      await this.waitUntilVisible(offsets[offsets.length - 1]!);
+      return offsets;
     } catch (err) {
       // Abort so that nothing of this transaction becomes visible to read_committed readers. For a fenced
       // producer the abort fails too (the broker already aborted it when the new writer registered): ignore.
@@ -193,11 +150,11 @@ class KafkaPartitionWriter implements PartitionWriter {
   /**
    * Read-your-writes: the commit returns once the transaction coordinator has logged the decision, but it writes
    * the commit markers into the partition a moment later, and until then the records sit above the last stable
-   * offset, invisible to read_committed readers and to endOffsets(). This waits until the last stable offset has
-   * passed our last record (one ListOffsets round trip to the partition's leader when the markers are already
-   * there, which is almost always). The next transaction starts only after it, which spares it a
-   * CONCURRENT_TRANSACTIONS retry (100 ms of kafkajs backoff: measured without this wait, 1 % of transactions hit
-   * it); the caller of append() does not wait for it (an ack needs durability, not visibility), readable() does.
+   * offset, invisible to read_committed readers and to endOffsets(). We resolve append() only once the last
+   * stable offset has passed our last record, so an acknowledged op is visible to every reader (one ListOffsets
+   * round trip to the partition's leader when the markers are already there, which is almost always). It also
+   * spares the next transaction a CONCURRENT_TRANSACTIONS retry (100 ms of kafkajs backoff): measured without
+   * this wait, 1 % of transactions hit it.
    */
   private async waitUntilVisible(last: Offset): Promise<void> {
     const deadline = Date.now() + this.options.timeouts.appendMs;

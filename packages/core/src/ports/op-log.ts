@@ -28,19 +28,11 @@ export interface PartitionWriter {
   readonly partition: number;
   /**
    * Append records atomically (all or none) and resolve once they are durable (Kafka: acks=all, committed
-   * transaction) — durable, not necessarily readable yet: see readable(). Every record's document must map to
-   * this writer's partition. Rejects with ERR_FENCED when a newer writer owns the partition, ERR_UNAVAILABLE /
-   * ERR_TIMEOUT (retriable) when the log cannot be reached. Returns the offsets given to the records, in order.
+   * transaction). Every record's document must map to this writer's partition. Rejects with ERR_FENCED when a
+   * newer writer owns the partition, ERR_UNAVAILABLE / ERR_TIMEOUT (retriable) when the log cannot be reached.
+   * Returns the offsets given to the records, in order.
    */
   append(records: readonly AppendInput[]): Promise<Offset[]>;
-  /**
-   * Resolves once the records of every append resolved so far can be read by every reader (read(),
-   * endOffsets(), other processes). Kafka writes a transaction's commit markers a moment after the commit
-   * returns, and read_committed readers stop before its records until then; loads that must see every
-   * acknowledged op wait for this first. Rejects when that could not be confirmed: the writer is then closed,
-   * and opening a new one (which makes the broker finish the transaction) is the way on.
-   */
-  readable(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -62,8 +62,6 @@ export function openPartitionWriter(ctx: LogContext, partition: number): Partiti
       ctx.signal.notify();
       return offsets;
     },
-    // A committed SQLite transaction is readable by every connection at once.
-    readable: () => Promise.resolve(),
     async close(): Promise<void> {
       // Nothing to release: the epoch stays until the next openWriter bumps it.
       closed = true;
