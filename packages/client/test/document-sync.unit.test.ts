@@ -216,6 +216,34 @@ describe('DocumentSync', () => {
       );
     });
 
+    it('sends one update per keystroke while typing: the caret mapped back through the pending op repeats the last one', () => {
+      const h = SyncHarness.loaded('ab', 0);
+      const sent = () => presenceSent(h).map((m) => [m.version, m.cursor?.anchor]);
+      h.sync.presence.setCursor({ anchor: 2, head: 2 });
+      assert.deepEqual(sent(), [[0, 2]]);
+      for (const [seq, text] of [
+        [1, 'c'],
+        [2, 'd'],
+      ] as const) {
+        h.scheduler.advance(1_000);
+        h.sync.applyLocal([1 + seq, text]); // typed at the caret…
+        h.sync.presence.setCursor({ anchor: 2 + seq, head: 2 + seq }); // …which moves past it
+        h.scheduler.advance(1_000);
+        assert.deepEqual(sent(), [], 'mapped back through the pending insert: where the last update put it');
+        h.ack(seq, seq);
+        h.scheduler.advance(1_000);
+        assert.deepEqual(sent(), [[seq, 2 + seq]], 'once acked: the exact place, at the new version');
+      }
+      h.sync.presence.setCursor({ anchor: 0, head: 0 }); // a click elsewhere is news
+      h.scheduler.advance(1_000);
+      assert.deepEqual(sent(), [[2, 0]]);
+      h.sync.disconnected();
+      h.sync.connected();
+      h.receive({ t: 'catchup', docId: 'd', version: 2, ops: [] });
+      h.scheduler.advance(1_000);
+      assert.deepEqual(sent(), [[2, 0]], 'a new session on the server is told again, though nothing moved');
+    });
+
     it("stays before someone else's insert at the caret", () => {
       const h = SyncHarness.loaded('ab', 0);
       h.sync.presence.setCursor({ anchor: 1, head: 1 });
