@@ -60,11 +60,31 @@ export type UserParentMessage = { type: 'go' } | { type: 'stop' };
 
 const CHILD = fileURLToPath(new URL('./user-child.ts', import.meta.url));
 
+/**
+ * How long a child may take to connect its users, and to send its result after "stop" (it waits up to 60 s for
+ * its acks, then opens its documents afresh to compare): generous, for a box loaded by the run itself, but a
+ * child that hangs fails the run with its name instead of leaving the bench waiting for ever.
+ */
+export function deadlines(users: number): { connectMs: number; resultMs: number } {
+  return { connectMs: 60_000 + 100 * users, resultMs: 120_000 + 100 * users };
+}
+
 interface Child {
   name: string;
+  users: number;
   process: ChildProcess;
   connected: Promise<boolean>;
   result: Promise<UserProcessResult>;
+}
+
+export interface UserProcessOptions {
+  /** Extra environment for the children. */
+  env?: Record<string, string>;
+  /** Overrides deadlines() (tests). */
+  connectMs?: number;
+  resultMs?: number;
+  /** The child's module (tests); default user-child.ts. */
+  module?: string;
 }
 
 export class UserProcesses {
@@ -72,16 +92,29 @@ export class UserProcesses {
   readonly failed: Promise<never>;
   private readonly killAll = () => this.kill();
 
-  private constructor(private readonly children: Child[]) {
+  private constructor(
+    private readonly children: Child[],
+    private readonly options: UserProcessOptions,
+  ) {
     this.failed = Promise.race(children.map((c) => c.result.then(() => new Promise<never>(() => {}))));
     this.failed.catch(() => {}); // observed through guard()
     process.on('exit', this.killAll);
   }
 
-  /** Forks one process per share and waits until every one has connected its users (or one failed). */
-  static async start(shares: readonly UserProcessArgs[], env: Record<string, string> = {}): Promise<UserProcesses> {
-    const processes = new UserProcesses(shares.map((args) => spawn(args, env)));
-    await processes.guard(Promise.all(processes.children.map((c) => c.connected)));
+  /**
+   * Forks one process per share and waits until every one has connected its users (or one failed, or one let
+   * its deadline pass: then every child is killed).
+   */
+  static async start(shares: readonly UserProcessArgs[], options: UserProcessOptions = {}): Promise<UserProcesses> {
+    const processes = new UserProcesses(
+      shares.map((args) => spawn(args, options.env ?? {}, options.module ?? CHILD)),
+      options,
+    );
+    await processes.within(
+      'connect its users',
+      (c) => c.connected,
+      (c) => options.connectMs ?? deadlines(c.users).connectMs,
+    );
     return processes;
   }
 
@@ -109,7 +142,34 @@ export class UserProcesses {
 
   /** Every child's result, once each has settled, checked convergence and closed its users. */
   results(): Promise<UserProcessResult[]> {
-    return this.guard(Promise.all(this.children.map((c) => c.result)));
+    return this.within(
+      'send its result',
+      (c) => c.result,
+      (c) => this.options.resultMs ?? deadlines(c.users).resultMs,
+    );
+  }
+
+  /** Each child's `step`, guarded by the first failure and by a deadline per child; kills them all if it fails. */
+  private async within<T>(what: string, step: (c: Child) => Promise<T>, ms: (c: Child) => number): Promise<T[]> {
+    const timers: NodeJS.Timeout[] = [];
+    const timed = this.children.map(
+      (c) =>
+        new Promise<T>((resolve, reject) => {
+          const limit = ms(c);
+          timers.push(
+            setTimeout(() => reject(new Error(`user process ${c.name} did not ${what} within ${limit} ms`)), limit),
+          );
+          step(c).then(resolve, reject);
+        }),
+    );
+    try {
+      return await this.guard(Promise.all(timed));
+    } catch (err) {
+      this.kill();
+      throw err;
+    } finally {
+      for (const t of timers) clearTimeout(t);
+    }
   }
 
   /** Kills the children still running (after a failure; they exit by themselves after their result). */
@@ -125,8 +185,8 @@ export class UserProcesses {
   }
 }
 
-function spawn(args: UserProcessArgs, env: Record<string, string>): Child {
-  const child = fork(CHILD, [JSON.stringify(args)], {
+function spawn(args: UserProcessArgs, env: Record<string, string>, module: string): Child {
+  const child = fork(module, [JSON.stringify(args)], {
     // BENCH_USER_NODE_ARGS: extra node flags for the user processes, e.g. `--cpu-prof --cpu-prof-dir=prof`.
     execArgv: ['--import', 'tsx', ...nodeArgs('BENCH_USER_NODE_ARGS')],
     env: { ...process.env, ...env },
@@ -152,5 +212,11 @@ function spawn(args: UserProcessArgs, env: Record<string, string>): Child {
   child.once('close', (code, signal) =>
     fail(failure ?? new Error(`user process ${args.name} exited (${signal ?? `code ${code}`}) before its result`)),
   );
-  return { name: args.name, process: child, connected: connectedPromise, result: resultPromise };
+  return {
+    name: args.name,
+    users: args.users.length,
+    process: child,
+    connected: connectedPromise,
+    result: resultPromise,
+  };
 }

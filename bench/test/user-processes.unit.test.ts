@@ -3,9 +3,16 @@
  * together (not averages of percentiles), and documents go to processes whole, the users balanced.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { assignDocuments, assignUserProcesses, parseLoadOptions } from '../src/args.js';
 import { Recorder } from '../src/recorder.js';
 import { Histogram, rng } from '../src/stats.js';
+import { UserProcesses, type UserProcessArgs } from '../src/user-process.js';
+
+const STUCK = fileURLToPath(new URL('./support/stuck-user-child.ts', import.meta.url));
 
 describe('bench:load user processes', () => {
   it('percentiles of merged recorders equal those of one recorder fed every sample', () => {
@@ -84,5 +91,62 @@ describe('bench:load user processes', () => {
     assert.notEqual(shares[0]!.docIds.includes('hot-a'), shares[1]!.docIds.includes('hot-a'));
     assert.notEqual(shares[0]!.docIds.includes('hot-a'), shares[0]!.docIds.includes('hot-b'));
     assert.equal(assignUserProcesses(['x', 'y'], ['x', 'y'], 5).length, 2);
+  });
+
+  describe('a user process that hangs', () => {
+    const share = (name: string): UserProcessArgs => ({
+      name,
+      endpoint: { kind: 'sharedb', url: 'ws://127.0.0.1:9' },
+      users: [],
+      docIds: [],
+      rate: 5,
+      seed: 1,
+      drops: [],
+    });
+    let pids: string;
+    beforeEach(() => (pids = mkdtempSync(join(tmpdir(), 'stuck-'))));
+    afterEach(() => rmSync(pids, { recursive: true, force: true }));
+
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    async function assertAllKilled(): Promise<void> {
+      // A child killed before it wrote its pid (a slow start under load) is gone too; at least one got that far.
+      const started = readdirSync(pids).map(Number);
+      assert.ok(started.length > 0, 'a child ran');
+      const deadline = Date.now() + 10_000;
+      while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(started.filter(alive), [], 'every child is killed');
+    }
+
+    it('that never connects fails the start with its name after the deadline, and every child is killed', async () => {
+      await assert.rejects(
+        UserProcesses.start([share('users-1'), share('users-2')], {
+          module: STUCK,
+          env: { STUCK_AT: 'connect', STUCK_PIDS_DIR: pids },
+          connectMs: 5_000,
+        }),
+        /user process users-1 did not connect its users within 5000 ms/,
+      );
+      await assertAllKilled();
+    });
+
+    it('that never sends its result fails the run after the deadline, and every child is killed', async () => {
+      const children = await UserProcesses.start([share('users-1'), share('users-2')], {
+        module: STUCK,
+        env: { STUCK_AT: 'result', STUCK_PIDS_DIR: pids },
+        connectMs: 20_000,
+        resultMs: 1_000,
+      });
+      children.go();
+      children.stop();
+      await assert.rejects(children.results(), /user process users-1 did not send its result within 1000 ms/);
+      await assertAllKilled();
+    });
   });
 });
