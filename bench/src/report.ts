@@ -15,6 +15,15 @@ function perUser(r: RunResult, figure: (u: RunResult['userProcesses'][number]) =
   return `${r.userProcesses.length}: ${r.userProcesses.map((u) => `${u.name} ${figure(u)}`).join('; ')}`;
 }
 
+/** One figure per server process that has it (`name figure; …`), '–' when none has. */
+function perServer(r: RunResult, figure: (s: RunResult['servers'][number]) => string | undefined): string {
+  const figures = r.servers.flatMap((s) => {
+    const f = figure(s);
+    return f === undefined ? [] : [`${s.name} ${f}`];
+  });
+  return figures.join('; ') || '–';
+}
+
 function rows(results: readonly RunResult[]): string[][] {
   const lat = (name: string, pick: (r: RunResult) => LatencySummary) =>
     (['p50', 'p95', 'p99'] as const).map((p) => [`${name} ${p}`, ...results.map((r) => ms(pick(r)[p]))]);
@@ -63,6 +72,26 @@ function rows(results: readonly RunResult[]): string[][] {
     [
       'server processes RSS max',
       ...results.map((r) => r.servers.map((s) => `${s.name} ${s.rssMiBMax} MiB`).join('; ') || '–'),
+    ],
+    [
+      'server processes event-loop delay p50 / p99 / max',
+      ...results.map((r) =>
+        perServer(r, (s) =>
+          s.eventLoopDelayMs === undefined
+            ? undefined
+            : `${s.eventLoopDelayMs.p50} / ${s.eventLoopDelayMs.p99} / ${s.eventLoopDelayMs.max} ms`,
+        ),
+      ),
+    ],
+    [
+      'server processes: main thread waiting for a CPU (share of the typing time)',
+      ...results.map((r) =>
+        perServer(r, (s) =>
+          s.waitingForCpu === undefined || s.waitingForCpu === null
+            ? undefined
+            : `${Math.round(s.waitingForCpu * 100)} %`,
+        ),
+      ),
     ],
   ];
 }

@@ -167,6 +167,31 @@ export function schedStat(): { runningNs: number; waitingNs: number } | undefine
   }
 }
 
+/** The share of a span of wall time this process's main thread spent runnable but waiting for a CPU. */
+export class CpuWait {
+  private from: { at: number; sched: ReturnType<typeof schedStat> } | undefined;
+  private share: number | null = null;
+
+  start(): void {
+    this.from = { at: performance.now(), sched: schedStat() };
+  }
+
+  stop(): void {
+    const to = schedStat();
+    const from = this.from;
+    const spanNs = from === undefined ? 0 : (performance.now() - from.at) * 1e6;
+    this.share =
+      from?.sched === undefined || to === undefined || spanNs <= 0
+        ? null
+        : Math.round(((to.waitingNs - from.sched.waitingNs) / spanNs) * 100) / 100;
+  }
+
+  /** 0–1 (rounded to hundredths); null off Linux or before stop(). */
+  summary(): number | null {
+    return this.share;
+  }
+}
+
 export interface ContainerStats {
   name: string;
   cpuPercent: string;

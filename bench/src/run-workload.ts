@@ -9,6 +9,7 @@ import { Recorder } from './recorder.js';
 import { dockerStats, LoopDelay, PidSampler, ProcessSampler, type ContainerStats } from './resources.js';
 import type { LatencySummary } from './stats.js';
 import { rng } from './stats.js';
+import type { ServerMeasures } from './server-process.js';
 import type { Target } from './target.js';
 import { UserProcesses, type Divergence, type UserProcessResult } from './user-process.js';
 
@@ -37,7 +38,7 @@ export interface RunResult {
   userProcesses: ({ name: string; pid: number; users: number; documents: number } & UserProcessResult['process'] &
     Pick<UserProcessResult, 'eventLoopDelayMs' | 'waitingForCpu'>)[];
   /** The servers' processes (ours: command-service, projection + snapshot; ShareDB: its server). */
-  servers: ({ name: string } & ReturnType<PidSampler['summary']>)[];
+  servers: ({ name: string } & ReturnType<PidSampler['summary']> & Partial<ServerMeasures>)[];
   containers: { during: ContainerStats[]; after: ContainerStats[] };
   timeline: { second: number; count: number; p50: number | null; p99: number | null }[];
 }
@@ -85,6 +86,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
     loop.start();
     const serverSamplers = (target.processes ?? []).map((p) => new PidSampler(p.name, p.pid));
     for (const s of serverSamplers) s.start();
+    await Promise.all((target.processes ?? []).map((p) => p.measure?.start()));
     recorder.startClock();
     children.go(); // every user process has connected: all start typing now
     log(`typing for ${options.seconds} s (presence: ${presence})`);
@@ -115,6 +117,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
     sampler.stop();
     loop.stop();
     for (const s of serverSamplers) s.stop();
+    const serverMeasures = await Promise.all((target.processes ?? []).map((p) => p.measure?.stop()));
     log(
       'typing stopped; each user process waits for its acks, then checks its documents (opened fresh) vs its clients',
     );
@@ -162,7 +165,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
         eventLoopDelayMs: r.eventLoopDelayMs,
         waitingForCpu: r.waitingForCpu,
       })),
-      servers: serverSamplers.map((s) => ({ name: s.name, ...s.summary() })),
+      servers: serverSamplers.map((s, i) => ({ name: s.name, ...s.summary(), ...serverMeasures[i] })),
       containers: { during: await during, after },
       timeline: Array.from(recorder.timeline, (h, second) => ({
         second,

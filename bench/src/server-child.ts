@@ -2,6 +2,7 @@
  * A server half of a bench target, in a process of its own (see server-process.ts):
  * `server-child.ts <kind> <json args>`, driven over IPC.
  */
+import { CpuWait, LoopDelay } from './resources.js';
 import { startCollabServers, type CollabServerArgs } from './targets/collab.js';
 import { startShareDbServer, type ShareDbServerArgs } from './targets/sharedb.js';
 
@@ -27,10 +28,22 @@ async function main(): Promise<void> {
   const start = starters[kind];
   if (start === undefined) throw new Error(`unknown server kind ${kind}`);
   const server = await start(JSON.parse(raw) as never);
+  // Over the typing time (the parent says when): how late this server's event loop ran, and how much of the
+  // time its main thread waited for a CPU — what tells "too much to do" from "the box is oversubscribed".
+  const loop = new LoopDelay();
+  const cpuWait = new CpuWait();
   process.on('message', (m: { type: string; docIds?: string[] }) => {
     void (async () => {
       try {
-        if (m.type === 'prepare') {
+        if (m.type === 'measure-start') {
+          loop.start();
+          cpuWait.start();
+          process.send!({ type: 'measuring' });
+        } else if (m.type === 'measure-stop') {
+          loop.stop();
+          cpuWait.stop();
+          process.send!({ type: 'measured', eventLoopDelayMs: loop.summary(), waitingForCpu: cpuWait.summary() });
+        } else if (m.type === 'prepare') {
           await server.prepare?.(m.docIds ?? []);
           process.send!({ type: 'prepared' });
         } else if (m.type === 'close') {

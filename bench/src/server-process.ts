@@ -18,15 +18,29 @@ export interface ServerInfo {
   containers: string[];
 }
 
+/** A server process's main thread over the typing time (see server-child.ts). */
+export interface ServerMeasures {
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Share of the time runnable but waiting for a CPU; null off Linux. */
+  waitingForCpu: number | null;
+}
+
 export interface ServerProcess extends ServerInfo {
   readonly name: string;
   readonly pid: number;
   prepare(docIds: readonly string[]): Promise<void>;
+  /** Absent for a server in the bench's own process (whose loop the bench measures anyway). */
+  measure?: { start(): Promise<void>; stop(): Promise<ServerMeasures> };
   close(): Promise<void>;
 }
 
 type ChildMessage =
-  ({ type: 'ready' } & ServerInfo) | { type: 'prepared' } | { type: 'closed' } | { type: 'failed'; error: string };
+  | ({ type: 'ready' } & ServerInfo)
+  | { type: 'prepared' }
+  | { type: 'closed' }
+  | { type: 'measuring' }
+  | ({ type: 'measured' } & ServerMeasures)
+  | { type: 'failed'; error: string };
 
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 
@@ -75,13 +89,16 @@ export function spawnServer(
 }
 
 function handle(name: string, child: ChildProcess, info: ServerInfo): ServerProcess {
-  const ask = (message: object, answer: ChildMessage['type']): Promise<void> =>
+  const ask = <T extends ChildMessage['type']>(
+    message: object,
+    answer: T,
+  ): Promise<Extract<ChildMessage, { type: T }>> =>
     new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`server ${name} exited with ${code}`));
       const onMessage = (m: ChildMessage) => {
         if (m.type === 'failed') reject(new Error(`server ${name}: ${m.error}`));
         else if (m.type !== answer) return;
-        else resolve();
+        else resolve(m as Extract<ChildMessage, { type: T }>);
         child.off('message', onMessage);
         child.off('exit', onExit);
       };
@@ -93,7 +110,18 @@ function handle(name: string, child: ChildProcess, info: ServerInfo): ServerProc
     ...info,
     name,
     pid: child.pid!,
-    prepare: (docIds) => ask({ type: 'prepare', docIds }, 'prepared'),
+    prepare: async (docIds) => {
+      await ask({ type: 'prepare', docIds }, 'prepared');
+    },
+    measure: {
+      start: async () => {
+        await ask({ type: 'measure-start' }, 'measuring');
+      },
+      stop: async () => {
+        const { eventLoopDelayMs, waitingForCpu } = await ask({ type: 'measure-stop' }, 'measured');
+        return { eventLoopDelayMs, waitingForCpu };
+      },
+    },
     async close() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -3,6 +3,7 @@
  * service and the reference peer. Each adapter reports acks, deliveries and errors to the Recorder itself,
  * because only it can see its SDK's events.
  */
+import type { ServerProcess } from './server-process.js';
 import type { Recorder } from './recorder.js';
 
 export interface SimDocument {
@@ -42,8 +43,8 @@ export interface Target {
   readonly description: string;
   /** Docker containers this target talks to (for docker stats). */
   readonly containers: readonly string[];
-  /** The server processes (CPU and memory are sampled). */
-  readonly processes?: readonly { name: string; pid: number }[];
+  /** The server processes (CPU and memory are sampled; event-loop delay and CPU wait where `measure` is). */
+  readonly processes?: readonly Pick<ServerProcess, 'name' | 'pid' | 'measure'>[];
   /** Where the users connect (serializable, for the user processes). */
   readonly endpoint: UserEndpoint;
   /** Create documents before the run, if the system needs that (ShareDB does). */

@@ -5,7 +5,7 @@
  * every client's text with it, and sends its figures back.
  */
 import { Recorder } from './recorder.js';
-import { LoopDelay, ProcessSampler, schedStat } from './resources.js';
+import { CpuWait, LoopDelay, ProcessSampler } from './resources.js';
 import type { SimConnection, SimDocument } from './target.js';
 import { userConnector } from './targets/users.js';
 import { Typist } from './typist.js';
@@ -73,7 +73,8 @@ async function main(): Promise<void> {
   sampler.start();
   loop.start();
   recorder.startClock();
-  const schedAtGo = schedStat();
+  const cpuWait = new CpuWait();
+  cpuWait.start();
   for (const user of users) user.typist.start();
   const byIndex = new Map(users.map((u) => [u.index, u]));
   const dropTimers = args.drops.map(({ atMs, user }) => setTimeout(() => byIndex.get(user)?.connection.drop(), atMs));
@@ -83,12 +84,8 @@ async function main(): Promise<void> {
   for (const t of dropTimers) clearTimeout(t);
   sampler.stop();
   loop.stop();
-  const typingNs = recorder.elapsedSeconds() * 1e9;
-  const schedAtStop = schedStat();
-  const waitingForCpu =
-    schedAtGo === undefined || schedAtStop === undefined
-      ? null
-      : Math.round(((schedAtStop.waitingNs - schedAtGo.waitingNs) / typingNs) * 100) / 100;
+  cpuWait.stop();
+  const waitingForCpu = cpuWait.summary();
   await until(() => users.every((u) => u.doc.pending === 0), 60_000);
   const unsettled = users.filter((u) => u.doc.pending > 0).length;
 
