@@ -3,6 +3,8 @@
  * hours), so a run with millions of deliveries (every op × every other client of a hot document) costs a few
  * kilobytes, and percentiles are exact to within 1%.
  */
+import { seededRandom } from '@collab/core';
+
 const MIN_MS = 0.01;
 const GROWTH = Math.log(1.01);
 
@@ -74,17 +76,8 @@ export interface LatencySummary {
   max: number | null;
 }
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: see @collab/core. */
+export const rng = seededRandom;
 
 export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

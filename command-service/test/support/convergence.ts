@@ -3,6 +3,7 @@
  * 1..N with no gap, no (clientId, seq) twice, every op a client saw acked in the log at that version, and every
  * client's text equal to the log replayed.
  */
+import { seededRandom } from '@collab/core';
 import assert from 'node:assert/strict';
 import type { OpCommitted } from '@collab/core';
 import { type } from '@collab/ot-text';
@@ -25,17 +26,8 @@ export async function readDocs(t: TestTopic, docIds: readonly string[]): Promise
   }
 }
 
-/** Mulberry32: a seeded generator, so a failing run can be replayed (the seed is in the test's output). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: see @collab/core. */
+export const seeded = seededRandom;
 
 /** Waits until every client has nothing pending and all agree on each document's version. */
 export async function quiesce(clients: readonly DocClient[], docIds: readonly string[], timeoutMs = 60_000) {

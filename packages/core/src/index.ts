@@ -7,3 +7,4 @@ export * from './ports/snapshot-store.js';
 export * from './ports/presence-bus.js';
 export * from './domain/document-state.js';
 export * from './domain/submit.js';
+export * from './random.js';

@@ -4,19 +4,11 @@
  * dense from 1, timestamps rising. Seeded, so a failure can be replayed. The expected head of each document
  * (version, length in code points, last user, time) is tracked alongside.
  */
+import { seededRandom } from '@collab/core';
 import type { DocHead, OpCommitted } from '@collab/core';
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: see @collab/core. */
+export const rng = seededRandom;
 
 const WORDS = ['the ', 'quick ', 'brown ', 'fox ', 'jumps ', 'over ', 'lazy ', 'dog ', 'naïve ', 'café ', '👋 ', '𝄞 '];
 const codePoints = (s: string) => [...s].length;

@@ -1,16 +1,11 @@
-/** A small seeded PRNG (mulberry32): the same seed replays the same run, so a failing seed is a reproduction. */
+import { seededRandom } from '@collab/core';
+
+/** A seeded PRNG (mulberry32, @collab/core): the same seed replays the same run, so a failing seed is a reproduction. */
 export class Rng {
-  private state: number;
-  constructor(readonly seed: number) {
-    this.state = seed >>> 0;
-  }
   /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(readonly seed: number) {
+    this.next = seededRandom(seed);
   }
   /** Integer in [0, n). */
   int(n: number): number {

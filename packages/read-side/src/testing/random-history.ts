@@ -2,20 +2,12 @@
  * Seeded random op histories for tests and benchmarks (exported as "@collab/read-side/testing"): inserts (with emoji and other astral characters, so
  * code-point counting is exercised), deletes and replacements, each valid for the text it applies to.
  */
+import { seededRandom } from '@collab/core';
 import type { OpCommitted } from '@collab/core';
 import { type, type TextOp } from '@collab/ot-text';
 
-/** mulberry32: small, fast, good enough for test data; the seed is printed by tests that fail. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: see @collab/core. */
+export const rng = seededRandom;
 
 const PIECES = ['a', 'b', 'hello ', 'wörld', '\n', '😀', '👍🏽', '🇫🇷', '𝄞', '中文', ' ', 'é'];
 
