@@ -7,9 +7,10 @@
  *   bus is recognised by its origin and skipped).
  * - A session joins when it opens a document (the session checked `read` permission for that); only joined
  *   sessions receive a document's presence or may publish to it.
- * - Client updates are throttled per session and document: at most `updatesPerSecond` go out; in between, the
- *   newest replaces the older one, and the last one always goes out (a trailing send), so a cursor never rests
- *   where the user no longer is.
+ * - Client updates are throttled per session and document: at most `updatesPerSecond` go out on average, with
+ *   bursts of two (a token bucket: a client that keeps to the rate but whose updates arrive bunched by the network
+ *   or a busy event loop is not held back); beyond that the newest replaces the older one waiting, and the last
+ *   one always goes out (a trailing send), so a cursor never rests where the user no longer is.
  * - Each update is stamped with what the server knows (user id, the token's name, a colour) and its positions
  *   are moved from the version the client named to the document's version on this instance before it is
  *   announced; each delivery moves them again to the receiving instance's version. Too old for the window of
@@ -112,6 +113,13 @@ interface Pending {
   color: string | undefined;
 }
 
+/**
+ * Updates a session may send back to back before the rate applies. The SDK paces its updates at the same rate, so
+ * they only bunch up on the way (measured in bench:load with a strict interval instead: 10 % of updates waited for
+ * their slot, ~9 ms on average); one in reserve absorbs that without letting a flood through.
+ */
+const BURST = 2;
+
 interface LocalEntry {
   member: PresenceMember;
   docId: string;
@@ -124,7 +132,9 @@ interface LocalEntry {
   cursor: Cursor | undefined;
   version: number;
   pending: Pending | undefined;
-  lastSentAt: number;
+  /** The throttle's token bucket: sends it may make now (up to BURST), as of `tokensAt`. */
+  tokens: number;
+  tokensAt: number;
   cancelTrailing: (() => void) | undefined;
   cancelHeartbeat: (() => void) | undefined;
 }
@@ -206,7 +216,8 @@ export class PresenceRouter {
         cursor: undefined,
         version: window?.version ?? 0,
         pending: undefined,
-        lastSentAt: -Infinity,
+        tokens: BURST,
+        tokensAt: this.clock.now(),
         cancelTrailing: undefined,
         cancelHeartbeat: undefined,
       };
@@ -265,7 +276,10 @@ export class PresenceRouter {
     }
     entry.pending = { cursor: message.cursor, version: message.version, name: message.name, color: message.color };
     if (entry.cancelTrailing !== undefined) return; // a send is already scheduled: it will take this newest state
-    const wait = entry.lastSentAt + this.minIntervalMs - this.clock.now();
+    const now = this.clock.now();
+    entry.tokens = Math.min(BURST, entry.tokens + (now - entry.tokensAt) / this.minIntervalMs);
+    entry.tokensAt = now;
+    const wait = (1 - entry.tokens) * this.minIntervalMs;
     if (wait <= 0) {
       this.send(entry);
       return;
@@ -314,7 +328,9 @@ export class PresenceRouter {
   private send(entry: LocalEntry): void {
     const pending = entry.pending;
     entry.pending = undefined;
-    entry.lastSentAt = this.clock.now();
+    const now = this.clock.now();
+    entry.tokens = Math.min(BURST, entry.tokens + (now - entry.tokensAt) / this.minIntervalMs) - 1;
+    entry.tokensAt = now;
     if (pending !== undefined) {
       entry.cursor = pending.cursor;
       entry.version = pending.version;

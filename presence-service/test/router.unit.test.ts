@@ -127,7 +127,7 @@ describe('PresenceRouter', () => {
     assert.equal(watcher.lastUpdateOf('s-2')?.name, 'Chosen');
   });
 
-  it('throttles per session: the first update goes at once, a burst coalesces to its newest, the last always goes', async () => {
+  it('throttles per session: the first two updates go at once, the rest of a burst coalesces to its newest, the last always goes', async () => {
     const { router, documents, bus, clock } = setup({ updatesPerSecond: 10 });
     documents.get(DOC).text = 'x'.repeat(100);
     const alice = new TestMember('s-a', 'alice');
@@ -138,11 +138,12 @@ describe('PresenceRouter', () => {
     const before = bus.announced.length;
     for (let i = 1; i <= 20; i++) await router.update(alice, msg(0, i));
     await settle();
-    // One out now (position 1); 2..20 wait and coalesce.
+    // Two go now (a burst of two; in one turn they make one announcement, of the newer: 2); 3..20 wait and
+    // coalesce.
     assert.equal(bus.announced.length - before, 1);
-    assert.deepEqual(bob.lastUpdateOf('s-a')?.cursor, { anchor: 1, head: 1 });
+    assert.deepEqual(bob.lastUpdateOf('s-a')?.cursor, { anchor: 2, head: 2 });
     await clock.advance(99);
-    assert.equal(bus.announced.length - before, 1, 'nothing before the 100 ms slot');
+    assert.equal(bus.announced.length - before, 1, 'nothing before the next slot, 100 ms on');
     await clock.advance(1);
     assert.equal(bus.announced.length - before, 2, 'then exactly one: the newest');
     assert.deepEqual(bob.lastUpdateOf('s-a')?.cursor, { anchor: 20, head: 20 });
@@ -290,6 +291,31 @@ describe('PresenceRouter', () => {
     await clock.advance(1);
     assert.deepEqual(bob.lastUpdateOf('s-a')?.cursor, { anchor: 6, head: 6 });
     assert.equal(bob.lastUpdateOf('s-a')?.version, 2);
+  });
+
+  it('does not hold back a client that keeps to the rate when two of its updates arrive bunched', async () => {
+    const { router, documents, bus, clock } = setup({ updatesPerSecond: 10 });
+    documents.get(DOC).text = 'x'.repeat(100);
+    const alice = new TestMember('s-a', 'alice');
+    const bob = new TestMember('s-b', 'bob');
+    await router.join(alice, DOC);
+    await router.join(bob, DOC);
+    await settle();
+    const before = bus.announced.length;
+    const start = clock.now();
+    // Sent every 100 ms; the third is 95 ms late on the way, so it arrives 5 ms before the fourth.
+    for (const [at, position] of [
+      [0, 1],
+      [100, 2],
+      [295, 3],
+      [300, 4],
+    ] as const) {
+      await clock.advance(start + at - clock.now());
+      await router.update(alice, msg(0, position));
+      await settle();
+      assert.deepEqual(bob.lastUpdateOf('s-a')?.cursor, { anchor: position, head: position }, `${position} at once`);
+    }
+    assert.equal(bus.announced.length - before, 4);
   });
 
   it('drops the cursor, not the user, when the named version is older than the window', async () => {
