@@ -49,6 +49,10 @@ export class Recorder {
   private readonly versions = new Map<string, VersionEntry>();
   /** Per `${docId} ${sessionId}`: when each presence update left the sender. */
   private readonly presenceSends = new Map<string, number[]>();
+  /** Tagged sends: `${docId} ${sessionId} ${tag}` → when it left. */
+  private readonly taggedSends = new Map<string, number>();
+  /** Per receiver and sender: the tag it saw last. */
+  private readonly lastTag = new Map<string, string>();
   /** Per receiver, per sender key: how many of the sender's updates it has received. */
   private readonly presenceMatched = new Map<string, Map<string, number>>();
   private started = performance.now();
@@ -94,17 +98,38 @@ export class Recorder {
     for (const t of entry.edits ?? []) this.seen.record(now - t);
   }
 
-  /** A presence update for `docId` left the socket of session `sessionId`. */
-  presenceSent(docId: string, sessionId: string): void {
+  /**
+   * A presence update for `docId` left the socket of session `sessionId`. With a `tag` (a value unique to this
+   * update that the server passes through to the receivers), receipts are matched to their own send exactly;
+   * without, in order (see presenceReceived).
+   */
+  presenceSent(docId: string, sessionId: string, tag?: string): void {
+    if (tag !== undefined) {
+      this.taggedSends.set(`${docId} ${sessionId} ${tag}`, performance.now());
+      return;
+    }
     const key = `${docId} ${sessionId}`;
     let sends = this.presenceSends.get(key);
     if (sends === undefined) this.presenceSends.set(key, (sends = []));
     sends.push(performance.now());
   }
 
-  /** `receiver` got the server's update from session `sessionId` in `docId`. */
-  presenceReceived(receiver: string, docId: string, sessionId: string): void {
+  /**
+   * `receiver` got the server's update from session `sessionId` in `docId`. Tagged: timed from the send of that
+   * very update (the server may have let newer ones replace older ones: those are never seen, so not timed), once
+   * per receiver (a heartbeat repeats the latest state). Untagged: the n-th update answers the n-th send, which is
+   * right only while nothing is replaced on the way.
+   */
+  presenceReceived(receiver: string, docId: string, sessionId: string, tag?: string): void {
     const now = performance.now();
+    if (tag !== undefined) {
+      const who = `${receiver} ${docId} ${sessionId}`;
+      if (this.lastTag.get(who) === tag) return;
+      this.lastTag.set(who, tag);
+      const sentAt = this.taggedSends.get(`${docId} ${sessionId} ${tag}`);
+      if (sentAt !== undefined && sentAt <= now) this.presence.record(now - sentAt);
+      return;
+    }
     const key = `${docId} ${sessionId}`;
     const sends = this.presenceSends.get(key) ?? [];
     let matched = this.presenceMatched.get(receiver);

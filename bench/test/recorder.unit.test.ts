@@ -33,4 +33,25 @@ describe('Recorder: presence latency', () => {
     r.presenceReceived('bob', 'doc', 's1');
     assert.equal(r.presence.count, 2, 'nothing newer was sent');
   });
+
+  it('tagged: a receipt is timed from its own send, so updates replaced on the way do not skew the rest', async () => {
+    const r = new Recorder();
+    const sent = (tag: string) => r.presenceSent('doc', 's1', tag);
+    sent('#000001');
+    sent('#000002'); // replaced by #000003 on the server: never delivered
+    sent('#000003');
+    r.presenceReceived('bob', 'doc', 's1', '#000001');
+    r.presenceReceived('bob', 'doc', 's1', '#000003');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    sent('#000004');
+    r.presenceReceived('bob', 'doc', 's1', '#000004');
+    assert.equal(r.presence.count, 3);
+    // Matched in order, the receipt of #000004 would be timed from #000003's send, 100 ms earlier (and every
+    // later one from an ever older send); tagged, each is timed from its own.
+    assert.ok(r.presence.percentile(100)! < 50, `${r.presence.percentile(100)} ms`);
+    r.presenceReceived('bob', 'doc', 's1', '#000004'); // a heartbeat repeating the latest state
+    assert.equal(r.presence.count, 3, 'a repeat is not a new sample');
+    r.presenceReceived('carol', 'doc', 's1', '#000004');
+    assert.equal(r.presence.count, 4, 'each receiver counts once');
+  });
 });

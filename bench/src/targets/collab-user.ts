@@ -10,6 +10,9 @@ import WebSocket from 'ws';
 import type { Recorder } from '../recorder.js';
 import type { SimConnection, SimDocument } from '../target.js';
 
+/** Presence updates sent from this process so far: each one's tag (see TrackedWebSocket.send). */
+let presenceTags = 0;
+
 export function connectCollabUser(url: string, token: () => Promise<string>, recorder: Recorder): SimConnection {
   let socket: WebSocket | undefined;
   const receiver = randomUUID();
@@ -29,14 +32,21 @@ export function connectCollabUser(url: string, token: () => Promise<string>, rec
           sessionId = (JSON.parse(text) as { sessionId: string }).sessionId;
           recorder.presenceReset(receiver);
         } else if (text.startsWith('{"t":"presence"') && text.includes('"update"')) {
-          const m = JSON.parse(text) as { docId: string; update?: { sessionId: string } };
-          if (m.update !== undefined) recorder.presenceReceived(receiver, m.docId, m.update.sessionId);
+          const m = JSON.parse(text) as { docId: string; update?: { sessionId: string; color: string } };
+          if (m.update !== undefined) {
+            recorder.presenceReceived(receiver, m.docId, m.update.sessionId, m.update.color);
+          }
         }
       });
       const send = this.send.bind(this);
       this.send = ((data: unknown, ...rest: unknown[]) => {
         if (typeof data === 'string' && data.startsWith('{"t":"presence"') && sessionId !== undefined) {
-          recorder.presenceSent((JSON.parse(data) as { docId: string }).docId, sessionId);
+          // Each update gets a colour of its own: the server passes it through to the others, so a receipt is
+          // timed from its own send even when the server let a newer update replace older ones on the way.
+          const message = JSON.parse(data) as { docId: string; color?: string };
+          message.color = `#${(++presenceTags & 0xffffff).toString(16).padStart(6, '0')}`;
+          recorder.presenceSent(message.docId, sessionId, message.color);
+          data = JSON.stringify(message);
         }
         return (send as (...a: unknown[]) => void)(data, ...rest);
       }) as typeof this.send;
