@@ -112,6 +112,32 @@ describe('SQLite op log', function () {
     );
   });
 
+  it('with batchWaitMs, records that arrive within the wait come in one batch (as a Kafka fetch wait)', async () => {
+    const s = await storage(temp.path('batch-wait'), 60_000);
+    const batches: number[] = [];
+    const got = collector(3);
+    consumers.push(
+      await s.opLog.consume({
+        groupId: 'g',
+        batchWaitMs: 400,
+        handler: async (records) => {
+          batches.push(records.length);
+          got.push(records);
+        },
+      }),
+    );
+    const doc = docIn(s.opLog, 1);
+    const writer = await s.opLog.openWriter(1);
+    await writer.append([input(doc, 1)]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writer.append([input(doc, 2), input(doc, 3)]);
+    assert.deepEqual(
+      (await got.done).map((r) => r.value.version),
+      [1, 2, 3],
+    );
+    assert.deepEqual(batches, [3], 'the second append came within the wait: one batch');
+  });
+
   it('delivers appends made through another storage on the same file, by the fallback poll', async () => {
     const path = temp.path('poll');
     const [consuming, appending] = [await storage(path, 50), await storage(path, 50)];
