@@ -98,6 +98,37 @@ describe('SQLite op log', function () {
     );
   });
 
+  it('appends of one turn commit together, each all-or-none: a fenced one among them is refused alone', async () => {
+    const s = await storage(temp.path('group'));
+    const [doc0, doc1] = [docIn(s.opLog, 0), docIn(s.opLog, 1)];
+    const w0 = await s.opLog.openWriter(0);
+    const stale = await s.opLog.openWriter(1);
+    const fresh = await s.opLog.openWriter(1); // fences `stale`
+    // One turn: three appends, the middle one by the fenced writer.
+    const results = await Promise.allSettled([
+      w0.append([input(doc0, 1), input(doc0, 2)]),
+      stale.append([input(doc1, 1, { from: 'stale' })]),
+      fresh.append([input(doc1, 1, { from: 'fresh' }), input(doc1, 2, { from: 'fresh' })]),
+    ]);
+    assert.deepEqual(
+      results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code)),
+      [[0n, 1n], 'ERR_FENCED', [0n, 1n]],
+    );
+    const read = async (partition: number) => {
+      const out: LogRecord[] = [];
+      for await (const batch of s.opLog.read(partition, 0n)) out.push(...batch);
+      return out.map((r) => [r.offset, r.value.version, r.headers.from]);
+    };
+    assert.deepEqual(await read(0), [
+      [0n, 1, undefined],
+      [1n, 2, undefined],
+    ]);
+    assert.deepEqual(await read(1), [
+      [0n, 1, 'fresh'],
+      [1n, 2, 'fresh'],
+    ]);
+  });
+
   it('wakes a consumer on an append in the same storage, without waiting for the poll', async () => {
     // A poll of a minute: if the append signal did not work, the collector would time out with nothing.
     const s = await storage(temp.path('signal'), 60_000);

@@ -12,6 +12,7 @@ import { guard } from '../errors.js';
 import type { AdapterLogger } from '../logger.js';
 import { AppendSignal } from './append-signal.js';
 import { checkPartition, endOffsets, run, type LogContext } from './context.js';
+import { GroupCommit } from './group-commit.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { createPartitionFor } from './partitioner.js';
 import { decodeRecord } from './records.js';
@@ -73,6 +74,7 @@ export function createSqliteOpLog(options: SqliteOpLogOptions): SqliteOpLog {
     pollIntervalMs: options.pollIntervalMs,
     batchSize: options.batchSize,
     isClosed: () => closed !== undefined,
+    commits: new GroupCommit(() => ctx),
   };
   const coordinator = new GroupCoordinator(ctx);
 

@@ -1,7 +1,8 @@
 /**
  * A partition's writer. Opening one bumps the partition's writer epoch (fencing every earlier writer, in this
- * process or another one on the same file); each append then checks, in its own IMMEDIATE transaction, that the
- * epoch is still its own while it reserves the offsets, and inserts the records in that same transaction. A
+ * process or another one on the same file); each append then checks, in its own savepoint of an IMMEDIATE
+ * transaction (group-commit.ts: the appends of one event-loop turn share it), that the epoch is still its own
+ * while it reserves the offsets, and inserts the records in that same savepoint. A
  * fenced append therefore rolls back having written nothing, and two writers can never interleave records: the
  * write lock orders them, and the epoch check rejects the older one.
  *
@@ -22,25 +23,6 @@ export function openPartitionWriter(ctx: LogContext, partition: number): Partiti
   ctx.logger.debug({ partition, epoch }, 'sqlite op log: writer opened');
 
   let closed = false;
-  const append = ctx.db.transaction((encoded: ReturnType<typeof encodeRecord>[]): Offset[] => {
-    const reserved = ctx.sql.reserveOffsets.get(BigInt(encoded.length), partition, epoch);
-    if (reserved === undefined) {
-      // Thrown inside the transaction: better-sqlite3 rolls it back, so nothing of this batch is written.
-      throw new CollabError(
-        'ERR_FENCED',
-        `partition ${partition} has a newer writer: this one (epoch ${epoch}) is fenced`,
-        {
-          retriable: false,
-        },
-      );
-    }
-    const first = BigInt(reserved.next_offset) - BigInt(encoded.length);
-    return encoded.map((record, i) => {
-      const offset = first + BigInt(i);
-      ctx.sql.insertRecord.run(partition, offset, record.docId, record.version, record.value, record.headers);
-      return offset;
-    });
-  });
 
   return {
     partition,
@@ -56,11 +38,7 @@ export function openPartitionWriter(ctx: LogContext, partition: number): Partiti
         }
       }
       if (records.length === 0) return [];
-      const encoded = records.map(encodeRecord);
-      const offsets = run(ctx, `append to partition ${partition}`, () => append.immediate(encoded));
-      // After the commit (and its fsync): consumers in this process see the records as soon as they wake.
-      ctx.signal.notify();
-      return offsets;
+      return ctx.commits.append(partition, epoch, records.map(encodeRecord));
     },
     async close(): Promise<void> {
       // Nothing to release: the epoch stays until the next openWriter bumps it.
