@@ -23,6 +23,12 @@ export interface LoadOptions {
   out: string;
   /** Skip our system (measure only the peer). */
   peerOnly: boolean;
+  /**
+   * A command-service already running elsewhere (`ws://host:port/v1/ws`): the bench starts no servers of ours and
+   * signs its users' tokens with BENCH_JWT_SECRET (that server's COLLAB_JWT_SECRET). For running the users on
+   * another machine than the servers.
+   */
+  url: string | undefined;
 }
 
 /**
@@ -34,7 +40,7 @@ export const DEFAULT_USER_PROCESSES = 2;
 export const USAGE = `usage: npm run bench:load -- [--users 200] [--docs 40] [--hot-docs 2] [--hot-users 40]
   [--rate 5] [--seconds 30] [--embedded] [--partitions 12] [--servers processes|in-process]
   [--user-processes 2] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
-  [--out reports] [--peer-only]`;
+  [--out reports] [--peer-only] [--url ws://host:port/v1/ws (with BENCH_JWT_SECRET)]`;
 
 export function parseLoadOptions(argv: string[]): LoadOptions {
   const { values } = parseArgs({
@@ -55,6 +61,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: 'reports' },
       'peer-only': { type: 'boolean', default: false },
+      url: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -84,7 +91,9 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     seed: num('seed', values.seed, 0),
     out: values.out,
     peerOnly: values['peer-only'],
+    url: values.url,
   };
+  if (values.url !== undefined) problems.push(...remoteProblems(values.url, process.env.BENCH_JWT_SECRET, options));
   if (!['processes', 'in-process'].includes(values.servers)) {
     problems.push(`--servers ${values.servers}: processes or in-process`);
   }
@@ -103,6 +112,31 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     process.exit(2);
   }
   return options;
+}
+
+/** What is wrong with a --url run (a server of ours elsewhere), all at once. */
+export function remoteProblems(
+  url: string,
+  secret: string | undefined,
+  options: Pick<LoadOptions, 'embedded'>,
+): string[] {
+  const problems: string[] = [];
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    problems.push(`--url ${url}: not a URL`);
+  }
+  if (parsed !== undefined && parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    problems.push(`--url ${url}: a ws:// or wss:// URL (the command-service's /v1/ws)`);
+  }
+  if (secret === undefined || secret.length < 32) {
+    problems.push(
+      "--url needs BENCH_JWT_SECRET: the server's COLLAB_JWT_SECRET (32 characters or more), to sign the users' tokens",
+    );
+  }
+  if (options.embedded) problems.push('--url and --embedded: the server is already running; leave out --embedded');
+  return problems;
 }
 
 /** Which document each user types in: hot users over the first hotDocs, the rest round-robin over the others. */

@@ -13,7 +13,7 @@ import { stopStack } from '@collab/infra';
 import { parseLoadOptions } from './args.js';
 import { writeReport } from './report.js';
 import { runWorkload, type RunResult } from './run-workload.js';
-import { startCollabTarget } from './targets/collab.js';
+import { remoteCollabTarget, startCollabTarget } from './targets/collab.js';
 import { startShareDbTarget } from './targets/sharedb.js';
 import type { Target } from './target.js';
 
@@ -40,7 +40,13 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   if (!options.peerOnly)
     results.push(
-      await measure(() => startCollabTarget(options.embedded, options.partitions, options.servers), options),
+      await measure(
+        () =>
+          options.url === undefined
+            ? startCollabTarget(options.embedded, options.partitions, options.servers)
+            : Promise.resolve(remoteCollabTarget(options.url, process.env.BENCH_JWT_SECRET!)),
+        options,
+      ),
     );
   if (options.peer === 'sharedb') {
     results.push(await measure(() => startShareDbTarget('memory', options.servers), options));

@@ -129,7 +129,7 @@ export function markdown(options: LoadOptions, results: readonly RunResult[], ex
   const lines = [
     `# bench:load — ${new Date().toISOString()}`,
     '',
-    `\`npm run bench:load -- --users ${options.users} --docs ${options.docs} --hot-docs ${options.hotDocs} --hot-users ${options.hotUsers} --rate ${options.rate} --seconds ${options.seconds}${options.embedded ? ' --embedded' : ''} --peer ${options.peer} --drops ${options.drops} --seed ${options.seed} --servers ${options.servers} --user-processes ${options.userProcesses}\``,
+    `\`npm run bench:load -- --users ${options.users} --docs ${options.docs} --hot-docs ${options.hotDocs} --hot-users ${options.hotUsers} --rate ${options.rate} --seconds ${options.seconds}${options.embedded ? ' --embedded' : ''}${options.url === undefined ? '' : ` --url ${options.url}`} --peer ${options.peer} --drops ${options.drops} --seed ${options.seed} --servers ${options.servers} --user-processes ${options.userProcesses}\``,
     '',
     `Simulated users: ${results[0]?.userProcesses.length ?? options.userProcesses} user process(es) (whole documents each, see the user process rows), the servers in ${options.servers === 'processes' ? 'processes of their own' : 'the bench process'}.`,
     '',

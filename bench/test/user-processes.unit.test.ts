@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assignDocuments, assignUserProcesses, parseLoadOptions } from '../src/args.js';
+import { assignDocuments, assignUserProcesses, parseLoadOptions, remoteProblems } from '../src/args.js';
 import { Recorder } from '../src/recorder.js';
 import { Histogram, rng } from '../src/stats.js';
 import { UserProcesses, type UserProcessArgs } from '../src/user-process.js';
@@ -148,5 +148,21 @@ describe('bench:load user processes', () => {
       await assert.rejects(children.results(), /user process users-1 did not send its result within 1000 ms/);
       await assertAllKilled();
     });
+  });
+
+  it("--url: a ws:// URL and the server's secret, every problem at once", () => {
+    const secret = 'x'.repeat(32);
+    assert.deepEqual(remoteProblems('ws://10.0.0.2:8080/v1/ws', secret, { embedded: false }), []);
+    assert.deepEqual(remoteProblems('wss://collab.example/v1/ws', secret, { embedded: false }), []);
+    const problems = remoteProblems('http://10.0.0.2:8080', 'short', { embedded: true });
+    assert.equal(problems.length, 3, problems.join('\n'));
+    assert.match(problems[0]!, /ws:\/\/ or wss:\/\//);
+    assert.match(problems[1]!, /BENCH_JWT_SECRET/);
+    assert.match(problems[2]!, /--embedded/);
+    assert.match(remoteProblems('not a url', undefined, { embedded: false })[0]!, /not a URL/);
+    assert.deepEqual(
+      parseLoadOptions(['--users', '10', '--docs', '5', '--hot-docs', '1', '--hot-users', '2']).url,
+      undefined,
+    );
   });
 });

@@ -199,6 +199,23 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
   };
 }
 
+/**
+ * A command-service already running elsewhere (`--url`): nothing to start or stop, no process or container of
+ * ours to sample. For the users on one machine and the servers on another.
+ */
+export function remoteCollabTarget(url: string, secret: string): Target {
+  const endpoint = { kind: 'collab', url, secret } as const;
+  return {
+    name: 'collab (remote)',
+    description: `a command-service at ${url}, started outside the bench (its processes are not sampled)`,
+    containers: [],
+    endpoint,
+    prepare: () => Promise.resolve(), // documents exist from their first op
+    connect: userConnector(endpoint),
+    close: () => Promise.resolve(),
+  };
+}
+
 /** The client half, in the bench process (the users run in user processes, see user-process.ts). */
 export async function startCollabTarget(
   embedded: boolean,
