@@ -72,6 +72,16 @@ function setup(options: { ttlMs?: number; updatesPerSecond?: number } = {}) {
   return { clock, hub, documents, bus, router };
 }
 
+/** Alice and Bob in DOC, both joined and the joins delivered. */
+async function aliceAndBob(router: PresenceRouter): Promise<{ alice: TestMember; bob: TestMember }> {
+  const alice = new TestMember('s-a', 'alice');
+  const bob = new TestMember('s-b', 'bob');
+  await router.join(alice, DOC);
+  await router.join(bob, DOC);
+  await settle();
+  return { alice, bob };
+}
+
 const msg = (version: number, anchor?: number, head = anchor): PresenceClientMessage =>
   anchor === undefined
     ? { t: 'presence', docId: DOC, version }
@@ -130,11 +140,7 @@ describe('PresenceRouter', () => {
   it('throttles per session: the first two updates go at once, the rest of a burst coalesces to its newest, the last always goes', async () => {
     const { router, documents, bus, clock } = setup({ updatesPerSecond: 10 });
     documents.get(DOC).text = 'x'.repeat(100);
-    const alice = new TestMember('s-a', 'alice');
-    const bob = new TestMember('s-b', 'bob');
-    await router.join(alice, DOC);
-    await router.join(bob, DOC);
-    await settle();
+    const { alice, bob } = await aliceAndBob(router);
     const before = bus.announced.length;
     for (let i = 1; i <= 20; i++) await router.update(alice, msg(0, i));
     await settle();
@@ -296,11 +302,7 @@ describe('PresenceRouter', () => {
   it('does not hold back a client that keeps to the rate when two of its updates arrive bunched', async () => {
     const { router, documents, bus, clock } = setup({ updatesPerSecond: 10 });
     documents.get(DOC).text = 'x'.repeat(100);
-    const alice = new TestMember('s-a', 'alice');
-    const bob = new TestMember('s-b', 'bob');
-    await router.join(alice, DOC);
-    await router.join(bob, DOC);
-    await settle();
+    const { alice, bob } = await aliceAndBob(router);
     const before = bus.announced.length;
     const start = clock.now();
     // Sent every 100 ms; the third is 95 ms late on the way, so it arrives 5 ms before the fourth.
@@ -341,11 +343,7 @@ describe('PresenceRouter', () => {
   it('heartbeats keep a live session visible; a silent one disappears within the TTL; leave is immediate', async () => {
     const { router, documents, clock, hub, bus } = setup({ ttlMs: 3000 });
     documents.get(DOC).text = 'abc';
-    const alice = new TestMember('s-a', 'alice');
-    const bob = new TestMember('s-b', 'bob');
-    await router.join(alice, DOC);
-    await router.join(bob, DOC);
-    await settle();
+    const { alice, bob } = await aliceAndBob(router);
     const start = bus.announced.length;
     await clock.advance(10_000);
     // Two sessions, a heartbeat every TTL/3 = 1 s each.
@@ -565,11 +563,7 @@ describe('PresenceRouter', () => {
         }),
     });
     const router = new PresenceRouter({ bus, documents, clock, ttlMs: 3000, updatesPerSecond: 1000 });
-    const alice = new TestMember('s-a', 'alice');
-    const bob = new TestMember('s-b', 'bob');
-    await router.join(alice, DOC);
-    await router.join(bob, DOC);
-    await settle();
+    const { alice, bob } = await aliceAndBob(router);
     bob.received.length = 0;
     await router.update(alice, msg(0, 4));
     await settle();
