@@ -166,6 +166,24 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
   }
 
   /**
+   * This store's pointer moves, one document at a time: puts of one document from this process take turns (the
+   * first GET then finds what the previous one wrote, so no round is lost), and only writers in other processes
+   * race on the ETag. That also keeps the pointer right on servers whose conditional writes are a check and then
+   * a write rather than one atomic step (S3Proxy's filesystem backend: two PUTs with the same If-Match can both
+   * succeed, and the pointer ended one version behind under 24 concurrent puts in CI).
+   */
+  const pointerTurns = new Map<string, Promise<void>>();
+  function movePointer(docId: string, version: number): Promise<void> {
+    const turn = (pointerTurns.get(docId) ?? Promise.resolve()).then(() => advancePointer(docId, version));
+    const settled = turn.catch(() => {});
+    pointerTurns.set(docId, settled);
+    void settled.then(() => {
+      if (pointerTurns.get(docId) === settled) pointerTurns.delete(docId);
+    });
+    return turn;
+  }
+
+  /**
    * Move the pointer forward to `version`, never back: compare-and-set on its ETag (If-Match, or If-None-Match
    * for a first pointer), re-read and retried when another put moved it in between.
    */
@@ -229,7 +247,7 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
       const outcome = await s3(`PutObject ${where(key)}`, () => putIfAbsent(key, encoded));
       if (outcome === 'exists') await warnIfDiverged(key, encoded);
       // Also after 'exists': a put retried after a crash between the snapshot and the pointer repairs it.
-      await advancePointer(snapshot.docId, snapshot.version);
+      await movePointer(snapshot.docId, snapshot.version);
       logger.debug({ key: where(key), bytes: encoded.body.byteLength, outcome }, 'snapshot put');
       return outcome;
     },

@@ -201,11 +201,34 @@ describe('@collab/adapter-s3 specifics', function () {
       await counted.close();
     });
 
-    it('concurrent puts leave it on the highest version (compare-and-set on its ETag)', async function () {
+    it('concurrent puts of one store leave it on the highest version (they take turns)', async function () {
       const id = docId();
       const versions = Array.from({ length: 24 }, (_, i) => (i * 7) % 24);
       await Promise.all(versions.map((v) => store.put({ docId: id, version: v, text: `v${v}`, createdAt: 1 })));
       assert.deepEqual(await pointer(id), { format: 1, version: 23 });
+    });
+
+    it('a put whose pointer moved since it read it is refused by If-Match, re-reads, and never moves it back', async function () {
+      // Another process's store moves the pointer to 30 between this put's read of it (at 5) and its write (20).
+      // The steps are ordered on purpose: S3Proxy's conditional writes are a check and then a write, so two truly
+      // simultaneous ones can both pass — real S3 refuses one (see packages/s3/README.md).
+      const id = docId();
+      await store.put({ docId: id, version: 5, text: 'v5', createdAt: 1 });
+      const key = latestPointerKey(prefix, id);
+      const send = tb.client.send.bind(tb.client) as (command: object) => Promise<unknown>;
+      let pointerWrites = 0;
+      const client = Object.create(tb.client) as typeof tb.client;
+      client.send = (async (command: object) => {
+        if (command instanceof PutObjectCommand && command.input.Key === key) {
+          if (pointerWrites++ === 0) await setPointer(id, JSON.stringify({ format: 1, version: 30 }));
+        }
+        return send(command);
+      }) as typeof tb.client.send;
+      const racing = createS3SnapshotStore({ client, bucket: tb.bucket, prefix });
+      await racing.put({ docId: id, version: 20, text: 'v20', createdAt: 1 });
+      await racing.close();
+      assert.deepEqual(await pointer(id), { format: 1, version: 30 });
+      assert.equal(pointerWrites, 1, 'its If-Match failed; the re-read found 30 and it stopped');
     });
 
     it('a pointer above maxVersion, dangling, unreadable or missing: the listing answers', async function () {
