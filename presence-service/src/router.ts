@@ -276,10 +276,7 @@ export class PresenceRouter {
     }
     entry.pending = { cursor: message.cursor, version: message.version, name: message.name, color: message.color };
     if (entry.cancelTrailing !== undefined) return; // a send is already scheduled: it will take this newest state
-    const now = this.clock.now();
-    entry.tokens = Math.min(BURST, entry.tokens + (now - entry.tokensAt) / this.minIntervalMs);
-    entry.tokensAt = now;
-    const wait = (1 - entry.tokens) * this.minIntervalMs;
+    const wait = (1 - this.refill(entry)) * this.minIntervalMs;
     if (wait <= 0) {
       this.send(entry);
       return;
@@ -324,13 +321,19 @@ export class PresenceRouter {
 
   // ---- sending ------------------------------------------------------------------------------------------------
 
+  /** The entry's tokens now: one more per `minIntervalMs` since they were last counted, up to BURST. */
+  private refill(entry: LocalEntry): number {
+    const now = this.clock.now();
+    entry.tokens = Math.min(BURST, entry.tokens + (now - entry.tokensAt) / this.minIntervalMs);
+    entry.tokensAt = now;
+    return entry.tokens;
+  }
+
   /** Take the waiting update (if any) and announce. */
   private send(entry: LocalEntry): void {
     const pending = entry.pending;
     entry.pending = undefined;
-    const now = this.clock.now();
-    entry.tokens = Math.min(BURST, entry.tokens + (now - entry.tokensAt) / this.minIntervalMs) - 1;
-    entry.tokensAt = now;
+    entry.tokens = this.refill(entry) - 1;
     if (pending !== undefined) {
       entry.cursor = pending.cursor;
       entry.version = pending.version;

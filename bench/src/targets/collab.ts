@@ -251,11 +251,7 @@ export async function startCollabTarget(
         ? `${command.description}; every service in the bench process, beside the users`
         : `${command.description}; ${servers.map((s) => s.name).join(', ')} in ${servers.length === 1 ? 'a process of its own' : 'processes of their own'}`,
     containers: command.containers,
-    processes: servers.map((s) => ({
-      name: s.name,
-      pid: s.pid,
-      ...(s.measure === undefined ? {} : { measure: s.measure }),
-    })),
+    processes: servers,
     endpoint,
     prepare: () => Promise.resolve(), // documents exist from their first op
     connect: userConnector(endpoint),

@@ -102,9 +102,7 @@ export async function startShareDbTarget(
     name: 'sharedb',
     description: `${server.description}, ${where === 'in-process' ? 'in the bench process' : 'in a process of its own'}`,
     containers: [],
-    processes: [
-      { name: server.name, pid: server.pid, ...(server.measure === undefined ? {} : { measure: server.measure }) },
-    ],
+    processes: [server],
     endpoint: { kind: 'sharedb', url: server.url },
     prepare: (docIds) => server.prepare(docIds),
     connect: (_userId, recorder) => connectShareDbUser(server.url, recorder),

@@ -4,7 +4,6 @@ import type { SqliteDatabase } from '../database.js';
 import { guard } from '../errors.js';
 import type { AdapterLogger } from '../logger.js';
 import type { AppendSignal } from './append-signal.js';
-import type { GroupCommit } from './group-commit.js';
 import type { LogStatements } from './statements.js';
 
 export interface LogContext {
@@ -14,8 +13,6 @@ export interface LogContext {
   partitionCount: number;
   partitionFor(docId: string): number;
   signal: AppendSignal;
-  /** Appends go through here: one transaction per event-loop turn (group-commit.ts). */
-  commits: GroupCommit;
   logger: AdapterLogger;
   /** Wait at most this long for an append signal before looking at the file again (appends by other processes). */
   pollIntervalMs: number;

@@ -28,12 +28,7 @@ export class GroupCommit {
   private queue: Waiting[] = [];
   private scheduled = false;
 
-  /** The log's context, looked up when a group is written (the context holds this object). */
-  constructor(private readonly context: () => LogContext) {}
-
-  private get ctx(): LogContext {
-    return this.context();
-  }
+  constructor(private readonly ctx: LogContext) {}
 
   /** Appends `records` to `partition` for the writer of `epoch`, in the next group; resolves with their offsets. */
   append(partition: number, epoch: number, records: Encoded[]): Promise<Offset[]> {

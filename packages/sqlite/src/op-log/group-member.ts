@@ -6,10 +6,10 @@
  *   whatever was checkpointed, so a running member sees each record once. The committed offset (the table
  *   log_group_offsets, "next offset to read") only ever moves to the highest checkpoint + 1: after a batch when
  *   the last commit is a second old (COMMIT_EVERY_MS), whenever the member runs out of records, when a partition
- *   is revoked, on stop(), and shortly after a checkpoint() made outside a batch.
+ *   is revoked, on stop(), and shortly after a checkpoint() made outside a batch. A new owner of the partition
+ *   starts from the committed offset, so it gets everything that was not checkpointed again.
  * - `batchWaitMs` (ConsumeOptions): once the member has run out of records and new ones arrive, it waits that
- *   long before it reads them, so a consumer that pays per batch gets fewer, bigger ones (as Kafka's fetch wait). A new owner of
- *   the partition starts from the committed offset, so it gets everything that was not checkpointed again.
+ *   long before it reads them, so a consumer that pays per batch gets fewer, bigger ones (as Kafka's fetch wait).
  * - A handler that throws gets the same batch again after a backoff (1/2 s doubling to 5 s): records are
  *   redelivered, never skipped, and checkpoints it made before throwing still count.
  * - Batches run one at a time per member, partitions taken in turn so a busy partition cannot starve the others.
@@ -198,7 +198,8 @@ export class GroupMember implements Consumer {
       );
       await this.idle(this.backoff(), false);
     }
-    if (Date.now() - this.lastCommitAt >= COMMIT_EVERY_MS) this.commit([...new Set([...this.owned.values(), state])]);
+    // A partition revoked meanwhile is not in `owned`: revoke() commits it once this batch is done.
+    if (Date.now() - this.lastCommitAt >= COMMIT_EVERY_MS) this.commit([...this.owned.values()]);
   }
 
   private checkpoint(state: PartitionState, offset: Offset): void {

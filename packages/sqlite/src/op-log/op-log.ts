@@ -74,9 +74,9 @@ export function createSqliteOpLog(options: SqliteOpLogOptions): SqliteOpLog {
     pollIntervalMs: options.pollIntervalMs,
     batchSize: options.batchSize,
     isClosed: () => closed !== undefined,
-    commits: new GroupCommit(() => ctx),
   };
   const coordinator = new GroupCoordinator(ctx);
+  const commits = new GroupCommit(ctx);
 
   return {
     partitionCount,
@@ -84,7 +84,7 @@ export function createSqliteOpLog(options: SqliteOpLogOptions): SqliteOpLog {
     partitionFor: ctx.partitionFor,
 
     async openWriter(partition: number) {
-      return run(ctx, 'open a writer', () => openPartitionWriter(ctx, partition));
+      return run(ctx, 'open a writer', () => openPartitionWriter(ctx, commits, partition));
     },
 
     async *read(partition: number, from: Offset, readOptions?: { batchSize?: number }): AsyncIterable<LogRecord[]> {

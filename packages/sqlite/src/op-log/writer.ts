@@ -11,9 +11,10 @@
  */
 import { CollabError, type AppendInput, type Offset, type PartitionWriter } from '@collab/core';
 import { checkPartition, run, type LogContext } from './context.js';
+import type { GroupCommit } from './group-commit.js';
 import { encodeRecord } from './records.js';
 
-export function openPartitionWriter(ctx: LogContext, partition: number): PartitionWriter {
+export function openPartitionWriter(ctx: LogContext, commits: GroupCommit, partition: number): PartitionWriter {
   checkPartition(ctx, partition);
   const epoch = run(ctx, `open the writer of partition ${partition}`, () => {
     const row = ctx.db.transaction(() => ctx.sql.bumpEpoch.get(partition)).immediate();
@@ -38,7 +39,7 @@ export function openPartitionWriter(ctx: LogContext, partition: number): Partiti
         }
       }
       if (records.length === 0) return [];
-      return ctx.commits.append(partition, epoch, records.map(encodeRecord));
+      return commits.append(partition, epoch, records.map(encodeRecord));
     },
     async close(): Promise<void> {
       // Nothing to release: the epoch stays until the next openWriter bumps it.
