@@ -3,7 +3,17 @@
  * problem is reported at once, and the effective configuration can be printed with secrets redacted.
  */
 import { readFileSync } from 'node:fs';
-import { cassandraEnv, int, list, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '@collab/env-config';
+import {
+  cassandraEnv,
+  int,
+  list,
+  opsTopicEnv,
+  s3Credentials,
+  s3Env,
+  s3Problems,
+  serviceEnv,
+  telemetrySettings,
+} from '@collab/env-config';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -93,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     port: e.COLLAB_PORT,
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
-    telemetry: { prometheusPort: e.COLLAB_METRICS_PORT, otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
+    telemetry: telemetrySettings(e),
     auth: {
       hs256Secret: e.COLLAB_JWT_SECRET,
       rs256PublicKeys: publicKeys,

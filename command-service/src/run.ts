@@ -166,15 +166,10 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
   const presenceSettings = loadPresenceSettings(env);
   const logger = pino({ level: config.logLevel, base: { service: 'command-service' } });
   logger.info({ config: redacted(config) }, 'starting');
-  const telemetry = startTelemetry({
-    serviceName: 'command-service',
-    ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
-    prometheusPort: config.telemetry.prometheusPort,
-    ...(config.telemetry.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.telemetry.otlpEndpoint }),
-  });
+  const instanceId = config.instanceId ?? randomUUID();
+  const telemetry = startTelemetry({ serviceName: 'collab-command-service', instanceId, ...config.telemetry });
   if (config.kafka.provision) await provision(config);
 
-  const instanceId = config.instanceId ?? randomUUID();
   const { kafka } = config;
   const kafkaCommon = {
     brokers: kafka.brokers,

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandBus, Consumer, OpLog, PresenceBus, SubmitLimits } from '@collab/core';
+import { tracedBatchHandler } from '@collab/observability';
 import { PresenceRouter } from '@collab/presence-service';
 import type { Logger } from 'pino';
 import type { TokenVerifierConfig } from './auth/tokens.js';
@@ -26,7 +27,7 @@ import { Session } from './session/session.js';
 import type { HttpRoute } from './transport/http-routes.js';
 import type { WsServer } from './transport/uws-server.js';
 import { startWsServer } from './transport/uws-server.js';
-import { instruments } from './telemetry.js';
+import { instruments, observeInstance, TRACER_NAME } from './telemetry.js';
 
 export interface CommandServiceOptions {
   log: OpLog;
@@ -131,19 +132,29 @@ export async function startCommandService(options: CommandServiceOptions): Promi
             ? {}
             : { updatesPerSecond: options.presence.updatesPerSecond }),
           logger: logger.child({ component: 'presence' }),
-          onRemoteDelivery: (ms) => instruments.presenceRemoteLag.record(ms),
+          observer: {
+            remoteDelivery: (ms) => instruments.presenceRemoteLag.record(ms / 1000),
+            updateSent: (ms) => instruments.presenceUpdateLatency.record(ms / 1000),
+            throttled: (outcome) => instruments.presenceThrottled.add(1, { outcome }),
+          },
         });
+
+  const unobserve = observeInstance({
+    openDocuments: () => hub.openDocuments,
+    ...(presence === undefined ? {} : { presenceMembers: () => presence.memberCounts() }),
+  });
 
   const consumers: Consumer[] = [];
   const relay = () =>
     options.log.consume({
       groupId: `${options.consumerGroup}-relay-${instanceId}`,
       fromBeginning: false,
-      handler: async (records, context) => {
+      // Delivery on this instance continues each op's trace (the batch's span links the records' traces).
+      handler: tracedBatchHandler(TRACER_NAME, 'collab.relay', async (records, context) => {
         for (const r of records) await hub.applyCommitted(r.value);
         const last = records[records.length - 1];
         if (last !== undefined) context.checkpoint(last.offset);
-      },
+      }),
     });
   if (options.ownAllPartitions === true) {
     await hub.takeOwnership([...Array(options.log.partitionCount).keys()]);
@@ -218,6 +229,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
       (closing ??= (async () => {
         await ws.close();
         await presence?.close();
+        unobserve();
         await Promise.all(
           consumers.map((c) => c.stop().catch((err: unknown) => logger.warn({ err }, 'consumer stop failed'))),
         );

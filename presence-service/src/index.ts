@@ -4,6 +4,7 @@ export type {
   PresenceErrorCode,
   PresenceLogger,
   PresenceMember,
+  PresenceObserver,
   PresenceRouterOptions,
 } from './router.js';
 export { PresenceClientMessage } from './messages.js';

@@ -86,11 +86,21 @@ export interface PresenceRouterOptions {
   updatesPerSecond?: number;
   clock?: Clock;
   logger?: PresenceLogger;
+  /** What the router reports for metrics; the command-service maps it to its instruments. */
+  observer?: PresenceObserver;
+}
+
+/** Events of the presence path worth counting (times in ms, by the router's clock). Every method is optional. */
+export interface PresenceObserver {
+  /** An update from another instance arrived through the bus, `ms` after its announcer sent it (two clocks). */
+  remoteDelivery?(ms: number): void;
+  /** A client's update went out to this instance's sessions and the bus, `ms` after it arrived (throttle included). */
+  updateSent?(ms: number): void;
   /**
-   * Called for every update that arrives from another instance through the bus, with the time since its
-   * announcer sent it (ms, by the two instances' clocks): the presence latency metric.
+   * A client's update was held by the throttle: `delayed` waited for its slot, `replaced` was overtaken by a newer
+   * one from the same session before it went out (only the newest position matters).
    */
-  onRemoteDelivery?: (ms: number) => void;
+  throttled?(outcome: 'delayed' | 'replaced'): void;
 }
 
 /** What travels in PresenceState.data. */
@@ -107,6 +117,8 @@ interface PresenceData {
 }
 
 interface Pending {
+  /** When the client's update arrived (the router's clock). */
+  receivedAt: number;
   cursor: Cursor | undefined;
   version: number;
   name: string | undefined;
@@ -176,7 +188,7 @@ export class PresenceRouter {
   private readonly incoming = new Set<DocPresence>();
   private flushScheduled = false;
   private closed = false;
-  private readonly onRemoteDelivery: ((ms: number) => void) | undefined;
+  private readonly observer: PresenceObserver;
   /** Marks this router's announcements (see PresenceData.origin). */
   private readonly origin = randomUUID();
 
@@ -186,13 +198,24 @@ export class PresenceRouter {
     this.ttlMs = options.ttlMs ?? DEFAULT_PRESENCE_SETTINGS.ttlMs;
     this.minIntervalMs = 1000 / (options.updatesPerSecond ?? DEFAULT_PRESENCE_SETTINGS.updatesPerSecond);
     this.clock = options.clock ?? realClock;
-    this.onRemoteDelivery = options.onRemoteDelivery;
+    this.observer = options.observer ?? {};
     this.logger = options.logger ?? silentLogger;
   }
 
   /** Sessions of this instance present in the document (for tests and status). */
   localCount(docId: string): number {
     return this.docs.get(docId)?.locals.size ?? 0;
+  }
+
+  /** Members this instance knows of, over all its documents: its own sessions and those of other instances. */
+  memberCounts(): { local: number; remote: number } {
+    let local = 0;
+    let remote = 0;
+    for (const doc of this.docs.values()) {
+      local += doc.locals.size;
+      for (const r of doc.remote.values()) if (!doc.locals.has(r.user.sessionId)) remote++;
+    }
+    return { local, remote };
   }
 
   /**
@@ -274,13 +297,21 @@ export class PresenceRouter {
         );
       }
     }
-    entry.pending = { cursor: message.cursor, version: message.version, name: message.name, color: message.color };
+    if (entry.pending !== undefined) this.observer.throttled?.('replaced');
+    entry.pending = {
+      receivedAt: this.clock.now(),
+      cursor: message.cursor,
+      version: message.version,
+      name: message.name,
+      color: message.color,
+    };
     if (entry.cancelTrailing !== undefined) return; // a send is already scheduled: it will take this newest state
     const wait = (1 - this.refill(entry)) * this.minIntervalMs;
     if (wait <= 0) {
       this.send(entry);
       return;
     }
+    this.observer.throttled?.('delayed');
     entry.cancelTrailing = this.clock.schedule(wait, () => {
       entry.cancelTrailing = undefined;
       this.send(entry);
@@ -335,6 +366,7 @@ export class PresenceRouter {
     entry.pending = undefined;
     entry.tokens = this.refill(entry) - 1;
     if (pending !== undefined) {
+      this.observer.updateSent?.(this.clock.now() - pending.receivedAt);
       entry.cursor = pending.cursor;
       entry.version = pending.version;
       // The token's name wins: a client cannot pass itself off as someone else.
@@ -466,7 +498,7 @@ export class PresenceRouter {
     // Our own announcement coming back: our sessions had it already (and `remember` was done then).
     if (event.state.data.origin === this.origin) return;
     const sentAt = event.state.data.sentAt;
-    if (typeof sentAt === 'number') this.onRemoteDelivery?.(Math.max(0, this.clock.now() - sentAt));
+    if (typeof sentAt === 'number') this.observer.remoteDelivery?.(Math.max(0, this.clock.now() - sentAt));
     const user = this.remember(doc, event.state);
     if (user === undefined) return;
     this.queueDelivery(doc, { sessionId: user.sessionId, user });

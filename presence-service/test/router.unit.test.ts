@@ -600,6 +600,36 @@ describe('PresenceRouter', () => {
     await router.close();
   });
 
+  it('reports each update sent with its wait, the updates the throttle held or replaced, and the members', async () => {
+    const sent: number[] = [];
+    const throttled: string[] = [];
+    const { router, documents, clock } = setup({ updatesPerSecond: 10 });
+    const observed = new PresenceRouter({
+      bus: new InProcessPresenceBus({ hub: new InProcessPresenceHub({ now: () => clock.now() }) }),
+      documents,
+      clock,
+      ttlMs: 3000,
+      updatesPerSecond: 10,
+      observer: { updateSent: (ms) => sent.push(ms), throttled: (outcome) => throttled.push(outcome) },
+    });
+    await router.close();
+    documents.get(DOC).text = 'x'.repeat(100);
+    const { alice } = await aliceAndBob(observed);
+    assert.deepEqual(observed.memberCounts(), { local: 2, remote: 0 });
+    for (let i = 1; i <= 20; i++) await observed.update(alice, msg(0, i));
+    await settle();
+    assert.deepEqual(sent, [0, 0], 'the burst of two goes at once');
+    assert.deepEqual(
+      throttled,
+      ['delayed', ...Array<string>(17).fill('replaced')],
+      'the third waits for its slot; each later one replaces the waiting one',
+    );
+    await clock.advance(100);
+    assert.deepEqual(sent, [0, 0, 100], 'the newest went out at the next slot, 100 ms after it arrived');
+    await observed.close();
+    assert.deepEqual(observed.memberCounts(), { local: 0, remote: 0 });
+  });
+
   it('reports the age of every update that arrives from another instance (the presence latency metric)', async () => {
     const { documents, clock, hub } = setup();
     documents.get(DOC).text = 'shared text';
@@ -609,7 +639,7 @@ describe('PresenceRouter', () => {
       documents,
       clock,
       ttlMs: 3000,
-      onRemoteDelivery: (ms) => lags.push(ms),
+      observer: { remoteDelivery: (ms) => lags.push(ms) },
     });
     const there = new PresenceRouter({ bus: new InProcessPresenceBus({ hub }), documents, clock, ttlMs: 3000 });
     const alice = new TestMember('s-a', 'alice');

@@ -2,7 +2,7 @@
  * Configuration of the projection-service, read from the environment once at startup (main.ts) and validated
  * strictly: every problem is reported at once.
  */
-import { bool, cassandraEnv, int, opsTopicEnv, serviceEnv } from '@collab/env-config';
+import { bool, cassandraEnv, int, opsTopicEnv, serviceEnv, telemetrySettings } from '@collab/env-config';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -41,7 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   return {
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
-    telemetry: { prometheusPort: e.COLLAB_METRICS_PORT, otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
+    telemetry: telemetrySettings(e),
     kafka: {
       brokers: e.KAFKA_BROKERS,
       topic: e.COLLAB_OPS_TOPIC,

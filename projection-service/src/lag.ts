@@ -20,7 +20,7 @@
  * the group's committed offset, if the caller can tell it (`committedOffsets`).
  */
 import type { LogRecord, Offset, OpLog } from '@collab/core';
-import type { Meter } from '@opentelemetry/api';
+import type { Meter } from '@collab/observability';
 
 export interface PartitionLag {
   partition: number;

@@ -8,6 +8,7 @@
  *
  * Prints one machine-readable line `{"ready":true}` on stdout once it consumes (for supervisors and tests).
  */
+import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import { createKafkaOpLog } from '@collab/adapter-kafka';
 import type { Offset } from '@collab/core';
@@ -32,11 +33,11 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel, base: { service: 'projection-service' } });
   logger.info({ config }, 'starting');
+  const instanceId = config.instanceId ?? `projection-${randomUUID().slice(0, 8)}`;
   const telemetry = startTelemetry({
-    serviceName: 'projection-service',
-    ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
-    prometheusPort: config.telemetry.prometheusPort,
-    ...(config.telemetry.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.telemetry.otlpEndpoint }),
+    serviceName: 'collab-projection-service',
+    instanceId,
+    ...config.telemetry,
     health: true,
   });
 
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   // projects anything (the command-service's document load relies on the pairing, docs/operations.md).
   await store.claimProjectionSource(kc.topic, kc.groupId);
 
-  const clientId = `projection-service-${config.instanceId ?? process.pid}`;
+  const clientId = `projection-service-${instanceId}`;
   const log = await createKafkaOpLog({
     brokers: kc.brokers,
     topic: kc.topic,

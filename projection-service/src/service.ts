@@ -5,7 +5,7 @@
  * after that checkpoint is projected again, which is harmless (idempotent writes).
  */
 import type { Consumer, Offset, OpLog, ReadModelStore } from '@collab/core';
-import { metrics } from '@opentelemetry/api';
+import { defineInstruments, latencyHistogram, metrics } from '@collab/observability';
 import { createLagTracker, type LagTracker, type PartitionLag } from './lag.js';
 import { createProjector, type ProjectorLogger, type RetryPolicy } from './projector.js';
 
@@ -43,17 +43,21 @@ export interface ProjectionService {
 
 export const DEFAULT_BATCH_WAIT_MS = 500;
 
-const meter = metrics.getMeter('collab.projection-service');
-const instruments = {
-  opsProjected: meter.createCounter('collab.projection.ops', { description: 'Ops written to the read models' }),
-  batchDuration: meter.createHistogram('collab.projection.batch_duration', {
-    unit: 'ms',
-    description: 'Writing one batch of one partition, retries included',
+const METER = 'collab.projection-service';
+const instruments = defineInstruments(METER, (meter) => ({
+  opsProjected: meter.createCounter('collab.projection.ops', {
+    unit: '{op}',
+    description: 'Ops written to the read models',
   }),
+  batchDuration: meter.createHistogram(
+    'collab.projection.batch_duration',
+    latencyHistogram('Writing one batch of one partition, retries included'),
+  ),
   batchFailures: meter.createCounter('collab.projection.batch_failures', {
+    unit: '{batch}',
     description: 'Batches that failed after retries and will be redelivered',
   }),
-};
+}));
 
 export async function startProjectionService(options: ProjectionServiceOptions): Promise<ProjectionService> {
   const { log, logger, groupId } = options;
@@ -61,7 +65,8 @@ export async function startProjectionService(options: ProjectionServiceOptions):
     log,
     ...(options.committedOffsets === undefined ? {} : { committedOffsets: options.committedOffsets }),
   });
-  lag.observe(meter, { group: groupId });
+  // Taken here, not at module load: the entry point has started the SDK by now (a meter taken before is a no-op).
+  lag.observe(metrics.getMeter(METER), { group: groupId });
 
   const projector = createProjector({
     store: options.store,
@@ -91,7 +96,7 @@ export async function startProjectionService(options: ProjectionServiceOptions):
         instruments.batchFailures.add(1, { partition: context.partition });
         throw err;
       } finally {
-        instruments.batchDuration.record(performance.now() - started, { partition: context.partition });
+        instruments.batchDuration.record((performance.now() - started) / 1000, { partition: context.partition });
       }
     },
     onAssigned: (partitions) => {

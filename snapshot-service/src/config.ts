@@ -2,7 +2,16 @@
  * Configuration of the snapshot-service, read from the environment once at startup and validated with zod:
  * every problem is reported at once. Nothing else in the service reads process.env.
  */
-import { cassandraEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '@collab/env-config';
+import {
+  cassandraEnv,
+  int,
+  opsTopicEnv,
+  s3Credentials,
+  s3Env,
+  s3Problems,
+  serviceEnv,
+  telemetrySettings,
+} from '@collab/env-config';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -53,7 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   return {
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
-    telemetry: { prometheusPort: e.COLLAB_METRICS_PORT, otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
+    telemetry: telemetrySettings(e),
     kafka: {
       brokers: e.KAFKA_BROKERS,
       topic: e.COLLAB_OPS_TOPIC,

@@ -89,6 +89,8 @@ async function main(): Promise<void> {
   await worker.start();
   consuming = true;
   logger.info('consuming');
+  // Machine-readable readiness line for supervisors and tests, as every service prints.
+  console.log(JSON.stringify({ ready: true }));
 
   let shutdown: Promise<void> | undefined;
   const stop = (signal: string) =>

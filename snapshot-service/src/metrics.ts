@@ -9,7 +9,7 @@
  * - collab.snapshot.documents: documents in memory; .dirty: those with unsnapshotted versions.
  * - collab.snapshot.writes {reason, outcome}, collab.snapshot.write_failures: counters.
  */
-import { metrics, type Counter } from '@opentelemetry/api';
+import { metrics, type Counter } from '@collab/observability';
 import type { SnapshotWorker, SnapshotEvent } from './snapshot-worker.js';
 
 export interface SnapshotMetrics {

@@ -11,7 +11,9 @@
  */
 import type { CommandBatchHandler, CommandBus, CommandRecord, CommandReply, ForwardedCommand } from '@collab/core';
 import type { Logger } from 'pino';
+import { continueTrace } from '@collab/observability';
 import { ProtocolError } from '../protocol/errors.js';
+import { TRACER_NAME } from '../telemetry.js';
 import type { DocumentHub } from './document-hub.js';
 
 export interface CommandHandlerDeps {
@@ -70,7 +72,14 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandBatchHand
 
   return async (records: readonly CommandRecord[], context) => {
     // All at once: each document's queue keeps their order, and documents batch into shared appends.
-    const decided = await Promise.all(records.map((r) => decide(r.value, r.partition)));
+    // Each command continues the trace of the submit it carries (the origin put it in the record's headers).
+    const decided = await Promise.all(
+      records.map((r) =>
+        continueTrace(TRACER_NAME, 'collab.forwarded', [r.headers], { 'collab.doc_id': r.value.submission.docId }, () =>
+          decide(r.value, r.partition),
+        ),
+      ),
+    );
     const firstUndecided = decided.indexOf(false);
     const done = firstUndecided < 0 ? records.length : firstUndecided;
     const last = records[done - 1];

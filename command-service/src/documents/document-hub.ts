@@ -19,7 +19,7 @@ import type { DocumentSource } from './document-source.js';
 import { createLogSource } from './document-source.js';
 import type { Forwarder } from './forwarder.js';
 import { PartitionCommitter } from './partition-committer.js';
-import { instruments } from '../telemetry.js';
+import { instruments, secondsSince } from '../telemetry.js';
 
 export interface HubSettings extends ChannelSettings {
   /**
@@ -205,7 +205,8 @@ export class DocumentHub {
     if (pending === undefined) return;
     const channel = await pending;
     // Only where it is news (a replica of another instance's document): commit → here, by the two clocks.
-    if (channel.committer === undefined) instruments.remoteOpLag.record(Math.max(0, Date.now() - record.timestamp));
+    if (channel.committer === undefined)
+      instruments.remoteOpLag.record(Math.max(0, Date.now() - record.timestamp) / 1000);
     channel.applyRemote(record);
   }
 
@@ -272,7 +273,7 @@ export class DocumentHub {
     await before?.ready();
     const loadStarted = performance.now();
     const state = await this.load(docId);
-    instruments.documentLoad.record(performance.now() - loadStarted);
+    instruments.documentLoad.record(secondsSince(loadStarted));
     // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we
     // were loading, the load may have missed the previous owner's last ops (takeOwnership reloads this channel).
     const committer = this.committers.get(partition) === before ? before : undefined;

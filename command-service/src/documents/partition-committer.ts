@@ -15,7 +15,7 @@
  * never reopened: someone else owns the partition now.
  */
 import { CollabError, isCollabError, type AppendInput, type PartitionWriter } from '@collab/core';
-import { instruments } from '../telemetry.js';
+import { instruments, secondsSince } from '../telemetry.js';
 
 interface Waiting {
   records: readonly AppendInput[];
@@ -155,7 +155,7 @@ export class PartitionCommitter {
         await this.ready();
         const started = performance.now();
         await this.current.append(records);
-        instruments.appendLatency.record(performance.now() - started);
+        instruments.appendLatency.record(secondsSince(started));
         instruments.appendBatch.record(records.length);
         for (const w of batch) w.resolve();
       } catch (err) {

@@ -15,9 +15,21 @@ const docId = z
 const version = z.number().int().nonnegative().safe();
 const clientId = z.string().min(1).max(128);
 
+/** Why a client reloads a document it holds (`open.resync`). */
+export const RESYNC_CAUSES = ['hash_mismatch', 'inconsistent', 'reload'] as const;
+
 export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('auth'), token: z.string().min(1).max(16_384), protocol: z.number().int() }).strict(),
-  z.object({ t: z.literal('open'), docId, version: version.optional() }).strict(),
+  z
+    .object({
+      t: z.literal('open'),
+      docId,
+      version: version.optional(),
+      // A client reloading a document it holds says why (counted in collab.client.resyncs): hash_mismatch is a
+      // divergence the zero-divergence SLO pages on; inconsistent, an op or ack that did not fit its text.
+      resync: z.enum(RESYNC_CAUSES).optional(),
+    })
+    .strict(),
   z
     .object({
       t: z.literal('submit'),
@@ -88,3 +100,5 @@ export interface WireLimits {
   maxUnacked: number;
   opsPerSecond: number;
 }
+
+export type ResyncCause = (typeof RESYNC_CAUSES)[number];

@@ -12,9 +12,9 @@ import { can } from '../auth/tokens.js';
 import type { DocumentHub } from '../documents/document-hub.js';
 import type { ProtocolErrorCode } from '../protocol/errors.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { ServerMessage, WireLimits } from '../protocol/messages.js';
+import type { ResyncCause, ServerMessage, WireLimits } from '../protocol/messages.js';
 import { CLIENT_MESSAGE_TYPES, ClientMessage, PROTOCOL_VERSION } from '../protocol/messages.js';
-import { inSpan, instruments } from '../telemetry.js';
+import { inSpan, instruments, secondsSince } from '../telemetry.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface SessionLimits extends WireLimits {
@@ -117,6 +117,7 @@ export class Session {
     }
     switch (message.t) {
       case 'open':
+        if (message.resync !== undefined) this.clientResynced(principal, message.docId, message.resync);
         return this.openDoc(principal, message.docId, message.version);
       case 'close':
         this.open.delete(message.docId);
@@ -173,6 +174,14 @@ export class Session {
     }
     // After the snapshot or catch-up: who is here, with cursors at the version the client now holds.
     await this.deps.presence?.join(this.presenceMember(principal), docId);
+  }
+
+  /** The client reloads a document it holds and says why: a hash mismatch is a divergence (the SLO's signal). */
+  private clientResynced(principal: Principal, docId: string, cause: ResyncCause): void {
+    instruments.clientResyncs.add(1, { reason: cause });
+    if (cause === 'hash_mismatch') {
+      this.deps.logger.warn({ docId, userId: principal.userId, session: this.id }, 'client state hash mismatch');
+    }
   }
 
   private async presence(principal: Principal, message: Extract<ClientMessage, { t: 'presence' }>): Promise<void> {
@@ -237,7 +246,7 @@ export class Session {
           userId: principal.userId,
         }),
       );
-      instruments.opAckLatency.record(performance.now() - started);
+      instruments.opAckLatency.record(secondsSince(started));
     } catch (err) {
       // Say which op failed, whichever layer refused it (the client resends exactly that one).
       if (err instanceof ProtocolError && err.options.seq === undefined) {

@@ -41,20 +41,74 @@ export interface Status {
   pendingForwards: number;
 }
 
-export class Instance {
+/**
+ * A service process of this repository (`node --import tsx <entry> ...args`), as an operator starts it, ready once
+ * it prints its `{"ready":true,...}` line. Keeps the last 5,000 lines of its stdout and stderr for failure messages.
+ */
+export class ServiceProcess {
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  port = 0;
+  /** The ready line, parsed. */
+  ready: Record<string, unknown> = {};
 
-  private constructor(
+  protected constructor(
     readonly name: string,
     private readonly child: ChildProcess,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(t: MultiTopic, name: string, env: Record<string, string> = {}): Promise<Instance> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'command-service/src/main.ts'], {
+  static async spawn(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
+    const service = new ServiceProcess(name, child);
+    await service.whenReady();
+    return service;
+  }
+
+  protected async whenReady(): Promise<void> {
+    const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onLine = (line: string) => {
+        this.lines.push(line);
+        if (this.lines.length > 5_000) this.lines.shift();
+        if (process.env.TEST_ECHO === '1') process.stderr.write(`[${this.name}] ${line}\n`);
+        if (line.startsWith('{"ready":true')) resolve(JSON.parse(line) as Record<string, unknown>);
+      };
+      createInterface({ input: this.child.stdout! }).on('line', onLine);
+      createInterface({ input: this.child.stderr! }).on('line', onLine);
+      void this.exited.then(({ code }) =>
+        reject(new Error(`${this.name} exited (${code}) before ready:\n${this.lines.slice(-20).join('\n')}`)),
+      );
+    });
+    this.ready = await ready;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Log lines (pino JSON) at warn or worse, for failure messages. */
+  problems(): string[] {
+    return this.lines.filter((l) => /"level":(40|50|60)/.test(l));
+  }
+}
+
+/** A command-service process on the test topics; `entry` is how it is started (its main.ts by default). */
+export class Instance extends ServiceProcess {
+  get port(): number {
+    return Number(this.ready.port);
+  }
+
+  static async start(
+    t: MultiTopic,
+    name: string,
+    env: Record<string, string> = {},
+    entry: string[] = ['command-service/src/main.ts'],
+  ): Promise<Instance> {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -81,20 +135,7 @@ export class Instance {
       },
     });
     const instance = new Instance(name, child);
-    const ready = new Promise<number>((resolve, reject) => {
-      const onLine = (line: string) => {
-        instance.lines.push(line);
-        if (instance.lines.length > 5_000) instance.lines.shift();
-        if (process.env.TEST_ECHO === '1') process.stderr.write(`[${name}] ${line}\n`);
-        if (line.startsWith('{"ready":true')) resolve((JSON.parse(line) as { port: number }).port);
-      };
-      createInterface({ input: child.stdout! }).on('line', onLine);
-      createInterface({ input: child.stderr! }).on('line', onLine);
-      void instance.exited.then(({ code }) =>
-        reject(new Error(`${name} exited (${code}) before ready:\n${instance.lines.slice(-20).join('\n')}`)),
-      );
-    });
-    instance.port = await ready;
+    await instance.whenReady();
     return instance;
   }
 
@@ -105,15 +146,6 @@ export class Instance {
   async status(): Promise<Status> {
     const res = await fetch(`http://127.0.0.1:${this.port}/v1/status`);
     return (await res.json()) as Status;
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  /** Log lines (pino JSON) at warn or worse, for failure messages. */
-  problems(): string[] {
-    return this.lines.filter((l) => /"level":(40|50|60)/.test(l));
   }
 }
 

@@ -34,7 +34,7 @@ import { DocumentPresence } from './presence.js';
 import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
 import { DEFAULT_BUDGET, fitsBudget, insertedLength, splitOp } from './op-budget.js';
-import type { ClientMessage, ErrorMessage, ServerMessage, WireOp } from './protocol.js';
+import type { ClientMessage, ErrorMessage, ResyncCause, ServerMessage, WireOp } from './protocol.js';
 import { RETRIABLE_CODES } from './protocol.js';
 import { stateHash } from './state-hash.js';
 
@@ -159,6 +159,8 @@ export class DocumentSync {
   private blocked = false;
   private closed = false;
   private pendingHash: { version: number; hash: string } | undefined;
+  /** Why the open in progress reloads the document, when the client found a problem itself (told to the server). */
+  private resyncCause: ResyncCause | undefined;
   /** Counts opens requested: an answer being processed stops if processing it asked for another open. */
   private openRequests = 0;
   private cancelOpenTimer: (() => void) | undefined;
@@ -379,7 +381,7 @@ export class DocumentSync {
   /** Give up the unsent work (reported in an 'unsent' event) and reload the document from the server. */
   reload(reason = 'reload requested'): void {
     this.discardPending(reason, true);
-    this.requestOpen(true);
+    this.requestOpen(true, 'reload');
   }
 
   /**
@@ -393,7 +395,8 @@ export class DocumentSync {
     else this.flush();
   }
 
-  private requestOpen(fresh: boolean): void {
+  private requestOpen(fresh: boolean, cause?: ResyncCause): void {
+    if (cause !== undefined) this.resyncCause = cause;
     if (!this.online) {
       this.wantFresh ||= fresh;
       return;
@@ -405,8 +408,11 @@ export class DocumentSync {
   }
 
   private sendOpen(fresh: boolean): void {
+    const cause = this.resyncCause;
     this.host.send(
-      fresh ? { t: 'open', docId: this.docId } : { t: 'open', docId: this.docId, version: this.versionNumber },
+      fresh
+        ? { t: 'open', docId: this.docId, ...(cause === undefined ? {} : { resync: cause }) }
+        : { t: 'open', docId: this.docId, version: this.versionNumber },
     );
     // An answer can be lost (a frame the server dropped under load): ask again rather than wait forever.
     this.stopOpenTimer();
@@ -463,7 +469,10 @@ export class DocumentSync {
       return this.requestOpen(false);
     }
     // The server says our op is in a version we already hold without it: we can no longer trust our text.
-    this.resync(`ack for seq ${seq} at version ${version}, but this client is at version ${this.versionNumber}`);
+    this.resync(
+      `ack for seq ${seq} at version ${version}, but this client is at version ${this.versionNumber}`,
+      'inconsistent',
+    );
   }
 
   private acknowledge(version: number): void {
@@ -495,7 +504,7 @@ export class DocumentSync {
       this.integrate(wire);
     } catch (err) {
       // A remote op that does not fit our confirmed text: we have diverged.
-      this.resync(`remote op ${wire.version} does not apply: ${(err as Error).message}`);
+      this.resync(`remote op ${wire.version} does not apply: ${(err as Error).message}`, 'inconsistent');
     }
   }
 
@@ -539,7 +548,7 @@ export class DocumentSync {
     if (expected.version < this.versionNumber) return;
     const ok = this.hash(this.confirmedDoc.toString()) === expected.hash;
     this.events.emit('hash', { version: expected.version, ok });
-    if (!ok) this.resync(`state hash mismatch at version ${expected.version}`);
+    if (!ok) this.resync(`state hash mismatch at version ${expected.version}`, 'hash_mismatch');
   }
 
   onSnapshot(version: number, text: string): void {
@@ -586,7 +595,7 @@ export class DocumentSync {
       if (this.openRequests !== request) return; // that op made us ask for a reload; its answer takes over
     }
     if (this.versionNumber !== version) {
-      return this.resync(`catch-up to ${version} left this client at ${this.versionNumber}`);
+      return this.resync(`catch-up to ${version} left this client at ${this.versionNumber}`, 'inconsistent');
     }
     this.opened();
   }
@@ -602,15 +611,17 @@ export class DocumentSync {
     this.resync(`server: ${reason}`);
   }
 
-  private resync(reason: string): void {
+  /** Reload the document; `cause` tells the server why when the client found the problem itself. */
+  private resync(reason: string, cause?: ResyncCause): void {
     this.events.emit('resync', { reason });
-    this.requestOpen(true);
+    this.requestOpen(true, cause);
   }
 
   /** The answer to our open landed: replay what waited, then re-send what the server may not have. */
   private opened(): void {
     this.opening = false;
     this.wantFresh = false;
+    this.resyncCause = undefined;
     this.stopOpenTimer();
     const deferred = this.deferred;
     this.deferred = [];

@@ -26,9 +26,12 @@ export interface WireLimits {
   opsPerSecond: number;
 }
 
+export type ResyncCause = 'hash_mismatch' | 'inconsistent' | 'reload';
+
 export type ClientMessage =
   | { t: 'auth'; token: string; protocol: number }
-  | { t: 'open'; docId: string; version?: number }
+  /** `resync`: why a client reloads a document it holds (the server counts them; hash_mismatch is a divergence). */
+  | { t: 'open'; docId: string; version?: number; resync?: ResyncCause }
   | { t: 'submit'; docId: string; clientId: string; seq: number; baseVersion: number; op: TextOp }
   | { t: 'close'; docId: string }
   | { t: 'ping'; id?: string | number }

@@ -283,7 +283,11 @@ describe('DocumentSync', () => {
       h.receive({ t: 'hash', docId: 'd', version: 1, hash: serverHash('abcD') });
       assert.deepEqual(h.of('hash'), [{ version: 1, ok: false }]);
       assert.equal(h.of('resync').length, 1);
-      assert.deepEqual(h.takeSent(), [{ t: 'open', docId: 'd' }]);
+      assert.deepEqual(
+        h.takeSent(),
+        [{ t: 'open', docId: 'd', resync: 'hash_mismatch' }],
+        'the server is told why (its divergence metric)',
+      );
       assert.equal(h.sync.text.toString(), 'abcd!?', 'nothing is taken away before the server answers');
       h.receive({ t: 'snapshot', docId: 'd', version: 1, text: 'abcD' });
       const [unsent] = h.of('unsent');

@@ -17,12 +17,18 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { ReadinessReport } from './health.js';
 import type { OpsServer } from './http-server.js';
 import { startOpsServer } from './http-server.js';
+import { refreshInstruments } from './instruments.js';
 
 export { checkDependencies, DEFAULT_CHECK_TIMEOUT_MS, readinessResponse, runCheck } from './health.js';
 export type { CheckResult, DependencyCheck, ReadinessReport } from './health.js';
 export { startOpsServer } from './http-server.js';
 export type { OpsServer, OpsServerOptions } from './http-server.js';
 export { continueTrace, tracedBatchHandler, tracedSpan, withSpans } from './propagation.js';
+export { defineInstruments, latencyHistogram } from './instruments.js';
+// The one OpenTelemetry API of every service (the lint forbids importing @opentelemetry/* elsewhere): two copies
+// of different minors ignore each other's registered SDK, and everything made through the other copy is a no-op.
+export { context, metrics, propagation, SpanKind, SpanStatusCode, trace, ValueType } from '@opentelemetry/api';
+export type { Attributes, Counter, Histogram, Meter, ObservableGauge, Span, UpDownCounter } from '@opentelemetry/api';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -88,6 +94,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: [],
   });
   sdk.start();
+  refreshInstruments();
   // A port in use must not kill the service it observes (the exporter behaved the same): say so and go on.
   const listening: Promise<number | undefined> =
     opsServer === undefined
