@@ -81,7 +81,13 @@ export interface ErrorMessage {
 }
 
 /**
- * Errors after which sending the same op again (same seq) can succeed: the server dedupes by (clientId, seq), so a
+ * The server refused an op because another user's ops carry its clientId (ids are public: every op broadcast shows
+ * them). Not retriable as it is; the SDK sends it again under a new clientId.
+ */
+export const CLIENT_ID_TAKEN = 'ERR_CLIENT_ID_TAKEN';
+
+/**
+ * Errors after which sending the same op again (same seq) can succeed: the server dedupes by (user, clientId, seq), so a
  * retry never commits twice. Mirrors `isRetriable` in the server's errors.ts; the `retriable` flag on the wire
  * says the same, and the client trusts either.
  */
