@@ -4,6 +4,7 @@
  */
 import { PresenceClientMessage, type PresenceServerMessage } from '@collab/presence-service';
 import { z } from 'zod';
+import type { ProtocolErrorCode } from './errors.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -66,7 +67,11 @@ export type ServerMessage =
   | { t: 'hash'; docId: string; version: number; hash: string }
   /** The client must reload the document (its version is too old, or its state cannot be trusted). */
   | { t: 'resync'; docId: string; reason: string }
-  | { t: 'closed'; docId: string }
+  /**
+   * The answer to `close`; or, with a reason, the server closed the document: ERR_FORBIDDEN (an `auth` whose token
+   * may not read it), ERR_TOKEN_EXPIRED, or the code of a failed `auth`. Nothing more is sent for it.
+   */
+  | { t: 'closed'; docId: string; reason?: ProtocolErrorCode; message?: string }
   | { t: 'pong'; id?: string | number }
   /** Who is in an open document and where their cursors are (see presence-service). */
   | PresenceServerMessage

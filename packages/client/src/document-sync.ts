@@ -35,7 +35,7 @@ import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
 import { DEFAULT_BUDGET, fitsBudget, insertedLength, splitOp } from './op-budget.js';
 import type { ClientMessage, ErrorMessage, ServerMessage, WireOp } from './protocol.js';
-import { CLIENT_ID_TAKEN, RETRIABLE_CODES } from './protocol.js';
+import { AUTH_CODES, CLIENT_ID_TAKEN, RETRIABLE_CODES } from './protocol.js';
 import { stateHash } from './state-hash.js';
 
 export interface SyncHost {
@@ -466,6 +466,9 @@ export class DocumentSync {
         return this.onResync(message.reason);
       case 'error':
         return this.onError(message);
+      case 'closed':
+        if (message.reason !== undefined) this.closedByServer(message.reason, message.message);
+        return;
       case 'op':
       case 'ack':
       case 'hash':
@@ -652,6 +655,20 @@ export class DocumentSync {
     // Same seq as before: if the server already has it, it answers with the original ack and commits nothing.
     if (this.inflightOp !== null && !this.inflightOp.sent) this.sendInflight();
     this.flush();
+  }
+
+  /**
+   * The server closed the document on this connection (the token lost its grant, expired, or a new auth failed):
+   * nothing more comes for it. Keep everything, as when the connection goes; the next connection re-opens it
+   * (with whatever token it has then) and re-sends what is in flight.
+   */
+  private closedByServer(code: string, message: string | undefined): void {
+    this.disconnected();
+    this.events.emit('error', {
+      code,
+      message: message ?? `The server closed document ${this.docId} (${code}).`,
+      retriable: AUTH_CODES.has(code),
+    });
   }
 
   private onError(error: ErrorMessage): void {

@@ -52,7 +52,12 @@ export type ServerMessage =
   | ({ t: 'op'; docId: string } & WireOp)
   | { t: 'hash'; docId: string; version: number; hash: string }
   | { t: 'resync'; docId: string; reason: string }
-  | { t: 'closed'; docId: string }
+  /**
+   * The document is closed on this connection: the answer to our `close`, or, with `reason` (an error code and a
+   * sentence), closed by the server — ERR_FORBIDDEN after an `auth` whose token may not read it, ERR_TOKEN_EXPIRED
+   * or the code of a failed `auth` when the connection's token stopped being valid. Nothing more arrives for it.
+   */
+  | { t: 'closed'; docId: string; reason?: string; message?: string }
   | { t: 'pong'; id?: string | number }
   | { t: 'presence'; docId: string; users: PresenceUser[] }
   | { t: 'presence'; docId: string; update: PresenceUser }

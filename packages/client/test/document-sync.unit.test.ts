@@ -470,6 +470,20 @@ describe('DocumentSync', () => {
       );
     });
 
+    it('closed by the server (the token lost its grant): error event, nothing sent until the next connection', () => {
+      const h = SyncHarness.loaded('ab', 3);
+      h.sync.applyLocal([2, 'X']);
+      h.takeSent();
+      h.receive({ t: 'closed', docId: 'd', reason: 'ERR_FORBIDDEN', message: 'no longer yours' });
+      assert.deepEqual(h.of('error'), [{ code: 'ERR_FORBIDDEN', message: 'no longer yours', retriable: false }]);
+      h.sync.applyLocal([3, 'Y']);
+      h.scheduler.advance(60_000);
+      assert.deepEqual(h.takeSent(), [], 'the document is not open on this connection any more');
+      assert.deepEqual(h.of('unsent'), [], 'the edits are kept');
+      h.sync.connected();
+      assert.deepEqual(h.takeSent(), [{ t: 'open', docId: 'd', version: 3 }]);
+    });
+
     it('ignores an error about an op it no longer holds', () => {
       const h = SyncHarness.loaded('', 0);
       h.sync.applyLocal(['a']);
