@@ -7,14 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createKafkaCommandBus } from '@collab/adapter-kafka';
 import type { ClientDocument, CollabClient } from '@collab/client';
 import { CollabClient as Client } from '@collab/client';
-import type { CommandBus } from '@collab/core';
 import WebSocket from 'ws';
 import { readDocs } from './support/convergence.js';
-import type { MultiTopic } from './support/processes.js';
-import { freshTopics, until } from './support/processes.js';
+import type { ForwardingPair } from './support/forwarding-pair.js';
+import { startForwardingPair } from './support/forwarding-pair.js';
+import { until } from './support/processes.js';
 import type { Message } from './support/raw-client.js';
 import { ofType, RawClient } from './support/raw-client.js';
 import type { RunningService, TestTopic } from './support/service.js';
@@ -153,56 +152,15 @@ describe('dedupe bound to the user (real Kafka, real sockets)', function () {
   });
 
   describe('two instances: the victim on the one that forwards', () => {
-    let t: MultiTopic;
-    let owner: RunningService;
-    let origin: RunningService;
-    const buses: CommandBus[] = [];
+    let pair: ForwardingPair;
     const sockets: RawClient[] = [];
-    /** The origin's forwards wait for this while set: an op can be committed by the owner before one arrives. */
-    let hold: Promise<void> | undefined;
-    let held = 0;
-
-    const kafkaBus = async (name: string): Promise<CommandBus> => {
-      const bus = await createKafkaCommandBus({
-        brokers: t.brokers,
-        partitionCount: t.partitions,
-        clientId: `test-${name}-${randomUUID().slice(0, 6)}`,
-        commandsTopic: t.commandsTopic,
-        repliesTopic: t.repliesTopic,
-      });
-      buses.push(bus);
-      return bus;
-    };
 
     before(async () => {
-      t = await freshTopics(2);
-      owner = await startService(t, { ownAllPartitions: false, bus: await kafkaBus('owner'), consumerGroup: t.group });
-      await until(
-        'the owner sequences every partition',
-        () => owner.service.hub.ownedPartitions.length === 2 || undefined,
-      );
-      // The origin never joins the commands group (it sequences nothing); its forwards and replies are real Kafka.
-      const real = await kafkaBus('origin');
-      const forwardOnly: CommandBus = {
-        partitionCount: real.partitionCount,
-        partitionFor: (docId) => real.partitionFor(docId),
-        forward: async (command, headers) => {
-          if (hold !== undefined) held++;
-          await hold;
-          return real.forward(command, headers);
-        },
-        consumeCommands: async () => ({ stop: async () => {} }),
-        reply: (reply) => real.reply(reply),
-        consumeReplies: (o, handler) => real.consumeReplies(o, handler),
-        close: () => real.close(),
-      };
-      origin = await startService(t, { ownAllPartitions: false, bus: forwardOnly, consumerGroup: t.group });
+      pair = await startForwardingPair();
     });
     after(async () => {
       for (const c of sockets) c.close();
-      await origin?.stop();
-      await owner?.stop();
-      await Promise.all(buses.map((b) => b.close().catch(() => {})));
+      await pair?.stop();
     });
 
     const raw = async (url: string, userId: string) => {
@@ -213,8 +171,8 @@ describe('dedupe bound to the user (real Kafka, real sockets)', function () {
 
     it("a forwarded op is not answered as a duplicate of the attacker's (refused ERR_CLIENT_ID_TAKEN instead)", async () => {
       const docId = `doc-${randomUUID()}`;
-      const victim = await raw(origin.url, 'victim');
-      const mallory = await raw(owner.url, 'mallory');
+      const victim = await raw(pair.origin.url, 'victim');
+      const mallory = await raw(pair.owner.url, 'mallory');
       await opened(victim, docId);
       await opened(mallory, docId);
       victim.send({ t: 'submit', docId, clientId: 'cv', seq: 1, baseVersion: 0, op: ['a'] });
@@ -224,7 +182,7 @@ describe('dedupe bound to the user (real Kafka, real sockets)', function () {
       assert.equal((await mallory.next(isAnswer(2))).code, 'ERR_CLIENT_ID_TAKEN');
       victim.send({ t: 'submit', docId, clientId: 'cv', seq: 2, baseVersion: 1, op: [1, 'b'] });
       assert.deepEqual(await victim.next(isAnswer(2)), { t: 'ack', docId, seq: 2, version: 2 });
-      await assertAckedOpsStored(t, docId, 'victim', [
+      await assertAckedOpsStored(pair.t, docId, 'victim', [
         { clientId: 'cv', seq: 1, version: 1, op: ['a'] },
         { clientId: 'cv', seq: 2, version: 2, op: [1, 'b'] },
       ]);
@@ -232,16 +190,15 @@ describe('dedupe bound to the user (real Kafka, real sockets)', function () {
 
     it("the attacker's commit under the same (clientId, seq) does not ack the victim's waiting forward", async () => {
       const docId = `doc-${randomUUID()}`;
-      const victim = await raw(origin.url, 'victim');
-      const mallory = await raw(owner.url, 'mallory');
+      const victim = await raw(pair.origin.url, 'victim');
+      const mallory = await raw(pair.owner.url, 'mallory');
       await opened(victim, docId);
       await opened(mallory, docId);
-      let release!: () => void;
-      hold = new Promise((resolve) => (release = resolve));
+      const { held, release } = pair.hold();
       try {
         // The victim's op waits at its instance for an outcome, keyed by what identifies it.
         victim.send({ t: 'submit', docId, clientId: 'cv', seq: 1, baseVersion: 0, op: ['victim'] });
-        await until('the forward is held', () => held > 0 || undefined);
+        await held;
         // Mallory, who saw "cv" elsewhere, commits under it first: nothing in this document holds it yet.
         mallory.send({ t: 'submit', docId, clientId: 'cv', seq: 1, baseVersion: 0, op: ['m'] });
         assert.deepEqual(await mallory.next(isAnswer(1)), { t: 'ack', docId, seq: 1, version: 1 });
@@ -254,7 +211,6 @@ describe('dedupe bound to the user (real Kafka, real sockets)', function () {
         );
       } finally {
         release();
-        hold = undefined;
       }
       const answer = await victim.next(isAnswer(1));
       assert.equal(
@@ -265,7 +221,9 @@ describe('dedupe bound to the user (real Kafka, real sockets)', function () {
       // Under a clientId of its own, the victim's op goes through.
       victim.send({ t: 'submit', docId, clientId: 'cv-2', seq: 1, baseVersion: 1, op: [1, 'victim'] });
       assert.deepEqual(await victim.next(isAnswer(1)), { t: 'ack', docId, seq: 1, version: 2 });
-      await assertAckedOpsStored(t, docId, 'victim', [{ clientId: 'cv-2', seq: 1, version: 2, op: [1, 'victim'] }]);
+      await assertAckedOpsStored(pair.t, docId, 'victim', [
+        { clientId: 'cv-2', seq: 1, version: 2, op: [1, 'victim'] },
+      ]);
     });
   });
 });
