@@ -130,6 +130,22 @@ describe('TokenVerifier', () => {
     });
   });
 
+  it('refuses a subject or name with an unpaired surrogate (it would be stored as another id)', async () => {
+    const verifier = await TokenVerifier.create({ hs256Secret: SECRET });
+    await rejects(
+      verifier.verify(await signDevToken({ secret: SECRET, userId: 'ali\ud800ce', docs: {} })),
+      'ERR_TOKEN_INVALID',
+    );
+    await rejects(
+      verifier.verify(await signDevToken({ secret: SECRET, userId: 'alice', name: '\udc00', docs: {} })),
+      'ERR_TOKEN_INVALID',
+    );
+    assert.equal(
+      (await verifier.verify(await signDevToken({ secret: SECRET, userId: 'ali😀', docs: {} }))).userId,
+      'ali😀',
+    );
+  });
+
   it('needs a secret or a public key', async () => {
     await assert.rejects(TokenVerifier.create({}), /HS256 secret or at least one RS256 public key/);
   });

@@ -11,6 +11,7 @@ import type { CryptoKey, JWTPayload } from 'jose';
 import { errors as joseErrors, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ProtocolError } from '../protocol/errors.js';
+import { hasLoneSurrogate, UNPAIRED_SURROGATE } from '../protocol/well-formed.js';
 
 export type Permission = 'read' | 'write' | 'comment';
 
@@ -28,9 +29,10 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 /** Issuers' and servers' clocks differ a little: a token may outlive the maximum by this much. */
 const CLOCK_SLACK_SECONDS = 60;
 
+const wellFormed = (s: string) => !hasLoneSurrogate(s);
 const Claims = z.object({
-  sub: z.string().min(1).max(256),
-  name: z.string().max(256).optional(),
+  sub: z.string().min(1).max(256).refine(wellFormed, UNPAIRED_SURROGATE),
+  name: z.string().max(256).refine(wellFormed, UNPAIRED_SURROGATE).optional(),
   docs: z.record(z.string().min(1).max(256), z.array(z.enum(['read', 'write', 'comment'])).max(3)),
 });
 

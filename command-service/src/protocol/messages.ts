@@ -5,6 +5,7 @@
 import { PresenceClientMessage, type PresenceServerMessage } from '@collab/presence-service';
 import { z } from 'zod';
 import type { ProtocolErrorCode } from './errors.js';
+import { hasLoneSurrogate, UNPAIRED_SURROGATE } from './well-formed.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -14,7 +15,12 @@ const docId = z
   .max(256)
   .regex(/^[\w.:@~-]+$/, 'document ids use letters, digits and . : @ ~ _ -');
 const version = z.number().int().nonnegative().safe();
-const clientId = z.string().min(1).max(128);
+// Stored in the log as UTF-8: a lone surrogate would come back as U+FFFD, a different id (and dedupe key).
+const clientId = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((s) => !hasLoneSurrogate(s), UNPAIRED_SURROGATE);
 
 export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('auth'), token: z.string().min(1).max(16_384), protocol: z.number().int() }).strict(),

@@ -10,6 +10,7 @@
  * arrives.
  */
 import { randomUUID } from 'node:crypto';
+import { OtError, type } from '@collab/ot-text';
 import type { PresenceMember, PresenceRouter } from '@collab/presence-service';
 import { PresenceError } from '@collab/presence-service';
 import type { Logger } from 'pino';
@@ -350,6 +351,7 @@ export class Session {
         { retryAfterMs: 100, docId, seq },
       );
     }
+    checkOpShape(message.op, docId, seq);
     this.unacked++;
     const started = performance.now();
     try {
@@ -395,6 +397,21 @@ export class Session {
       ...(e.options.seq === undefined ? {} : { seq: e.options.seq }),
       ...(e.options.detail === undefined ? {} : { detail: e.options.detail }),
     });
+  }
+}
+
+/**
+ * The op's shape, checked where it arrives (the sequencer checks it again against the document): a malformed op
+ * is this client's ERR_OP_INVALID, never an internal error in a later stage — a forward to the owner serialises
+ * the op, and an array nested 100,000 deep overflows the stack there.
+ */
+function checkOpShape(op: unknown, docId: string, seq: number): void {
+  try {
+    type.checkOp(op);
+  } catch (err) {
+    if (err instanceof OtError)
+      throw new ProtocolError('ERR_OP_INVALID', err.message, { docId, seq, detail: err.code });
+    throw err;
   }
 }
 
