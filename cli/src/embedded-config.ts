@@ -14,6 +14,8 @@ const EmbeddedEnv = z.object({
   COLLAB_PORT: port.default(8080),
   COLLAB_DATA_DIR: z.string().min(1).default('./data'),
   COLLAB_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Tokens must expire within this many seconds (the development tokens of `collab token` default to 12 h).
+  COLLAB_JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
   COLLAB_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(8),
   COLLAB_SNAPSHOT_EVERY: z.coerce.number().int().min(1).default(500),
   COLLAB_DEV_TOKENS: z.enum(['true', 'false']).default('true'),
@@ -27,6 +29,8 @@ export interface EmbeddedConfig {
   jwtSecret: string;
   /** Where the secret came from: given, or generated once and kept in the data folder. */
   jwtSecretSource: 'environment' | 'data-dir';
+  /** Tokens valid for longer are refused; every token must expire. */
+  jwtMaxLifetimeSeconds: number;
   partitions: number;
   snapshotEvery: number;
   /** Serve POST /v1/dev/token (anyone who can reach the port gets a token): for local use. */
@@ -70,6 +74,7 @@ export function loadEmbeddedConfig(
     dataDir,
     jwtSecret: secret,
     jwtSecretSource: source,
+    jwtMaxLifetimeSeconds: e.COLLAB_JWT_MAX_LIFETIME_SECONDS,
     partitions: e.COLLAB_PARTITIONS,
     snapshotEvery: e.COLLAB_SNAPSHOT_EVERY,
     devTokens: e.COLLAB_DEV_TOKENS === 'true',

@@ -25,6 +25,8 @@ const Env = z.object({
   COLLAB_JWT_PUBLIC_KEY_FILES: list.optional(),
   COLLAB_JWT_ISSUER: z.string().optional(),
   COLLAB_JWT_AUDIENCE: z.string().optional(),
+  // Every token must carry exp; longer-lived ones are refused (a connection's access lasts as long as its token).
+  COLLAB_JWT_MAX_LIFETIME_SECONDS: int(60, 31_536_000).default(86_400),
   // The op log
   ...opsTopicEnv,
   COLLAB_CONSUMER_GROUP: z.string().min(1).default('collab-command-service'),
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       rs256PublicKeys: publicKeys,
       issuer: e.COLLAB_JWT_ISSUER,
       audience: e.COLLAB_JWT_AUDIENCE,
+      maxLifetimeSeconds: e.COLLAB_JWT_MAX_LIFETIME_SECONDS,
     },
     kafka: {
       brokers: e.KAFKA_BROKERS,

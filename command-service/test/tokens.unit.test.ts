@@ -1,6 +1,7 @@
 /**
  * Token verification: HS256 with a shared secret and RS256 with public keys, by configuration; expired, tampered,
- * wrongly-signed and badly-claimed tokens are refused with their own codes; permissions match ids and prefixes.
+ * wrongly-signed, badly-claimed, never-expiring and too long-lived tokens are refused with their own codes;
+ * permissions match ids and prefixes.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -87,6 +88,62 @@ describe('TokenVerifier', () => {
       .sign(new TextEncoder().encode(SECRET));
     await rejects(verifier.verify(noDocs), 'ERR_TOKEN_INVALID');
     await rejects(verifier.verify('not-a-jwt'), 'ERR_TOKEN_INVALID');
+  });
+
+  describe('lifetime: every token expires, within the configured maximum', () => {
+    const hs = (claims: Record<string, unknown>, build: (j: SignJWT) => SignJWT) =>
+      build(
+        new SignJWT({ docs: { '*': ['read'] }, ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject('a'),
+      ).sign(new TextEncoder().encode(SECRET));
+
+    it('refuses a token without exp, naming the rule', async () => {
+      const verifier = await TokenVerifier.create({ hs256Secret: SECRET });
+      const noExp = await hs({}, (j) => j.setIssuedAt());
+      await assert.rejects(
+        verifier.verify(noExp),
+        (err: unknown) =>
+          err instanceof ProtocolError && err.code === 'ERR_TOKEN_INVALID' && /no expiry/.test(err.message),
+      );
+    });
+
+    it('refuses a token valid for longer than the maximum (counted from iat, or from now without one)', async () => {
+      const verifier = await TokenVerifier.create({ hs256Secret: SECRET, maxLifetimeSeconds: 3600 });
+      await rejects(verifier.verify(await hs({}, (j) => j.setIssuedAt().setExpirationTime('2h'))), 'ERR_TOKEN_INVALID');
+      await rejects(verifier.verify(await hs({}, (j) => j.setExpirationTime('2h'))), 'ERR_TOKEN_INVALID');
+      // Issued 90 minutes ago for two hours: half an hour left, but a two-hour token all the same.
+      const now = Math.floor(Date.now() / 1000);
+      await rejects(
+        verifier.verify(await hs({}, (j) => j.setIssuedAt(now - 5400).setExpirationTime(now + 1800))),
+        'ERR_TOKEN_INVALID',
+      );
+      const ok = await verifier.verify(await hs({}, (j) => j.setIssuedAt().setExpirationTime('1h')));
+      assert.ok(Math.abs(ok.expiresAt - (now + 3600) * 1000) <= 2000);
+    });
+
+    it('accepts the dev tokens (12 h) under the default maximum (24 h), and refuses a week', async () => {
+      const verifier = await TokenVerifier.create({ hs256Secret: SECRET });
+      await verifier.verify(await signDevToken({ secret: SECRET, userId: 'a', docs: {} }));
+      await rejects(
+        verifier.verify(await signDevToken({ secret: SECRET, userId: 'a', docs: {}, expiresIn: '7d' })),
+        'ERR_TOKEN_INVALID',
+      );
+    });
+  });
+
+  it('refuses a subject or name with an unpaired surrogate (it would be stored as another id)', async () => {
+    const verifier = await TokenVerifier.create({ hs256Secret: SECRET });
+    await rejects(
+      verifier.verify(await signDevToken({ secret: SECRET, userId: 'ali\ud800ce', docs: {} })),
+      'ERR_TOKEN_INVALID',
+    );
+    await rejects(
+      verifier.verify(await signDevToken({ secret: SECRET, userId: 'alice', name: '\udc00', docs: {} })),
+      'ERR_TOKEN_INVALID',
+    );
+    assert.equal(
+      (await verifier.verify(await signDevToken({ secret: SECRET, userId: 'ali😀', docs: {} }))).userId,
+      'ali😀',
+    );
   });
 
   it('needs a secret or a public key', async () => {

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { parseNonNegativeInt, parsePositiveInt, parseTime } from '../args.js';
 import { loadCommandConfig } from '../config/load.js';
 import { EXIT } from '../errors.js';
-import { historyTable } from '../format.js';
+import { historyTable, jsonLine } from '../format.js';
 import { openReadSide } from '../storage/sources.js';
 import { action, addCommonOptions, printConfig, type CommonOptions } from './common.js';
 
@@ -54,7 +54,7 @@ export function registerDoc(program: Command): void {
               : at !== undefined
                 ? await side.reader.atTime(docId, at)
                 : await side.reader.current(docId);
-          process.stdout.write(opts.json === true ? `${JSON.stringify(result)}\n` : result.text);
+          process.stdout.write(opts.json === true ? jsonLine(result) : result.text);
           if (opts.json !== true && process.stdout.isTTY && !result.text.endsWith('\n')) process.stdout.write('\n');
         } finally {
           await side.close();
@@ -80,7 +80,7 @@ export function registerDoc(program: Command): void {
             limit,
             ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }),
           });
-          process.stdout.write(opts.json === true ? `${JSON.stringify(page)}\n` : historyTable(docId, page));
+          process.stdout.write(opts.json === true ? jsonLine(page) : historyTable(docId, page));
         } finally {
           await side.close();
         }

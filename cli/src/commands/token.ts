@@ -33,7 +33,11 @@ export function registerToken(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .option('--expires <duration>', 'lifetime, e.g. 30m, 12h, 7d', '12h')
+    .option(
+      '--expires <duration>',
+      'lifetime, e.g. 30m, 12h (servers refuse tokens valid longer than COLLAB_JWT_MAX_LIFETIME_SECONDS, default 24h)',
+      '12h',
+    )
     .option('--data-dir <dir>', 'the embedded server data folder holding its generated secret (default ./data)')
     .action(async (opts: { user: string; name?: string; doc: string[]; expires: string; dataDir?: string }) => {
       const config = loadEmbeddedConfig(process.env, opts.dataDir === undefined ? {} : { dataDir: opts.dataDir });

@@ -74,7 +74,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     started.push(() => snapshotWorker.stop());
 
     const assets = await loadWebEditorAssets();
-    const auth = { hs256Secret: config.jwtSecret };
+    const auth = { hs256Secret: config.jwtSecret, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds };
     const verifier = await TokenVerifier.create(auth);
     const service = await startCommandService({
       log: storage.opLog,

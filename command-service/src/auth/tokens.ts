@@ -2,11 +2,16 @@
  * JWT authentication. Tokens carry who the user is (`sub`, optional `name`) and what they may do with which
  * documents (`docs`: document id or prefix pattern → permissions). HS256 with a shared secret and RS256 with
  * public keys are both accepted, by configuration; anything else is refused.
+ *
+ * Every token must expire (`exp`), within a maximum lifetime: a connection's access follows its token, and a
+ * token that never expires (or expires in a year) would be a grant nobody can take back. The lifetime counts from
+ * `iat` when the token has one (or from now, if `iat` is in the future), with a minute of slack for clocks.
  */
 import type { CryptoKey, JWTPayload } from 'jose';
 import { errors as joseErrors, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ProtocolError } from '../protocol/errors.js';
+import { hasLoneSurrogate, UNPAIRED_SURROGATE } from '../protocol/well-formed.js';
 
 export type Permission = 'read' | 'write' | 'comment';
 
@@ -15,12 +20,19 @@ export interface Principal {
   name: string | undefined;
   /** Pattern → permissions. A pattern is an exact document id, or a prefix ending in `*` (`*` alone: all). */
   grants: ReadonlyArray<{ pattern: string; permissions: ReadonlySet<Permission> }>;
-  expiresAt: number | undefined;
+  /** When the token expires (ms since epoch): access stops then, until the connection authenticates again. */
+  expiresAt: number;
 }
 
+/** The default longest lifetime of an accepted token: a working day and then some. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+/** Issuers' and servers' clocks differ a little: a token may outlive the maximum by this much. */
+const CLOCK_SLACK_SECONDS = 60;
+
+const wellFormed = (s: string) => !hasLoneSurrogate(s);
 const Claims = z.object({
-  sub: z.string().min(1).max(256),
-  name: z.string().max(256).optional(),
+  sub: z.string().min(1).max(256).refine(wellFormed, UNPAIRED_SURROGATE),
+  name: z.string().max(256).refine(wellFormed, UNPAIRED_SURROGATE).optional(),
   docs: z.record(z.string().min(1).max(256), z.array(z.enum(['read', 'write', 'comment'])).max(3)),
 });
 
@@ -31,6 +43,8 @@ export interface TokenVerifierConfig {
   rs256PublicKeys?: string[];
   issuer?: string;
   audience?: string;
+  /** Tokens valid for longer than this (exp − iat) are refused. Default DEFAULT_MAX_TOKEN_LIFETIME_SECONDS. */
+  maxLifetimeSeconds?: number;
 }
 
 export class TokenVerifier {
@@ -63,7 +77,7 @@ export class TokenVerifier {
           ...(this.config.issuer === undefined ? {} : { issuer: this.config.issuer }),
           ...(this.config.audience === undefined ? {} : { audience: this.config.audience }),
         });
-        return toPrincipal(payload);
+        return toPrincipal(payload, this.config.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired)
           throw new ProtocolError('ERR_TOKEN_EXPIRED', 'The token has expired; get a new one.');
@@ -76,7 +90,22 @@ export class TokenVerifier {
   }
 }
 
-function toPrincipal(payload: JWTPayload): Principal {
+function toPrincipal(payload: JWTPayload, maxLifetimeSeconds: number): Principal {
+  const { exp, iat } = payload;
+  if (exp === undefined) {
+    throw new ProtocolError(
+      'ERR_TOKEN_INVALID',
+      `The token has no expiry (exp); tokens must expire within ${maxLifetimeSeconds} s.`,
+    );
+  }
+  const now = Date.now() / 1000;
+  const lifetime = exp - Math.min(iat ?? now, now);
+  if (lifetime > maxLifetimeSeconds + CLOCK_SLACK_SECONDS) {
+    throw new ProtocolError(
+      'ERR_TOKEN_INVALID',
+      `The token is valid for ${Math.round(lifetime)} s; this server accepts tokens valid for at most ${maxLifetimeSeconds} s.`,
+    );
+  }
   const parsed = Claims.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -92,7 +121,7 @@ function toPrincipal(payload: JWTPayload): Principal {
       pattern,
       permissions: new Set(permissions),
     })),
-    expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000,
+    expiresAt: exp * 1000,
   };
 }
 

@@ -13,7 +13,8 @@ const HELP = `usage: token --user ID [--name NAME] [--doc PATTERN[:PERMS]]... [-
   --doc PATTERN     a document id, or a prefix ending in * ('*' alone: every document), optionally followed by
                     :PERMS, a comma-separated subset of read,write,comment (default read,write). Repeatable;
                     default: '*:read,write'
-  --expires T       lifetime, e.g. 30m, 12h, 7d (default 12h)
+  --expires T       lifetime, e.g. 30m, 12h (default 12h; servers refuse tokens valid for longer than
+                    COLLAB_JWT_MAX_LIFETIME_SECONDS, default 24h)
   --secret S        HS256 secret (default: $COLLAB_JWT_SECRET)
   -h, --help        this help`;
 

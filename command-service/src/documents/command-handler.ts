@@ -1,6 +1,6 @@
 /**
  * The owner's side of forwarding: the handler of the commands consumer. Every forwarded submission is sequenced
- * exactly like a local one (same queue, same decideSubmit, same dedupe by (clientId, seq)); the origin learns a
+ * exactly like a local one (same queue, same decideSubmit, same dedupe by (userId, clientId, seq)); the origin learns a
  * commit from the ops topic and everything else from a reply.
  *
  * Checkpoint discipline (replays are harmless, nothing is skipped): a command's offset is checkpointed only once
@@ -40,8 +40,8 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandBatchHand
 
   /** true once decided; false if this instance could not decide it (not the owner, or still failing). */
   const decide = async (command: ForwardedCommand, partition: number): Promise<boolean> => {
-    const { docId, clientId, seq } = command.submission;
-    const base = { origin: command.origin, docId, clientId, seq };
+    const { docId, userId, clientId, seq } = command.submission;
+    const base = { origin: command.origin, docId, userId, clientId, seq };
     const deadline = Date.now() + retryForMs;
     for (let attempt = 0; ; attempt++) {
       try {

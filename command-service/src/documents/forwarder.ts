@@ -3,7 +3,7 @@
  * and the client's ack or error comes back from one of three places —
  *
  * - the relay of the ops topic, for commits: the channel asks `claim(record)` for the sessions waiting on that
- *   (docId, clientId, seq) and acks them in version order with the ops they see (see DocumentChannel);
+ *   (docId, userId, clientId, seq) and acks them in version order with the ops they see (see DocumentChannel);
  * - the replies topic, for rejections and duplicates (nothing new in the ops log to see);
  * - the timer: no outcome within `timeoutMs` rejects ERR_UNAVAILABLE (retriable). The command may still be
  *   sequenced later; the client resubmits the same (clientId, seq) and the owner's dedupe answers it, so a
@@ -25,7 +25,12 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-const keyOf = (docId: string, clientId: string, seq: number): string => `${docId}\u0000${clientId}\u0000${seq}`;
+/**
+ * The dedupe key of a submission in its document. With the user: another user's commit under the same (clientId,
+ * seq) must not claim (ack) this submission — its op would never be stored.
+ */
+const keyOf = (r: { docId: string; userId: string; clientId: string; seq: number }): string =>
+  JSON.stringify([r.docId, r.userId, r.clientId, r.seq]);
 
 export class Forwarder {
   private readonly waiting = new Map<string, Waiter[]>();
@@ -46,7 +51,7 @@ export class Forwarder {
   }
 
   forward(submission: Submission, from: Subscriber): Promise<SubmitOutcome> {
-    const key = keyOf(submission.docId, submission.clientId, submission.seq);
+    const key = keyOf(submission);
     const { docId, seq } = submission;
     return new Promise<SubmitOutcome>((resolve, reject) => {
       const waiter: Waiter = {
@@ -91,7 +96,7 @@ export class Forwarder {
    * waiting for it and returns their subscribers; the caller sends the acks, in order with the ops.
    */
   claim(record: OpCommitted): Subscriber[] {
-    const key = keyOf(record.docId, record.clientId, record.seq);
+    const key = keyOf(record);
     const list = this.waiting.get(key);
     if (list === undefined) return [];
     this.waiting.delete(key);
@@ -108,7 +113,7 @@ export class Forwarder {
    * the waiter), so the client never gets an ack ahead of the ops before it.
    */
   settleReply(reply: CommandReply, reachedVersion: (docId: string) => number | undefined): void {
-    const key = keyOf(reply.docId, reply.clientId, reply.seq);
+    const key = keyOf(reply);
     const list = this.waiting.get(key);
     if (list === undefined) return; // settled already (or timed out): the client resubmits and is answered then
     const { outcome } = reply;

@@ -4,6 +4,8 @@
  */
 import { PresenceClientMessage, type PresenceServerMessage } from '@collab/presence-service';
 import { z } from 'zod';
+import type { ProtocolErrorCode } from './errors.js';
+import { hasLoneSurrogate, UNPAIRED_SURROGATE } from './well-formed.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -13,7 +15,12 @@ const docId = z
   .max(256)
   .regex(/^[\w.:@~-]+$/, 'document ids use letters, digits and . : @ ~ _ -');
 const version = z.number().int().nonnegative().safe();
-const clientId = z.string().min(1).max(128);
+// Stored in the log as UTF-8: a lone surrogate would come back as U+FFFD, a different id (and dedupe key).
+const clientId = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((s) => !hasLoneSurrogate(s), UNPAIRED_SURROGATE);
 
 /** Why a client reloads a document it holds (`open.resync`). */
 export const RESYNC_CAUSES = ['hash_mismatch', 'inconsistent', 'reload'] as const;
@@ -78,7 +85,11 @@ export type ServerMessage =
   | { t: 'hash'; docId: string; version: number; hash: string }
   /** The client must reload the document (its version is too old, or its state cannot be trusted). */
   | { t: 'resync'; docId: string; reason: string }
-  | { t: 'closed'; docId: string }
+  /**
+   * The answer to `close`; or, with a reason, the server closed the document: ERR_FORBIDDEN (an `auth` whose token
+   * may not read it), ERR_TOKEN_EXPIRED, or the code of a failed `auth`. Nothing more is sent for it.
+   */
+  | { t: 'closed'; docId: string; reason?: ProtocolErrorCode; message?: string }
   | { t: 'pong'; id?: string | number }
   /** Who is in an open document and where their cursors are (see presence-service). */
   | PresenceServerMessage

@@ -2,8 +2,15 @@
  * One client connection, independent of the transport: it authenticates, validates every frame, enforces the
  * per-connection limits, and turns messages into hub calls. Every rejection is an `error` message with a stable
  * code for this client only; nothing a client sends can affect another client except valid ops.
+ *
+ * Access follows the token now: document traffic (ops, acks, presence) reaches the client only while its token is
+ * valid and grants read on that document. An `auth` replaces the principal — documents the new token may not read
+ * are closed (`closed` with ERR_FORBIDDEN) before the `welcome`; a failed `auth` signs the connection out; and when
+ * the token expires, delivery stops at once and every document is closed (ERR_TOKEN_EXPIRED) until a fresh token
+ * arrives.
  */
 import { randomUUID } from 'node:crypto';
+import { OtError, type } from '@collab/ot-text';
 import type { PresenceMember, PresenceRouter } from '@collab/presence-service';
 import { PresenceError } from '@collab/presence-service';
 import type { Logger } from 'pino';
@@ -43,9 +50,16 @@ export interface SessionDeps {
   onRejected?: (code: string) => void;
 }
 
+/** setTimeout's longest delay (about 24.8 days); a later expiry is checked again when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Session {
   readonly id = randomUUID();
   private principal: Principal | undefined;
+  /** Fires when the principal's token expires. */
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** A sign-out for expiry is queued behind the frames being handled. */
+  private expiring = false;
   private readonly open = new Set<string>();
   private unacked = 0;
   private readonly submits: TokenBucket;
@@ -53,8 +67,13 @@ export class Session {
   private closed = false;
   /** Frames are handled strictly in arrival order (an open completes before the next frame is looked at). */
   private chain: Promise<void> = Promise.resolve();
-  /** Subscriber identity for the hub: this session. */
-  readonly subscriber = { id: this.id, deliver: (m: ServerMessage) => this.transport.send(m) };
+  /** Subscriber identity for the hub: this session. Everything the hub sends it is about one document. */
+  readonly subscriber = {
+    id: this.id,
+    deliver: (m: ServerMessage) => {
+      if (this.mayReceive((m as { docId?: string }).docId)) this.transport.send(m);
+    },
+  };
 
   constructor(
     private readonly transport: Transport,
@@ -68,6 +87,74 @@ export class Session {
   receive(frame: string | ArrayBuffer): Promise<void> {
     this.chain = this.chain.then(() => this.handle(frame));
     return this.chain;
+  }
+
+  /**
+   * Whether document traffic may go out now: the document is open here, and the token is still valid. An expired
+   * token stops it at once (the timer may fire a moment later) and queues the sign-out.
+   */
+  private mayReceive(docId: string | undefined): boolean {
+    if (this.closed || (docId !== undefined && !this.open.has(docId))) return false;
+    const principal = this.principal;
+    if (principal === undefined) return false;
+    if (principal.expiresAt > this.deps.now()) return true;
+    this.expire();
+    return false;
+  }
+
+  /** Watch the principal's expiry: when it comes, sign out (through the frame queue, like a frame). */
+  private watchExpiry(principal: Principal | undefined): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (principal === undefined) return;
+    const delay = Math.min(Math.max(0, principal.expiresAt - this.deps.now()), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(() => {
+      if (this.principal !== principal) return;
+      if (principal.expiresAt > this.deps.now()) this.watchExpiry(principal);
+      else this.expire();
+    }, delay);
+    this.expiryTimer.unref();
+  }
+
+  private expire(): void {
+    if (this.expiring || this.closed) return;
+    this.expiring = true;
+    this.chain = this.chain.then(async () => {
+      this.expiring = false;
+      const principal = this.principal;
+      // Re-authenticated (or signed out) meanwhile: nothing to do.
+      if (this.closed || principal === undefined || principal.expiresAt > this.deps.now()) return;
+      try {
+        await this.signOut('ERR_TOKEN_EXPIRED', 'The token has expired; authenticate again with a fresh one.');
+        throw new ProtocolError('ERR_TOKEN_EXPIRED', 'The token has expired; authenticate again.');
+      } catch (err) {
+        this.reject(err);
+      }
+    });
+  }
+
+  /** The connection no longer speaks for anyone: every document is closed with `reason`. */
+  private async signOut(reason: ProtocolErrorCode, message: string): Promise<void> {
+    this.principal = undefined;
+    this.watchExpiry(undefined);
+    await this.closeDocuments([...this.open], reason, message);
+  }
+
+  /**
+   * Close documents on the server's initiative: `closed` with the reason goes out first, and nothing more for them
+   * (they leave `open` at once, which stops delivery), then the hub and presence forget this session there.
+   */
+  private async closeDocuments(docIds: readonly string[], reason: ProtocolErrorCode, message: string): Promise<void> {
+    for (const docId of docIds) {
+      this.open.delete(docId);
+      this.transport.send({ t: 'closed', docId, reason, message });
+    }
+    await Promise.all(
+      docIds.map(async (docId) => {
+        await this.deps.presence?.leave(this.presenceMember(), docId);
+        await this.deps.hub.close(this.subscriber, docId);
+      }),
+    );
   }
 
   private async handle(frame: string | ArrayBuffer): Promise<void> {
@@ -93,6 +180,7 @@ export class Session {
   /** The connection is gone: unsubscribe everywhere. */
   async disconnected(): Promise<void> {
     this.closed = true;
+    this.watchExpiry(undefined);
     await this.deps.presence?.leaveAll(this.presenceMember());
     await Promise.all([...this.open].map((docId) => this.deps.hub.close(this.subscriber, docId)));
     this.open.clear();
@@ -111,8 +199,8 @@ export class Session {
     if (principal === undefined) {
       throw new ProtocolError('ERR_UNAUTHENTICATED', 'Send an auth message with a valid token first.');
     }
-    if (principal.expiresAt !== undefined && principal.expiresAt <= this.deps.now()) {
-      this.principal = undefined;
+    if (principal.expiresAt <= this.deps.now()) {
+      await this.signOut('ERR_TOKEN_EXPIRED', 'The token has expired; authenticate again with a fresh one.');
       throw new ProtocolError('ERR_TOKEN_EXPIRED', 'The token has expired; authenticate again.');
     }
     switch (message.t) {
@@ -135,18 +223,48 @@ export class Session {
   }
 
   private async authenticate(token: string, protocol: number): Promise<void> {
-    if (protocol !== PROTOCOL_VERSION) {
-      throw new ProtocolError(
-        'ERR_PROTOCOL_VERSION',
-        `This server speaks protocol ${PROTOCOL_VERSION}, not ${protocol}.`,
+    let next: Principal;
+    try {
+      if (protocol !== PROTOCOL_VERSION) {
+        throw new ProtocolError(
+          'ERR_PROTOCOL_VERSION',
+          `This server speaks protocol ${PROTOCOL_VERSION}, not ${protocol}.`,
+        );
+      }
+      next = await this.deps.verifier.verify(token);
+    } catch (err) {
+      // A refused token must not leave the previous one in charge: the connection is signed out.
+      if (this.principal !== undefined) {
+        const code = err instanceof ProtocolError ? err.code : 'ERR_UNAUTHENTICATED';
+        await this.signOut(code, 'Authentication failed; authenticate again and re-open the document.');
+      }
+      throw err;
+    }
+    const previous = this.principal;
+    this.principal = next;
+    this.watchExpiry(next);
+    // Access follows the new token: what it may not read is closed before anything else is said.
+    await Promise.all(
+      [...this.open]
+        .filter((docId) => !can(next, 'read', docId))
+        .map((docId) =>
+          this.closeDocuments([docId], 'ERR_FORBIDDEN', `You may not read document ${docId} with this token.`),
+        ),
+    );
+    if (previous !== undefined && (previous.userId !== next.userId || previous.name !== next.name)) {
+      // Others must see who is here now: leave and join again under the new identity.
+      await Promise.all(
+        [...this.open].map(async (docId) => {
+          await this.deps.presence?.leave(this.presenceMember(previous), docId);
+          await this.deps.presence?.join(this.presenceMember(next, docId), docId);
+        }),
       );
     }
-    this.principal = await this.deps.verifier.verify(token);
     const { messagesPerSecond: _, ...limits } = this.deps.limits;
     this.transport.send({
       t: 'welcome',
       protocol: PROTOCOL_VERSION,
-      userId: this.principal.userId,
+      userId: next.userId,
       sessionId: this.id,
       limits,
       heartbeatMs: this.deps.heartbeatMs,
@@ -173,7 +291,7 @@ export class Session {
       throw err;
     }
     // After the snapshot or catch-up: who is here, with cursors at the version the client now holds.
-    await this.deps.presence?.join(this.presenceMember(principal), docId);
+    await this.deps.presence?.join(this.presenceMember(principal, docId), docId);
   }
 
   /** The client reloads a document it holds and says why: a hash mismatch is a divergence (the SLO's signal). */
@@ -198,16 +316,26 @@ export class Session {
     }
   }
 
-  /** This session as presence sees it; only the session id matters for leaving. */
-  private presenceMember(principal: Principal | undefined = this.principal): PresenceMember {
+  /**
+   * This session as presence sees it in `docId` (what it joins with delivers only while `mayReceive`); only the
+   * session id matters for leaving and updates.
+   */
+  private presenceMember(principal: Principal | undefined = this.principal, docId?: string): PresenceMember {
+    const sendEncoded = this.transport.sendEncoded?.bind(this.transport);
     return {
       sessionId: this.id,
       userId: principal?.userId ?? '',
       name: principal?.name,
-      deliver: (m) => this.transport.send(m),
-      ...(this.transport.sendEncoded === undefined
+      deliver: (m) => {
+        if (this.mayReceive(docId)) this.transport.send(m);
+      },
+      ...(sendEncoded === undefined
         ? {}
-        : { deliverEncoded: (frames: readonly string[]) => this.transport.sendEncoded!(frames) }),
+        : {
+            deliverEncoded: (frames: readonly string[]) => {
+              if (this.mayReceive(docId)) sendEncoded(frames);
+            },
+          }),
     };
   }
 
@@ -232,6 +360,7 @@ export class Session {
         { retryAfterMs: 100, docId, seq },
       );
     }
+    checkOpShape(message.op, docId, seq);
     this.unacked++;
     const started = performance.now();
     try {
@@ -277,6 +406,21 @@ export class Session {
       ...(e.options.seq === undefined ? {} : { seq: e.options.seq }),
       ...(e.options.detail === undefined ? {} : { detail: e.options.detail }),
     });
+  }
+}
+
+/**
+ * The op's shape, checked where it arrives (the sequencer checks it again against the document): a malformed op
+ * is this client's ERR_OP_INVALID, never an internal error in a later stage — a forward to the owner serialises
+ * the op, and an array nested 100,000 deep overflows the stack there.
+ */
+function checkOpShape(op: unknown, docId: string, seq: number): void {
+  try {
+    type.checkOp(op);
+  } catch (err) {
+    if (err instanceof OtError)
+      throw new ProtocolError('ERR_OP_INVALID', err.message, { docId, seq, detail: err.code });
+    throw err;
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * Each (re)connection authenticates with a fresh token, then re-opens every document from the last version it
  * integrated; each document catches up, re-sends its in-flight op with the same seq (the server dedupes by
- * (clientId, seq)) and carries on. Editing never waits for the network: while offline, edits apply locally and
+ * (user, clientId, seq)) and carries on. Editing never waits for the network: while offline, edits apply locally and
  * queue. The clientId and every document's seq counter live as long as this object, across reconnects and
  * re-opens, because the server's dedupe relies on never seeing a (clientId, seq) pair reused.
  */
@@ -33,7 +33,7 @@ export interface CollabClientOptions {
   token: string | (() => Promise<string>);
   /** The WebSocket constructor; default `globalThis.WebSocket` (browsers, Node 22+). In Node 20 pass `ws`. */
   WebSocket?: SocketConstructor;
-  /** Default: a random UUID. Never reuse one across client instances: the server dedupes by (clientId, seq). */
+  /** Default: a random UUID. Never reuse one across client instances: the server dedupes by (user, clientId, seq). */
   clientId?: string;
   reconnect?: Partial<BackoffOptions>;
   /** Timers and clock (tests drive these by hand). */
@@ -118,6 +118,7 @@ export class CollabClient {
       docId,
       {
         clientId: this.clientId,
+        newClientId: randomId,
         nextSeq: () => {
           const seq = (this.seqs.get(docId) ?? 0) + 1;
           this.seqs.set(docId, seq);

@@ -35,13 +35,18 @@ import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
 import { DEFAULT_BUDGET, fitsBudget, insertedLength, splitOp } from './op-budget.js';
 import type { ClientMessage, ErrorMessage, ResyncCause, ServerMessage, WireOp } from './protocol.js';
-import { RETRIABLE_CODES } from './protocol.js';
+import { AUTH_CODES, CLIENT_ID_TAKEN, RETRIABLE_CODES } from './protocol.js';
 import { stateHash } from './state-hash.js';
 
 export interface SyncHost {
   readonly clientId: string;
-  /** The next seq for this (clientId, document): increases forever, across reconnects and re-opens. */
+  /** The next seq for this document: increases forever, across reconnects, re-opens and new clientIds. */
   nextSeq(): number;
+  /**
+   * A fresh random clientId, for when the server says another user's ops carry ours (ERR_CLIENT_ID_TAKEN).
+   * Absent: that error is final, like any other refusal of an op.
+   */
+  newClientId?(): string;
   /** Send a message on the current connection (only called while connected). */
   send(message: ClientMessage): void;
   /** Run `fn` after `delayMs`; returns a cancel function. */
@@ -133,6 +138,13 @@ interface Pending {
 
 interface Inflight extends Pending {
   seq: number;
+  /** The clientId it is sent with (this document's, when it was made). */
+  clientId: string;
+  /**
+   * The user it was first sent as (from the connection's welcome). The server's dedupe key is (user, clientId,
+   * seq): our op committed earlier shows up with this user, and under another user it would be a new op.
+   */
+  sentAs: string | undefined;
   /** Sent on the current connection (cleared when the connection goes, so the reconnect re-sends it). */
   sent: boolean;
   /** Ever sent: the server may have it. */
@@ -165,6 +177,8 @@ export class DocumentSync {
   private openRequests = 0;
   private cancelOpenTimer: (() => void) | undefined;
   private readonly retryTimers = new Set<() => void>();
+  /** The clientId of this document's ops: the connection's, until the server says another user's ops carry it. */
+  private clientId: string;
 
   private budget: OpBudget;
   private readonly maxPending: number;
@@ -178,6 +192,7 @@ export class DocumentSync {
     private readonly host: SyncHost,
     options: SyncOptions = {},
   ) {
+    this.clientId = host.clientId;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.maxPending = options.maxPending ?? 1000;
     this.openTimeoutMs = options.openTimeoutMs ?? 15_000;
@@ -329,20 +344,37 @@ export class DocumentSync {
       next = this.buffer.shift();
     }
     if (next === undefined) return;
-    this.inflightOp = { ...next, seq: this.host.nextSeq(), sent: false, everSent: false, attempts: 0 };
+    this.inflightOp = {
+      ...next,
+      seq: this.host.nextSeq(),
+      clientId: this.clientId,
+      sentAs: undefined,
+      sent: false,
+      everSent: false,
+      attempts: 0,
+    };
     this.sendInflight();
   }
 
   private sendInflight(): void {
     const inflight = this.inflightOp;
     if (inflight === null || !this.isLive) return;
+    const me = this.host.userId?.();
+    if (inflight.everSent && inflight.sentAs !== me) {
+      // Sent as another user (the token changed hands) and not seen committed: the server may have it under that
+      // user, and a resend as us would be a second copy. Hand it and what follows to the user instead.
+      this.discardPending(`signed in as ${me ?? 'nobody'}, not ${inflight.sentAs ?? 'nobody'}`, true);
+      this.requestOpen(true);
+      return;
+    }
     inflight.sent = true;
     inflight.everSent = true;
+    inflight.sentAs = me;
     // The op has been transformed through every remote op integrated since it was made: it applies to `version`.
     this.host.send({
       t: 'submit',
       docId: this.docId,
-      clientId: this.host.clientId,
+      clientId: inflight.clientId,
       seq: inflight.seq,
       baseVersion: this.versionNumber,
       op: inflight.op,
@@ -440,6 +472,9 @@ export class DocumentSync {
         return this.onResync(message.reason);
       case 'error':
         return this.onError(message);
+      case 'closed':
+        if (message.reason !== undefined) this.closedByServer(message.reason, message.message);
+        return;
       case 'op':
       case 'ack':
       case 'hash':
@@ -496,7 +531,7 @@ export class DocumentSync {
     if (wire.version <= this.versionNumber) return; // already integrated (a duplicate delivery)
     if (wire.version > this.versionNumber + 1) return this.requestOpen(false); // a gap: catch up
     const inflight = this.inflightOp;
-    if (inflight !== null && wire.clientId === this.host.clientId && wire.seq === inflight.seq) {
+    if (inflight !== null && isOurs(wire, inflight, this.host.userId?.())) {
       // Our own op, committed from an earlier connection (or seen in a catch-up): that is its ack.
       return this.acknowledge(wire.version);
     }
@@ -633,11 +668,35 @@ export class DocumentSync {
     this.flush();
   }
 
+  /**
+   * The server closed the document on this connection (the token lost its grant, expired, or a new auth failed):
+   * nothing more comes for it. Keep everything, as when the connection goes; the next connection re-opens it
+   * (with whatever token it has then) and re-sends what is in flight.
+   */
+  private closedByServer(code: string, message: string | undefined): void {
+    this.disconnected();
+    this.events.emit('error', {
+      code,
+      message: message ?? `The server closed document ${this.docId} (${code}).`,
+      retriable: AUTH_CODES.has(code),
+    });
+  }
+
   private onError(error: ErrorMessage): void {
     const retriable = error.retriable || RETRIABLE_CODES.has(error.code);
     const inflight = this.inflightOp;
     if (error.seq !== undefined) {
       if (inflight === null || error.seq !== inflight.seq) return; // about an op we no longer hold
+      if (error.code === CLIENT_ID_TAKEN && this.host.newClientId !== undefined) {
+        // Another user's ops carry our clientId (copied from a broadcast). Ours was not committed (the server
+        // answers a resubmission before it checks this), so it goes again under a new id of this document's.
+        this.clientId = this.host.newClientId();
+        inflight.clientId = this.clientId;
+        inflight.sent = false;
+        this.events.emit('error', { code: error.code, message: error.message, seq: error.seq, retriable: true });
+        this.sendInflight();
+        return;
+      }
       if (retriable) {
         inflight.sent = false;
         const delay = error.retryAfterMs ?? Math.min(this.retryBaseMs * 2 ** inflight.attempts, 30_000);
@@ -718,4 +777,12 @@ export class DocumentSync {
     });
     this.retryTimers.add(cancel);
   }
+}
+
+/**
+ * A committed op is our in-flight one when it carries its dedupe key: the clientId and seq it was sent with, and
+ * the user it was sent as (not yet sent on this connection: the user we are now).
+ */
+function isOurs(wire: WireOp, inflight: Inflight, me: string | undefined): boolean {
+  return wire.clientId === inflight.clientId && wire.seq === inflight.seq && wire.userId === (inflight.sentAs ?? me);
 }

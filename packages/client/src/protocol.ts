@@ -55,7 +55,12 @@ export type ServerMessage =
   | ({ t: 'op'; docId: string } & WireOp)
   | { t: 'hash'; docId: string; version: number; hash: string }
   | { t: 'resync'; docId: string; reason: string }
-  | { t: 'closed'; docId: string }
+  /**
+   * The document is closed on this connection: the answer to our `close`, or, with `reason` (an error code and a
+   * sentence), closed by the server — ERR_FORBIDDEN after an `auth` whose token may not read it, ERR_TOKEN_EXPIRED
+   * or the code of a failed `auth` when the connection's token stopped being valid. Nothing more arrives for it.
+   */
+  | { t: 'closed'; docId: string; reason?: string; message?: string }
   | { t: 'pong'; id?: string | number }
   | { t: 'presence'; docId: string; users: PresenceUser[] }
   | { t: 'presence'; docId: string; update: PresenceUser }
@@ -84,7 +89,13 @@ export interface ErrorMessage {
 }
 
 /**
- * Errors after which sending the same op again (same seq) can succeed: the server dedupes by (clientId, seq), so a
+ * The server refused an op because another user's ops carry its clientId (ids are public: every op broadcast shows
+ * them). Not retriable as it is; the SDK sends it again under a new clientId.
+ */
+export const CLIENT_ID_TAKEN = 'ERR_CLIENT_ID_TAKEN';
+
+/**
+ * Errors after which sending the same op again (same seq) can succeed: the server dedupes by (user, clientId, seq), so a
  * retry never commits twice. Mirrors `isRetriable` in the server's errors.ts; the `retriable` flag on the wire
  * says the same, and the client trusts either.
  */

@@ -98,7 +98,7 @@ describe('DocumentSync', () => {
         ops: [
           { version: 4, op: ['x'], clientId: 'o', seq: 1, userId: 'u', timestamp: 0 },
           { version: 5, op: [1, 'y'], clientId: 'o', seq: 2, userId: 'u', timestamp: 0 },
-          { version: 6, op: ['a'], clientId: 'me', seq: 1, userId: 'u', timestamp: 0 },
+          { version: 6, op: ['a'], clientId: 'me', seq: 1, userId: SyncHarness.USER, timestamp: 0 },
         ],
       });
       assert.equal(h.sync.version, 6);
@@ -183,7 +183,7 @@ describe('DocumentSync', () => {
       h.sync.applyLocal(['a']);
       h.sync.applyLocal([1, 'b']);
       h.takeSent();
-      h.remote(1, ['a'], 'me', 1);
+      h.remote(1, ['a'], 'me', 1, SyncHarness.USER);
       assert.equal(h.sync.version, 1);
       assert.equal(h.sync.text.toString(), 'ab', 'not applied twice');
       assert.deepEqual(
@@ -192,6 +192,57 @@ describe('DocumentSync', () => {
       );
       h.ack(1, 1); // the duplicate's original ack: ignored
       assert.equal(h.sync.version, 1);
+    });
+  });
+
+  describe('its own ops are recognised by (user, clientId, seq)', () => {
+    it("another user's op carrying our clientId and in-flight seq is a remote op, not our ack", () => {
+      const h = SyncHarness.loaded('', 0);
+      h.sync.applyLocal(['a']);
+      h.takeSent();
+      h.remote(1, ['m'], 'me', 1, 'mallory');
+      assert.equal(h.sync.version, 1);
+      assert.deepEqual(h.sync.inflight, { op: ['a'], seq: 1 }, 'still waiting for its real ack');
+      assert.equal(h.sync.text.toString(), 'am');
+      h.ack(1, 2);
+      assert.equal(h.sync.inflight, null);
+      assert.equal(h.sync.confirmed.toString(), 'am');
+    });
+
+    it('after a reconnect as another user, the op in flight is handed over (maybe committed), never sent again', () => {
+      const h = SyncHarness.loaded('ab', 5);
+      h.sync.applyLocal([2, 'X']);
+      h.sync.disconnected();
+      h.user = 'someone-else';
+      h.sync.connected();
+      h.takeSent();
+      h.receive({ t: 'catchup', docId: 'd', version: 5, ops: [] });
+      assert.equal(
+        h.takeSent().some((m) => m.t === 'submit'),
+        false,
+        'a resend under another user would be a new op',
+      );
+      const [unsent] = h.of('unsent');
+      assert.equal(unsent?.firstMaybeCommitted, true);
+      assert.deepEqual(unsent?.ops, [[2, 'X']]);
+    });
+
+    it('after a reconnect as another user, its op committed as the first user is still recognised as its ack', () => {
+      const h = SyncHarness.loaded('ab', 5);
+      h.sync.applyLocal([2, 'X']);
+      h.sync.disconnected();
+      h.user = 'someone-else';
+      h.sync.connected();
+      h.takeSent();
+      h.receive({
+        t: 'catchup',
+        docId: 'd',
+        version: 6,
+        ops: [{ version: 6, op: [2, 'X'], clientId: 'me', seq: 1, userId: SyncHarness.USER, timestamp: 0 }],
+      });
+      assert.equal(h.sync.inflight, null);
+      assert.equal(h.sync.text.toString(), 'abX');
+      assert.deepEqual(h.of('unsent'), []);
     });
   });
 
@@ -403,6 +454,38 @@ describe('DocumentSync', () => {
       assert.equal(unsent?.firstMaybeCommitted, false, 'the server said no: it does not have it');
       assert.equal(h.sync.text.toString(), 'abc');
       assert.deepEqual(h.takeSent(), [{ t: 'open', docId: 'd' }]);
+    });
+
+    it('ERR_CLIENT_ID_TAKEN: sends the op in flight again at once, same seq, under a new clientId kept for later ops', () => {
+      const h = SyncHarness.loaded('', 0);
+      h.sync.applyLocal(['a']);
+      h.takeSent();
+      h.receive({ t: 'error', code: 'ERR_CLIENT_ID_TAKEN', message: 'taken', retriable: false, docId: 'd', seq: 1 });
+      assert.deepEqual(
+        h.takeSubmits().map((s) => [s.clientId, s.seq, s.op]),
+        [['me-1', 1, ['a']]],
+      );
+      assert.deepEqual(h.of('unsent'), [], 'nothing handed over: the op was not lost');
+      h.ack(1, 1);
+      h.sync.applyLocal([1, 'b']);
+      assert.deepEqual(
+        h.takeSubmits().map((s) => [s.clientId, s.seq]),
+        [['me-1', 2]],
+      );
+    });
+
+    it('closed by the server (the token lost its grant): error event, nothing sent until the next connection', () => {
+      const h = SyncHarness.loaded('ab', 3);
+      h.sync.applyLocal([2, 'X']);
+      h.takeSent();
+      h.receive({ t: 'closed', docId: 'd', reason: 'ERR_FORBIDDEN', message: 'no longer yours' });
+      assert.deepEqual(h.of('error'), [{ code: 'ERR_FORBIDDEN', message: 'no longer yours', retriable: false }]);
+      h.sync.applyLocal([3, 'Y']);
+      h.scheduler.advance(60_000);
+      assert.deepEqual(h.takeSent(), [], 'the document is not open on this connection any more');
+      assert.deepEqual(h.of('unsent'), [], 'the edits are kept');
+      h.sync.connected();
+      assert.deepEqual(h.takeSent(), [{ t: 'open', docId: 'd', version: 3 }]);
     });
 
     it('ignores an error about an op it no longer holds', () => {

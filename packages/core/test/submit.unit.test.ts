@@ -79,6 +79,62 @@ describe('sequencer: decideSubmit', () => {
     assert.equal(state.doc.toString(), '>ab!');
   });
 
+  describe('the dedupe key is bound to the user: (userId, clientId, seq)', () => {
+    // Alice's client "ca" has committed seq 1; its clientId is public (every op broadcast shows it).
+    const aliceFirst = (): DocumentState => {
+      const d = decideSubmit(initialState('doc-1'), submit({ clientId: 'ca', seq: 1, op: ['a'] }), NOW);
+      return evolve(initialState('doc-1'), (d as { record: OpCommitted }).record, WINDOW);
+    };
+
+    it("refuses another user's op under a clientId in use (ERR_CLIENT_ID_TAKEN); the holder's next op commits", () => {
+      const state = aliceFirst();
+      const mallory = decideSubmit(state, submit({ clientId: 'ca', seq: 2, baseVersion: 1, userId: 'mallory' }), NOW);
+      assert.equal(mallory.kind, 'reject');
+      assert.equal((mallory as { code: string }).code, 'ERR_CLIENT_ID_TAKEN');
+      assert.equal((mallory as { retriable: boolean }).retriable, false);
+      const alice = decideSubmit(state, submit({ clientId: 'ca', seq: 2, baseVersion: 1, op: [1, 'b'] }), NOW);
+      assert.equal(alice.kind, 'commit');
+      assert.deepEqual((alice as { record: OpCommitted }).record.op, [1, 'b']);
+    });
+
+    it("never answers a user's op as a duplicate of another user's op with the same (clientId, seq)", () => {
+      // Mallory got in first (before Alice's first op under "cb" was sequenced): Alice's op is not "already there".
+      const record: OpCommitted = {
+        docId: 'doc-1',
+        version: 1,
+        op: ['m'],
+        baseVersion: 0,
+        clientId: 'cb',
+        seq: 1,
+        userId: 'mallory',
+        timestamp: NOW,
+      };
+      const state = evolve(initialState('doc-1'), record, WINDOW);
+      const alice = decideSubmit(state, submit({ clientId: 'cb', seq: 1, baseVersion: 0, op: ['a'] }), NOW);
+      assert.notEqual(alice.kind, 'duplicate');
+      assert.equal((alice as { code?: string }).code, 'ERR_CLIENT_ID_TAKEN');
+      // Mallory's own resubmission is still answered as hers.
+      assert.deepEqual(decideSubmit(state, { ...submit({ clientId: 'cb', seq: 1 }), userId: 'mallory' }, NOW), {
+        kind: 'duplicate',
+        version: 1,
+      });
+    });
+
+    it("a holder's resubmission is answered before the clash check (its original ack, nothing committed)", () => {
+      let state = aliceFirst();
+      const m = decideSubmit(
+        state,
+        submit({ clientId: 'other', seq: 1, baseVersion: 1, userId: 'bob', op: ['z'] }),
+        NOW,
+      );
+      state = evolve(state, (m as { record: OpCommitted }).record, WINDOW);
+      assert.deepEqual(decideSubmit(state, submit({ clientId: 'ca', seq: 1, baseVersion: 0, op: ['a'] }), NOW), {
+        kind: 'duplicate',
+        version: 1,
+      });
+    });
+  });
+
   const rejections: Array<[string, Partial<Submission>, string, string?]> = [
     ['a base version from the future', { baseVersion: 9 }, 'ERR_BASE_VERSION_FUTURE'],
     ['a negative base version', { baseVersion: -1 }, 'ERR_BASE_VERSION_INVALID'],

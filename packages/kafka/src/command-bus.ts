@@ -12,7 +12,7 @@
  * Values are JSON, not Avro: commands are an internal, short-lived hand-off between instances of the same
  * version (a `v` field guards against a mixed rollout), and the op inside is still unvalidated client input.
  * Producers are not idempotent: a retried send may duplicate a command or a reply, which the sequencer's dedupe
- * by (clientId, seq) and the origin's settle-once bookkeeping absorb.
+ * by (userId, clientId, seq) and the origin's settle-once bookkeeping absorb.
  */
 import { randomUUID } from 'node:crypto';
 import {

@@ -129,6 +129,7 @@ describe('Kafka CommandBus', function () {
     const before: CommandReply = {
       origin: 'me',
       docId: 'd',
+      userId: 'u',
       clientId: 'c',
       seq: 1,
       outcome: { kind: 'duplicate', version: 1 },

@@ -28,12 +28,16 @@ export const dlen = (d: number | string): number => (typeof d === 'number' ? d :
 export const componentLength = (c: TextOpComponent): number =>
   typeof c === 'number' ? c : typeof c === 'string' ? codePointLength(c) : dlen(c.d);
 
+/**
+ * A short rendering of a bad component for an error message. Never throws: a component can be anything a client
+ * sent, e.g. an array nested 100,000 deep, on which JSON.stringify and String() both overflow the stack.
+ */
 const describe = (c: unknown): string => {
   try {
     const s = JSON.stringify(c);
     return s === undefined ? String(c) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
   } catch {
-    return String(c);
+    return Array.isArray(c) ? 'an array nested too deep to show' : typeof c === 'object' ? 'an object' : typeof c;
   }
 };
 

@@ -93,8 +93,17 @@ describe('text-unicode type: table tests', () => {
     assert.equal(type.apply(data, [3, '!']).toString(), 'x😀y!', 'apply accepts a serialized snapshot');
   });
 
+  /** An array nested `depth` deep: JSON.stringify and String() overflow the stack on it. */
+  const nested = (depth: number): unknown => {
+    let op: unknown = ['x'];
+    for (let i = 0; i < depth; i++) op = [op];
+    return op;
+  };
+
   const badOps: Array<[string, unknown, OtErrorCode]> = [
     ['not an array', { d: 1 }, 'ERR_OP_NOT_ARRAY'],
+    ['an array component nested 100,000 deep', nested(100_000), 'ERR_OP_COMPONENT_TYPE'],
+    ['a delete nested 100,000 deep', [{ d: nested(100_000) }], 'ERR_OP_DELETE_INVALID'],
     ['null component', [null], 'ERR_OP_COMPONENT_TYPE'],
     ['boolean component', [true], 'ERR_OP_COMPONENT_TYPE'],
     ['array component', [[1]], 'ERR_OP_COMPONENT_TYPE'],

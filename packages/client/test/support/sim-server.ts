@@ -1,6 +1,6 @@
 /**
  * The server side of the protocol, in memory, as faithful as the tests need it: the real sequencer decision
- * (`decideSubmit` — validate, dedupe by (clientId, seq) within the window, transform from the base version with the
+ * (`decideSubmit` — validate, dedupe by (user, clientId, seq) within the window, transform from the base version with the
  * incoming op on the left) and `evolve` from @collab/core; acks to the sender only after the commit, the op to every
  * other subscriber, a state hash every `hashEvery` versions, and opens answered like the command service's hub:
  * a snapshot, a catch-up of the missing ops, or resync + snapshot when the client is too far behind.
@@ -129,17 +129,17 @@ export class SimServer {
         if (!this.options.tokens.has(message.token)) {
           return session.send({ t: 'error', code: 'ERR_TOKEN_INVALID', message: 'bad token', retriable: false });
         }
-        session.authenticated = true;
+        session.userId = `user-${message.token}`;
         return session.send({
           t: 'welcome',
           protocol: 1,
-          userId: `user-${message.token}`,
+          userId: session.userId,
           sessionId: session.id,
           limits: this.options.limits,
           heartbeatMs: this.options.heartbeatMs,
         });
       default:
-        if (!session.authenticated) {
+        if (session.userId === undefined) {
           return session.send({ t: 'error', code: 'ERR_UNAUTHENTICATED', message: 'auth first', retriable: false });
         }
     }
@@ -194,7 +194,14 @@ export class SimServer {
     }
     const decision = decideSubmit(
       doc.state,
-      { docId, clientId: message.clientId, seq, baseVersion: message.baseVersion, op: message.op, userId: 'u' },
+      {
+        docId,
+        clientId: message.clientId,
+        seq,
+        baseVersion: message.baseVersion,
+        op: message.op,
+        userId: session.userId!,
+      },
       this.now(),
       { ...DEFAULT_SUBMIT_LIMITS, maxOpInsertLength: this.options.limits.maxOpInsertLength },
     );
@@ -269,7 +276,8 @@ let sessionIds = 0;
 /** The server's end of one connection: it handles frames in arrival order and sends through `deliver`. */
 export class SimSession {
   readonly id = `s${++sessionIds}`;
-  authenticated = false;
+  /** Who the connection authenticated as (undefined: not yet). */
+  userId: string | undefined;
   readonly open = new Set<string>();
 
   constructor(

@@ -10,7 +10,12 @@ export class SyncHarness {
   readonly sent: ClientMessage[] = [];
   readonly events: Array<{ [K in keyof SyncEvents]: { type: K; payload: SyncEvents[K] } }[keyof SyncEvents]> = [];
   readonly sync: DocumentSync;
+  /** The user this client is welcomed as (its own ops carry it). */
+  static readonly USER = 'me-user';
+  /** Who the connection is welcomed as now (a test may sign in as someone else). */
+  user = SyncHarness.USER;
   private seq = 0;
+  private clientIds = 0;
 
   constructor(options: SyncOptions = {}, clientId = 'me') {
     this.sync = new DocumentSync(
@@ -18,6 +23,8 @@ export class SyncHarness {
       {
         clientId,
         nextSeq: () => ++this.seq,
+        userId: () => this.user,
+        newClientId: () => `${clientId}-${++this.clientIds}`,
         send: (m) => this.sent.push(m),
         schedule: (ms, fn) => this.scheduler.schedule(ms, fn),
       },
@@ -52,8 +59,8 @@ export class SyncHarness {
     this.sync.receive(message);
   }
 
-  remote(version: number, op: WireOp['op'], clientId = 'other', seq = version): void {
-    this.receive({ t: 'op', docId: 'd', version, op, clientId, seq, userId: 'u2', timestamp: 0 });
+  remote(version: number, op: WireOp['op'], clientId = 'other', seq = version, userId = 'u2'): void {
+    this.receive({ t: 'op', docId: 'd', version, op, clientId, seq, userId, timestamp: 0 });
   }
 
   ack(seq: number, version: number): void {

@@ -44,7 +44,8 @@ export type SubmitRejectionCode =
   | 'ERR_DOC_TOO_LARGE'
   | 'ERR_BASE_VERSION_INVALID'
   | 'ERR_BASE_VERSION_FUTURE'
-  | 'ERR_RESYNC_REQUIRED';
+  | 'ERR_RESYNC_REQUIRED'
+  | 'ERR_CLIENT_ID_TAKEN';
 
 export type SubmitDecision =
   | { kind: 'reject'; code: SubmitRejectionCode; message: string; retriable: boolean; detail?: string }
@@ -90,7 +91,7 @@ export function decideSubmit(
   now: number,
   limits: SubmitLimits = DEFAULT_SUBMIT_LIMITS,
 ): SubmitDecision {
-  const { baseVersion, clientId, seq } = submission;
+  const { baseVersion, clientId, seq, userId } = submission;
   if (!Number.isSafeInteger(baseVersion) || baseVersion < 0) {
     return reject(
       'ERR_BASE_VERSION_INVALID',
@@ -111,10 +112,21 @@ export function decideSubmit(
     );
   }
   // A resubmission (after a reconnect, say) of an op already committed: it was committed after its base version,
-  // so it is among the ops since then. Answer with its version; never commit it twice.
+  // so it is among the ops since then. Answer with its version; never commit it twice. The key is (user,
+  // clientId, seq): clientIds are public (every op broadcast shows them), so without the user anyone could send
+  // a victim's next (clientId, seq) first and have the victim's real op answered as a duplicate of theirs.
   for (const committed of since) {
-    if (committed.clientId === clientId && committed.seq === seq)
+    if (committed.clientId === clientId && committed.seq === seq && committed.userId === userId)
       return { kind: 'duplicate', version: committed.version };
+  }
+  // A clientId is one client instance, so one user: another user's op under it is a copy of someone else's id.
+  // Checked after the dedupe, so the holder's own resubmissions are still answered. It sees only the window; the
+  // user in the dedupe key is what makes a clash beyond it harmless.
+  if (state.recent.some((committed) => committed.clientId === clientId && committed.userId !== userId)) {
+    return reject(
+      'ERR_CLIENT_ID_TAKEN',
+      `clientId ${JSON.stringify(clientId)} is in use by another user on this document; use a new random clientId.`,
+    );
   }
   try {
     type.checkOp(submission.op);

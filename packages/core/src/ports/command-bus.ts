@@ -11,7 +11,7 @@
  *
  * Delivery is at least once: a command is redelivered after a crash or a rebalance unless its offset was
  * checkpointed, and the origin may forward the same (clientId, seq) again after a timeout. The sequencer's
- * dedupe by (clientId, seq) is what makes that exactly once in the ops log.
+ * dedupe by (userId, clientId, seq) is what makes that exactly once in the ops log.
  */
 import type { Submission } from '../domain/submit.js';
 import type { ConsumerContext, Consumer, Offset } from './op-log.js';
@@ -36,7 +36,7 @@ export interface CommandRecord {
 
 /**
  * The outcomes the origin cannot see in the ops log. A commit needs no reply: the origin's relay of the ops
- * topic sees the record (docId, clientId, seq) and acks its client from there, in version order.
+ * topic sees the record (docId, userId, clientId, seq) and acks its client from there, in version order.
  */
 export type CommandOutcome =
   | { kind: 'duplicate'; version: number }
@@ -45,6 +45,8 @@ export type CommandOutcome =
 export interface CommandReply {
   origin: string;
   docId: string;
+  /** The submitter: with clientId and seq, the dedupe key the origin's waiting submission is found by. */
+  userId: string;
   clientId: string;
   seq: number;
   outcome: CommandOutcome;
