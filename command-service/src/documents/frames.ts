@@ -24,19 +24,19 @@ export function snapshotFrames(docId: string, version: number, text: string, max
 
 /**
  * Cut `text` into consecutive pieces whose JSON string literals take at most `budget` bytes each, never between
- * the two halves of a surrogate pair. Most text costs at most 3 bytes per UTF-16 unit in JSON; a piece that does
- * not fit (control characters cost up to 6) is halved until it does.
+ * the two halves of a surrogate pair. A piece starts as long as the budget allows at one byte per UTF-16 unit and
+ * shrinks in proportion to what it measures (non-ASCII text costs up to 3 bytes per unit, control characters 6).
  */
 export function splitText(text: string, budget: number): string[] {
   const pieces: string[] = [];
-  const guess = Math.max(1, Math.floor((budget - 2) / 3));
   let at = 0;
   while (at < text.length) {
-    let end = Math.min(text.length, at + guess);
+    let end = Math.min(text.length, at + Math.max(1, budget - 2));
     for (;;) {
       if (end < text.length && end - at > 1 && isHighSurrogate(text.charCodeAt(end - 1))) end--;
-      if (end - at <= 2 || jsonBytes(text.slice(at, end)) <= budget) break;
-      end = at + Math.floor((end - at) / 2);
+      const bytes = jsonBytes(text.slice(at, end));
+      if (bytes <= budget || end - at <= 2) break;
+      end = at + Math.max(1, Math.floor(((end - at) * budget) / bytes) - 1);
     }
     pieces.push(text.slice(at, end));
     at = end;
