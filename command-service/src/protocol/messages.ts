@@ -92,6 +92,10 @@ export interface WireLimits {
   maxFrameBytes: number;
   /** Most code points of text one op may carry (inserted, or named by its deletes). */
   maxOpInsertLength: number;
+  /** Most components one op may have. */
+  maxOpComponents: number;
+  /** Longest document, in code points: an op that would make it longer gets ERR_DOC_TOO_LARGE. */
+  maxDocumentLength: number;
   maxDocuments: number;
   maxUnacked: number;
   opsPerSecond: number;

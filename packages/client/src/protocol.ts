@@ -32,6 +32,8 @@ export interface WireLimits {
   opensPerSecond?: number;
   /** Longest document in code points (ERR_DOC_TOO_LARGE beyond); absent from older servers. */
   maxDocumentLength?: number;
+  /** Most components one op may have; absent from older servers. */
+  maxOpComponents?: number;
 }
 
 export type ClientMessage =
