@@ -19,6 +19,31 @@ const EmbeddedEnv = z.object({
   COLLAB_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(8),
   COLLAB_SNAPSHOT_EVERY: z.coerce.number().int().min(1).default(500),
   COLLAB_DEV_TOKENS: z.enum(['true', 'false']).default('true'),
+  // What one client may cost: the same variables and defaults as the distributed command-service.
+  COLLAB_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
+  COLLAB_MAX_OP_INSERT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(64 * 1024),
+  COLLAB_MAX_DOC_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(16 * 1024 * 1024),
+  COLLAB_MAX_CATCHUP_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
+  COLLAB_OPENS_PER_SECOND: z.coerce.number().int().min(1).default(10),
+  COLLAB_READS_PER_SECOND: z.coerce.number().int().min(1).default(20),
+  COLLAB_READ_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  COLLAB_READ_QUEUE: z.coerce.number().int().min(0).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -35,6 +60,16 @@ export interface EmbeddedConfig {
   snapshotEvery: number;
   /** Serve POST /v1/dev/token (anyone who can reach the port gets a token): for local use. */
   devTokens: boolean;
+  /** Per-client limits that bound what a request may cost (docs/operations.md, "Limits"). */
+  limits: {
+    maxFrameBytes: number;
+    maxOpInsertLength: number;
+    maxDocumentLength: number;
+    maxCatchupBytes: number;
+    opensPerSecond: number;
+  };
+  /** The HTTP read API: requests per second per principal, replays at once, replays waiting. */
+  readApi: { readsPerSecond: number; concurrentReads: number; queuedReads: number };
   logLevel: string;
 }
 
@@ -78,6 +113,18 @@ export function loadEmbeddedConfig(
     partitions: e.COLLAB_PARTITIONS,
     snapshotEvery: e.COLLAB_SNAPSHOT_EVERY,
     devTokens: e.COLLAB_DEV_TOKENS === 'true',
+    limits: {
+      maxFrameBytes: e.COLLAB_MAX_FRAME_BYTES,
+      maxOpInsertLength: e.COLLAB_MAX_OP_INSERT,
+      maxDocumentLength: e.COLLAB_MAX_DOC_LENGTH,
+      maxCatchupBytes: e.COLLAB_MAX_CATCHUP_BYTES,
+      opensPerSecond: e.COLLAB_OPENS_PER_SECOND,
+    },
+    readApi: {
+      readsPerSecond: e.COLLAB_READS_PER_SECOND,
+      concurrentReads: e.COLLAB_READ_CONCURRENCY,
+      queuedReads: e.COLLAB_READ_QUEUE,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { loadDistributedConfig, redactDistributed } from '../src/config/distributed-config.js';
 import { resolveMode } from '../src/config/mode.js';
-import { ConfigProblems } from '../src/embedded-config.js';
+import { ConfigProblems, loadEmbeddedConfig } from '../src/embedded-config.js';
 
 describe('CLI configuration', () => {
   it('mode: the flag wins over COLLAB_MODE; embedded by default; anything else is a problem', () => {
@@ -51,5 +51,27 @@ describe('CLI configuration', () => {
     assert.equal(config.cassandra?.keyspace, 'collab');
     assert.ok(!JSON.stringify(redactDistributed(config)).includes('secret'));
     assert.equal((redactDistributed(config).s3 as { credentials: string }).credentials, '[redacted]');
+  });
+
+  it('embedded limits: the distributed defaults, the same variables, every bad value listed', () => {
+    const env = { COLLAB_JWT_SECRET: 'x'.repeat(32) };
+    const config = loadEmbeddedConfig(env, {});
+    assert.deepEqual(config.limits, {
+      maxFrameBytes: 256 * 1024,
+      maxOpInsertLength: 64 * 1024,
+      maxDocumentLength: 16 * 1024 * 1024,
+      maxCatchupBytes: 4 * 1024 * 1024,
+      opensPerSecond: 10,
+    });
+    assert.deepEqual(config.readApi, { readsPerSecond: 20, concurrentReads: 2, queuedReads: 64 });
+    const set = loadEmbeddedConfig({ ...env, COLLAB_MAX_CATCHUP_BYTES: '65536', COLLAB_READS_PER_SECOND: '3' }, {});
+    assert.equal(set.limits.maxCatchupBytes, 65_536);
+    assert.equal(set.readApi.readsPerSecond, 3);
+    assert.throws(
+      () => loadEmbeddedConfig({ ...env, COLLAB_OPENS_PER_SECOND: '0', COLLAB_MAX_FRAME_BYTES: 'big' }, {}),
+      (err: ConfigProblems) =>
+        err.problems.some((p) => p.startsWith('COLLAB_OPENS_PER_SECOND:')) &&
+        err.problems.some((p) => p.startsWith('COLLAB_MAX_FRAME_BYTES:')),
+    );
   });
 });

@@ -46,6 +46,8 @@ const Env = z.object({
   // A reconnecting client further behind than this gets the whole text; up to it, the missing ops (memory, then
   // the read models, then Kafka).
   COLLAB_CATCHUP_LIMIT: int(1, 1_000_000).default(1000),
+  // ... and one whose ops take more bytes than this gets the whole text too (an open is a few bytes).
+  COLLAB_MAX_CATCHUP_BYTES: int(1024).default(4 * 1024 * 1024),
   COLLAB_HASH_EVERY: int(0).default(100),
   // Limits
   COLLAB_MAX_FRAME_BYTES: int(1024).default(256 * 1024),
@@ -56,6 +58,11 @@ const Env = z.object({
   COLLAB_MAX_UNACKED: int(1).default(256),
   COLLAB_OPS_PER_SECOND: int(1).default(200),
   COLLAB_MESSAGES_PER_SECOND: int(1).default(500),
+  COLLAB_OPENS_PER_SECOND: int(1).default(10),
+  // The HTTP read API: requests per second per principal, replays at once, replays waiting
+  COLLAB_READS_PER_SECOND: int(1).default(20),
+  COLLAB_READ_CONCURRENCY: int(1, 64).default(2),
+  COLLAB_READ_QUEUE: int(0).default(64),
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
   // The read API beside the WebSocket (document load, time travel, history): Cassandra read models, and S3
   // snapshots when S3_ENDPOINT is given. Without CASSANDRA_CONTACT_POINTS the read API is off.
@@ -128,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     forwardTimeoutMs: e.COLLAB_FORWARD_TIMEOUT_MS,
     window: e.COLLAB_WINDOW,
     catchupLimit: e.COLLAB_CATCHUP_LIMIT,
+    maxCatchupBytes: e.COLLAB_MAX_CATCHUP_BYTES,
     hashEvery: e.COLLAB_HASH_EVERY,
     limits: {
       maxFrameBytes: e.COLLAB_MAX_FRAME_BYTES,
@@ -138,6 +146,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       maxUnacked: e.COLLAB_MAX_UNACKED,
       opsPerSecond: e.COLLAB_OPS_PER_SECOND,
       messagesPerSecond: e.COLLAB_MESSAGES_PER_SECOND,
+      opensPerSecond: e.COLLAB_OPENS_PER_SECOND,
+    },
+    readApiLimits: {
+      readsPerSecond: e.COLLAB_READS_PER_SECOND,
+      concurrentReads: e.COLLAB_READ_CONCURRENCY,
+      queuedReads: e.COLLAB_READ_QUEUE,
     },
     idleTimeoutSeconds: e.COLLAB_IDLE_TIMEOUT_SECONDS,
     readApi:

@@ -1,4 +1,4 @@
-export { startCommandService } from './server.js';
+export { DEFAULT_MAX_CATCHUP_BYTES, DEFAULT_OPENS_PER_SECOND, startCommandService } from './server.js';
 export type { CommandService, CommandServiceOptions } from './server.js';
 export { can, signDevToken, TokenVerifier } from './auth/tokens.js';
 export type { Permission, Principal, TokenVerifierConfig } from './auth/tokens.js';
@@ -6,7 +6,8 @@ export { ProtocolError } from './protocol/errors.js';
 export type { ProtocolErrorCode } from './protocol/errors.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';
 export type { ClientMessage, ServerMessage, WireLimits, WireOp } from './protocol/messages.js';
-export { readApiRoutes } from './http/read-api.js';
+export { DEFAULT_READ_API_LIMITS, READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
+export type { ReadApiLimits } from './http/read-api.js';
 export { webPageRoutes } from './http/web-page.js';
 export { healthRoutes } from './http/health.js';
 export type { HealthRoutesOptions } from './http/health.js';

@@ -23,7 +23,7 @@ import { ConfigError, loadConfig, redacted } from './config.js';
 import type { DocumentSource } from './documents/document-source.js';
 import { createReadSideSource, guardedByProjectionSource, projectionOffsets } from './documents/document-source.js';
 import { healthRoutes } from './http/health.js';
-import { readApiRoutes } from './http/read-api.js';
+import { READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
 import { webPageRoutes } from './http/web-page.js';
 import { startCommandService } from './server.js';
 import type { HttpRoute } from './transport/http-routes.js';
@@ -105,6 +105,7 @@ async function startReadSide(
   const reader = createDocumentReader({
     readModels,
     snapshots,
+    pageSize: READ_API_PAGE_SIZE,
     onSnapshotError: (err, docId) => logger.warn({ err, docId }, 'snapshot unreadable; loading from the read models'),
   });
   // Documents load (and catch-up reads ops older than the window) through the read side too: snapshot + read
@@ -151,7 +152,7 @@ async function startReadSide(
         });
   if (documents === undefined) logger.warn('COLLAB_LOAD_FROM_READ_SIDE=false: documents load from the whole log');
   return {
-    routes: readApiRoutes(reader, verifier, logger),
+    routes: readApiRoutes(reader, verifier, logger, config.readApiLimits),
     ...(documents === undefined ? {} : { documents }),
     close: async () => {
       await admin?.disconnect().catch(() => {});
@@ -211,6 +212,7 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     consumerGroup: kafka.consumerGroup,
     window: config.window,
     catchupLimit: config.catchupLimit,
+    maxCatchupBytes: config.maxCatchupBytes,
     ...(readSide.documents === undefined ? {} : { documents: readSide.documents }),
     hashEvery: config.hashEvery,
     limits: config.limits,

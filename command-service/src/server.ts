@@ -52,13 +52,19 @@ export interface CommandServiceOptions {
   /** A reconnecting client further behind than this gets the whole text (resync). Default: `window`. */
   catchupLimit?: number;
   /**
+   * A catch-up whose ops take more bytes than this is replaced by the whole text. Default 4 MiB. Snapshots and
+   * catch-ups larger than `limits.maxFrameBytes` go out in parts.
+   */
+  maxCatchupBytes?: number;
+  /**
    * Where documents load from and where catch-up finds ops older than the window. Default: the op log alone
    * (a load scans the document's partition from offset 0). The distributed wiring passes the read side
    * (createReadSideSource: snapshot + read models + the log after the projection's committed offset).
    */
   documents?: DocumentSource;
   hashEvery: number;
-  limits: SessionLimits & SubmitLimits;
+  /** `opensPerSecond` defaults to DEFAULT_OPENS_PER_SECOND. */
+  limits: Omit<SessionLimits, 'opensPerSecond'> & Partial<Pick<SessionLimits, 'opensPerSecond'>> & SubmitLimits;
   idleTimeoutSeconds: number;
   /** HTTP routes served beside the WebSocket endpoint: the read API, the web page, dev tokens. */
   httpRoutes?: readonly HttpRoute[];
@@ -70,6 +76,9 @@ export interface CommandServiceOptions {
   now?: () => number;
 }
 
+export const DEFAULT_OPENS_PER_SECOND = 10;
+export const DEFAULT_MAX_CATCHUP_BYTES = 4 * 1024 * 1024;
+
 export interface CommandService {
   readonly port: number;
   readonly instanceId: string;
@@ -80,6 +89,7 @@ export interface CommandService {
 
 export async function startCommandService(options: CommandServiceOptions): Promise<CommandService> {
   const now = options.now ?? Date.now;
+  const limits = { ...options.limits, opensPerSecond: options.limits.opensPerSecond ?? DEFAULT_OPENS_PER_SECOND };
   const instanceId = options.instanceId ?? randomUUID();
   const logger = options.logger.child({ instance: instanceId });
   const verifier = await TokenVerifier.create(options.auth);
@@ -105,8 +115,10 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     {
       window: options.window,
       catchupLimit: options.catchupLimit ?? options.window,
+      maxCatchupBytes: options.maxCatchupBytes ?? DEFAULT_MAX_CATCHUP_BYTES,
+      maxFrameBytes: limits.maxFrameBytes,
       hashEvery: options.hashEvery,
-      limits: options.limits,
+      limits,
       now,
     },
     logger,
@@ -191,7 +203,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   const ws: WsServer = await startWsServer({
     host: options.host,
     port: options.port,
-    hardMaxFrameBytes: options.limits.maxFrameBytes * 4,
+    hardMaxFrameBytes: limits.maxFrameBytes * 4,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     maxBackpressureBytes: 16 * 1024 * 1024,
     logger,
@@ -211,7 +223,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
       new Session(transport, {
         hub,
         verifier,
-        limits: options.limits,
+        limits,
         heartbeatMs: (options.idleTimeoutSeconds * 1000) / 2,
         now,
         logger,

@@ -342,11 +342,12 @@ describe('command-service document source: ops older than the window, for catch-
 
 describe('command-service catch-up messages', () => {
   const LIMIT = 50;
+  const LIMITS = { catchupLimit: LIMIT, maxCatchupBytes: 1 << 20, maxFrameBytes: 1 << 20 };
   const state = replay(history.ops.slice(0, 100)); // window: versions 91..100
 
   it('given a client within the window, the missing ops come from memory alone', () => {
     assert.equal(missingBeforeWindow(state, 95, LIMIT), undefined);
-    const [m] = catchupMessages(state, 95, LIMIT);
+    const [m] = catchupMessages(state, 95, LIMITS);
     assert.equal(m?.t, 'catchup');
     assert.deepEqual(m?.t === 'catchup' && m.ops.map((o) => o.version), [96, 97, 98, 99, 100]);
   });
@@ -354,7 +355,7 @@ describe('command-service catch-up messages', () => {
   it('given a client behind the window but within the limit, the ops before the window are to be fetched', () => {
     assert.deepEqual(missingBeforeWindow(state, 60, LIMIT), { from: 61, to: 90 });
     assert.deepEqual(missingBeforeWindow(state, 60, LIMIT, history.ops.slice(60, 80)), { from: 81, to: 90 });
-    const [m] = catchupMessages(state, 60, LIMIT, history.ops.slice(60, 90));
+    const [m] = catchupMessages(state, 60, LIMITS, history.ops.slice(60, 90));
     assert.deepEqual(
       m?.t === 'catchup' && m.ops.map((o) => o.version),
       Array.from({ length: 40 }, (_, i) => 61 + i),
@@ -362,7 +363,7 @@ describe('command-service catch-up messages', () => {
   });
 
   it('given fetched ops that do not reach the window, the client resyncs with the whole text', () => {
-    const messages = catchupMessages(state, 60, LIMIT, history.ops.slice(60, 85));
+    const messages = catchupMessages(state, 60, LIMITS, history.ops.slice(60, 85));
     assert.deepEqual(
       messages.map((m) => m.t),
       ['resync', 'snapshot'],
@@ -372,16 +373,16 @@ describe('command-service catch-up messages', () => {
   it('given a client beyond the limit or ahead of the document, nothing is fetched and it resyncs', () => {
     assert.equal(missingBeforeWindow(state, 40, LIMIT), undefined);
     assert.deepEqual(
-      catchupMessages(state, 40, LIMIT).map((m) => m.t),
+      catchupMessages(state, 40, LIMITS).map((m) => m.t),
       ['resync', 'snapshot'],
     );
     assert.equal(missingBeforeWindow(state, 101, LIMIT), undefined);
     assert.deepEqual(
-      catchupMessages(state, 101, LIMIT).map((m) => m.t),
+      catchupMessages(state, 101, LIMITS).map((m) => m.t),
       ['resync', 'snapshot'],
     );
     assert.deepEqual(
-      catchupMessages(state, undefined, LIMIT).map((m) => m.t),
+      catchupMessages(state, undefined, LIMITS).map((m) => m.t),
       ['snapshot'],
     );
   });
@@ -389,7 +390,7 @@ describe('command-service catch-up messages', () => {
   it('given the window moved on while older ops were read, the overlap is sent once and in order', () => {
     const later = replay(history.ops.slice(0, 104)); // window now 95..104; ops 61..90 were fetched before
     assert.deepEqual(missingBeforeWindow(later, 60, LIMIT, history.ops.slice(60, 90)), { from: 91, to: 94 });
-    const [m] = catchupMessages(later, 60, LIMIT, history.ops.slice(60, 94));
+    const [m] = catchupMessages(later, 60, LIMITS, history.ops.slice(60, 94));
     assert.deepEqual(
       m?.t === 'catchup' && m.ops.map((o) => o.version),
       Array.from({ length: 44 }, (_, i) => 61 + i),

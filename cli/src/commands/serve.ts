@@ -35,7 +35,9 @@ export function registerServe(program: Command): void {
 Embedded environment: COLLAB_HOST, COLLAB_PORT, COLLAB_DATA_DIR, COLLAB_JWT_SECRET (default: generated once and
 kept in the data folder), COLLAB_JWT_MAX_LIFETIME_SECONDS (default 86400: longer-lived tokens, and tokens
 without exp, are refused), COLLAB_PARTITIONS, COLLAB_SNAPSHOT_EVERY, COLLAB_DEV_TOKENS (true: the page can get a
-token for any name), LOG_LEVEL.
+token for any name), LOG_LEVEL; limits (docs/operations.md): COLLAB_MAX_FRAME_BYTES, COLLAB_MAX_OP_INSERT,
+COLLAB_MAX_DOC_LENGTH, COLLAB_MAX_CATCHUP_BYTES, COLLAB_OPENS_PER_SECOND, COLLAB_READS_PER_SECOND,
+COLLAB_READ_CONCURRENCY, COLLAB_READ_QUEUE.
 Distributed: the command-service's variables (KAFKA_BROKERS, COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES,
 COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS, ...: see cli/README.md); --host and --port override COLLAB_HOST and
 COLLAB_PORT. The projection and snapshot services run as their own processes.

@@ -9,6 +9,7 @@ import { createSqliteStorage } from '@collab/adapter-sqlite';
 import type { CommandService } from '@collab/command-service';
 import {
   healthRoutes,
+  READ_API_PAGE_SIZE,
   readApiRoutes,
   startCommandService,
   TokenVerifier,
@@ -29,6 +30,7 @@ export interface EmbeddedServer {
   close(): Promise<void>;
 }
 
+/** Defaults; the limits in the configuration (`config.limits`) replace them. */
 export const EMBEDDED_LIMITS = {
   maxFrameBytes: 256 * 1024,
   maxOpInsertLength: 64 * 1024,
@@ -62,6 +64,12 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     });
     started.push(() => projection.stop());
     const reader = createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots });
+    // The read API's own reader: short pages, so a replay never holds the event loop for long (read-api.ts).
+    const apiReader = createDocumentReader({
+      readModels: storage.readModels,
+      snapshots: storage.snapshots,
+      pageSize: READ_API_PAGE_SIZE,
+    });
     const snapshotWorker = createSnapshotWorker({
       log: storage.opLog,
       groupId: 'snapshots',
@@ -75,6 +83,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
 
     const assets = await loadWebEditorAssets();
     const auth = { hs256Secret: config.jwtSecret, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds };
+    const { maxCatchupBytes, ...limits } = config.limits;
     const verifier = await TokenVerifier.create(auth);
     const service = await startCommandService({
       log: storage.opLog,
@@ -85,8 +94,9 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       consumerGroup: 'command-service',
       ownAllPartitions: true,
       window: 1000,
+      maxCatchupBytes,
       hashEvery: 100,
-      limits: EMBEDDED_LIMITS,
+      limits: { ...EMBEDDED_LIMITS, ...limits },
       idleTimeoutSeconds: 60,
       // In-process presence: cursors and who is here, with no Redis.
       presence: { bus: storage.presence },
@@ -97,7 +107,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
           ownedPartitions: () => [...Array(config.partitions).keys()],
           relays: false,
         }),
-        ...readApiRoutes(reader, verifier, logger),
+        ...readApiRoutes(apiReader, verifier, logger, config.readApi),
         ...webPageRoutes(assets),
         ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),
       ],

@@ -6,12 +6,17 @@
  * - further behind than the catch-up limit: `resync` + `snapshot`;
  * - otherwise the missing ops (`catchup`): from the channel's in-memory window, preceded by the ops older than the
  *   window that the hub fetched from the read models and the log (`older`, see DocumentSource.opsBetween). When
- *   those could not all be found, `resync` + `snapshot` — never a catch-up with a hole.
+ *   those could not all be found, `resync` + `snapshot` — never a catch-up with a hole;
+ * - a catch-up of more than `maxCatchupBytes`: `resync` + `snapshot` (an open is a few bytes; what it costs the
+ *   server to answer is bounded by this and by the document size limit).
+ *
+ * Snapshots and catch-ups larger than a frame go out in parts (frames.ts).
  */
 import type { DocumentState, OpCommitted } from '@collab/core';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { Subscriber } from './document-channel.js';
 import { toWireOp } from './document-channel.js';
+import { catchupFrames, snapshotFrames } from './frames.js';
 
 /**
  * The versions a client at `fromVersion` still misses beyond what `state.recent` holds and what was fetched
@@ -32,29 +37,41 @@ export function missingBeforeWindow(
   return { from: have + 1, to: oldestInWindow - 1 };
 }
 
+/** What bounds the answer to an open. */
+export interface CatchupLimits {
+  /** Versions: a client further behind gets the whole text. */
+  catchupLimit: number;
+  /** Bytes of ops: a larger catch-up is replaced by the whole text. */
+  maxCatchupBytes: number;
+  /** Bytes per frame: larger snapshots and catch-ups go out in parts (frames.ts). */
+  maxFrameBytes: number;
+}
+
 export function catchupMessages(
   state: DocumentState,
   fromVersion: number | undefined,
-  catchupLimit: number,
+  limits: CatchupLimits,
   older: readonly OpCommitted[] = [],
 ): ServerMessage[] {
-  const snapshot: ServerMessage = {
-    t: 'snapshot',
-    docId: state.docId,
-    version: state.version,
-    text: state.doc.toString(),
-  };
-  if (fromVersion === undefined) return [snapshot];
-  const resync = (reason: string): ServerMessage[] => [{ t: 'resync', docId: state.docId, reason }, snapshot];
+  // Built only when sent: the text of a large document is not copied for a catch-up.
+  const snapshot = (): ServerMessage[] =>
+    snapshotFrames(state.docId, state.version, state.doc.toString(), limits.maxFrameBytes);
+  if (fromVersion === undefined) return snapshot();
+  const resync = (reason: string): ServerMessage[] => [{ t: 'resync', docId: state.docId, reason }, ...snapshot()];
   if (fromVersion > state.version) return resync(`version ${fromVersion} is ahead of the document (${state.version})`);
   const behind = state.version - fromVersion;
+  const { catchupLimit } = limits;
   if (behind > catchupLimit) return resync(`${behind} versions behind, more than the catch-up limit (${catchupLimit})`);
   const fetched = older.filter((op) => op.version > fromVersion);
   const have = fromVersion + fetched.length;
   const missing = [...fetched, ...state.recent.filter((op) => op.version > have)];
   const gapless = missing.length === behind && missing.every((op, i) => op.version === fromVersion + 1 + i);
   if (!gapless) return resync(`the ops after version ${fromVersion} could not all be read; here is the whole text`);
-  return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWireOp) }];
+  const frames = catchupFrames(state.docId, state.version, missing.map(toWireOp), limits);
+  if (frames === undefined) {
+    return resync(`the ops since version ${fromVersion} take more than ${limits.maxCatchupBytes} bytes`);
+  }
+  return frames;
 }
 
 /**

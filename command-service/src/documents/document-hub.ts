@@ -27,6 +27,10 @@ export interface HubSettings extends ChannelSettings {
    * than the in-memory window (`window`) come from `olderOps` (the read models, then the log).
    */
   catchupLimit: number;
+  /** A catch-up of more ops' bytes than this is replaced by the whole text. */
+  maxCatchupBytes: number;
+  /** Snapshots and catch-ups larger than this go out in parts (frames.ts). */
+  maxFrameBytes: number;
 }
 
 /** How long a reload keeps retrying (the log or Kafka unreachable) before its subscribers are dropped. */
@@ -229,7 +233,7 @@ export class DocumentHub {
     fromVersion: number | undefined,
     older: readonly OpCommitted[] = [],
   ): ServerMessage[] {
-    return catchupMessages(state, fromVersion, this.settings.catchupLimit, older);
+    return catchupMessages(state, fromVersion, this.settings, older);
   }
 
   /** Committed ops older than the window, for a catch-up; undefined (the client resyncs) when they cannot be read. */

@@ -47,4 +47,9 @@ export class ProtocolError extends Error {
     super(message);
     this.retriable = isRetriable(code);
   }
+
+  /** When retrying may succeed (as CollabError has it, for code that handles both). */
+  get retryAfterMs(): number | undefined {
+    return this.options.retryAfterMs;
+  }
 }

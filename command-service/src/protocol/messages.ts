@@ -79,6 +79,12 @@ export type ServerMessage =
   | { t: 'snapshot'; docId: string; version: number; text: string }
   /** Catch-up open: the ops after the version the client holds, up to `version`. */
   | { t: 'catchup'; docId: string; version: number; ops: WireOp[] }
+  /**
+   * A snapshot or catch-up too large for one frame (`limits.maxFrameBytes`), in parts sent back to back: part
+   * `part` of `parts` (0-based). The text is the parts' texts joined; the ops are the parts' ops in order.
+   */
+  | { t: 'snapshot-part'; docId: string; version: number; part: number; parts: number; text: string }
+  | { t: 'catchup-part'; docId: string; version: number; part: number; parts: number; ops: WireOp[] }
   | { t: 'ack'; docId: string; seq: number; version: number }
   | ({ t: 'op'; docId: string } & WireOp)
   /** Every N versions: a hash of the text at `version`; a client whose text hashes differently must resync. */
@@ -105,11 +111,19 @@ export type ServerMessage =
     };
 
 export interface WireLimits {
+  /** Largest frame either way; larger snapshots and catch-ups come in parts. */
   maxFrameBytes: number;
+  /** Most code points of text one op may carry (inserted, or named by its deletes). */
   maxOpInsertLength: number;
+  /** Most components one op may have. */
+  maxOpComponents: number;
+  /** Longest document, in code points: an op that would make it longer gets ERR_DOC_TOO_LARGE. */
+  maxDocumentLength: number;
   maxDocuments: number;
   maxUnacked: number;
   opsPerSecond: number;
+  /** `open` messages per second per connection (bursts up to `maxDocuments`, so a reconnect re-opens at once). */
+  opensPerSecond: number;
 }
 
 export type ResyncCause = (typeof RESYNC_CAUSES)[number];

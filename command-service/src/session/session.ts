@@ -64,6 +64,8 @@ export class Session {
   private unacked = 0;
   private readonly submits: TokenBucket;
   private readonly messages: TokenBucket;
+  /** Opens answer with a whole text or a catch-up: far more bytes than they cost to send, so they have a rate. */
+  private readonly opens: TokenBucket;
   private closed = false;
   /** Frames are handled strictly in arrival order (an open completes before the next frame is looked at). */
   private chain: Promise<void> = Promise.resolve();
@@ -81,6 +83,9 @@ export class Session {
   ) {
     this.submits = new TokenBucket(deps.limits.opsPerSecond, deps.limits.opsPerSecond * 2, deps.now);
     this.messages = new TokenBucket(deps.limits.messagesPerSecond, deps.limits.messagesPerSecond * 2, deps.now);
+    // A reconnect re-opens every open document at once: the burst lets that through.
+    const { opensPerSecond, maxDocuments } = deps.limits;
+    this.opens = new TokenBucket(opensPerSecond, Math.max(maxDocuments, opensPerSecond * 2), deps.now);
   }
 
   /** Handle one frame, after the previous ones. Never rejects: every problem becomes an error message. */
@@ -281,6 +286,10 @@ export class Session {
         `A connection may have ${this.deps.limits.maxDocuments} documents open; close one first.`,
         { docId },
       );
+    }
+    const wait = this.opens.take();
+    if (wait > 0) {
+      throw new ProtocolError('ERR_RATE_LIMITED', 'Too many opens; slow down.', { retryAfterMs: wait, docId });
     }
     this.open.add(docId);
     try {

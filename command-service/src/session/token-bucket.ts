@@ -17,13 +17,57 @@ export class TokenBucket {
 
   /** Take one token; returns 0 when granted, or how many ms until one will be available. */
   take(): number {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
-    this.last = t;
+    this.refill();
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return 0;
     }
     return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  /** Refilled to its burst: forgetting this bucket and starting a new one changes nothing. */
+  get full(): boolean {
+    this.refill();
+    return this.tokens >= this.burst;
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
+    this.last = t;
+  }
+}
+
+/**
+ * One token bucket per key (a principal, across all its connections and requests). Buckets that have refilled
+ * are forgotten once there are many, so memory follows the keys active in the last `burst / rate` seconds.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number,
+    private readonly sweepAbove = 10_000,
+  ) {}
+
+  /** Take one token of `key`'s bucket; 0 when granted, or how many ms until one will be available. */
+  take(key: string): number {
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      if (this.buckets.size >= this.sweepAbove) this.sweep();
+      bucket = new TokenBucket(this.rate, this.burst, this.now);
+      this.buckets.set(key, bucket);
+    }
+    return bucket.take();
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private sweep(): void {
+    for (const [key, bucket] of this.buckets) if (bucket.full) this.buckets.delete(key);
   }
 }

@@ -34,6 +34,7 @@ import { DocumentPresence } from './presence.js';
 import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
 import { DEFAULT_BUDGET, fitsBudget, insertedLength, splitOp } from './op-budget.js';
+import { PartsAssembler } from './parts.js';
 import type { ClientMessage, ErrorMessage, ResyncCause, ServerMessage, WireOp } from './protocol.js';
 import { AUTH_CODES, CLIENT_ID_TAKEN, RETRIABLE_CODES } from './protocol.js';
 import { stateHash } from './state-hash.js';
@@ -166,6 +167,8 @@ export class DocumentSync {
   /** An `open` is outstanding: live messages wait in `deferred` until its answer (snapshot or catch-up) lands. */
   private opening = false;
   private deferred: ServerMessage[] = [];
+  /** A snapshot or catch-up arriving in parts. */
+  private readonly parts = new PartsAssembler();
   /** The next open must ask for the whole text (a resync was requested while offline). */
   private wantFresh = false;
   private blocked = false;
@@ -371,13 +374,14 @@ export class DocumentSync {
     inflight.everSent = true;
     inflight.sentAs = me;
     // The op has been transformed through every remote op integrated since it was made: it applies to `version`.
+    // Deletes go out as counts: the server needs no deleted text, and limits the text an op carries.
     this.host.send({
       t: 'submit',
       docId: this.docId,
       clientId: inflight.clientId,
       seq: inflight.seq,
       baseVersion: this.versionNumber,
-      op: inflight.op,
+      op: type.stripInvertible(inflight.op),
     });
   }
 
@@ -396,6 +400,7 @@ export class DocumentSync {
     this.online = false;
     this.opening = false;
     this.deferred = [];
+    this.parts.reset();
     if (this.inflightOp !== null) this.inflightOp.sent = false;
     this.stopOpenTimer();
     for (const cancel of this.retryTimers) cancel();
@@ -446,7 +451,11 @@ export class DocumentSync {
         ? { t: 'open', docId: this.docId, ...(cause === undefined ? {} : { resync: cause }) }
         : { t: 'open', docId: this.docId, version: this.versionNumber },
     );
-    // An answer can be lost (a frame the server dropped under load): ask again rather than wait forever.
+    this.armOpenTimer();
+  }
+
+  /** An answer can be lost (a frame the server dropped under load): ask again rather than wait forever. */
+  private armOpenTimer(): void {
     this.stopOpenTimer();
     this.cancelOpenTimer = this.host.schedule(this.openTimeoutMs, () => {
       this.cancelOpenTimer = undefined;
@@ -468,6 +477,14 @@ export class DocumentSync {
         return this.onSnapshot(message.version, message.text);
       case 'catchup':
         return this.onCatchup(message.version, message.ops);
+      case 'snapshot-part':
+      case 'catchup-part': {
+        const whole = this.parts.add(message);
+        if (whole !== undefined) return this.receive(whole);
+        // A large answer is arriving: it is not lost, so the open timer waits for the next part.
+        if (this.opening && this.parts.busy) this.armOpenTimer();
+        return;
+      }
       case 'resync':
         return this.onResync(message.reason);
       case 'error':

@@ -18,12 +18,22 @@ export interface WireOp {
 }
 
 export interface WireLimits {
+  /** Largest frame either way; larger snapshots and catch-ups come in parts. */
   maxFrameBytes: number;
-  /** Most code points one op may insert. Longer pastes are split into several ops. */
+  /**
+   * Most code points of text one op may carry (inserted, or named by its deletes). Longer pastes are split into
+   * several ops; deletes go out as counts.
+   */
   maxOpInsertLength: number;
   maxDocuments: number;
   maxUnacked: number;
   opsPerSecond: number;
+  /** `open` messages per second (bursts up to `maxDocuments`); absent from older servers. */
+  opensPerSecond?: number;
+  /** Longest document in code points (ERR_DOC_TOO_LARGE beyond); absent from older servers. */
+  maxDocumentLength?: number;
+  /** Most components one op may have; absent from older servers. */
+  maxOpComponents?: number;
 }
 
 export type ResyncCause = 'hash_mismatch' | 'inconsistent' | 'reload';
@@ -51,6 +61,9 @@ export type ServerMessage =
   | { t: 'welcome'; protocol: number; userId: string; sessionId: string; limits: WireLimits; heartbeatMs: number }
   | { t: 'snapshot'; docId: string; version: number; text: string }
   | { t: 'catchup'; docId: string; version: number; ops: WireOp[] }
+  /** A snapshot or catch-up larger than a frame, in parts sent back to back (part is 0-based); see parts.ts. */
+  | SnapshotPart
+  | CatchupPart
   | { t: 'ack'; docId: string; seq: number; version: number }
   | ({ t: 'op'; docId: string } & WireOp)
   | { t: 'hash'; docId: string; version: number; hash: string }
@@ -66,6 +79,24 @@ export type ServerMessage =
   | { t: 'presence'; docId: string; update: PresenceUser }
   | { t: 'presence-leave'; docId: string; sessionId: string }
   | ErrorMessage;
+
+export interface SnapshotPart {
+  t: 'snapshot-part';
+  docId: string;
+  version: number;
+  part: number;
+  parts: number;
+  text: string;
+}
+
+export interface CatchupPart {
+  t: 'catchup-part';
+  docId: string;
+  version: number;
+  part: number;
+  parts: number;
+  ops: WireOp[];
+}
 
 /** Someone in a document as the server sends them: positions are code points in the text at `version`. */
 export interface PresenceUser {

@@ -168,6 +168,19 @@ describe('sequencer: decideSubmit', () => {
     });
   }
 
+  it('counts the text a delete names towards the op text limit (a delete is not bounded by the frame alone)', () => {
+    const limits = { maxOpInsertLength: 4, maxOpComponents: 10, maxDocumentLength: 100 };
+    const state = given(['a', ['abcdef']]);
+    const named = decideSubmit(state, submit({ baseVersion: 1, op: [{ d: 'abcde' }] }), NOW, limits);
+    assert.equal(named.kind, 'reject');
+    assert.equal((named as { code: string }).code, 'ERR_OP_TOO_LARGE');
+    // Inserted and deleted text add up; a delete by count carries no text and is not limited by it.
+    const both = decideSubmit(state, submit({ baseVersion: 1, op: [{ d: 'ab' }, 'xyz'] }), NOW, limits);
+    assert.equal((both as { code: string }).code, 'ERR_OP_TOO_LARGE');
+    assert.equal(decideSubmit(state, submit({ baseVersion: 1, op: [{ d: 6 }] }), NOW, limits).kind, 'commit');
+    assert.equal(decideSubmit(state, submit({ baseVersion: 1, op: [{ d: 'ab' }, 'xy'] }), NOW, limits).kind, 'commit');
+  });
+
   it('rejects an op that would grow the document past its limit', () => {
     const state = given(['a', ['abc']]);
     const d = decideSubmit(state, submit({ baseVersion: 1, op: [3, 'defg'] }), NOW, {

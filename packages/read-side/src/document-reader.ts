@@ -28,6 +28,12 @@ export interface DocumentReaderOptions {
   tail?: TailSource;
   /** Ops per read-model request while replaying. Default 5,000. */
   pageSize?: number;
+  /**
+   * Awaited between pages of a replay. Default: the next turn of the event loop (setImmediate), so a long replay
+   * holds the loop for one page at a time (reading and folding `pageSize` ops) and sockets are served between
+   * pages. A read API on the event loop passes a small `pageSize` to make those turns short.
+   */
+  pause?: () => Promise<void>;
   /** Called when a snapshot cannot be read; the reader then replays from an empty document. */
   onSnapshotError?: (err: unknown, docId: string) => void;
 }
@@ -57,9 +63,13 @@ export interface DocumentReader {
 
 export const notFound = (message: string): CollabError => new CollabError('ERR_NOT_FOUND', message);
 
+/** Resolves on the event loop's next turn, after pending I/O: `await nextTurn()` lets sockets be served. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export function createDocumentReader(options: DocumentReaderOptions): DocumentReader {
   const { readModels, snapshots, tail } = options;
   const pageSize = options.pageSize ?? 5_000;
+  const pause = options.pause ?? nextTurn;
 
   async function snapshotAtOrBelow(docId: string, maxVersion?: number): Promise<SnapshotData | undefined> {
     try {
@@ -87,7 +97,8 @@ export function createDocumentReader(options: DocumentReaderOptions): DocumentRe
   /** Fold read-model ops up to `target`, page by page; stops early when the read model has no more. */
   async function foldReadModel(state: LoadedState, target: number): Promise<LoadedState> {
     let current: LoadedState = state;
-    while (current.version < target) {
+    for (let page = 0; current.version < target; page++) {
+      if (page > 0) await pause();
       const to = Math.min(target, current.version + pageSize) + 1;
       const ops = await readModels.getOps(current.docId, current.version + 1, to, pageSize);
       if (ops.length === 0) break;

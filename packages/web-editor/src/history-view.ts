@@ -14,17 +14,21 @@ export interface HistoryViewOptions {
 
 export class HistoryView {
   private viewing: number | undefined;
-  private request = 0;
+  /** The version the slider is on, when it is not live; fetched once the request in flight (if any) is done. */
+  private wanted: number | undefined;
+  private fetching = false;
+  /** Counts slider moves: an answer is shown only if the slider has not moved since its request. */
+  private moves = 0;
 
   constructor(private readonly o: HistoryViewOptions) {
     this.onVersion();
-    o.slider.addEventListener('input', () => void this.select(Number(o.slider.value)));
+    o.slider.addEventListener('input', () => this.select(Number(o.slider.value)));
   }
 
   /** The live document moved: extend the slider (and keep it at the end unless the user is looking back). */
   onVersion(): void {
     const head = this.o.currentVersion();
-    const atEnd = this.viewing === undefined;
+    const atEnd = this.viewing === undefined && this.wanted === undefined;
     this.o.slider.max = String(head);
     if (atEnd) {
       this.o.slider.value = String(head);
@@ -32,9 +36,11 @@ export class HistoryView {
     }
   }
 
-  private async select(version: number): Promise<void> {
+  private select(version: number): void {
     const head = this.o.currentVersion();
     if (version >= head) {
+      this.moves++;
+      this.wanted = undefined;
       if (this.viewing !== undefined) {
         this.viewing = undefined;
         this.o.live();
@@ -42,19 +48,45 @@ export class HistoryView {
       this.o.label.textContent = `v${head} (live)`;
       return;
     }
-    const ticket = ++this.request;
+    // The same position again (an input event without a move): already shown, or on its way.
+    if (version === this.wanted || (version === this.viewing && this.wanted === undefined)) return;
+    this.moves++;
+    this.wanted = version;
     this.o.label.textContent = `v${version} (loading…)`;
-    const res = await fetch(`/v1/docs/${encodeURIComponent(this.o.docId)}?version=${version}`, {
-      headers: { authorization: `Bearer ${this.o.token}` },
-    });
-    if (ticket !== this.request) return; // a newer position was chosen meanwhile
-    if (!res.ok) {
-      this.o.label.textContent = `v${version}: unavailable (${res.status})`;
-      return;
+    if (!this.fetching) void this.fetchWanted();
+  }
+
+  /**
+   * One request at a time: dragging the slider fires an event per step, and the server limits reads per user
+   * (429) and in all (503). Positions passed over while a request was out are skipped; the last one is fetched.
+   */
+  private async fetchWanted(): Promise<void> {
+    this.fetching = true;
+    try {
+      while (this.wanted !== undefined) {
+        const version = this.wanted;
+        const moves = this.moves;
+        const res = await fetch(`/v1/docs/${encodeURIComponent(this.o.docId)}?version=${version}`, {
+          headers: { authorization: `Bearer ${this.o.token}` },
+        });
+        if (res.status === 429 || res.status === 503) {
+          const seconds = Number(res.headers.get('retry-after') ?? '1');
+          await new Promise((resolve) => setTimeout(resolve, 1000 * (Number.isFinite(seconds) ? seconds : 1)));
+          continue;
+        }
+        const body = res.ok ? ((await res.json()) as { text: string; version: number }) : undefined;
+        if (this.moves !== moves) continue; // the slider moved meanwhile: fetch where it is now (or stay live)
+        this.wanted = undefined;
+        if (body === undefined) {
+          this.o.label.textContent = `v${version}: unavailable (${res.status})`;
+          continue;
+        }
+        this.viewing = version;
+        this.o.show(body.text, body.version);
+        this.o.label.textContent = `v${body.version} (read-only)`;
+      }
+    } finally {
+      this.fetching = false;
     }
-    const body = (await res.json()) as { text: string; version: number };
-    this.viewing = version;
-    this.o.show(body.text, body.version);
-    this.o.label.textContent = `v${body.version} (read-only)`;
   }
 }

@@ -24,7 +24,11 @@ export interface Submission {
 }
 
 export interface SubmitLimits {
-  /** Most code points an op may insert. */
+  /**
+   * Most code points of text an op may carry: what it inserts plus the text its deletes name (`{d: "text"}`).
+   * Deleted text counts because the op is kept as sent — in the window of recent ops and in every catch-up —
+   * so without it a delete would be bounded only by the frame size.
+   */
   maxOpInsertLength: number;
   /** Most components an op may have. */
   maxOpComponents: number;
@@ -63,6 +67,13 @@ const reject = (code: SubmitRejectionCode, message: string, detail?: string): Su
 function insertedLength(op: TextOp): number {
   let n = 0;
   for (const c of op) if (typeof c === 'string') n += codePointLength(c);
+  return n;
+}
+
+/** Code points of text the op carries: inserted, and named by its deletes. */
+function carriedLength(op: TextOp): number {
+  let n = insertedLength(op);
+  for (const c of op) if (typeof c === 'object' && typeof c.d === 'string') n += codePointLength(c.d);
   return n;
 }
 
@@ -138,11 +149,11 @@ export function decideSubmit(
   if (op.length > limits.maxOpComponents) {
     return reject('ERR_OP_TOO_LARGE', `The op has ${op.length} components; the limit is ${limits.maxOpComponents}.`);
   }
-  const inserted = insertedLength(op);
-  if (inserted > limits.maxOpInsertLength) {
+  const carried = carriedLength(op);
+  if (carried > limits.maxOpInsertLength) {
     return reject(
       'ERR_OP_TOO_LARGE',
-      `The op inserts ${inserted} characters; the limit is ${limits.maxOpInsertLength}. Split large pastes into several ops.`,
+      `The op carries ${carried} characters of text (inserted, or named by its deletes); the limit is ${limits.maxOpInsertLength}. Split large pastes into several ops; send deletes as counts ({d: N}).`,
     );
   }
   // The op must fit the document it was made on. The rope of that version is gone, but its length is not:

@@ -5,6 +5,7 @@
  * read. Every failure is a JSON {code, message}.
  */
 import { isCollabError } from '@collab/core';
+import { ReadsBusy } from '../limited-reader.js';
 import { BadRequest, parseCursor, parseLimit, parseQuery, parseTime, parseVersion } from './params.js';
 import type { DocumentBody, HistoryBody, ReadHandlerDeps, ReadRequest, ReadResponse } from './types.js';
 
@@ -16,7 +17,15 @@ const AUTH_STATUS: Readonly<Record<string, number>> = {
   ERR_TOKEN_INVALID: 401,
   ERR_TOKEN_EXPIRED: 401,
   ERR_FORBIDDEN: 403,
+  // The principal's request rate (checked with its identity, so in authorize).
+  ERR_RATE_LIMITED: 429,
 };
+
+/** Retry-After in whole seconds (at least 1) from an error's retryAfterMs, when it has one. */
+function retryAfter(err: unknown): Record<string, string> {
+  const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof ms === 'number' && ms > 0 ? { 'retry-after': String(Math.ceil(ms / 1000)) } : {};
+}
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): ReadResponse {
   return {
@@ -54,7 +63,8 @@ export async function handleReadRequest(request: ReadRequest, deps: ReadHandlerD
     const status = typeof code === 'string' ? AUTH_STATUS[code] : undefined;
     if (status === undefined) return internalError(err, request, deps);
     const message = err instanceof Error ? err.message : String(err);
-    return failure(status, code as string, message, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : status === 429 ? retryAfter(err) : {};
+    return failure(status, code as string, message, headers);
   }
 
   try {
@@ -64,6 +74,8 @@ export async function handleReadRequest(request: ReadRequest, deps: ReadHandlerD
     if (isCollabError(err, 'ERR_NOT_FOUND')) return failure(404, 'ERR_NOT_FOUND', err.message);
     // The store refused an argument we passed through (a cursor that decodes to nonsense).
     if (isCollabError(err, 'ERR_INVALID_ARGUMENT')) return failure(400, 'ERR_INVALID_CURSOR', err.message);
+    // Too many reads in progress on this instance: shed the load, say when to come back.
+    if (err instanceof ReadsBusy) return failure(503, 'ERR_UNAVAILABLE', err.message, retryAfter(err));
     if (isCollabError(err) && err.retriable) {
       deps.onError?.(err, request);
       // A gap the projection has not filled yet, or a store that is down: worth retrying shortly.

@@ -22,7 +22,8 @@ export interface ReadResponse {
 
 /**
  * Decides whether the bearer of `token` may read `docId`. Throws an error whose `code` is ERR_UNAUTHENTICATED,
- * ERR_TOKEN_INVALID, ERR_TOKEN_EXPIRED (→ 401) or ERR_FORBIDDEN (→ 403); anything else is a 500.
+ * ERR_TOKEN_INVALID, ERR_TOKEN_EXPIRED (→ 401), ERR_FORBIDDEN (→ 403) or ERR_RATE_LIMITED (→ 429, with a
+ * Retry-After from the error's `retryAfterMs`); anything else is a 500.
  */
 export type Authorize = (token: string, docId: string, action: 'read') => Promise<{ userId: string }>;
 
