@@ -3,7 +3,17 @@
  * problem is reported at once, and the effective configuration can be printed with secrets redacted.
  */
 import { readFileSync } from 'node:fs';
-import { cassandraEnv, int, list, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '@collab/env-config';
+import {
+  cassandraEnv,
+  edgeEnv,
+  int,
+  list,
+  opsTopicEnv,
+  s3Credentials,
+  s3Env,
+  s3Problems,
+  serviceEnv,
+} from '@collab/env-config';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -45,6 +55,8 @@ const Env = z.object({
   COLLAB_OPS_PER_SECOND: int(1).default(200),
   COLLAB_MESSAGES_PER_SECOND: int(1).default(500),
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
+  // Who may connect: Host and Origin allow-lists, connection caps, the auth deadline (docs/operations.md)
+  ...edgeEnv,
   // The read API beside the WebSocket (document load, time travel, history): Cassandra read models, and S3
   // snapshots when S3_ENDPOINT is given. Without CASSANDRA_CONTACT_POINTS the read API is off.
   ...cassandraEnv,
@@ -127,6 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       messagesPerSecond: e.COLLAB_MESSAGES_PER_SECOND,
     },
     idleTimeoutSeconds: e.COLLAB_IDLE_TIMEOUT_SECONDS,
+    access: { allowedHosts: e.COLLAB_ALLOWED_HOSTS, allowedOrigins: e.COLLAB_ALLOWED_ORIGINS },
+    connections: {
+      max: e.COLLAB_MAX_CONNECTIONS,
+      maxPerAddress: e.COLLAB_MAX_CONNECTIONS_PER_IP,
+      authTimeoutMs: e.COLLAB_AUTH_TIMEOUT_MS,
+    },
     readApi:
       e.CASSANDRA_CONTACT_POINTS === undefined || e.CASSANDRA_CONTACT_POINTS.length === 0
         ? undefined

@@ -24,9 +24,10 @@ export class RawClient {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
-  static connect(url: string): Promise<RawClient> {
+  /** `options`: e.g. `headers: {Host}`, `origin`, `localAddress` (another loopback source address, 127.0.0.2). */
+  static connect(url: string, options?: WebSocket.ClientOptions): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, options);
       ws.once('open', () => resolve(new RawClient(ws)));
       ws.once('error', reject);
     });
