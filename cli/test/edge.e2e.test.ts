@@ -7,19 +7,18 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ofType, type RawClient } from '../../command-service/test/support/raw-client.js';
-import { answersPing, httpTo, welcomedWs, wsTo } from '../../command-service/test/support/edge-probe.js';
+import { answersPing, httpTo, welcomedWs, wsTo, type ProbeSocket } from './support/edge-probe.js';
 import { cleanEnv, cli, devToken, startServer, tempDataDir, type ServerProcess } from './support/cli.js';
 
 const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
 describe('collab serve at the edge (end to end)', function () {
   this.timeout(120_000);
-  const open: RawClient[] = [];
+  const open: ProbeSocket[] = [];
   afterEach(() => {
     for (const c of open.splice(0)) c.close();
   });
-  const keep = (c: RawClient): RawClient => {
+  const keep = (c: ProbeSocket): ProbeSocket => {
     open.push(c);
     return c;
   };
@@ -143,7 +142,7 @@ describe('collab serve at the edge (end to end)', function () {
 
     async function refusedWith(code: string, localAddress: string): Promise<void> {
       const c = await wsTo(port, { localAddress });
-      const error = await c.next(ofType('error'));
+      const error = await c.next('error');
       assert.equal(error.code, code);
       assert.equal(error.retriable, true);
       assert.deepEqual(await c.closed, { code: 1013, reason: code });

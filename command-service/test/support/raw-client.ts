@@ -24,10 +24,9 @@ export class RawClient {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
-  /** `options`: e.g. `headers: {Host}`, `origin`, `localAddress` (another loopback source address, 127.0.0.2). */
-  static connect(url: string, options?: WebSocket.ClientOptions): Promise<RawClient> {
+  static connect(url: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options);
+      const ws = new WebSocket(url);
       ws.once('open', () => resolve(new RawClient(ws)));
       ws.once('error', reject);
     });
