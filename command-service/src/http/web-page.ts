@@ -9,10 +9,10 @@ import type { HttpRoute } from '../transport/http-routes.js';
 export const PAGE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  // CodeMirror's styles are constructed stylesheets (not subject to CSP); remote selections get each user's
-  // colour through a style attribute, which is all 'unsafe-inline' allows here (style-src-attr, not <style>).
-  "style-src 'self'",
-  "style-src-attr 'unsafe-inline'",
+  // CodeMirror writes its theme into a <style> element (style-mod; constructed stylesheets only in shadow roots)
+  // and remote selections carry each user's colour in a style attribute. A nonce would mean a page templated per
+  // response for CodeMirror's cspNonce; inline *styles* can restyle the page but run nothing, scripts stay 'self'.
+  "style-src 'self' 'unsafe-inline'",
   // fetch (dev token, read API) and the WebSocket: 'self' covers ws(s): to the same host (CSP level 3).
   "connect-src 'self'",
   "base-uri 'none'",
