@@ -26,7 +26,10 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the editor backend and the web editor (embedded: one process, SQLite, no servers to install)')
     .option('--mode <mode>', MODE_HELP)
-    .option('--host <host>', 'interface to listen on (env COLLAB_HOST, default 127.0.0.1)')
+    .option(
+      '--host <host>',
+      'interface to listen on (env COLLAB_HOST, default 127.0.0.1; another one turns dev tokens off)',
+    )
     .option('--port <port>', 'port to listen on (env COLLAB_PORT, default 8080; 0 picks a free one)')
     .option('--data-dir <dir>', 'embedded: where documents are stored (env COLLAB_DATA_DIR, default ./data)')
     .option('--print-config', 'print the effective configuration (secrets redacted) and exit')
