@@ -45,7 +45,7 @@ interface SocketData {
   closed: boolean;
   /** The client's address, as counted against the per-address cap. */
   address: string;
-  /** Set when a cap refused the connection: it is told why and closed as soon as it opens, and never counted. */
+  /** Set when a cap refused the connection: it is told why and closed at once, and was never counted. */
   refused?: ConnectionRefusalCode;
   cancelAuthDeadline?: () => void;
 }
@@ -83,10 +83,8 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
         res.end(response.body);
         return;
       }
-      const address = Buffer.from(res.getRemoteAddressAsText()).toString();
-      const refused = counter.admit(address);
       res.upgrade<SocketData>(
-        { closed: false, address, ...(refused === undefined ? {} : { refused }) },
+        { closed: false, address: '' },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -95,10 +93,14 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
     },
     open: (ws) => {
       const data = ws.getUserData();
-      if (data.refused !== undefined) {
-        // Upgraded only to say why (a browser sees a close reason, never an HTTP status): 1013, try again later.
-        ws.send(JSON.stringify(connectionError(data.refused)), false);
-        ws.end(CLOSE_TRY_AGAIN_LATER, data.refused);
+      // Counted here, where `close` is sure to follow, and refused after the upgrade only to say why (a browser
+      // sees a close reason, never an HTTP status): 1013, try again later.
+      data.address = Buffer.from(ws.getRemoteAddressAsText()).toString();
+      const refused = counter.admit(data.address);
+      if (refused !== undefined) {
+        data.refused = refused;
+        ws.send(JSON.stringify(connectionError(refused)), false);
+        ws.end(CLOSE_TRY_AGAIN_LATER, refused);
         return;
       }
       sockets.add(ws);
