@@ -3,9 +3,13 @@
  * flags, validated at once — every problem listed — and printable with secrets redacted.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ConnectionLimits, EdgeAccess } from '@collab/command-service';
+import { isLoopbackHost } from '@collab/command-service';
+import { edgeEnv } from '@collab/env-config';
 import { z } from 'zod';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from './storage/private-files.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -18,7 +22,9 @@ const EmbeddedEnv = z.object({
   COLLAB_JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
   COLLAB_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(8),
   COLLAB_SNAPSHOT_EVERY: z.coerce.number().int().min(1).default(500),
-  COLLAB_DEV_TOKENS: z.enum(['true', 'false']).default('true'),
+  // Unset: on for a loopback bind only (see devTokensDecision).
+  COLLAB_DEV_TOKENS: z.enum(['true', 'false']).optional(),
+  ...edgeEnv,
   // What one client may cost: the same variables and defaults as the distributed command-service.
   COLLAB_MAX_FRAME_BYTES: z.coerce
     .number()
@@ -70,7 +76,29 @@ export interface EmbeddedConfig {
   };
   /** The HTTP read API: requests per second per principal, replays at once, replays waiting. */
   readApi: { readsPerSecond: number; concurrentReads: number; queuedReads: number };
+  /** Why dev tokens are on or off, for the banner (`exposed`: on, on an interface other machines can reach). */
+  devTokensReason: DevTokensReason;
+  access: EdgeAccess;
+  connections: ConnectionLimits;
   logLevel: string;
+}
+
+export type DevTokensReason = 'loopback' | 'not-loopback' | 'turned-off' | 'exposed';
+
+/**
+ * Dev tokens give whoever reaches the port a read/write token for every document. Unset, they are on only when
+ * the server listens on a loopback interface (only this machine can reach it, and Host checks keep browsers'
+ * rebinding tricks out); on any other interface only when asked for with COLLAB_DEV_TOKENS=true (`exposed`, which
+ * `collab serve` warns about loudly).
+ */
+export function devTokensDecision(
+  host: string,
+  setting: 'true' | 'false' | undefined,
+): { on: boolean; reason: DevTokensReason } {
+  const loopback = isLoopbackHost(host);
+  if (setting === 'false') return { on: false, reason: 'turned-off' };
+  if (setting === 'true') return { on: true, reason: loopback ? 'loopback' : 'exposed' };
+  return loopback ? { on: true, reason: 'loopback' } : { on: false, reason: 'not-loopback' };
 }
 
 export class ConfigProblems extends Error {
@@ -93,13 +121,14 @@ export function loadEmbeddedConfig(
   if (!parsed.success) throw new ConfigProblems(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   const e = parsed.data;
   const dataDir = resolve(e.COLLAB_DATA_DIR);
+  const devTokens = devTokensDecision(e.COLLAB_HOST, e.COLLAB_DEV_TOKENS);
   let secret = e.COLLAB_JWT_SECRET;
   let source: EmbeddedConfig['jwtSecretSource'] = 'environment';
   if (secret === undefined) {
     // A secret generated once and kept beside the data, so tokens survive restarts without any setup.
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     const file = join(dataDir, 'jwt-secret');
-    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: PRIVATE_FILE_MODE });
     secret = readFileSync(file, 'utf8').trim();
     source = 'data-dir';
   }
@@ -112,7 +141,14 @@ export function loadEmbeddedConfig(
     jwtMaxLifetimeSeconds: e.COLLAB_JWT_MAX_LIFETIME_SECONDS,
     partitions: e.COLLAB_PARTITIONS,
     snapshotEvery: e.COLLAB_SNAPSHOT_EVERY,
-    devTokens: e.COLLAB_DEV_TOKENS === 'true',
+    devTokens: devTokens.on,
+    devTokensReason: devTokens.reason,
+    access: { allowedHosts: e.COLLAB_ALLOWED_HOSTS, allowedOrigins: e.COLLAB_ALLOWED_ORIGINS },
+    connections: {
+      max: e.COLLAB_MAX_CONNECTIONS,
+      maxPerAddress: e.COLLAB_MAX_CONNECTIONS_PER_IP,
+      authTimeoutMs: e.COLLAB_AUTH_TIMEOUT_MS,
+    },
     limits: {
       maxFrameBytes: e.COLLAB_MAX_FRAME_BYTES,
       maxOpInsertLength: e.COLLAB_MAX_OP_INSERT,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { loadDistributedConfig, redactDistributed } from '../src/config/distributed-config.js';
 import { resolveMode } from '../src/config/mode.js';
-import { ConfigProblems, loadEmbeddedConfig } from '../src/embedded-config.js';
+import { ConfigProblems, devTokensDecision, loadEmbeddedConfig } from '../src/embedded-config.js';
 
 describe('CLI configuration', () => {
   it('mode: the flag wins over COLLAB_MODE; embedded by default; anything else is a problem', () => {
@@ -72,6 +72,44 @@ describe('CLI configuration', () => {
       (err: ConfigProblems) =>
         err.problems.some((p) => p.startsWith('COLLAB_OPENS_PER_SECOND:')) &&
         err.problems.some((p) => p.startsWith('COLLAB_MAX_FRAME_BYTES:')),
+    );
+  });
+
+  it('dev tokens: unset, on for a loopback bind only; asked for on another interface, on and flagged', () => {
+    assert.deepEqual(devTokensDecision('127.0.0.1', undefined), { on: true, reason: 'loopback' });
+    assert.deepEqual(devTokensDecision('localhost', undefined), { on: true, reason: 'loopback' });
+    assert.deepEqual(devTokensDecision('0.0.0.0', undefined), { on: false, reason: 'not-loopback' });
+    assert.deepEqual(devTokensDecision('::', undefined), { on: false, reason: 'not-loopback' });
+    assert.deepEqual(devTokensDecision('192.168.1.5', undefined), { on: false, reason: 'not-loopback' });
+    assert.deepEqual(devTokensDecision('0.0.0.0', 'true'), { on: true, reason: 'exposed' });
+    assert.deepEqual(devTokensDecision('127.0.0.1', 'false'), { on: false, reason: 'turned-off' });
+  });
+
+  it('embedded: --host 0.0.0.0 turns dev tokens off; the edge settings are read and validated', () => {
+    const secret = { COLLAB_JWT_SECRET: 'x'.repeat(32) };
+    assert.equal(loadEmbeddedConfig(secret, {}).devTokens, true);
+    assert.equal(loadEmbeddedConfig(secret, { host: '0.0.0.0' }).devTokens, false);
+    assert.equal(loadEmbeddedConfig({ ...secret, COLLAB_HOST: '0.0.0.0' }, {}).devTokens, false);
+    const config = loadEmbeddedConfig(
+      {
+        ...secret,
+        COLLAB_DEV_TOKENS: 'true',
+        COLLAB_ALLOWED_HOSTS: 'collab.lan',
+        COLLAB_ALLOWED_ORIGINS: 'http://collab.lan:8080',
+        COLLAB_MAX_CONNECTIONS: '100',
+        COLLAB_MAX_CONNECTIONS_PER_IP: '10',
+        COLLAB_AUTH_TIMEOUT_MS: '2000',
+      },
+      { host: '0.0.0.0' },
+    );
+    assert.equal(config.devTokensReason, 'exposed');
+    assert.deepEqual(config.access, { allowedHosts: ['collab.lan'], allowedOrigins: ['http://collab.lan:8080'] });
+    assert.deepEqual(config.connections, { max: 100, maxPerAddress: 10, authTimeoutMs: 2000 });
+    assert.throws(
+      () => loadEmbeddedConfig({ ...secret, COLLAB_DEV_TOKENS: 'yes', COLLAB_ALLOWED_ORIGINS: 'evil' }, {}),
+      (err: ConfigProblems) =>
+        err.problems.some((p) => p.startsWith('COLLAB_DEV_TOKENS')) &&
+        err.problems.some((p) => p.startsWith('COLLAB_ALLOWED_ORIGINS')),
     );
   });
 });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import {
   cassandraEnv,
+  edgeEnv,
   int,
   list,
   opsTopicEnv,
@@ -64,6 +65,8 @@ const Env = z.object({
   COLLAB_READ_CONCURRENCY: int(1, 64).default(2),
   COLLAB_READ_QUEUE: int(0).default(64),
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
+  // Who may connect: Host and Origin allow-lists, connection caps, the auth deadline (docs/operations.md)
+  ...edgeEnv,
   // The read API beside the WebSocket (document load, time travel, history): Cassandra read models, and S3
   // snapshots when S3_ENDPOINT is given. Without CASSANDRA_CONTACT_POINTS the read API is off.
   ...cassandraEnv,
@@ -154,6 +157,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       queuedReads: e.COLLAB_READ_QUEUE,
     },
     idleTimeoutSeconds: e.COLLAB_IDLE_TIMEOUT_SECONDS,
+    access: { allowedHosts: e.COLLAB_ALLOWED_HOSTS, allowedOrigins: e.COLLAB_ALLOWED_ORIGINS },
+    connections: {
+      max: e.COLLAB_MAX_CONNECTIONS,
+      maxPerAddress: e.COLLAB_MAX_CONNECTIONS_PER_IP,
+      authTimeoutMs: e.COLLAB_AUTH_TIMEOUT_MS,
+    },
     readApi:
       e.CASSANDRA_CONTACT_POINTS === undefined || e.CASSANDRA_CONTACT_POINTS.length === 0
         ? undefined

@@ -14,3 +14,7 @@ export type { HealthRoutesOptions } from './http/health.js';
 export type { HttpRequest, HttpResponse, HttpRoute } from './transport/http-routes.js';
 export { ConfigError, describeCommandServiceConfig, runCommandService } from './run.js';
 export type { RunningCommandService } from './run.js';
+export { createAccessCheck, isLoopbackHost } from './transport/edge-access.js';
+export type { AccessCheck, AccessRefusal, EdgeAccess } from './transport/edge-access.js';
+export { DEFAULT_CONNECTION_LIMITS } from './transport/connection-limits.js';
+export type { ConnectionLimits } from './transport/connection-limits.js';

@@ -217,6 +217,8 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     hashEvery: config.hashEvery,
     limits: config.limits,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
+    access: config.access,
+    connections: config.connections,
     httpRoutes: [...healthRoutes({ log, ownedPartitions: () => owned(), relays: true }), ...readSide.routes, ...page],
   });
   owned = () => service.hub.ownedPartitions;

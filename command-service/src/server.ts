@@ -24,6 +24,10 @@ import { createLogSource } from './documents/document-source.js';
 import { Forwarder } from './documents/forwarder.js';
 import type { SessionLimits } from './session/session.js';
 import { Session } from './session/session.js';
+import type { ConnectionLimits } from './transport/connection-limits.js';
+import { DEFAULT_CONNECTION_LIMITS } from './transport/connection-limits.js';
+import type { EdgeAccess } from './transport/edge-access.js';
+import { isLoopbackHost } from './transport/edge-access.js';
 import type { HttpRoute } from './transport/http-routes.js';
 import type { WsServer } from './transport/uws-server.js';
 import { startWsServer } from './transport/uws-server.js';
@@ -68,6 +72,13 @@ export interface CommandServiceOptions {
   idleTimeoutSeconds: number;
   /** HTTP routes served beside the WebSocket endpoint: the read API, the web page, dev tokens. */
   httpRoutes?: readonly HttpRoute[];
+  /**
+   * Which Host names and browser Origins the routes and the WebSocket upgrade answer (transport/edge-access.ts).
+   * Default: on a loopback `host`, localhost / 127.0.0.1 / [::1] with the bound port; on any other, every name.
+   */
+  access?: EdgeAccess;
+  /** Connection caps (in all, per client address) and the auth deadline. Default: DEFAULT_CONNECTION_LIMITS. */
+  connections?: Partial<ConnectionLimits>;
   /**
    * Presence (who is here, cursors): Redis in the distributed mode, in-process in the embedded one. Without it
    * presence messages are accepted and ignored. TTL default 5 s; updates per second per client default 20.
@@ -200,6 +211,28 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     consumers.push(await relay());
   }
 
+  if (!isLoopbackHost(options.host) && options.access?.allowedHosts === undefined) {
+    logger.warn(
+      { host: options.host },
+      'COLLAB_ALLOWED_HOSTS is not set on a non-loopback interface: requests for any Host name are answered ' +
+        '(DNS rebinding can reach this server from browsers on its network); list the names clients use',
+    );
+  }
+  // What an operator (or a test) asks an instance: who it is and what it sequences right now.
+  const statusRoute: HttpRoute = {
+    method: 'get',
+    pattern: '/v1/status',
+    handle: () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      body: JSON.stringify({
+        instanceId,
+        ownedPartitions: hub.ownedPartitions,
+        openDocuments: hub.openDocuments,
+        pendingForwards: forwarder?.pendingCount ?? 0,
+      }),
+    }),
+  };
   const ws: WsServer = await startWsServer({
     host: options.host,
     port: options.port,
@@ -207,18 +240,9 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     maxBackpressureBytes: 16 * 1024 * 1024,
     logger,
-    httpRoutes: options.httpRoutes ?? [],
-    // What an operator (or a test) asks an instance: who it is and what it sequences right now.
-    routes: (app) =>
-      app.get('/v1/status', (res) => {
-        const status = {
-          instanceId,
-          ownedPartitions: hub.ownedPartitions,
-          openDocuments: hub.openDocuments,
-          pendingForwards: forwarder?.pendingCount ?? 0,
-        };
-        res.writeHeader('content-type', 'application/json').end(JSON.stringify(status));
-      }),
+    httpRoutes: [statusRoute, ...(options.httpRoutes ?? [])],
+    access: options.access ?? {},
+    connections: { ...DEFAULT_CONNECTION_LIMITS, ...options.connections },
     createSession: (transport) =>
       new Session(transport, {
         hub,

@@ -227,6 +227,8 @@ async function startInstance(
     },
     idleTimeoutSeconds: 120,
     presence: { bus, ttlMs: 5000, updatesPerSecond: 20 },
+    // Every simulated user connects from 127.0.0.1: the per-address cap (256 by default) would refuse most.
+    connections: { maxPerAddress: 100_000 },
   });
   return { storage, rawBus, service, url: `ws://127.0.0.1:${service.port}/v1/ws` };
 }

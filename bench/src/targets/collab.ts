@@ -185,6 +185,8 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
         limits: LIMITS,
         idleTimeoutSeconds: 60,
         presence: { bus: storage.presence },
+        // Every simulated user connects from 127.0.0.1: the per-address cap (256 by default) would refuse most.
+        connections: { maxPerAddress: 100_000 },
       })
     : undefined;
   return {

@@ -15,7 +15,7 @@ import type { CassandraSettings, KafkaSettings, S3Settings } from '../config/dis
 import { loadCommandConfig, need } from '../config/load.js';
 import type { EmbeddedConfig } from '../embedded-config.js';
 import { EXIT } from '../errors.js';
-import { databasePath, openEmbeddedStorage } from '../storage/embedded.js';
+import { databasePath, openEmbeddedStorage, preparePrivateDatabase } from '../storage/embedded.js';
 import { action, addCommonOptions, printConfig, type CommonOptions } from './common.js';
 
 export function registerMigrate(program: Command): void {
@@ -51,6 +51,7 @@ S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_BUCKET.`,
 async function migrateEmbedded(config: EmbeddedConfig): Promise<number> {
   const path = databasePath(config);
   const existed = existsSync(path);
+  preparePrivateDatabase(config.dataDir, path);
   // Migrate on a bare connection first to learn what this run applied; then the storage records the partitions.
   const opened = openDatabase(path, { busyTimeoutMs: 5_000 });
   let applied: number[];

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { resolveMode, MODE_HELP } from '../config/mode.js';
+import type { EmbeddedConfig } from '../embedded-config.js';
 import { ConfigProblems, loadEmbeddedConfig, redactEmbedded } from '../embedded-config.js';
 import { startEmbedded } from '../embedded/server.js';
 import { EXIT } from '../errors.js';
@@ -25,7 +26,10 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the editor backend and the web editor (embedded: one process, SQLite, no servers to install)')
     .option('--mode <mode>', MODE_HELP)
-    .option('--host <host>', 'interface to listen on (env COLLAB_HOST, default 127.0.0.1)')
+    .option(
+      '--host <host>',
+      'interface to listen on (env COLLAB_HOST, default 127.0.0.1; another one turns dev tokens off)',
+    )
     .option('--port <port>', 'port to listen on (env COLLAB_PORT, default 8080; 0 picks a free one)')
     .option('--data-dir <dir>', 'embedded: where documents are stored (env COLLAB_DATA_DIR, default ./data)')
     .option('--print-config', 'print the effective configuration (secrets redacted) and exit')
@@ -35,9 +39,10 @@ export function registerServe(program: Command): void {
 Embedded environment: COLLAB_HOST, COLLAB_PORT, COLLAB_DATA_DIR, COLLAB_JWT_SECRET (default: generated once and
 kept in the data folder), COLLAB_JWT_MAX_LIFETIME_SECONDS (default 86400: longer-lived tokens, and tokens
 without exp, are refused), COLLAB_PARTITIONS, COLLAB_SNAPSHOT_EVERY, COLLAB_DEV_TOKENS (true: the page can get a
-token for any name), LOG_LEVEL; limits (docs/operations.md): COLLAB_MAX_FRAME_BYTES, COLLAB_MAX_OP_INSERT,
-COLLAB_MAX_DOC_LENGTH, COLLAB_MAX_CATCHUP_BYTES, COLLAB_OPENS_PER_SECOND, COLLAB_READS_PER_SECOND,
-COLLAB_READ_CONCURRENCY, COLLAB_READ_QUEUE.
+token for any name; default: on for a loopback --host only), COLLAB_ALLOWED_HOSTS, COLLAB_ALLOWED_ORIGINS,
+COLLAB_MAX_CONNECTIONS, COLLAB_MAX_CONNECTIONS_PER_IP, COLLAB_AUTH_TIMEOUT_MS, LOG_LEVEL; limits
+(docs/operations.md): COLLAB_MAX_FRAME_BYTES, COLLAB_MAX_OP_INSERT, COLLAB_MAX_DOC_LENGTH, COLLAB_MAX_CATCHUP_BYTES,
+COLLAB_OPENS_PER_SECOND, COLLAB_READS_PER_SECOND, COLLAB_READ_CONCURRENCY, COLLAB_READ_QUEUE.
 Distributed: the command-service's variables (KAFKA_BROKERS, COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES,
 COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS, ...: see cli/README.md); --host and --port override COLLAB_HOST and
 COLLAB_PORT. The projection and snapshot services run as their own processes.
@@ -64,13 +69,14 @@ async function serveEmbedded(opts: ServeOptions): Promise<number> {
   }
   const logger = pino({ level: config.logLevel, base: { service: 'collab' } });
   const server = await startEmbedded(config, logger);
+  if (config.devTokensReason === 'exposed') console.error(exposedDevTokensWarning(config.host, server.service.port));
   console.log(
     [
       '',
       `  collab is running (embedded mode, data in ${config.dataDir})`,
       '',
       `  Open      ${server.url}/?doc=welcome`,
-      `  Token     the page asks for your name${config.devTokens ? '' : ' (dev tokens are off: pass ?token=…)'};`,
+      `  Token     ${TOKEN_LINE[config.devTokensReason]}`,
       `            for other clients: npx collab token --user alice   (or: npm run collab -- token --user alice)`,
       `  WebSocket ${server.url.replace('http', 'ws')}/v1/ws`,
       '',
@@ -85,6 +91,26 @@ async function serveEmbedded(opts: ServeOptions): Promise<number> {
     (err) => logger.error({ err }, 'shutdown failed'),
   );
   return EXIT.ok;
+}
+
+const TOKEN_LINE: Record<EmbeddedConfig['devTokensReason'], string> = {
+  loopback: 'the page asks for your name;',
+  exposed: 'the page asks for your name (dev tokens ON for everyone who can reach this port!);',
+  'turned-off': 'dev tokens are off (COLLAB_DEV_TOKENS=false): open the page with &token=…;',
+  'not-loopback': 'dev tokens are off on a non-loopback --host (COLLAB_DEV_TOKENS=true turns them on): &token=…;',
+};
+
+/** Printed to stderr, framed, when dev tokens are on where other machines can reach them. */
+export function exposedDevTokensWarning(host: string, port: number): string {
+  const lines = [
+    `WARNING: development tokens are ON, and the server listens on ${host}, which other machines can reach.`,
+    `Anyone who can reach port ${port} gets a token that reads and writes EVERY document (POST /v1/dev/token).`,
+    'Only on a network you trust. Unset COLLAB_DEV_TOKENS (or set it to false) to turn them off, and hand out',
+    'tokens with `collab token --user NAME` instead.',
+  ];
+  const width = Math.max(...lines.map((l) => l.length));
+  const bar = `  +${'-'.repeat(width + 2)}+`;
+  return ['', bar, ...lines.map((l) => `  | ${l.padEnd(width)} |`), bar, ''].join('\n');
 }
 
 async function serveDistributed(opts: ServeOptions): Promise<number> {

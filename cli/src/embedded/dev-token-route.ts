@@ -1,7 +1,8 @@
 /**
  * POST /v1/dev/token {"user": "alice"} → {"token": "..."}: the embedded mode's way for the page to get a token
- * for whoever opens it. Anyone who can reach the port gets a token for every document, so it is on only in the
- * embedded mode (COLLAB_DEV_TOKENS=false turns it off) and the server binds to 127.0.0.1 by default.
+ * for whoever opens it. Anyone who can reach the port gets a token for every document, so it exists only in the
+ * embedded mode, and there by default only on a loopback bind (devTokensDecision in embedded-config.ts), where
+ * the Host check keeps rebinding pages out and the Origin check keeps other sites' pages out.
  */
 import type { HttpRoute } from '@collab/command-service';
 import { signDevToken } from '@collab/command-service';

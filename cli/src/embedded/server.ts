@@ -3,8 +3,6 @@
  * is the distributed mode's — the command-service, the projector, the snapshot worker, the read side — only
  * the adapters differ. Data lives in one SQLite file under the data folder; restart and every document is back.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import type { CommandService } from '@collab/command-service';
 import {
@@ -21,6 +19,7 @@ import { createSnapshotWorker } from '@collab/snapshot-service';
 import { loadWebEditorAssets } from '@collab/web-editor';
 import type { Logger } from 'pino';
 import type { EmbeddedConfig } from '../embedded-config.js';
+import { databasePath, preparePrivateDatabase } from '../storage/embedded.js';
 import { devTokenRoute } from './dev-token-route.js';
 
 export interface EmbeddedServer {
@@ -43,9 +42,17 @@ export const EMBEDDED_LIMITS = {
 };
 
 export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedServer> {
-  mkdirSync(config.dataDir, { recursive: true });
+  if (config.devTokensReason === 'exposed') {
+    logger.warn(
+      { host: config.host },
+      'development tokens are on for a non-loopback interface: anyone who can reach the port can read and write every document',
+    );
+  }
+  const path = databasePath(config);
+  const folderWarning = preparePrivateDatabase(config.dataDir, path);
+  if (folderWarning !== undefined) logger.warn(folderWarning);
   const storage = await createSqliteStorage({
-    path: join(config.dataDir, 'collab.db'),
+    path,
     partitionCount: config.partitions,
     logger: logger.child({ component: 'sqlite' }),
   });
@@ -98,6 +105,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       hashEvery: 100,
       limits: { ...EMBEDDED_LIMITS, ...limits },
       idleTimeoutSeconds: 60,
+      access: config.access,
+      connections: config.connections,
       // In-process presence: cursors and who is here, with no Redis.
       presence: { bus: storage.presence },
       httpRoutes: [

@@ -10,6 +10,7 @@ import type { DocHead, Offset, ReadModelStore } from '@collab/core';
 import { replay, type ReplayProgress, type ReplayResult } from '@collab/projection-service';
 import type { EmbeddedConfig } from '../embedded-config.js';
 import { openEmbeddedStorage } from '../storage/embedded.js';
+import { ensurePrivateFile } from '../storage/private-files.js';
 import { compareStores, diffHeads, type StoreComparison } from './compare.js';
 
 export interface EmbeddedReplayOptions {
@@ -56,6 +57,7 @@ export async function replayEmbedded(options: EmbeddedReplayOptions): Promise<Em
     let headsBefore: Map<string, DocHead> | undefined;
     if (target.kind === 'file') {
       if (existsSync(target.path)) throw new Error(`${target.path} exists; a replay writes into a fresh file`);
+      ensurePrivateFile(target.path);
       rebuilt = await createSqliteStorage({ path: target.path, partitionCount: config.partitions });
       opened.push(rebuilt);
     } else {

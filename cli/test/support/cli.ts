@@ -57,6 +57,8 @@ export interface ServerProcess {
   readonly port: number;
   readonly wsUrl: string;
   readonly child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved as they arrived. */
+  output(): string;
   /** Resolves with the exit code (or signal) once the process is gone. */
   readonly exited: Promise<number | NodeJS.Signals | null>;
   stop(signal: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
@@ -69,7 +71,12 @@ export async function startServer(dataDir: string, port = 0, env = cleanEnv()): 
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let output = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    output += d;
+  });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   const exited = new Promise<number | NodeJS.Signals | null>((done) =>
     child.on('exit', (code, signal) => done(signal ?? code)),
   );
@@ -86,6 +93,7 @@ export async function startServer(dataDir: string, port = 0, env = cleanEnv()): 
     ...ready,
     wsUrl: `${ready.url.replace(/^http/, 'ws')}/v1/ws`,
     child,
+    output: () => output,
     exited,
     stop: (signal) => {
       child.kill(signal);

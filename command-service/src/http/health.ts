@@ -38,11 +38,13 @@ export function healthRoutes(options: HealthRoutesOptions): HttpRoute[] {
     {
       method: 'get',
       pattern: '/healthz',
+      anyHost: true, // probes address the instance by its IP
       handle: () => ({ status: 200, headers: JSON_HEADERS, body: '{"status":"alive"}' }),
     },
     {
       method: 'get',
       pattern: '/readyz',
+      anyHost: true,
       handle: async () => {
         const report = await checkDependencies(checks, options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS);
         const { status, body } = readinessResponse(report);

@@ -21,6 +21,13 @@ export type ProtocolErrorCode =
   | 'ERR_RATE_LIMITED'
   | 'ERR_TOO_MANY_DOCUMENTS'
   | 'ERR_TOO_MANY_UNACKED'
+  // The connection itself (an `error` message, then the socket is closed with the code as its reason)
+  | 'ERR_AUTH_TIMEOUT'
+  | 'ERR_SERVER_FULL'
+  | 'ERR_TOO_MANY_CONNECTIONS'
+  // Refused before any WebSocket or route (HTTP 403 with {code, message}): the Host or Origin header
+  | 'ERR_HOST_NOT_ALLOWED'
+  | 'ERR_ORIGIN_NOT_ALLOWED'
   // Document lifecycle
   | 'ERR_DOC_NOT_OPEN'
   | 'ERR_NOT_OWNER'
@@ -30,6 +37,9 @@ export type ProtocolErrorCode =
 const RETRIABLE: ReadonlySet<ProtocolErrorCode> = new Set<ProtocolErrorCode>([
   'ERR_RATE_LIMITED',
   'ERR_TOO_MANY_UNACKED',
+  'ERR_AUTH_TIMEOUT',
+  'ERR_SERVER_FULL',
+  'ERR_TOO_MANY_CONNECTIONS',
   'ERR_NOT_OWNER',
   'ERR_UNAVAILABLE',
 ]);

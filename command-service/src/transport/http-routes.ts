@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type uWS from 'uWebSockets.js';
+import type { AccessCheck } from './edge-access.js';
 
 export interface HttpRequest {
   method: string;
@@ -28,7 +29,24 @@ export interface HttpRoute {
   /** A uWebSockets.js pattern, e.g. '/v1/docs/*'. */
   pattern: string;
   handle(request: HttpRequest): Promise<HttpResponse> | HttpResponse;
+  /**
+   * Answer whatever the Host and Origin (liveness and readiness probes address an instance by its IP, which no
+   * operator can list in advance). Only for routes that reveal nothing but up or down.
+   */
+  anyHost?: boolean;
 }
+
+/**
+ * Sent with every response; a route's own headers win (the page sets its own policy). Nothing served here may be
+ * framed by another site, sniffed into another content type, or run anything when opened as a document.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+};
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -46,7 +64,19 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function mountRoutes(app: uWS.TemplatedApp, routes: readonly HttpRoute[], logger: Logger): void {
+/** The JSON body of a 403 for a refused Host or Origin. */
+export const refusalResponse = (refusal: { code: string; message: string }): HttpResponse => ({
+  status: 403,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify(refusal),
+});
+
+export function mountRoutes(
+  app: uWS.TemplatedApp,
+  routes: readonly HttpRoute[],
+  logger: Logger,
+  checkAccess: AccessCheck,
+): void {
   for (const route of routes) {
     app[route.method](route.pattern, (res, req) => {
       let aborted = false;
@@ -67,7 +97,7 @@ export function mountRoutes(app: uWS.TemplatedApp, routes: readonly HttpRoute[],
         if (aborted) return;
         res.cork(() => {
           res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`.trim());
-          for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
+          for (const [k, v] of Object.entries({ ...SECURITY_HEADERS, ...response.headers })) res.writeHeader(k, v);
           res.end(response.body);
         });
       };
@@ -83,6 +113,11 @@ export function mountRoutes(app: uWS.TemplatedApp, routes: readonly HttpRoute[],
             });
           });
       };
+      const refusal = route.anyHost === true ? undefined : checkAccess(headers);
+      if (refusal !== undefined) {
+        respond(refusalResponse(refusal));
+        return;
+      }
       if (request.method === 'GET' || request.method === 'HEAD') {
         run(Buffer.alloc(0));
         return;

@@ -1,14 +1,25 @@
 /**
- * The WebSocket edge on uWebSockets.js. It owns only transport concerns — frames in, frames out, keep-alive,
- * idle timeouts, backpressure — and hands every frame to a transport-independent Session.
+ * The WebSocket edge on uWebSockets.js. It owns only transport concerns — who may connect (Host and Origin,
+ * connection caps, the auth deadline), frames in, frames out, keep-alive, idle timeouts, backpressure — and hands
+ * every frame to a transport-independent Session.
  */
 import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { Session, Transport } from '../session/session.js';
 import { instruments } from '../telemetry.js';
+import type { ConnectionLimits, ConnectionRefusalCode } from './connection-limits.js';
+import {
+  CLOSE_TRY_AGAIN_LATER,
+  ConnectionCounter,
+  connectionError,
+  DEFAULT_CONNECTION_LIMITS,
+  withAuthDeadline,
+} from './connection-limits.js';
+import type { EdgeAccess } from './edge-access.js';
+import { createAccessCheck } from './edge-access.js';
 import type { HttpRoute } from './http-routes.js';
-import { mountRoutes } from './http-routes.js';
+import { mountRoutes, refusalResponse, SECURITY_HEADERS } from './http-routes.js';
 
 export interface WsServerOptions {
   host: string;
@@ -23,13 +34,20 @@ export interface WsServerOptions {
   logger: Logger;
   /** HTTP routes served beside the WebSocket endpoint (read API, the web page, dev tokens). */
   httpRoutes?: readonly HttpRoute[];
-  /** Raw access to the uWS app for routes that need it (registered before `httpRoutes`). */
-  routes?: (app: uWS.TemplatedApp) => void;
+  /** Which Host and Origin headers the routes and the upgrade answer (see edge-access.ts). Default: {}. */
+  access?: EdgeAccess;
+  /** Connection caps and the auth deadline. Default: DEFAULT_CONNECTION_LIMITS. */
+  connections?: ConnectionLimits;
 }
 
 interface SocketData {
   session?: Session;
   closed: boolean;
+  /** The client's address, as counted against the per-address cap. */
+  address: string;
+  /** Set when a cap refused the connection: it is told why and closed at once, and was never counted. */
+  refused?: ConnectionRefusalCode;
+  cancelAuthDeadline?: () => void;
 }
 
 export interface WsServer {
@@ -43,6 +61,10 @@ export const WS_PATH = '/v1/ws';
 export function startWsServer(options: WsServerOptions): Promise<WsServer> {
   const app = uWS.App();
   const sockets = new Set<uWS.WebSocket<SocketData>>();
+  const limits = options.connections ?? DEFAULT_CONNECTION_LIMITS;
+  const counter = new ConnectionCounter(limits);
+  let boundPort = options.port;
+  const checkAccess = createAccessCheck(options.host, options.access ?? {}, () => boundPort);
 
   app.ws<SocketData>(WS_PATH, {
     maxPayloadLength: options.hardMaxFrameBytes,
@@ -52,8 +74,17 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
     closeOnBackpressureLimit: 1,
     compression: 0, // uWS.DISABLED: per-message deflate costs CPU and latency for small frames
     upgrade: (res, req, context) => {
+      const refusal = checkAccess({ host: req.getHeader('host'), origin: req.getHeader('origin') });
+      if (refusal !== undefined) {
+        // Before any WebSocket exists: a page that may not connect learns nothing, not even a close reason.
+        const response = refusalResponse(refusal);
+        res.writeStatus('403 Forbidden');
+        for (const [k, v] of Object.entries({ ...SECURITY_HEADERS, ...response.headers })) res.writeHeader(k, v);
+        res.end(response.body);
+        return;
+      }
       res.upgrade<SocketData>(
-        { closed: false },
+        { closed: false, address: '' },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -61,10 +92,20 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
       );
     },
     open: (ws) => {
+      const data = ws.getUserData();
+      // Counted here, where `close` is sure to follow, and refused after the upgrade only to say why (a browser
+      // sees a close reason, never an HTTP status): 1013, try again later.
+      data.address = Buffer.from(ws.getRemoteAddressAsText()).toString();
+      const refused = counter.admit(data.address);
+      if (refused !== undefined) {
+        data.refused = refused;
+        ws.send(JSON.stringify(connectionError(refused)), false);
+        ws.end(CLOSE_TRY_AGAIN_LATER, refused);
+        return;
+      }
       sockets.add(ws);
       instruments.connections.add(1);
-      const data = ws.getUserData();
-      const transport: Transport = {
+      const socketTransport: Transport = {
         send: (message: ServerMessage) => {
           if (!data.closed) ws.send(JSON.stringify(message), false);
         },
@@ -81,6 +122,8 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
           if (!data.closed) ws.end(code, reason);
         },
       };
+      const { transport, cancel } = withAuthDeadline(socketTransport, limits.authTimeoutMs);
+      data.cancelAuthDeadline = cancel;
       data.session = options.createSession(transport);
     },
     message: (ws, message, isBinary) => {
@@ -89,19 +132,23 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
       void ws.getUserData().session?.receive(frame);
     },
     close: (ws, code) => {
-      sockets.delete(ws);
-      instruments.connections.add(-1);
       const data = ws.getUserData();
       data.closed = true;
+      if (data.refused !== undefined) return; // never counted, never had a session
+      sockets.delete(ws);
+      counter.release(data.address);
+      data.cancelAuthDeadline?.();
+      instruments.connections.add(-1);
       options.logger.debug({ code, session: data.session?.id }, 'connection closed');
       void data.session?.disconnected();
     },
   });
 
-  options.routes?.(app);
-  mountRoutes(app, options.httpRoutes ?? [], options.logger);
+  mountRoutes(app, options.httpRoutes ?? [], options.logger, checkAccess);
   app.any('/*', (res) => {
-    res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain').end('not found');
+    res.writeStatus('404 Not Found');
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.writeHeader(k, v);
+    res.writeHeader('content-type', 'text/plain').end('not found');
   });
 
   return new Promise((resolve, reject) => {
@@ -121,6 +168,7 @@ export function startWsServer(options: WsServerOptions): Promise<WsServer> {
         return;
       }
       const port = uWS.us_socket_local_port(token);
+      boundPort = port;
       let closing: Promise<void> | undefined;
       resolve({
         port,

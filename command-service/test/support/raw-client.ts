@@ -24,10 +24,12 @@ export class RawClient {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
-  static connect(url: string): Promise<RawClient> {
+  /** `options`: e.g. `headers: {Host}`, `origin`, `localAddress` (another loopback source address, 127.0.0.2). */
+  static connect(url: string, options?: WebSocket.ClientOptions): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
-      ws.once('open', () => resolve(new RawClient(ws)));
+      const ws = new WebSocket(url, options);
+      const client = new RawClient(ws); // listening from the start: a refusal arrives right after the upgrade
+      ws.once('open', () => resolve(client));
       ws.once('error', reject);
     });
   }

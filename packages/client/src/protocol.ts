@@ -133,6 +133,10 @@ export const CLIENT_ID_TAKEN = 'ERR_CLIENT_ID_TAKEN';
 export const RETRIABLE_CODES: ReadonlySet<string> = new Set([
   'ERR_RATE_LIMITED',
   'ERR_TOO_MANY_UNACKED',
+  // Connection-level: the socket closes after them and the client reconnects with backoff.
+  'ERR_AUTH_TIMEOUT',
+  'ERR_SERVER_FULL',
+  'ERR_TOO_MANY_CONNECTIONS',
   'ERR_NOT_OWNER',
   'ERR_UNAVAILABLE',
 ]);

@@ -77,6 +77,34 @@ export const s3Env = {
   S3_PREFIX: z.string().default(''),
 };
 
+/** A comma-separated allow-list whose every item matches `pattern`; `*` alone (or among others) allows anything. */
+const allowList = (pattern: RegExp, what: string) =>
+  list.pipe(
+    z
+      .array(z.string())
+      .min(1, `give at least one ${what}, or *`)
+      .refine((items) => items.every((i) => i === '*' || pattern.test(i)), `each item is ${what}, or *`),
+  );
+
+/** A host name, an IPv4 address or a bracketed IPv6 address, optionally with a port. */
+const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:\d{1,5})?$/i;
+/** A browser origin: http(s)://host[:port], nothing after it. */
+const ORIGIN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:\d{1,5})?$/i;
+
+/**
+ * The edge of a service that accepts connections (the command-service, `collab serve`): which Host names and
+ * browser Origins its HTTP routes and WebSocket upgrade answer (unset: the loopback names with the bound port on a
+ * loopback bind, any name otherwise; an Origin must then be the Host the request was sent to), how many
+ * connections it holds, in all and per client address, and how long a connection may stay unauthenticated.
+ */
+export const edgeEnv = {
+  COLLAB_ALLOWED_HOSTS: allowList(HOST, 'a host or host:port (no scheme)').optional(),
+  COLLAB_ALLOWED_ORIGINS: allowList(ORIGIN, 'an origin http(s)://host[:port] (no path)').optional(),
+  COLLAB_MAX_CONNECTIONS: int(1).default(10_000),
+  COLLAB_MAX_CONNECTIONS_PER_IP: int(1).default(256),
+  COLLAB_AUTH_TIMEOUT_MS: int(100, 600_000).default(10_000),
+};
+
 const given = (env: NodeJS.ProcessEnv, name: string): boolean => (env[name] ?? '') !== '';
 
 /** Problems across the S3 variables, from the raw environment (so they show even when another is invalid). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { z } from 'zod';
 
-import { cassandraEnv, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '../src/index.js';
+import { cassandraEnv, edgeEnv, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '../src/index.js';
 
 const Env = z.object({ ...serviceEnv(9999), ...opsTopicEnv, ...cassandraEnv, ...s3Env });
 const problems = (env: Record<string, string>) => {
@@ -54,5 +54,36 @@ describe('env-config', function () {
       credentials: { accessKeyId: 'k', secretAccessKey: 's' },
     });
     assert.deepEqual(s3Credentials({ S3_ACCESS_KEY_ID: 'k' }), {});
+  });
+
+  it('edge: allow-lists of hosts and origins (or *), caps and the auth deadline, with their defaults', function () {
+    const Edge = z.object(edgeEnv);
+    const e = Edge.parse({
+      COLLAB_ALLOWED_HOSTS: 'collab.example.com, edge.internal:9000, [::1]:8080,',
+      COLLAB_ALLOWED_ORIGINS: 'https://collab.example.com,http://localhost:5173',
+    });
+    assert.deepEqual(e.COLLAB_ALLOWED_HOSTS, ['collab.example.com', 'edge.internal:9000', '[::1]:8080']);
+    assert.deepEqual(e.COLLAB_ALLOWED_ORIGINS, ['https://collab.example.com', 'http://localhost:5173']);
+    assert.equal(e.COLLAB_MAX_CONNECTIONS, 10_000);
+    assert.equal(e.COLLAB_MAX_CONNECTIONS_PER_IP, 256);
+    assert.equal(e.COLLAB_AUTH_TIMEOUT_MS, 10_000);
+    assert.equal(Edge.parse({}).COLLAB_ALLOWED_HOSTS, undefined);
+    assert.deepEqual(Edge.parse({ COLLAB_ALLOWED_HOSTS: '*' }).COLLAB_ALLOWED_HOSTS, ['*']);
+    const refused = Edge.safeParse({
+      COLLAB_ALLOWED_HOSTS: 'https://collab.example.com',
+      COLLAB_ALLOWED_ORIGINS: 'https://collab.example.com/',
+      COLLAB_MAX_CONNECTIONS: '0',
+      COLLAB_MAX_CONNECTIONS_PER_IP: 'many',
+      COLLAB_AUTH_TIMEOUT_MS: '10',
+    });
+    assert.equal(refused.success, false);
+    assert.deepEqual(refused.error?.issues.map((i) => i.path.join('.')).sort(), [
+      'COLLAB_ALLOWED_HOSTS',
+      'COLLAB_ALLOWED_ORIGINS',
+      'COLLAB_AUTH_TIMEOUT_MS',
+      'COLLAB_MAX_CONNECTIONS',
+      'COLLAB_MAX_CONNECTIONS_PER_IP',
+    ]);
+    assert.equal(Edge.safeParse({ COLLAB_ALLOWED_HOSTS: ' , ' }).success, false);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The web editor page. Served by the server at `/` (embedded and distributed modes). Flow: get a token (in the
- * embedded mode from the dev token endpoint, given a name), open the document named in the URL (`/?doc=ID`),
+ * The web editor page. Served by the server at `/` (embedded and distributed modes). Flow: get a token (given in
+ * the address as `&token=…`, which the page removes from it at once; or, in the embedded mode, from the dev token
+ * endpoint, given a name), open the document named in the URL (`/?doc=ID`),
  * and keep the page honest about its state: connection, pending edits, large-paste progress, and any unsent work.
  */
 import type { ClientDocument, RemoteUser } from '@collab/client';
@@ -14,13 +15,30 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 const params = new URLSearchParams(location.search);
 const storedName = localStorage.getItem('collab.name') ?? '';
 
+const TOKEN_KEY = 'collab.token';
+
+/**
+ * A token given in the address (?token=…) is taken out of it before anything else runs: an address stays in the
+ * history, in bookmarks and on screen, gets pasted into chats and sent on as a Referer. This tab keeps the token
+ * (sessionStorage, gone with the tab) so a reload still works.
+ */
+function takeTokenFromAddress(): string | null {
+  const inAddress = params.get('token');
+  if (inAddress === null) return sessionStorage.getItem(TOKEN_KEY);
+  sessionStorage.setItem(TOKEN_KEY, inAddress);
+  params.delete('token');
+  const query = params.toString();
+  history.replaceState(history.state, '', `${location.pathname}${query === '' ? '' : `?${query}`}${location.hash}`);
+  return inAddress;
+}
+
 async function devToken(name: string): Promise<string> {
   const res = await fetch('/v1/dev/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ user: name }),
   });
-  if (!res.ok) throw new Error(`no dev token endpoint (${res.status}): paste a token with ?token=…`);
+  if (!res.ok) throw new Error(`no dev token endpoint (${res.status}): open the page with &token=…`);
   return ((await res.json()) as { token: string }).token;
 }
 
@@ -80,9 +98,9 @@ function offerDownload(text: string, reason: string): void {
 }
 
 async function main(): Promise<void> {
+  const given = takeTokenFromAddress();
   const docId = params.get('doc');
   const name = params.get('name') ?? storedName;
-  const given = params.get('token');
   if (docId === null || (name === '' && given === null)) {
     showLogin();
     return;
