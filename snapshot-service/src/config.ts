@@ -2,7 +2,19 @@
  * Configuration of the snapshot-service, read from the environment once at startup and validated with zod:
  * every problem is reported at once. Nothing else in the service reads process.env.
  */
-import { cassandraEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '@collab/env-config';
+import {
+  cassandraEnv,
+  int,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
+  opsTopicEnv,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
+  s3Credentials,
+  s3Env,
+  s3Problems,
+  serviceEnv,
+} from '@collab/env-config';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -42,6 +54,9 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   problems.push(...s3Problems(env));
+  const kafkaSecurity = loadKafkaSecurity(env);
+  const cassandraSecurity = loadCassandraSecurity(env);
+  problems.push(...kafkaSecurity.problems, ...cassandraSecurity.problems);
   if (parsed.success) {
     const e = parsed.data;
     if (e.SNAPSHOT_RETRY_MIN_MS > e.SNAPSHOT_RETRY_MAX_MS) {
@@ -59,11 +74,13 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       topic: e.COLLAB_OPS_TOPIC,
       partitions: e.COLLAB_OPS_PARTITIONS,
       groupId: e.COLLAB_SNAPSHOT_CONSUMER_GROUP,
+      security: kafkaSecurity.value,
     },
     cassandra: {
       contactPoints: e.CASSANDRA_CONTACT_POINTS,
       localDataCenter: e.CASSANDRA_LOCAL_DC,
       keyspace: e.CASSANDRA_KEYSPACE,
+      security: cassandraSecurity.value,
     },
     s3: {
       endpoint: e.S3_ENDPOINT,
@@ -91,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
 export function redacted(config: SnapshotServiceConfig): unknown {
   return {
     ...config,
+    kafka: { ...config.kafka, security: redactedKafkaSecurity(config.kafka.security) },
+    cassandra: { ...config.cassandra, security: redactedCassandraSecurity(config.cassandra.security) },
     s3: { ...config.s3, credentials: config.s3.credentials === undefined ? undefined : '[redacted]' },
   };
 }

@@ -16,6 +16,15 @@ export function toCollabError(err: unknown, operation: string, endpoint: string)
   const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: string; message?: string };
   const where = `redis ${endpoint}`;
   const message = `${operation} failed against ${where}: ${e.message ?? String(err)}`;
+  // The server refused our ACL user or password (or wants one), or a TLS certificate was refused either way: the
+  // configuration must change, retrying cannot help.
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (
+    /^(WRONGPASS|NOAUTH)\b/.test(e.message ?? '') ||
+    (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_|ERR_SSL_/.test(code))
+  ) {
+    return new CollabError('ERR_UNAUTHENTICATED', message, { cause: err, endpoint: where, retriable: false });
+  }
   if (/timed out/i.test(e.message ?? '')) {
     return new CollabError('ERR_TIMEOUT', message, { cause: err, endpoint: where });
   }

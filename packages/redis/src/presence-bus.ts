@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CollabError, type PresenceBus, type PresenceEvent, type PresenceState } from '@collab/core';
-import { connect, type RedisTimeouts } from './connection.js';
+import { connect, type RedisTimeouts, type RedisTls } from './connection.js';
 import { redactUrl, toCollabError } from './errors.js';
 import { checkKeyPrefix, docNames } from './keys.js';
 import { silentLogger, type AdapterLogger } from './logger.js';
@@ -22,6 +22,8 @@ export type RedisPresenceBusOptions = ({ url: string; redis?: undefined } | { re
   keyPrefix?: string;
   /** Ignored when `redis` is given (its own options apply, to the duplicate too). */
   timeouts?: RedisTimeouts;
+  /** With a rediss:// `url`: the CA to verify the server with, and a client certificate if it asks for one. */
+  tls?: RedisTls;
   /** CLIENT SETNAME of the connections: `<name>:cmd` and `<name>:sub`, to find them in CLIENT LIST. */
   connectionName?: string;
   logger?: AdapterLogger;
@@ -45,7 +47,7 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
   // Auto-pipelining: the commands issued in one turn of the event loop (the router announces a turn's updates
   // together) go out in one write, and queue while the previous batch is in flight, instead of one write each.
   const commands =
-    options.redis ?? connect(options.url, options.timeouts, `${name}:cmd`, { enableAutoPipelining: true });
+    options.redis ?? connect(options.url, options.timeouts, `${name}:cmd`, { enableAutoPipelining: true }, options.tls);
   const endpoint =
     options.url !== undefined
       ? redactUrl(options.url)
@@ -66,7 +68,7 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
     if (hub !== undefined) return hub;
     subscriber =
       options.redis?.duplicate({ connectionName: `${name}:sub` }) ??
-      connect(options.url!, options.timeouts, `${name}:sub`);
+      connect(options.url!, options.timeouts, `${name}:sub`, {}, options.tls);
     subscriber.on('error', (err: unknown) => logger.debug({ err, endpoint }, 'presence: subscriber error'));
     hub = new SubscriberHub(subscriber, logger);
     return hub;
