@@ -54,7 +54,15 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
       : `${commands.options.host ?? '?'}:${commands.options.port ?? '?'}`;
   // Without an 'error' listener ioredis prints every failed reconnect to stderr; the failures reach callers
   // as rejected commands, so here they are only logged.
-  commands.on('error', (err: unknown) => logger.debug({ err, endpoint }, 'presence: redis connection error'));
+  // The last failure of either connection, until it is ready again: what a command that gave up waiting reports.
+  let connectionError: unknown;
+  const onError = (what: string) => (err: unknown) => {
+    // ioredis also emits the "gave up" error of a failed command, which says nothing about the connection.
+    if ((err as Error | undefined)?.name !== 'MaxRetriesPerRequestError') connectionError = err;
+    logger.debug({ err, endpoint }, what);
+  };
+  commands.on('error', onError('presence: redis connection error'));
+  commands.on('ready', () => (connectionError = undefined));
   const scripts = commands as unknown as PresenceCommands;
   commands.defineCommand('presenceAnnounce', { numberOfKeys: 2, lua: ANNOUNCE });
   commands.defineCommand('presenceLeave', { numberOfKeys: 2, lua: LEAVE });
@@ -69,7 +77,7 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
     subscriber =
       options.redis?.duplicate({ connectionName: `${name}:sub` }) ??
       connect(options.url!, options.timeouts, `${name}:sub`, {}, options.tls);
-    subscriber.on('error', (err: unknown) => logger.debug({ err, endpoint }, 'presence: subscriber error'));
+    subscriber.on('error', onError('presence: subscriber error'));
     hub = new SubscriberHub(subscriber, logger);
     return hub;
   }
@@ -79,7 +87,7 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
     try {
       return await fn();
     } catch (err) {
-      throw toCollabError(err, operation, endpoint);
+      throw toCollabError(err, operation, endpoint, connectionError);
     }
   }
 
