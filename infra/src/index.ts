@@ -5,3 +5,14 @@ export type { StackChoice, StackSource, HarnessTimeouts } from './config.js';
 export { provision, provisionOptionsFromEnv } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { checkEndpoints } from './probes.js';
+export {
+  requireSecureServers,
+  startSecureCassandra,
+  startSecureKafka,
+  startSecureRedis,
+  writePkiFiles,
+  type SecureCassandra,
+  type SecureKafka,
+  type SecureRedis,
+  type TestPki,
+} from './secure-servers.js';
