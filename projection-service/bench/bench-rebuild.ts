@@ -1,7 +1,7 @@
 /**
  * `npm run bench:rebuild -- [--ops 200000] [--documents 2000] [--partitions 12] [--runs 3] [--batch-size 10000]
  *   [--concurrency 128] [--chunk-concurrency 4] [--max-ops-per-write 2000] [--partition-concurrency 6]
- *   [--head-mode rebuild|cas]`
+ *   [--head-mode rebuild|live]`
  *
  * Appends N realistic ops across many documents to a fresh ops topic (through the Kafka OpLog, as the
  * command-service does), then rebuilds them `runs` times, each into a fresh keyspace, and prints ops/s per run
@@ -42,7 +42,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench:rebuild -- [--ops N] [--documents D] [--partitions P] [--runs R] [--batch-size B] [--concurrency C] [--chunk-concurrency K] [--max-ops-per-write W] [--partition-concurrency N] [--head-mode rebuild|cas]',
+    'usage: npm run bench:rebuild -- [--ops N] [--documents D] [--partitions P] [--runs R] [--batch-size B] [--concurrency C] [--chunk-concurrency K] [--max-ops-per-write W] [--partition-concurrency N] [--head-mode rebuild|live]',
   );
   process.exit(0);
 }
@@ -95,7 +95,7 @@ async function main() {
         chunkConcurrency: Number(values['chunk-concurrency']),
         maxOpsPerWrite: Number(values['max-ops-per-write']),
         partitionConcurrency: Number(values['partition-concurrency']),
-        headMode: values['head-mode'] === 'cas' ? 'cas' : 'rebuild',
+        headMode: values['head-mode'] === 'live' ? 'live' : 'rebuild',
       });
       const totalS = (performance.now() - started) / 1000;
       rates.push(result.replay.opsPerSecond);

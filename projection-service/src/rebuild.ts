@@ -42,10 +42,10 @@ export interface RebuildKeyspaceOptions {
   /**
    * How heads are written. Default 'rebuild': plain writes from an in-memory head tracker, no LWT — safe here
    * only because the keyspace was just created by this rebuild (an existing one is refused above) and nothing
-   * else writes to it until the rebuild is done (see @collab/adapter-cassandra rebuild-heads.ts). 'cas' is the
-   * live path (compare-and-set), for comparison in the benchmark.
+   * else writes to it until the rebuild is done (see @collab/adapter-cassandra rebuild-heads.ts). 'live' is the
+   * live projector's (a head read unless known, reads past each batch), for comparison in the benchmark.
    */
-  headMode?: 'rebuild' | 'cas';
+  headMode?: 'rebuild' | 'live';
   onProgress?: (progress: ReplayProgress) => void;
   onRetry?: (partition: number, offset: Offset, err: unknown) => void;
 }

@@ -2,19 +2,26 @@
  * Moving a document's head forward.
  *
  * The head's `length` is the length after its `version`, computed as the previous head's length plus each
- * following op's length change. That is only right if the previous head and the ops really are consecutive, so
- * the head moves by compare-and-set on its exact previous version (an LWT `IF version = ?`, or `IF NOT EXISTS`
- * for a new document), and only through versions that are all present: with ops 1, 2 and 4 written the head
- * stays at 2 until 3 arrives, then moves to 4 in one step.
+ * following op's length change, and only through versions that are all present: with ops 1, 2 and 4 written the
+ * head stays at 2 until 3 arrives, then moves to 4 in one step.
  *
- * Why an LWT rather than a monotonic plain write (e.g. USING TIMESTAMP version): a plain write could move the
- * version forward but cannot make the length right when two projection workers race from different heads; CAS on
- * the exact previous version makes every step provably consecutive. The cost is a Paxos round (four round trips
- * to a quorum instead of one) per document per batch, not per op: ops for one document are written first, then
- * the head jumps over the whole run. A replay of old ops reads the head, sees nothing to do and writes nothing.
- * A lost race (another worker moved the head) re-reads at SERIAL consistency and continues from there.
+ * Every head row ever written is therefore (v, length after v, user and time of op v) for some v: a function of
+ * v alone, since op v is one and the same in every copy of the log (one writer per document, a stale one fenced).
+ * Two workers racing from different heads (a rebalance, a replay beside the live projector) write rows that are
+ * each right; what must not happen is an older one overwriting a newer one. So the head is a plain write whose
+ * cell timestamp is derived from its version (`headTimestamp`): Cassandra's last-write-wins keeps the highest
+ * version whatever the order the writes land in, a late duplicate of an old write changes nothing, and no read
+ * is needed before the write.
+ *
+ * This replaced a compare-and-set (an LWT `IF version = ?`) in December 2026: a Paxos round is four round trips
+ * to a quorum and, at a few ops per batch, was most of Cassandra's CPU per op (docs/performance.md). The
+ * timestamps sit above every Paxos ballot (µs since 1970) so the first versioned write wins over a head the LWT
+ * wrote — and for the same reason the older compare-and-set code cannot run against heads written this way.
+ *
+ * `KnownHeads` remembers the heads this store wrote or read, so the next batch of a document starts from there
+ * without reading the head: any head once right stays a right starting point (at worst one behind another
+ * writer's, which costs a read of the ops in between, never a wrong length).
  */
-import { CollabError } from '@collab/core';
 import type { OpCommitted } from '@collab/core';
 
 import type { Executor } from './executor.js';
@@ -40,44 +47,67 @@ export interface HeadContext {
   exec: Executor;
   cql: Statements;
   bucketOf(version: number): number;
-  serialConsistency: number;
   pageSize: number;
 }
 
-/** Attempts before giving up; each failed attempt means another writer advanced the head, so this is generous. */
-const MAX_CAS_ATTEMPTS = 16;
 /** Ops read per query when the run continues past the batch (ops written earlier, out of order). */
 const FILL_CHUNK = 500;
 
-export async function advanceHead(ctx: HeadContext, docId: string, batch: ReadonlyMap<number, OpCommitted>) {
-  let head = await readHeadState(ctx, docId);
-  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-    const run = await consecutiveRun(ctx, docId, head, batch);
-    if (run === undefined) return;
-    const { last, length } = run;
-    const result = head.exists
-      ? await ctx.exec.execute(
-          ctx.cql.moveHead,
-          [last.version, length, last.userId, new Date(last.timestamp), docId, head.version],
-          'move head',
-        )
-      : await ctx.exec.execute(
-          ctx.cql.insertHead,
-          [docId, last.version, length, last.userId, new Date(last.timestamp)],
-          'create head',
-        );
-    if (result.wasApplied()) return;
-    // Lost the race (or our own earlier attempt was applied and the driver retried it): re-read linearizably.
-    head = await readHeadState(ctx, docId, ctx.serialConsistency);
+/**
+ * 2^52 µs after 1970 is the year 2112: above any Paxos ballot or client clock, and base + version stays an exact
+ * integer in a double up to version 2^52.
+ */
+export const HEAD_TIMESTAMP_BASE = 2 ** 52;
+/** The cell timestamp of the head write for `version`: higher versions win, whatever the arrival order. */
+export const headTimestamp = (version: number): number => HEAD_TIMESTAMP_BASE + version;
+
+/** Heads this store wrote or read, newest use last; bounded (the oldest are forgotten, then read again). */
+export class KnownHeads {
+  private readonly heads = new Map<string, HeadState>();
+
+  constructor(private readonly max = 100_000) {}
+
+  get(docId: string): HeadState | undefined {
+    return this.heads.get(docId);
   }
-  throw new CollabError('ERR_CONFLICT', `Head of ${docId} kept moving under us (${MAX_CAS_ATTEMPTS} attempts)`, {
-    retriable: true,
-  });
+
+  /** Keeps the higher of what is known and `head` (both right: the higher saves more reads). */
+  note(docId: string, head: HeadState): void {
+    const known = this.heads.get(docId);
+    this.heads.delete(docId);
+    this.heads.set(docId, known !== undefined && known.version > head.version ? known : head);
+    if (this.heads.size > this.max) this.heads.delete(this.heads.keys().next().value as string);
+  }
 }
 
-export async function readHeadState(ctx: HeadContext, docId: string, consistency?: number): Promise<HeadState> {
-  const overrides = consistency === undefined ? {} : { consistency };
-  const row = (await ctx.exec.execute(ctx.cql.selectHead, [docId], 'read head', overrides)).first();
+/** Moves the head of `docId` over the batch's versions (their rows already written) as far as they run. */
+export async function advanceHead(
+  ctx: HeadContext,
+  known: KnownHeads | undefined,
+  docId: string,
+  batch: ReadonlyMap<number, OpCommitted>,
+): Promise<void> {
+  const head = known?.get(docId) ?? (await readHeadState(ctx, docId));
+  const run = await consecutiveRun(ctx, docId, head, batch);
+  if (run === undefined) {
+    known?.note(docId, head);
+    return;
+  }
+  await writeHead(ctx, docId, run.last, run.length);
+  known?.note(docId, { exists: true, version: run.last.version, length: run.length });
+}
+
+/** The plain head write, last-write-wins by version (see the top of this file). */
+export async function writeHead(ctx: HeadContext, docId: string, last: OpForHead, length: number): Promise<void> {
+  await ctx.exec.execute(
+    ctx.cql.writeHead,
+    [docId, last.version, length, last.userId, new Date(last.timestamp), headTimestamp(last.version)],
+    'write head',
+  );
+}
+
+export async function readHeadState(ctx: HeadContext, docId: string): Promise<HeadState> {
+  const row = (await ctx.exec.execute(ctx.cql.selectHead, [docId], 'read head')).first();
   if (row === null || row === undefined) return { exists: false, version: 0, length: 0 };
   return { exists: true, version: num(row, 'version'), length: num(row, 'length') };
 }

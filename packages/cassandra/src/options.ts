@@ -51,11 +51,12 @@ export interface CassandraReadModelStoreOptions {
   batchMaxRows?: number;
   batchMaxBytes?: number;
   /**
-   * 'cas' (default): the head moves by compare-and-set, safe with any number of concurrent writers.
-   * 'rebuild': plain head writes and an in-memory head tracker — ONLY for a rebuild into a keyspace that was
-   * just created and that nothing else writes to (see rebuild-heads.ts for why it is unsafe otherwise).
+   * 'live' (default): safe with any number of concurrent writers; the head is read unless this store knows it,
+   * and the ops past the batch are looked for (another writer may have stored them).
+   * 'rebuild': an in-memory tracker of everything written stands in for those reads — ONLY for a rebuild into a
+   * keyspace that was just created and that nothing else writes to (see rebuild-heads.ts for why).
    */
-  headMode?: 'cas' | 'rebuild';
+  headMode?: 'live' | 'rebuild';
 }
 
 export const DEFAULT_BUCKET_SIZE = 10_000;
@@ -69,7 +70,7 @@ export interface ResolvedOptions {
   pageSize: number;
   batchMaxRows: number;
   batchMaxBytes: number;
-  headMode: 'cas' | 'rebuild';
+  headMode: 'live' | 'rebuild';
   connectMs: number;
   readMs: number;
 }
@@ -81,9 +82,9 @@ const positiveInt = (name: string, value: number): number => {
   return value;
 };
 
-const headMode = (mode: string | undefined): 'cas' | 'rebuild' => {
-  if (mode === undefined || mode === 'cas' || mode === 'rebuild') return mode ?? 'cas';
-  throw new CollabError('ERR_INVALID_ARGUMENT', `headMode must be 'cas' or 'rebuild', got ${mode}`);
+const headMode = (mode: string | undefined): 'live' | 'rebuild' => {
+  if (mode === undefined || mode === 'live' || mode === 'rebuild') return mode ?? 'live';
+  throw new CollabError('ERR_INVALID_ARGUMENT', `headMode must be 'live' or 'rebuild', got ${mode}`);
 };
 
 export function resolveOptions(options: CassandraReadModelStoreOptions): ResolvedOptions {

@@ -1,29 +1,24 @@
 /**
  * headMode 'rebuild': moving heads without the LWT chain, for a rebuild into a FRESH keyspace only.
  *
- * The default head step (head.ts) reads the head, reads past the batch end for ops stored out of order, and moves
- * the head with a compare-and-set: that is what makes it right when several workers (a rebalance, a replay next
- * to the live projector) race on one document. A rebuild into a keyspace it has just created has no such
- * racer: nothing but this store instance writes there. Then this store can know, in memory, everything the
- * head step would otherwise ask Cassandra for:
+ * The default head step (head.ts) reads the head (unless this store knows it), and reads past the batch end for
+ * ops stored out of order by another worker (a rebalance, a replay next to the live projector). A rebuild into a
+ * keyspace it has just created has no such other worker: nothing but this store instance writes there. Then this
+ * store can know, in memory, everything the head step would otherwise ask Cassandra for:
  *
  * - the head of every document it has written (it wrote them), and that a document it has never seen has no
  *   head and no rows (the keyspace was empty) — so no head read;
  * - the highest version it has sent to the table for each document (noted BEFORE the rows are sent) — so the
  *   read past the batch end is needed only if a later version may be stored (gaps filled out of order);
- * - no other writer — so a plain write of the new head is enough, provided its own head steps for one document
- *   never interleave: they are serialized per document here (the replay never runs two calls for one document
- *   at once anyway).
+ * - its head steps for one document never interleave: they are serialized per document here (the replay never
+ *   runs two calls for one document at once anyway).
  *
- * The head is still only moved over consecutive versions (the same walk as head.ts), after every row is written.
- * The plain write is `USING TIMESTAMP <version>`, so a late duplicate of an older head write (a timed-out attempt
- * that lands after its retry) can never overwrite a newer head, and any compare-and-set write made later by the
- * live projector (Paxos ballots are microseconds since the epoch, far above any version) wins over it.
+ * The head is still only moved over consecutive versions (the same walk as head.ts), after every row is written,
+ * with the same versioned plain write (head.ts: headTimestamp).
  *
  * Why only a FRESH keyspace: with another writer, "never seen means empty" is false (the head and rows exist,
- * written by someone else) and two writers could each compute a length from their own idea of the previous head;
- * last-write-wins cannot tell which length belongs to which version (the reason head.ts uses an LWT). The
- * projection-service's rebuild creates the keyspace and refuses an existing one; nothing else may use this mode.
+ * written by someone else). The projection-service's rebuild creates the keyspace and refuses an existing one;
+ * nothing else may use this mode.
  *
  * Whenever this store is unsure — a writeOps call failed (a head write may or may not have landed), or the
  * tracker had to drop entries to bound its memory — it stops trusting absence: documents it does not track go
@@ -32,7 +27,7 @@
 import type { OpCommitted } from '@collab/core';
 
 import type { HeadContext, HeadState } from './head.js';
-import { consecutiveRun, readHeadState } from './head.js';
+import { consecutiveRun, readHeadState, writeHead } from './head.js';
 
 interface Tracked {
   head: HeadState;
@@ -124,11 +119,7 @@ export async function advanceHeadForRebuild(
       return;
     }
     const { last, length } = run;
-    await ctx.exec.execute(
-      ctx.cql.writeHeadUsingVersion,
-      [docId, last.version, length, last.userId, new Date(last.timestamp), last.version],
-      'write head (rebuild)',
-    );
+    await writeHead(ctx, docId, last, length);
     heads.setHead(docId, { exists: true, version: last.version, length });
   });
 }

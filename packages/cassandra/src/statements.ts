@@ -15,15 +15,9 @@ export function statements(keyspace: string) {
       'USING TIMESTAMP ?',
 
     selectHead: `SELECT version, length, last_user_id, updated_at FROM ${t('doc_heads')} WHERE doc_id = ?`,
-    insertHead:
-      `INSERT INTO ${t('doc_heads')} (doc_id, version, length, last_user_id, updated_at) VALUES (?, ?, ?, ?, ?) ` +
-      'IF NOT EXISTS',
-    moveHead:
-      `UPDATE ${t('doc_heads')} SET version = ?, length = ?, last_user_id = ?, updated_at = ? ` +
-      'WHERE doc_id = ? IF version = ?',
-    // headMode 'rebuild' only (a fresh keyspace with one writer, see rebuild-heads.ts): a plain write whose cell
-    // timestamp is the version, so an older head can never overwrite a newer one.
-    writeHeadUsingVersion:
+    // A plain write whose cell timestamp comes from the version (head.ts: headTimestamp), so an older head can
+    // never overwrite a newer one and no compare-and-set is needed.
+    writeHead:
       `INSERT INTO ${t('doc_heads')} (doc_id, version, length, last_user_id, updated_at) VALUES (?, ?, ?, ?, ?) ` +
       'USING TIMESTAMP ?',
 

@@ -10,6 +10,7 @@ import type { ReadModelStore } from '@collab/core';
 
 import { clientContactPoints, toCollabError } from './driver-errors.js';
 import { createExecutor } from './executor.js';
+import { KnownHeads } from './head.js';
 import { silentLogger } from './logger.js';
 import type { CassandraReadModelStoreOptions } from './options.js';
 import { resolveOptions } from './options.js';
@@ -75,6 +76,7 @@ export async function createCassandraReadModelStore(
     batchLimits: { maxRows: resolved.batchMaxRows, maxBytes: resolved.batchMaxBytes },
     // One tracker per store instance: the rebuild mode's knowledge is "what this instance wrote".
     rebuildHeads: resolved.headMode === 'rebuild' ? new RebuildHeads() : undefined,
+    knownHeads: resolved.headMode === 'rebuild' ? undefined : new KnownHeads(),
     pageSize: resolved.pageSize,
     keyspace: resolved.keyspace,
   };

@@ -20,7 +20,7 @@ import { estimateBytes, planBatches } from './batches.js';
 import { forEachConcurrent } from './concurrency.js';
 import { advanceHead } from './head.js';
 import { planBlockWrites } from './op-blocks.js';
-import type { HeadContext } from './head.js';
+import type { HeadContext, KnownHeads } from './head.js';
 import type { RebuildHeads } from './rebuild-heads.js';
 import { advanceHeadForRebuild } from './rebuild-heads.js';
 
@@ -38,6 +38,8 @@ export interface WriteContext extends HeadContext {
   bucketSize: number;
   writeConcurrency: number;
   batchLimits: BatchLimits;
+  /** Heads this store wrote or read (head.ts); the default mode's. */
+  knownHeads: KnownHeads | undefined;
   /** Set only with headMode 'rebuild' (fresh keyspace, one writer): see rebuild-heads.ts. */
   rebuildHeads: RebuildHeads | undefined;
 }
@@ -65,7 +67,9 @@ export async function writeOps(ctx: WriteContext, ops: readonly OpCommitted[]): 
       }
     });
     await forEachConcurrent([...byDoc], ctx.writeConcurrency, ([docId, versions]) =>
-      rebuild === undefined ? advanceHead(ctx, docId, versions) : advanceHeadForRebuild(ctx, rebuild, docId, versions),
+      rebuild === undefined
+        ? advanceHead(ctx, ctx.knownHeads, docId, versions)
+        : advanceHeadForRebuild(ctx, rebuild, docId, versions),
     );
   } catch (err) {
     rebuild?.forget(byDoc.keys());

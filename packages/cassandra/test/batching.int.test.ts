@@ -1,7 +1,8 @@
 /**
  * writeOps' batching edge cases against Cassandra, through a client that records what the store sends: rows of a
  * call spanning bucket and day boundaries, ops near and above the batch byte cap (split off, never refused), and
- * the rebuild head mode (plain head writes, no LWT) giving the same heads as the compare-and-set path.
+ * no LWT on the write path (heads are versioned plain writes), and the rebuild head mode giving the same heads as
+ * the live mode.
  */
 import assert from 'node:assert/strict';
 
@@ -10,6 +11,7 @@ import type { Client } from 'cassandra-driver';
 import type { OpCommitted, ReadModelStore } from '@collab/core';
 
 import { DEFAULT_BATCH_MAX_BYTES, estimateBytes } from '../src/batches.js';
+import { headTimestamp } from '../src/head.js';
 import { createCassandraReadModelStore, migrate } from '../src/index.js';
 import { lengthDelta } from '../src/op-length.js';
 import { connectTestCassandra, dropKeyspace, freshKeyspaceName, TEST_REPLICATION } from './stack.js';
@@ -69,7 +71,7 @@ describe('Cassandra read-model store: batching', function () {
     }
   });
 
-  async function freshStore(sent: Sent[], options: { headMode?: 'cas' | 'rebuild' } = {}): Promise<ReadModelStore> {
+  async function freshStore(sent: Sent[], options: { headMode?: 'live' | 'rebuild' } = {}): Promise<ReadModelStore> {
     const keyspace = freshKeyspaceName('rms_batch');
     keyspaces.push(keyspace);
     await migrate(admin!, { keyspace, replication: TEST_REPLICATION });
@@ -153,17 +155,64 @@ describe('Cassandra read-model store: batching', function () {
       assert.equal(writeOf(9).kind, 'execute');
       assert.notEqual(writeOf(6).index, writeOf(7).index, '40 + 30 KiB in one partition: split over two sends');
       assert.equal(writeOf(4).index, writeOf(6).index, 'writes of one partition under the cap: one batch');
-      // The default head mode moves the head with a compare-and-set.
-      assert.ok(sent.some((s) => s.queries.some((q) => q.query.includes(' IF NOT EXISTS'))));
+      // No Paxos anywhere on the write path: the head is a plain write timestamped by its version.
+      assert.ok(!sent.some((s) => s.queries.some((q) => / IF /.test(q.query))), 'no LWT');
+      assert.ok(
+        sent.some((s) => s.queries.some((q) => q.query.includes('.doc_heads ') && q.query.includes('USING TIMESTAMP'))),
+      );
     } finally {
       await store.close();
     }
   });
 
-  it("headMode 'rebuild' (fresh keyspace): same heads as compare-and-set over gaps, duplicates and late ops, no LWT", async function () {
-    const casSent: Sent[] = [];
+  it('heads win by version: a late older head changes nothing; a head the old compare-and-set wrote is moved past', async function () {
+    const sent: Sent[] = [];
+    const store = await freshStore(sent);
+    const keyspace = keyspaces[keyspaces.length - 1]!;
+    try {
+      const docId = `doc-${Date.now()}`;
+      const ops = spanningOps(docId);
+      // Written as the compare-and-set code did: a cell timestamp from the clock (µs since 1970), not the version.
+      await admin!.execute(
+        `INSERT INTO ${keyspace}.doc_heads (doc_id, version, length, last_user_id, updated_at) VALUES (?, 0, 0, 'x', ?)`,
+        [docId, new Date(MIDNIGHT)],
+        { prepare: true },
+      );
+      await store.writeOps(ops.slice(0, 5));
+      const head5 = await store.getHead(docId);
+      assert.equal(head5?.version, 5);
+      // A timed-out head write of version 2 that lands now, after version 5's.
+      await admin!.execute(
+        `INSERT INTO ${keyspace}.doc_heads (doc_id, version, length, last_user_id, updated_at) VALUES (?, 2, 2, 'x', ?) USING TIMESTAMP ?`,
+        [docId, new Date(MIDNIGHT), headTimestamp(2)],
+        { prepare: true },
+      );
+      assert.deepEqual(await store.getHead(docId), head5);
+      // A second store (another projector after a rebalance) replays from older ops: the same head, then on.
+      const other = await createCassandraReadModelStore({ client: admin!, keyspace, bucketSize: 4 });
+      try {
+        await other.writeOps(ops.slice(2, 8));
+        await store.writeOps(ops.slice(0, 4)); // this store still knows head 5: a replay, nothing moves
+        assert.equal((await store.getHead(docId))?.version, 8);
+        await store.writeOps(ops.slice(8, 10)); // from its known head 5, it reads 6..8 back and moves on
+        assert.deepEqual(await store.getHead(docId), await other.getHead(docId));
+        assert.equal((await other.getHead(docId))?.version, 10);
+        assert.equal(
+          (await other.getHead(docId))?.length,
+          ops.slice(0, 10).reduce((n, o) => n + lengthDelta(o.op), 0),
+        );
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("headMode 'rebuild' (fresh keyspace): same heads as the live mode over gaps, duplicates and late ops, no LWT", async function () {
+    const liveSent: Sent[] = [];
     const rebuildSent: Sent[] = [];
-    const cas = await freshStore(casSent);
+    const live = await freshStore(liveSent);
     const rebuild = await freshStore(rebuildSent, { headMode: 'rebuild' });
     try {
       const docId = `doc-${Date.now()}`;
@@ -179,9 +228,9 @@ describe('Cassandra read-model store: batching', function () {
         [v(13, 14, 14), 14],
       ];
       for (const [batch, expected] of steps) {
-        await cas.writeOps(batch);
+        await live.writeOps(batch);
         await rebuild.writeOps(batch);
-        const [a, b] = [await cas.getHead(docId), await rebuild.getHead(docId)];
+        const [a, b] = [await live.getHead(docId), await rebuild.getHead(docId)];
         assert.equal(b?.version, expected);
         assert.deepEqual(b, a);
       }
@@ -194,7 +243,7 @@ describe('Cassandra read-model store: batching', function () {
       assert.equal(reads.length, 0);
       assert.equal((await rebuild.getHead(`${docId}-b`))?.version, 3);
     } finally {
-      await cas.close();
+      await live.close();
       await rebuild.close();
     }
   });
