@@ -13,6 +13,7 @@ import {
   s3Env,
   s3Problems,
   serviceEnv,
+  shutdownSettings,
   telemetrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
@@ -116,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
     telemetry: telemetrySettings(e),
+    shutdown: shutdownSettings(e),
     auth: {
       hs256Secret: e.COLLAB_JWT_SECRET,
       rs256PublicKeys: publicKeys,

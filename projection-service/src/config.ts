@@ -2,7 +2,15 @@
  * Configuration of the projection-service, read from the environment once at startup (main.ts) and validated
  * strictly: every problem is reported at once.
  */
-import { bool, cassandraEnv, int, opsTopicEnv, serviceEnv, telemetrySettings } from '@collab/env-config';
+import {
+  bool,
+  cassandraEnv,
+  int,
+  opsTopicEnv,
+  serviceEnv,
+  shutdownSettings,
+  telemetrySettings,
+} from '@collab/env-config';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -42,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
     telemetry: telemetrySettings(e),
+    shutdown: shutdownSettings(e),
     kafka: {
       brokers: e.KAFKA_BROKERS,
       topic: e.COLLAB_OPS_TOPIC,

@@ -30,8 +30,28 @@ export const keyspace = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name: a-z, 0-9 and _, starting with a letter, at most 48');
 
-/** Every service: its instance id, metrics port, OTLP endpoint and log level. */
+/**
+ * How a process stops on SIGTERM/SIGINT (every service and `collab serve`): readiness turns to 503, the process
+ * keeps serving COLLAB_SHUTDOWN_DRAIN_MS (so load balancers stop sending it anything), then closes in order; it
+ * exits within COLLAB_SHUTDOWN_TIMEOUT_MS of the signal whatever its backends do (exit code 1 past it). The
+ * default deadline is below Kubernetes' default grace period (30 s), so the process's own log line says what hung.
+ */
+export const shutdownEnv = {
+  COLLAB_SHUTDOWN_DRAIN_MS: int(0, 600_000).default(0),
+  COLLAB_SHUTDOWN_TIMEOUT_MS: int(100, 3_600_000).default(25_000),
+};
+
+/** What a process's entry point hands to the process kit (@collab/observability), from `shutdownEnv`. */
+export function shutdownSettings(e: { COLLAB_SHUTDOWN_DRAIN_MS: number; COLLAB_SHUTDOWN_TIMEOUT_MS: number }): {
+  drainMs: number;
+  timeoutMs: number;
+} {
+  return { drainMs: e.COLLAB_SHUTDOWN_DRAIN_MS, timeoutMs: e.COLLAB_SHUTDOWN_TIMEOUT_MS };
+}
+
+/** Every service: its instance id, metrics port, OTLP endpoint, log level and how it stops. */
 export const serviceEnv = (metricsPort: number) => ({
+  ...shutdownEnv,
   COLLAB_INSTANCE_ID: z.string().min(1).optional(),
   COLLAB_METRICS_PORT: int(0, 65535).default(metricsPort),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
