@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import {
   cassandraEnv,
+  commandTopicsEnv,
   edgeEnv,
   int,
   list,
@@ -33,8 +34,7 @@ const Env = z.object({
   ...opsTopicEnv,
   COLLAB_CONSUMER_GROUP: z.string().min(1).default('collab-command-service'),
   // Multi-instance: forwarding through the commands topic (same partition count as the ops topic), replies
-  COLLAB_COMMANDS_TOPIC: z.string().min(1).default('collab.commands'),
-  COLLAB_REPLIES_TOPIC: z.string().min(1).default('collab.replies'),
+  ...commandTopicsEnv,
   COLLAB_FORWARD_TIMEOUT_MS: int(100, 600_000).default(10_000),
   // Failover time is about the session timeout (a crashed member is noticed after it). Brokers refuse values
   // outside group.min/max.session.timeout.ms (6 s .. 30 min by default).

@@ -3,13 +3,14 @@
  * environment variables — the same names the services read — validated at once, every problem listed. A command
  * asks only for the sections it uses, so `doc get` does not demand KAFKA_BROKERS.
  */
-import { cassandraEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems } from '@collab/env-config';
+import { cassandraEnv, commandTopicsEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems } from '@collab/env-config';
 import { z } from 'zod';
 import { ConfigProblems } from '../embedded-config.js';
 
 const Sections = {
   kafka: z.object({
     ...opsTopicEnv,
+    ...commandTopicsEnv,
     COLLAB_KAFKA_REPLICATION_FACTOR: int(1, 16).default(1),
   }),
   cassandra: z.object({
@@ -25,6 +26,9 @@ export interface KafkaSettings {
   brokers: string[];
   topic: string;
   partitions: number;
+  /** The command-service's command bus (created by `collab migrate` beside the ops topic). */
+  commandsTopic: string;
+  repliesTopic: string;
   replicationFactor: number;
 }
 export interface CassandraSettings {
@@ -61,6 +65,8 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         brokers: parsed.data.KAFKA_BROKERS,
         topic: parsed.data.COLLAB_OPS_TOPIC,
         partitions: parsed.data.COLLAB_OPS_PARTITIONS,
+        commandsTopic: parsed.data.COLLAB_COMMANDS_TOPIC,
+        repliesTopic: parsed.data.COLLAB_REPLIES_TOPIC,
         replicationFactor: parsed.data.COLLAB_KAFKA_REPLICATION_FACTOR,
       };
   }

@@ -73,11 +73,34 @@ export function telemetrySettings(e: {
   };
 }
 
+/**
+ * The ops topic's partition count when COLLAB_OPS_PARTITIONS is not given: one number for everything that creates
+ * the topic (`collab migrate`, `npm run infra:up`, `COLLAB_PROVISION=true`) and everything that opens it (every
+ * service, the CLI, the rebuild), so the defaults never disagree. Why 6 (docs/operations.md, Kafka): partitions
+ * are the unit of scale-out, but each one an instance owns commits its own chain of Kafka transactions, so a
+ * small box pays for every partition beyond the instance count (ack p50 on one instance: 39 ms with 4 partitions,
+ * 81 ms with 12). 6 splits evenly over 1, 2, 3 or 6 instances — the local cluster runs two command-services —
+ * and is what `infra:up` has always created, so an existing dev topic keeps matching.
+ */
+export const DEFAULT_OPS_PARTITIONS = 6;
+export const DEFAULT_OPS_TOPIC = 'collab.ops';
+export const DEFAULT_COMMANDS_TOPIC = 'collab.commands';
+export const DEFAULT_REPLIES_TOPIC = 'collab.replies';
+
 /** The op log: the brokers, the ops topic and its partition count. */
 export const opsTopicEnv = {
   KAFKA_BROKERS: hosts,
-  COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
-  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
+  COLLAB_OPS_TOPIC: z.string().min(1).default(DEFAULT_OPS_TOPIC),
+  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(DEFAULT_OPS_PARTITIONS),
+};
+
+/**
+ * The command bus beside the ops topic (multi-instance command-services): submissions forwarded to a document's
+ * owner (same partition count as the ops topic) and the owner's replies.
+ */
+export const commandTopicsEnv = {
+  COLLAB_COMMANDS_TOPIC: z.string().min(1).default(DEFAULT_COMMANDS_TOPIC),
+  COLLAB_REPLIES_TOPIC: z.string().min(1).default(DEFAULT_REPLIES_TOPIC),
 };
 
 /** The read models. */
