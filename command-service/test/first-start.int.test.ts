@@ -56,7 +56,11 @@ async function stopCleanly(service: ServiceProcess): Promise<void> {
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', ...args], { cwd: REPO, env });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@collab/source', '--import', 'tsx', 'cli/src/main.ts', ...args],
+      { cwd: REPO, env },
+    );
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));

@@ -30,7 +30,10 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env });
+    const child = spawn(process.execPath, ['--conditions=@collab/source', '--import', 'tsx', MAIN, ...args], {
+      cwd: ROOT,
+      env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -67,7 +70,7 @@ export interface ServerProcess {
 export async function startServer(dataDir: string, port = 0, env = cleanEnv()): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--port', String(port)],
+    ['--conditions=@collab/source', '--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--port', String(port)],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

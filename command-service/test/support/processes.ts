@@ -1,5 +1,5 @@
 /**
- * Real command-service processes for failover tests: `node --import tsx command-service/src/main.ts` with its
+ * Real command-service processes for failover tests: `node --conditions=@collab/source --import tsx command-service/src/main.ts` with its
  * configuration in the environment, ready when it prints `{"ready":true,"port":N}`. Fast failover settings: a
  * 6 s consumer session (the broker's minimum) and 500 ms heartbeats.
  */
@@ -42,7 +42,7 @@ export interface Status {
 }
 
 /**
- * A service process of this repository (`node --import tsx <entry> ...args`), as an operator starts it, ready once
+ * A service process of this repository (`node --conditions=@collab/source --import tsx <entry> ...args`), as an operator starts it, ready once
  * it prints its `{"ready":true,...}` line. Keeps the last 5,000 lines of its stdout and stderr for failure messages.
  */
 export class ServiceProcess {
@@ -75,7 +75,7 @@ export class ServiceProcess {
 
   /** Started, not awaited: for a process expected to fail before it is ready. */
   static launch(name: string, args: string[], env: NodeJS.ProcessEnv): ServiceProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    const child = spawn(process.execPath, ['--conditions=@collab/source', '--import', 'tsx', ...args], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
@@ -115,7 +115,7 @@ export class Instance extends ServiceProcess {
     env: Record<string, string> = {},
     entry: string[] = ['command-service/src/main.ts'],
   ): Promise<Instance> {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
+    const child = spawn(process.execPath, ['--conditions=@collab/source', '--import', 'tsx', ...entry], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
