@@ -6,7 +6,11 @@ import {
   bool,
   cassandraEnv,
   int,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
   opsTopicEnv,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
   serviceEnv,
   shutdownSettings,
   telemetrySettings,
@@ -42,9 +46,11 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const kafkaSecurity = loadKafkaSecurity(env);
+  const cassandraSecurity = loadCassandraSecurity(env);
+  problems.push(...kafkaSecurity.problems, ...cassandraSecurity.problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     instanceId: e.COLLAB_INSTANCE_ID,
@@ -56,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       topic: e.COLLAB_OPS_TOPIC,
       partitions: e.COLLAB_OPS_PARTITIONS,
       groupId: e.COLLAB_PROJECTION_GROUP,
+      security: kafkaSecurity.value,
     },
     cassandra: {
       contactPoints: e.CASSANDRA_CONTACT_POINTS,
@@ -63,10 +70,20 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       keyspace: e.CASSANDRA_KEYSPACE,
       replicationFactor: e.CASSANDRA_REPLICATION_FACTOR,
       migrate: e.COLLAB_MIGRATE,
+      security: cassandraSecurity.value,
     },
     lagRefreshMs: e.COLLAB_LAG_REFRESH_MS,
     maxOpsPerWrite: e.COLLAB_PROJECTION_MAX_OPS_PER_WRITE,
     writeConcurrency: e.COLLAB_PROJECTION_WRITE_CONCURRENCY,
     batchWaitMs: e.COLLAB_PROJECTION_BATCH_WAIT_MS,
+  };
+}
+
+/** The configuration as an operator may see it: passwords and keys replaced. */
+export function redacted(config: ProjectionServiceConfig): unknown {
+  return {
+    ...config,
+    kafka: { ...config.kafka, security: redactedKafkaSecurity(config.kafka.security) },
+    cassandra: { ...config.cassandra, security: redactedCassandraSecurity(config.cassandra.security) },
   };
 }

@@ -10,8 +10,8 @@
  * codes, the shutdown order and its deadline: the process kit (@collab/observability, runServiceProcess).
  */
 import { randomUUID } from 'node:crypto';
-import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import { createKafkaOpLog } from '@collab/adapter-kafka';
+import { cassandraSecurityOptions, createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
+import { createKafkaOpLog, kafkaSecurityConfig } from '@collab/adapter-kafka';
 import type { Offset } from '@collab/core';
 import type { ServiceScope } from '@collab/observability';
 import { checkDependencies, runServiceProcess, startTelemetry } from '@collab/observability';
@@ -19,13 +19,13 @@ import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import type { ProjectionServiceConfig } from './config.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, redacted } from './config.js';
 import { readinessChecks, tracedOpLog, tracedReadModels } from './ops-endpoints.js';
 import { startProjectionService } from './service.js';
 
 async function start(config: ProjectionServiceConfig, scope: ServiceScope) {
   const logger = pino({ level: config.logLevel, base: { service: 'projection-service' } });
-  logger.info({ config }, 'starting');
+  logger.info({ config: redacted(config) }, 'starting');
   const instanceId = config.instanceId ?? `projection-${randomUUID().slice(0, 8)}`;
   const telemetry = startTelemetry({
     serviceName: 'collab-projection-service',
@@ -41,6 +41,7 @@ async function start(config: ProjectionServiceConfig, scope: ServiceScope) {
     localDataCenter: cc.localDataCenter,
     socketOptions: { connectTimeout: 5_000, readTimeout: 12_000 },
     pooling: { heartBeatInterval: 10_000 },
+    ...cassandraSecurityOptions(cc.security),
   });
   scope.defer('cassandra', () => client.shutdown());
   await client.connect();
@@ -67,11 +68,17 @@ async function start(config: ProjectionServiceConfig, scope: ServiceScope) {
     topic: kc.topic,
     partitionCount: kc.partitions,
     clientId,
+    security: kc.security,
     logger: logger.child({ component: 'kafka' }),
   });
   scope.defer('kafka op log', () => log.close());
   // Only for the lag gauges of partitions this instance owns but has not projected anything of yet.
-  const admin = new Kafka({ clientId: `${clientId}-admin`, brokers: kc.brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: `${clientId}-admin`,
+    brokers: kc.brokers,
+    logLevel: logLevel.NOTHING,
+    ...kafkaSecurityConfig(kc.security),
+  }).admin();
   scope.defer('kafka admin', () => admin.disconnect());
   await admin.connect();
   const committedOffsets = async (): Promise<Map<number, Offset>> => {

@@ -41,6 +41,7 @@ async function start(config: SnapshotServiceConfig, scope: ServiceScope) {
     topic: config.kafka.topic,
     partitionCount: config.kafka.partitions,
     clientId: instanceId,
+    security: config.kafka.security,
     logger: logger.child({ component: 'kafka' }),
   });
   scope.defer('kafka op log', () => log.close());

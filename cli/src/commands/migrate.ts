@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { closeDatabase, migrate as migrateSqlite, openDatabase, schemaVersion } from '@collab/adapter-sqlite';
-import { migrate as migrateCassandra } from '@collab/adapter-cassandra';
-import { ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
+import { cassandraSecurityOptions, migrate as migrateCassandra } from '@collab/adapter-cassandra';
+import { ensureCommandTopics, ensureOpsTopic, kafkaSecurityConfig } from '@collab/adapter-kafka';
 import { createS3Client, ensureBucket } from '@collab/adapter-s3';
 import cassandra from 'cassandra-driver';
 import type { Command } from 'commander';
@@ -92,6 +92,7 @@ async function migrateKafka(kafka: KafkaSettings): Promise<string> {
     connectionTimeout: 5_000,
     retry: { retries: 3 },
     logLevel: logLevel.NOTHING,
+    ...kafkaSecurityConfig(kafka.security),
   }).admin();
   await admin.connect();
   try {
@@ -121,6 +122,7 @@ async function migrateKeyspace(c: CassandraSettings): Promise<string> {
     contactPoints: c.contactPoints,
     localDataCenter: c.localDataCenter,
     socketOptions: { connectTimeout: 5_000, readTimeout: 60_000 }, // DDL waits for schema agreement.
+    ...cassandraSecurityOptions(c.security),
   });
   try {
     const result = await migrateCassandra(client, {

@@ -3,7 +3,21 @@
  * environment variables — the same names the services read — validated at once, every problem listed. A command
  * asks only for the sections it uses, so `doc get` does not demand KAFKA_BROKERS.
  */
-import { cassandraEnv, commandTopicsEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems } from '@collab/env-config';
+import {
+  cassandraEnv,
+  commandTopicsEnv,
+  int,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
+  opsTopicEnv,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
+  s3Credentials,
+  s3Env,
+  s3Problems,
+  type CassandraSecurity,
+  type KafkaSecurity,
+} from '@collab/env-config';
 import { z } from 'zod';
 import { ConfigProblems } from '../embedded-config.js';
 
@@ -30,12 +44,14 @@ export interface KafkaSettings {
   commandsTopic: string;
   repliesTopic: string;
   replicationFactor: number;
+  security: KafkaSecurity;
 }
 export interface CassandraSettings {
   contactPoints: string[];
   localDataCenter: string;
   keyspace: string;
   replicationFactor: number;
+  security: CassandraSecurity;
 }
 export interface S3Settings {
   endpoint?: string;
@@ -59,6 +75,8 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
   const config: DistributedConfig = {};
   if (sections.includes('kafka')) {
     const parsed = Sections.kafka.safeParse(env);
+    const security = loadKafkaSecurity(env);
+    problems.push(...security.problems);
     if (!parsed.success) problems.push(...issues(parsed.error));
     else
       config.kafka = {
@@ -68,10 +86,13 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         commandsTopic: parsed.data.COLLAB_COMMANDS_TOPIC,
         repliesTopic: parsed.data.COLLAB_REPLIES_TOPIC,
         replicationFactor: parsed.data.COLLAB_KAFKA_REPLICATION_FACTOR,
+        security: security.value,
       };
   }
   if (sections.includes('cassandra')) {
     const parsed = Sections.cassandra.safeParse(env);
+    const security = loadCassandraSecurity(env);
+    problems.push(...security.problems);
     if (!parsed.success) problems.push(...issues(parsed.error));
     else
       config.cassandra = {
@@ -79,6 +100,7 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         localDataCenter: parsed.data.CASSANDRA_LOCAL_DC,
         keyspace: parsed.data.CASSANDRA_KEYSPACE,
         replicationFactor: parsed.data.CASSANDRA_REPLICATION_FACTOR,
+        security: security.value,
       };
   }
   if (sections.includes('s3')) {
@@ -103,6 +125,12 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
 export function redactDistributed(config: DistributedConfig): Record<string, unknown> {
   return {
     ...config,
+    ...(config.kafka === undefined
+      ? {}
+      : { kafka: { ...config.kafka, security: redactedKafkaSecurity(config.kafka.security) } }),
+    ...(config.cassandra === undefined
+      ? {}
+      : { cassandra: { ...config.cassandra, security: redactedCassandraSecurity(config.cassandra.security) } }),
     ...(config.s3 === undefined
       ? {}
       : { s3: { ...config.s3, credentials: config.s3.credentials === undefined ? undefined : '[redacted]' } }),
