@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ConnectionLimits, EdgeAccess } from '@collab/command-service';
+import type { ConnectionLimits, EdgeAccess, EdgeTransportChoice } from '@collab/command-service';
 import { isLoopbackHost } from '@collab/command-service';
 import { edgeEnv, shutdownEnv, shutdownSettings } from '@collab/env-config';
 import { z } from 'zod';
@@ -81,6 +81,8 @@ export interface EmbeddedConfig {
   devTokensReason: DevTokensReason;
   access: EdgeAccess;
   connections: ConnectionLimits;
+  /** The WebSocket server (COLLAB_EDGE_TRANSPORT): auto, uws or ws. */
+  edgeTransport: EdgeTransportChoice;
   /** How `collab serve` stops: drain, then close within the deadline (the process kit). */
   shutdown: { drainMs: number; timeoutMs: number };
   logLevel: string;
@@ -147,6 +149,7 @@ export function loadEmbeddedConfig(
     devTokens: devTokens.on,
     devTokensReason: devTokens.reason,
     access: { allowedHosts: e.COLLAB_ALLOWED_HOSTS, allowedOrigins: e.COLLAB_ALLOWED_ORIGINS },
+    edgeTransport: e.COLLAB_EDGE_TRANSPORT,
     connections: {
       max: e.COLLAB_MAX_CONNECTIONS,
       maxPerAddress: e.COLLAB_MAX_CONNECTIONS_PER_IP,

@@ -201,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       queuedReads: e.COLLAB_READ_QUEUE,
     },
     idleTimeoutSeconds: e.COLLAB_IDLE_TIMEOUT_SECONDS,
+    edgeTransport: e.COLLAB_EDGE_TRANSPORT,
     access: { allowedHosts: e.COLLAB_ALLOWED_HOSTS, allowedOrigins: e.COLLAB_ALLOWED_ORIGINS },
     connections: {
       max: e.COLLAB_MAX_CONNECTIONS,

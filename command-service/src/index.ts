@@ -18,3 +18,5 @@ export { createAccessCheck, isLoopbackHost } from './transport/edge-access.js';
 export type { AccessCheck, AccessRefusal, EdgeAccess } from './transport/edge-access.js';
 export { DEFAULT_CONNECTION_LIMITS } from './transport/connection-limits.js';
 export type { ConnectionLimits } from './transport/connection-limits.js';
+export { edgeTransport } from './transport/edge-server.js';
+export type { EdgeTransport, EdgeTransportChoice } from './transport/edge-server.js';

@@ -275,6 +275,7 @@ async function startDistributedCommandService(
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     access: config.access,
     connections: config.connections,
+    edgeTransport: config.edgeTransport,
     httpRoutes: [
       ...healthRoutes({ log, ownedPartitions: () => owned(), relays: true, draining: () => draining }),
       ...readSide.routes,

@@ -110,6 +110,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       idleTimeoutSeconds: 60,
       access: config.access,
       connections: config.connections,
+      edgeTransport: config.edgeTransport,
       // In-process presence: cursors and who is here, with no Redis.
       presence: { bus: storage.presence },
       httpRoutes: [

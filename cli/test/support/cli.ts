@@ -17,7 +17,8 @@ const MAIN = join(ROOT, 'cli/src/main.ts');
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(COLLAB_|KAFKA_|CASSANDRA_|S3_|LOG_LEVEL$)/.test(k)) env[k] = v;
+    // COLLAB_EDGE_TRANSPORT passes: the whole suite runs on the ws server with COLLAB_EDGE_TRANSPORT=ws.
+    if (k === 'COLLAB_EDGE_TRANSPORT' || !/^(COLLAB_|KAFKA_|CASSANDRA_|S3_|LOG_LEVEL$)/.test(k)) env[k] = v;
   }
   return { ...env, LOG_LEVEL: 'silent', ...extra };
 }

@@ -138,7 +138,8 @@ const ORIGIN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:\d
  * The edge of a service that accepts connections (the command-service, `collab serve`): which Host names and
  * browser Origins its HTTP routes and WebSocket upgrade answer (unset: the loopback names with the bound port on a
  * loopback bind, any name otherwise; an Origin must then be the Host the request was sent to), how many
- * connections it holds, in all and per client address, and how long a connection may stay unauthenticated.
+ * connections it holds, in all and per client address, how long a connection may stay unauthenticated, and which
+ * WebSocket server serves it.
  */
 export const edgeEnv = {
   COLLAB_ALLOWED_HOSTS: allowList(HOST, 'a host or host:port (no scheme)').optional(),
@@ -146,6 +147,8 @@ export const edgeEnv = {
   COLLAB_MAX_CONNECTIONS: int(1).default(10_000),
   COLLAB_MAX_CONNECTIONS_PER_IP: int(1).default(256),
   COLLAB_AUTH_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /** The WebSocket server: uWebSockets.js when its binary loads here (Node 20), else `ws`; or one of them. */
+  COLLAB_EDGE_TRANSPORT: z.enum(['auto', 'uws', 'ws']).default('auto'),
 };
 
 const given = (env: NodeJS.ProcessEnv, name: string): boolean => (env[name] ?? '') !== '';
