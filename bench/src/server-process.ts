@@ -72,7 +72,7 @@ export function spawnServer(
 ): Promise<ServerProcess> {
   const child = fork(CHILD, [kind, JSON.stringify(args)], {
     // BENCH_SERVER_NODE_ARGS: extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=prof`.
-    execArgv: ['--import', 'tsx', ...nodeArgs('BENCH_SERVER_NODE_ARGS')],
+    execArgv: ['--conditions=@collab/source', '--import', 'tsx', ...nodeArgs('BENCH_SERVER_NODE_ARGS')],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -188,7 +188,7 @@ export class UserProcesses {
 function spawn(args: UserProcessArgs, env: Record<string, string>, module: string): Child {
   const child = fork(module, [JSON.stringify(args)], {
     // BENCH_USER_NODE_ARGS: extra node flags for the user processes, e.g. `--cpu-prof --cpu-prof-dir=prof`.
-    execArgv: ['--import', 'tsx', ...nodeArgs('BENCH_USER_NODE_ARGS')],
+    execArgv: ['--conditions=@collab/source', '--import', 'tsx', ...nodeArgs('BENCH_USER_NODE_ARGS')],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ConnectionLimits, EdgeAccess } from '@collab/command-service';
+import type { ConnectionLimits, EdgeAccess, EdgeTransportChoice } from '@collab/command-service';
 import { isLoopbackHost } from '@collab/command-service';
-import { edgeEnv } from '@collab/env-config';
+import { edgeEnv, shutdownEnv, shutdownSettings } from '@collab/env-config';
 import { z } from 'zod';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './storage/private-files.js';
 
@@ -25,6 +25,7 @@ const EmbeddedEnv = z.object({
   // Unset: on for a loopback bind only (see devTokensDecision).
   COLLAB_DEV_TOKENS: z.enum(['true', 'false']).optional(),
   ...edgeEnv,
+  ...shutdownEnv,
   // What one client may cost: the same variables and defaults as the distributed command-service.
   COLLAB_MAX_FRAME_BYTES: z.coerce
     .number()
@@ -80,6 +81,10 @@ export interface EmbeddedConfig {
   devTokensReason: DevTokensReason;
   access: EdgeAccess;
   connections: ConnectionLimits;
+  /** The WebSocket server (COLLAB_EDGE_TRANSPORT): auto, uws or ws. */
+  edgeTransport: EdgeTransportChoice;
+  /** How `collab serve` stops: drain, then close within the deadline (the process kit). */
+  shutdown: { drainMs: number; timeoutMs: number };
   logLevel: string;
 }
 
@@ -144,6 +149,7 @@ export function loadEmbeddedConfig(
     devTokens: devTokens.on,
     devTokensReason: devTokens.reason,
     access: { allowedHosts: e.COLLAB_ALLOWED_HOSTS, allowedOrigins: e.COLLAB_ALLOWED_ORIGINS },
+    edgeTransport: e.COLLAB_EDGE_TRANSPORT,
     connections: {
       max: e.COLLAB_MAX_CONNECTIONS,
       maxPerAddress: e.COLLAB_MAX_CONNECTIONS_PER_IP,
@@ -161,6 +167,7 @@ export function loadEmbeddedConfig(
       concurrentReads: e.COLLAB_READ_CONCURRENCY,
       queuedReads: e.COLLAB_READ_QUEUE,
     },
+    shutdown: shutdownSettings(e),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,5 +1,6 @@
 /** The CLI's configuration: the mode, the distributed sections, every problem at once, secrets redacted. */
 import assert from 'node:assert/strict';
+import { DEFAULT_OPS_PARTITIONS } from '@collab/env-config';
 import { loadDistributedConfig, redactDistributed } from '../src/config/distributed-config.js';
 import { resolveMode } from '../src/config/mode.js';
 import { ConfigProblems, devTokensDecision, loadEmbeddedConfig } from '../src/embedded-config.js';
@@ -45,7 +46,9 @@ describe('CLI configuration', () => {
     assert.deepEqual(config.kafka, {
       brokers: ['a:9092', 'b:9092'],
       topic: 'collab.ops',
-      partitions: 12,
+      partitions: DEFAULT_OPS_PARTITIONS,
+      commandsTopic: 'collab.commands',
+      repliesTopic: 'collab.replies',
       replicationFactor: 1,
       security: {},
     });

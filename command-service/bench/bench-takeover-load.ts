@@ -1,5 +1,5 @@
 /**
- * `npx tsx command-service/bench/bench-takeover-load.ts [--records 50000] [--doc-ops 2000] [--unprojected 500] [--runs 5]`
+ * `npx tsx --conditions=@collab/source command-service/bench/bench-takeover-load.ts [--records 50000] [--doc-ops 2000] [--unprojected 500] [--runs 5]`
  *
  * What a new owner pays to load one document, on the real stack: the read-side load (snapshot + read-model ops +
  * the Kafka tail after the projection's committed offset) against a scan of the whole partition from offset 0
@@ -32,7 +32,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npx tsx command-service/bench/bench-takeover-load.ts [--records N] [--doc-ops N] [--unprojected N] [--runs N]',
+    'usage: npx tsx --conditions=@collab/source command-service/bench/bench-takeover-load.ts [--records N] [--doc-ops N] [--unprojected N] [--runs N]',
   );
   process.exit(0);
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import {
   cassandraEnv,
+  commandTopicsEnv,
   edgeEnv,
   int,
   list,
@@ -19,6 +20,7 @@ import {
   s3Env,
   s3Problems,
   serviceEnv,
+  shutdownSettings,
   telemetrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
@@ -57,8 +59,7 @@ const Env = z.object({
   ...opsTopicEnv,
   COLLAB_CONSUMER_GROUP: z.string().min(1).default('collab-command-service'),
   // Multi-instance: forwarding through the commands topic (same partition count as the ops topic), replies
-  COLLAB_COMMANDS_TOPIC: z.string().min(1).default('collab.commands'),
-  COLLAB_REPLIES_TOPIC: z.string().min(1).default('collab.replies'),
+  ...commandTopicsEnv,
   COLLAB_FORWARD_TIMEOUT_MS: int(100, 600_000).default(10_000),
   // Failover time is about the session timeout (a crashed member is noticed after it). Brokers refuse values
   // outside group.min/max.session.timeout.ms (6 s .. 30 min by default).
@@ -149,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
     telemetry: telemetrySettings(e),
+    shutdown: shutdownSettings(e),
     auth: {
       hs256Secret: e.COLLAB_JWT_SECRET,
       rs256PublicKeys: publicKeys,
@@ -199,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       queuedReads: e.COLLAB_READ_QUEUE,
     },
     idleTimeoutSeconds: e.COLLAB_IDLE_TIMEOUT_SECONDS,
+    edgeTransport: e.COLLAB_EDGE_TRANSPORT,
     access: { allowedHosts: e.COLLAB_ALLOWED_HOSTS, allowedOrigins: e.COLLAB_ALLOWED_ORIGINS },
     connections: {
       max: e.COLLAB_MAX_CONNECTIONS,

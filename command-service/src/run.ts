@@ -1,8 +1,9 @@
 /**
- * The distributed command-service as a function: configuration from the given environment (validated, every
- * problem at once), Kafka as the op log and the command bus, Redis presence when REDIS_URL is given, the read API
- * (Cassandra read models + S3 snapshots) and the web page beside the WebSocket, health endpoints, telemetry.
- * No signal handlers and no process.exit: the caller owns the process (main.ts, or `collab serve`).
+ * The distributed command-service as a process definition: configuration from the given environment (validated,
+ * every problem at once), Kafka as the op log and the command bus, Redis presence when REDIS_URL is given, the
+ * read API (Cassandra read models + S3 snapshots) and the web page beside the WebSocket, health endpoints,
+ * telemetry. Signals, exit codes, the ready line and the shutdown order and deadline are the process kit's
+ * (@collab/observability, runServiceProcess), run by main.ts and by `collab serve --mode distributed`.
  */
 import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
@@ -16,7 +17,9 @@ import {
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
 import type { OpLog, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
+import type { ServiceProcessDefinition, ServiceScope, StartedService } from '@collab/observability';
 import { startTelemetry } from '@collab/observability';
+import type { PresenceSettings } from '@collab/presence-service';
 import { loadPresenceSettings } from '@collab/presence-service';
 import { createDocumentReader } from '@collab/read-side';
 import { loadWebEditorAssets } from '@collab/web-editor';
@@ -36,15 +39,38 @@ import type { HttpRoute } from './transport/http-routes.js';
 
 export { ConfigError };
 
-export interface RunningCommandService {
-  readonly port: number;
-  /** Stop the service and everything it opened, in dependency order. Idempotent. */
-  close(): Promise<void>;
-}
+/** The command-service's configuration and the presence settings it shares with the presence router. */
+export type CommandServiceProcessConfig = CommandServiceConfig & { presence: PresenceSettings };
 
 /** The effective configuration with secrets redacted; throws ConfigError listing every problem. */
 export function describeCommandServiceConfig(env: NodeJS.ProcessEnv): unknown {
   return redacted(loadConfig(env));
+}
+
+function loadProcessConfig(env: NodeJS.ProcessEnv): CommandServiceProcessConfig {
+  const config = loadConfig(env);
+  try {
+    return { ...config, presence: loadPresenceSettings(env) };
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+}
+
+/**
+ * The distributed command-service for the process kit: `runServiceProcess(commandServiceProcess(process.env))`.
+ * The ready line carries the WebSocket port.
+ */
+export function commandServiceProcess(
+  env: NodeJS.ProcessEnv,
+  name = 'command-service',
+): ServiceProcessDefinition<CommandServiceProcessConfig> {
+  return {
+    name,
+    loadConfig: () => loadProcessConfig(env),
+    isConfigError: (err) => err instanceof ConfigError,
+    shutdown: (config) => config.shutdown,
+    start: (config, scope) => startDistributedCommandService(config, env, scope),
+  };
 }
 
 /** No snapshots configured: documents load from the read models alone (slower for long histories, never wrong). */
@@ -178,13 +204,16 @@ async function startReadSide(
   };
 }
 
-export async function runCommandService(env: NodeJS.ProcessEnv): Promise<RunningCommandService> {
-  const config = loadConfig(env);
-  const presenceSettings = loadPresenceSettings(env);
+async function startDistributedCommandService(
+  config: CommandServiceProcessConfig,
+  env: NodeJS.ProcessEnv,
+  scope: ServiceScope,
+): Promise<StartedService> {
   const logger = pino({ level: config.logLevel, base: { service: 'command-service' } });
   logger.info({ config: redacted(config) }, 'starting');
   const instanceId = config.instanceId ?? randomUUID();
   const telemetry = startTelemetry({ serviceName: 'collab-command-service', instanceId, ...config.telemetry });
+  scope.defer('telemetry', () => telemetry.shutdown());
   if (config.kafka.provision) await provision(config);
 
   const { kafka } = config;
@@ -197,11 +226,13 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     logger: logger.child({ component: 'kafka' }),
   };
   const log = await createKafkaOpLog({ ...kafkaCommon, topic: kafka.topic });
+  scope.defer('kafka op log', () => log.close());
   const bus = await createKafkaCommandBus({
     ...kafkaCommon,
     commandsTopic: kafka.commandsTopic,
     repliesTopic: kafka.repliesTopic,
   });
+  scope.defer('kafka command bus', () => bus.close());
   // Presence over Redis (REDIS_URL), shared by every instance: users on different instances see each other.
   const redis = config.redis;
   const presenceBus =
@@ -214,17 +245,20 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
           connectionName: `presence-${instanceId}`,
         });
   if (presenceBus === undefined) logger.warn('REDIS_URL is not set: presence (cursors, who is here) is off');
+  else scope.defer('redis presence', () => presenceBus.close());
 
   const verifier = await TokenVerifier.create(config.auth);
   const readSide = await startReadSide(config, verifier, log, logger);
+  scope.defer('read side', () => readSide.close());
   const page = config.servePage ? webPageRoutes(await loadWebEditorAssets()) : [];
   // The service is created below; health reads its ownership through this late-bound reference.
   let owned: () => readonly number[] = () => [];
+  let draining = false;
 
   const service = await startCommandService({
     log,
     bus,
-    ...(presenceBus === undefined ? {} : { presence: { bus: presenceBus, ...presenceSettings } }),
+    ...(presenceBus === undefined ? {} : { presence: { bus: presenceBus, ...config.presence } }),
     forwardTimeoutMs: config.forwardTimeoutMs,
     logger,
     host: config.host,
@@ -241,22 +275,22 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     access: config.access,
     connections: config.connections,
-    httpRoutes: [...healthRoutes({ log, ownedPartitions: () => owned(), relays: true }), ...readSide.routes, ...page],
+    edgeTransport: config.edgeTransport,
+    httpRoutes: [
+      ...healthRoutes({ log, ownedPartitions: () => owned(), relays: true, draining: () => draining }),
+      ...readSide.routes,
+      ...page,
+    ],
   });
+  // Closed first: the sockets, then the partitions handed over (the commands consumer leaves its group, so the
+  // others take over at once instead of after the session timeout), then what the service used.
+  scope.defer('websocket server', () => service.close());
   owned = () => service.hub.ownedPartitions;
-
-  let closing: Promise<void> | undefined;
   return {
-    port: service.port,
-    close: () =>
-      (closing ??= (async () => {
-        logger.info('shutting down');
-        await service.close();
-        await presenceBus?.close();
-        await bus.close();
-        await log.close();
-        await readSide.close();
-        await telemetry.shutdown();
-      })()),
+    ready: { port: service.port },
+    logger,
+    drain: () => {
+      draining = true;
+    },
   };
 }

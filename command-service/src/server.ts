@@ -29,8 +29,8 @@ import { DEFAULT_CONNECTION_LIMITS } from './transport/connection-limits.js';
 import type { EdgeAccess } from './transport/edge-access.js';
 import { isLoopbackHost } from './transport/edge-access.js';
 import type { HttpRoute } from './transport/http-routes.js';
-import type { WsServer } from './transport/uws-server.js';
-import { startWsServer } from './transport/uws-server.js';
+import type { EdgeTransportChoice, WsServer } from './transport/edge-server.js';
+import { startWsServer } from './transport/edge-server.js';
 import { instruments, observeInstance, TRACER_NAME } from './telemetry.js';
 
 export interface CommandServiceOptions {
@@ -79,6 +79,8 @@ export interface CommandServiceOptions {
   access?: EdgeAccess;
   /** Connection caps (in all, per client address) and the auth deadline. Default: DEFAULT_CONNECTION_LIMITS. */
   connections?: Partial<ConnectionLimits>;
+  /** The WebSocket server (transport/edge-server.ts, COLLAB_EDGE_TRANSPORT). Default 'auto'. */
+  edgeTransport?: EdgeTransportChoice;
   /**
    * Presence (who is here, cursors): Redis in the distributed mode, in-process in the embedded one. Without it
    * presence messages are accepted and ignored. TTL default 5 s; updates per second per client default 20.
@@ -243,6 +245,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     httpRoutes: [statusRoute, ...(options.httpRoutes ?? [])],
     access: options.access ?? {},
     connections: { ...DEFAULT_CONNECTION_LIMITS, ...options.connections },
+    transport: options.edgeTransport ?? 'auto',
     createSession: (transport) =>
       new Session(transport, {
         hub,

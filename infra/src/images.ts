@@ -12,7 +12,10 @@ import type { Service } from './probes.js';
 
 export type StackImages = Record<Service, string>;
 
-export const BUILD_SCRIPT = fileURLToPath(new URL('../images/build.sh', import.meta.url));
+// The package's folder: this module runs as src/*.ts (tsx) or as the build's dist/src/*.js (plain node).
+const PACKAGE_ROOT = new URL(import.meta.url.includes('/dist/src/') ? '../../' : '../', import.meta.url);
+
+export const BUILD_SCRIPT = fileURLToPath(new URL('images/build.sh', PACKAGE_ROOT));
 
 /** The build.sh --print key for each service. */
 const LOCAL_KEYS: Record<Service, string> = {

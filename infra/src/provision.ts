@@ -14,7 +14,14 @@
  *    never "fixed" by provisioning.
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import {
+  DEFAULT_COMMANDS_TOPIC,
+  DEFAULT_OPS_PARTITIONS,
+  DEFAULT_OPS_TOPIC,
+  DEFAULT_REPLIES_TOPIC,
+} from '@collab/env-config';
 import cassandra from 'cassandra-driver';
+import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { StackEndpoints } from './endpoints.js';
 import { s3Client } from './probes.js';
@@ -22,6 +29,9 @@ import { s3Client } from './probes.js';
 export interface ProvisionOptions {
   opsTopic: string;
   opsPartitions: number;
+  /** The command-service's command bus: commands (the ops topic's partition count) and replies. */
+  commandsTopic: string;
+  repliesTopic: string;
   /** Default: min(3, number of brokers). */
   replicationFactor?: number;
   bucket: string;
@@ -34,15 +44,20 @@ export interface ProvisionResult {
   cassandra: 'migrated' | 'skipped: @collab/adapter-cassandra has no migrate() yet';
 }
 
-/** Defaults, overridable by COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS, S3_BUCKET, CASSANDRA_KEYSPACE. */
+/**
+ * The services' defaults (@collab/env-config), overridable by the same variables: COLLAB_OPS_TOPIC,
+ * COLLAB_OPS_PARTITIONS, COLLAB_COMMANDS_TOPIC, COLLAB_REPLIES_TOPIC, S3_BUCKET, CASSANDRA_KEYSPACE.
+ */
 export function provisionOptionsFromEnv(env: NodeJS.ProcessEnv): ProvisionOptions {
-  const partitions = Number(env.COLLAB_OPS_PARTITIONS || 6);
+  const partitions = Number(env.COLLAB_OPS_PARTITIONS || DEFAULT_OPS_PARTITIONS);
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new Error(`COLLAB_OPS_PARTITIONS=${env.COLLAB_OPS_PARTITIONS} is not a positive integer.`);
   }
   return {
-    opsTopic: env.COLLAB_OPS_TOPIC || 'collab.ops',
+    opsTopic: env.COLLAB_OPS_TOPIC || DEFAULT_OPS_TOPIC,
     opsPartitions: partitions,
+    commandsTopic: env.COLLAB_COMMANDS_TOPIC || DEFAULT_COMMANDS_TOPIC,
+    repliesTopic: env.COLLAB_REPLIES_TOPIC || DEFAULT_REPLIES_TOPIC,
     bucket: env.S3_BUCKET || 'collab-snapshots',
     keyspace: env.CASSANDRA_KEYSPACE || 'collab',
   };
@@ -89,10 +104,39 @@ export async function provisionOpsTopic(brokers: string[], options: ProvisionOpt
         );
       }
     }
+    await provisionCommandTopics(admin, options, replicationFactor);
     return created ? 'created' : 'exists';
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The module that owns the command bus topics' settings; imported by name at run time (it builds after infra). */
+const KAFKA_ADAPTER = '@collab/adapter-kafka';
+
+/** packages/kafka's `ensureCommandTopics(admin, spec)`: idempotent, refuses a topic with another partition count. */
+type EnsureCommandTopics = (
+  admin: Admin,
+  spec: { commandsTopic: string; repliesTopic: string; partitions: number; replicationFactor: number },
+) => Promise<void>;
+
+/**
+ * The command-service's commands and replies topics, beside the ops topic: without them a command-service
+ * started on this stack refuses to start (unless COLLAB_PROVISION=true). Their settings live in the Kafka adapter,
+ * the one place that defines them.
+ */
+async function provisionCommandTopics(
+  admin: Admin,
+  options: ProvisionOptions,
+  replicationFactor: number,
+): Promise<void> {
+  const { ensureCommandTopics } = (await import(KAFKA_ADAPTER)) as { ensureCommandTopics: EnsureCommandTopics };
+  await ensureCommandTopics(admin, {
+    commandsTopic: options.commandsTopic,
+    repliesTopic: options.repliesTopic,
+    partitions: options.opsPartitions,
+    replicationFactor,
+  });
 }
 
 export async function provisionBucket(s3: StackEndpoints['s3'], bucket: string): Promise<'created' | 'exists'> {

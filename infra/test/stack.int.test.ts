@@ -13,6 +13,11 @@ import { checkEndpoints, s3Client } from '../src/probes.js';
 import { provision, provisionOptionsFromEnv } from '../src/provision.js';
 import { useStack } from '../src/stack.js';
 
+/** A test's own ops topic and command bus topics, so it never touches the stack's shared ones. */
+function testTopics(opsTopic: string): { opsTopic: string; commandsTopic: string; repliesTopic: string } {
+  return { opsTopic, commandsTopic: `${opsTopic}.commands`, repliesTopic: `${opsTopic}.replies` };
+}
+
 /** A 127.0.0.1 port nothing listens on: bind an ephemeral port, then close it. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -95,7 +100,8 @@ describe('integration stack (infra harness)', () => {
   });
 
   it('provisioning twice is idempotent: the second run finds everything in place', async () => {
-    const options = { ...provisionOptionsFromEnv(process.env), opsTopic: `infra-test-${Date.now()}`, opsPartitions: 3 };
+    const topic = `infra-test-${Date.now()}`;
+    const options = { ...provisionOptionsFromEnv(process.env), ...testTopics(topic), opsPartitions: 3 };
     const options2 = { ...options, bucket: `infra-test-${Date.now()}` };
     const first = await provision(endpoints, options2);
     assert.equal(first.opsTopic, 'created');
@@ -106,10 +112,26 @@ describe('integration stack (infra harness)', () => {
     assert.equal(second.cassandra, first.cassandra);
   });
 
+  it('provisions the command-service’s commands and replies topics beside the ops topic', async () => {
+    const options = { ...provisionOptionsFromEnv(process.env), ...testTopics(`infra-test-c-${Date.now()}`) };
+    await provision(endpoints, { ...options, opsPartitions: 3 });
+    const admin = new Kafka({ clientId: 'infra-test', brokers: endpoints.kafka.brokers, logLevel: logLevel.NOTHING });
+    const client = admin.admin();
+    await client.connect();
+    try {
+      const { topics } = await client.fetchTopicMetadata({ topics: [options.commandsTopic, options.repliesTopic] });
+      const count = (name: string) => topics.find((t) => t.name === name)?.partitions.length;
+      assert.equal(count(options.commandsTopic), 3, 'commands: the ops topic’s partition count');
+      assert.equal(count(options.repliesTopic), 1);
+    } finally {
+      await client.disconnect();
+    }
+  });
+
   it('provisioning refuses to "fix" an existing topic with another partition count', async () => {
     const options = {
       ...provisionOptionsFromEnv(process.env),
-      opsTopic: `infra-test-p-${Date.now()}`,
+      ...testTopics(`infra-test-p-${Date.now()}`),
       opsPartitions: 2,
     };
     await provision(endpoints, options);

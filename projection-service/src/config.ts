@@ -12,6 +12,7 @@ import {
   redactedCassandraSecurity,
   redactedKafkaSecurity,
   serviceEnv,
+  shutdownSettings,
   telemetrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
@@ -55,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
     telemetry: telemetrySettings(e),
+    shutdown: shutdownSettings(e),
     kafka: {
       brokers: e.KAFKA_BROKERS,
       topic: e.COLLAB_OPS_TOPIC,

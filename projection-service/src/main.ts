@@ -6,31 +6,24 @@
  * Cassandra answer, the consumer runs). Each batch continues the command-service's trace from its records'
  * headers, with the Cassandra write as a child span.
  *
- * Prints one machine-readable line `{"ready":true}` on stdout once it consumes (for supervisors and tests).
+ * Prints one machine-readable line `{"ready":true}` on stdout once it consumes (for supervisors and tests). Exit
+ * codes, the shutdown order and its deadline: the process kit (@collab/observability, runServiceProcess).
  */
 import { randomUUID } from 'node:crypto';
 import { cassandraSecurityOptions, createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import { createKafkaOpLog, kafkaSecurityConfig } from '@collab/adapter-kafka';
 import type { Offset } from '@collab/core';
-import { checkDependencies, startTelemetry } from '@collab/observability';
+import type { ServiceScope } from '@collab/observability';
+import { checkDependencies, runServiceProcess, startTelemetry } from '@collab/observability';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
+import type { ProjectionServiceConfig } from './config.js';
 import { ConfigError, loadConfig, redacted } from './config.js';
 import { readinessChecks, tracedOpLog, tracedReadModels } from './ops-endpoints.js';
 import { startProjectionService } from './service.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+async function start(config: ProjectionServiceConfig, scope: ServiceScope) {
   const logger = pino({ level: config.logLevel, base: { service: 'projection-service' } });
   logger.info({ config: redacted(config) }, 'starting');
   const instanceId = config.instanceId ?? `projection-${randomUUID().slice(0, 8)}`;
@@ -40,6 +33,7 @@ async function main(): Promise<void> {
     ...config.telemetry,
     health: true,
   });
+  scope.defer('telemetry', () => telemetry.shutdown());
 
   const { cassandra: cc, kafka: kc } = config;
   const client = new cassandra.Client({
@@ -49,6 +43,7 @@ async function main(): Promise<void> {
     pooling: { heartBeatInterval: 10_000 },
     ...cassandraSecurityOptions(cc.security),
   });
+  scope.defer('cassandra', () => client.shutdown());
   await client.connect();
   if (cc.migrate) {
     const result = await migrate(client, {
@@ -62,6 +57,7 @@ async function main(): Promise<void> {
     keyspace: cc.keyspace,
     logger: logger.child({ component: 'cassandra' }),
   });
+  scope.defer('read models', () => store.close());
   // The keyspace names the group whose offsets describe it; another group's instance is refused here, before it
   // projects anything (the command-service's document load relies on the pairing, docs/operations.md).
   await store.claimProjectionSource(kc.topic, kc.groupId);
@@ -75,6 +71,7 @@ async function main(): Promise<void> {
     security: kc.security,
     logger: logger.child({ component: 'kafka' }),
   });
+  scope.defer('kafka op log', () => log.close());
   // Only for the lag gauges of partitions this instance owns but has not projected anything of yet.
   const admin = new Kafka({
     clientId: `${clientId}-admin`,
@@ -82,6 +79,7 @@ async function main(): Promise<void> {
     logLevel: logLevel.NOTHING,
     ...kafkaSecurityConfig(kc.security),
   }).admin();
+  scope.defer('kafka admin', () => admin.disconnect());
   await admin.connect();
   const committedOffsets = async (): Promise<Map<number, Offset>> => {
     const [topic] = await admin.fetchOffsets({ groupId: kc.groupId, topics: [kc.topic] });
@@ -105,34 +103,22 @@ async function main(): Promise<void> {
     writeConcurrency: config.writeConcurrency,
     batchWaitMs: config.batchWaitMs,
   });
+  // Closed first: stopping the consumer commits the last checkpoints while the store and the log are open.
+  scope.defer('consumer', () => service.stop());
   consuming = true;
-  console.log(JSON.stringify({ ready: true }));
-
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string): Promise<void> =>
-    (stopping ??= (async () => {
-      logger.info({ signal }, 'shutting down');
-      consuming = false; // /readyz says so at once: the instance is leaving its group
-      let code = 0;
-      try {
-        // Order matters: stop consuming (commits the last checkpoints) before closing what the handler uses.
-        await service.stop();
-        await log.close();
-        await admin.disconnect();
-        await store.close();
-        await client.shutdown();
-        await telemetry.shutdown();
-      } catch (err) {
-        logger.error({ err }, 'unclean shutdown');
-        code = 1;
-      }
-      process.exit(code);
-    })());
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return {
+    logger,
+    drain: () => {
+      consuming = false; // the instance is leaving its group
+      telemetry.drain();
+    },
+  };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+void runServiceProcess({
+  name: 'projection-service',
+  loadConfig: () => loadConfig(process.env),
+  isConfigError: (err) => err instanceof ConfigError,
+  shutdown: (config) => config.shutdown,
+  start,
 });

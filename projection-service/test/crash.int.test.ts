@@ -1,6 +1,6 @@
 /**
  * Crash safety of the real process: the projection-service is spawned as a child process
- * (`node --import tsx projection-service/src/main.ts`), killed with SIGKILL while it projects a large backlog,
+ * (`node --conditions=@collab/source --import tsx projection-service/src/main.ts`), killed with SIGKILL while it projects a large backlog,
  * and restarted. The read models must then hold every op exactly once — no gap, no duplicate — with the right
  * heads. Then a SIGTERM must stop it cleanly with its last checkpoints committed.
  */
@@ -65,25 +65,29 @@ describe('projection-service process: SIGKILL mid-backlog, restart', function ()
 
   async function startProcess(group = groupId): Promise<ChildProcess> {
     const stack = await useStack();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'projection-service/src/main.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        KAFKA_BROKERS: stack.kafka.brokers.join(','),
-        COLLAB_OPS_TOPIC: topic.topic,
-        COLLAB_OPS_PARTITIONS: String(topic.partitions),
-        COLLAB_PROJECTION_GROUP: group,
-        CASSANDRA_CONTACT_POINTS: stack.cassandra.contactPoints.join(','),
-        CASSANDRA_LOCAL_DC: localDataCenter,
-        CASSANDRA_KEYSPACE: keyspace,
-        CASSANDRA_REPLICATION_FACTOR: '1',
-        COLLAB_MIGRATE: 'true',
-        COLLAB_METRICS_PORT: '0',
-        // Small writes so that a kill lands between the writes of one batch, not only between batches.
-        COLLAB_PROJECTION_MAX_OPS_PER_WRITE: '100',
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@collab/source', '--import', 'tsx', 'projection-service/src/main.ts'],
+      {
+        env: {
+          PATH: process.env.PATH,
+          KAFKA_BROKERS: stack.kafka.brokers.join(','),
+          COLLAB_OPS_TOPIC: topic.topic,
+          COLLAB_OPS_PARTITIONS: String(topic.partitions),
+          COLLAB_PROJECTION_GROUP: group,
+          CASSANDRA_CONTACT_POINTS: stack.cassandra.contactPoints.join(','),
+          CASSANDRA_LOCAL_DC: localDataCenter,
+          CASSANDRA_KEYSPACE: keyspace,
+          CASSANDRA_REPLICATION_FACTOR: '1',
+          COLLAB_MIGRATE: 'true',
+          COLLAB_METRICS_PORT: '0',
+          // Small writes so that a kill lands between the writes of one batch, not only between batches.
+          COLLAB_PROJECTION_MAX_OPS_PER_WRITE: '100',
+          LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     child.stderr!.on('data', (chunk: Buffer) => {
       process.stderr.write(chunk);
       outputs.get(child)?.push(chunk.toString());

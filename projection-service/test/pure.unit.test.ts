@@ -1,6 +1,7 @@
 /** The pure parts: chunking per document, the lag arithmetic, the rebuild CLI's arguments. No servers. */
 import assert from 'node:assert/strict';
 import type { LogRecord, OpCommitted } from '@collab/core';
+import { opsTopicEnv } from '@collab/env-config';
 import { parseRebuildArgs } from '../src/cli/rebuild-args.js';
 import { createLagTracker } from '../src/lag.js';
 import { chunkByDocument } from '../src/projector.js';
@@ -121,6 +122,15 @@ describe('rebuild CLI arguments', function () {
         class: 'NetworkTopologyStrategy',
         dataCenters: { datacenter1: 3 },
       });
+    }
+  });
+
+  it('defaults to the topic and partition count every service and `collab migrate` default to', function () {
+    const parsed = parseRebuildArgs(required);
+    assert.equal(parsed.kind, 'run');
+    if (parsed.kind === 'run') {
+      assert.equal(parsed.options.kafka.partitions, opsTopicEnv.COLLAB_OPS_PARTITIONS.parse(undefined));
+      assert.equal(parsed.options.kafka.topic, opsTopicEnv.COLLAB_OPS_TOPIC.parse(undefined));
     }
   });
 

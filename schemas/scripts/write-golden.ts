@@ -2,7 +2,7 @@
  * Writes the golden fixtures of the *current* schema version: test/fixtures/<subject>/v<N>/<sample>.hex (the
  * encoded frame) and .json (what today's decoder returns). Run it once when a new schema version is added:
  *
- *   npx tsx schemas/scripts/write-golden.ts
+ *   npx tsx --conditions=@collab/source schemas/scripts/write-golden.ts
  *
  * It never overwrites a fixture with different content: committed bytes are the promise that old data still
  * decodes, so changing one is a decision to make by hand, not by a script.

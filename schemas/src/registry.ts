@@ -24,7 +24,8 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   { id: 1, subject: 'op-committed', version: 1, file: 'avro/op-committed/v1.avsc' },
 ];
 
-const packageRoot = new URL('../', import.meta.url);
+// The package's folder: this module runs as src/*.ts (tsx) or as the build's dist/src/*.js (plain node).
+const packageRoot = new URL(import.meta.url.includes('/dist/src/') ? '../../' : '../', import.meta.url);
 
 export function schemaEntry(id: number): SchemaEntry | undefined {
   return SCHEMAS.find((entry) => entry.id === id);

@@ -169,7 +169,11 @@ async function rebuildThroughput(): Promise<void> {
   if (runs <= 0) return;
   console.log(`\nrebuild throughput (npm run bench:rebuild -- --runs ${runs}):`);
   const script = fileURLToPath(new URL('../../projection-service/bench/bench-rebuild.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--runs', String(runs)], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@collab/source', '--import', 'tsx', script, '--runs', String(runs)],
+    { stdio: 'inherit' },
+  );
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`bench:rebuild exited with ${code}`);
 }

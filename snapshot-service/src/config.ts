@@ -14,6 +14,7 @@ import {
   s3Env,
   s3Problems,
   serviceEnv,
+  shutdownSettings,
   telemetrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
@@ -70,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     instanceId: e.COLLAB_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
     telemetry: telemetrySettings(e),
+    shutdown: shutdownSettings(e),
     kafka: {
       brokers: e.KAFKA_BROKERS,
       topic: e.COLLAB_OPS_TOPIC,

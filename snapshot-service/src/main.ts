@@ -1,7 +1,8 @@
 /**
  * Composition root of the snapshot-service: config from the environment (validated, every problem at once),
  * telemetry, adapters (Kafka op log, Cassandra read models, S3 snapshots), the worker, and an idempotent
- * graceful shutdown on SIGTERM/SIGINT (snapshot dirty documents for a bounded time, commit checkpoints, close).
+ * graceful shutdown on SIGTERM/SIGINT (snapshot dirty documents for a bounded time, commit checkpoints, close)
+ * within the process kit's deadline (@collab/observability, runServiceProcess).
  *
  * The metrics port (COLLAB_METRICS_PORT, default 9466) serves /metrics, /healthz and /readyz (Kafka, Cassandra
  * and S3 answer, the worker consumes). Batches continue the command-service's traces; S3 writes are spans.
@@ -10,25 +11,17 @@ import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import { createKafkaOpLog } from '@collab/adapter-kafka';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
-import { checkDependencies, startTelemetry } from '@collab/observability';
+import type { ServiceScope } from '@collab/observability';
+import { checkDependencies, runServiceProcess, startTelemetry } from '@collab/observability';
 import { createDocumentReader } from '@collab/read-side';
 import pino from 'pino';
+import type { SnapshotServiceConfig } from './config.js';
 import { ConfigError, loadConfig, redacted } from './config.js';
 import { registerMetrics } from './metrics.js';
 import { readinessChecks, tracedOpLog, tracedSnapshots } from './ops-endpoints.js';
 import { createSnapshotWorker, type SnapshotWorker } from './snapshot-worker.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+async function start(config: SnapshotServiceConfig, scope: ServiceScope) {
   const instanceId = config.instanceId ?? `snapshot-${randomUUID().slice(0, 8)}`;
   const logger = pino({ level: config.logLevel, base: { service: 'snapshot-service', instanceId } });
   logger.info({ config: redacted(config) }, 'starting');
@@ -38,6 +31,7 @@ async function main(): Promise<void> {
     ...config.telemetry,
     health: true,
   });
+  scope.defer('telemetry', () => telemetry.shutdown());
 
   // The gauges read the worker, the worker reports to the counters: the holder breaks the cycle.
   const holder: { worker?: SnapshotWorker } = {};
@@ -50,10 +44,12 @@ async function main(): Promise<void> {
     security: config.kafka.security,
     logger: logger.child({ component: 'kafka' }),
   });
+  scope.defer('kafka op log', () => log.close());
   const readModels = await createCassandraReadModelStore({
     ...config.cassandra,
     logger: logger.child({ component: 'cassandra' }),
   });
+  scope.defer('read models', () => readModels.close());
   const snapshots = createS3SnapshotStore({
     ...(config.s3.endpoint === undefined ? {} : { endpoint: config.s3.endpoint }),
     region: config.s3.region,
@@ -62,6 +58,7 @@ async function main(): Promise<void> {
     prefix: config.s3.prefix,
     logger: logger.child({ component: 's3' }),
   });
+  scope.defer('s3', () => snapshots.close());
   const reader = createDocumentReader({
     readModels,
     snapshots,
@@ -79,6 +76,9 @@ async function main(): Promise<void> {
     policy: config.policy,
     retry: config.retry,
     retention: config.retention,
+    // Snapshotting dirty documents on shutdown gets half the shutdown deadline at most: the checkpoints and the
+    // closes after it need the rest.
+    drainMs: Math.min(10_000, Math.floor(config.shutdown.timeoutMs / 2)),
     logger,
     onSnapshot: (event) => {
       metrics.onSnapshot(event);
@@ -87,27 +87,23 @@ async function main(): Promise<void> {
     onWriteAttemptFailed: () => metrics.onWriteAttemptFailed(),
   });
   holder.worker = worker;
+  scope.defer('worker', () => worker.stop());
   await worker.start();
   consuming = true;
   logger.info('consuming');
-  // Machine-readable readiness line for supervisors and tests, as every service prints.
-  console.log(JSON.stringify({ ready: true }));
-
-  let shutdown: Promise<void> | undefined;
-  const stop = (signal: string) =>
-    (shutdown ??= (async () => {
-      logger.info({ signal }, 'shutting down');
+  return {
+    logger,
+    drain: () => {
       consuming = false;
-      await worker.stop().catch((err: unknown) => logger.error({ err }, 'worker did not stop cleanly'));
-      await Promise.allSettled([log.close(), readModels.close(), snapshots.close()]);
-      await telemetry.shutdown().catch(() => {});
-      logger.info('stopped');
-    })().finally(() => process.exit(0)));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+      telemetry.drain();
+    },
+  };
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`snapshot-service failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
+void runServiceProcess({
+  name: 'snapshot-service',
+  loadConfig: () => loadConfig(process.env),
+  isConfigError: (err) => err instanceof ConfigError,
+  shutdown: (config) => config.shutdown,
+  start,
 });

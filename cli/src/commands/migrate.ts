@@ -1,12 +1,13 @@
 /**
  * `collab migrate` — create or upgrade the storage. Embedded: the SQLite file in the data folder (prints its
- * schema version). Distributed: the Kafka ops topic, the Cassandra keyspace and tables, the S3 bucket; each step
- * is reported and attempted even if an earlier one failed, so one run shows everything that is wrong.
+ * schema version). Distributed: the Kafka ops topic and the command-service's commands and replies topics, the
+ * Cassandra keyspace and tables, the S3 bucket; each step is reported and attempted even if an earlier one failed,
+ * so one run shows everything that is wrong.
  */
 import { existsSync } from 'node:fs';
 import { closeDatabase, migrate as migrateSqlite, openDatabase, schemaVersion } from '@collab/adapter-sqlite';
 import { cassandraSecurityOptions, migrate as migrateCassandra } from '@collab/adapter-cassandra';
-import { ensureOpsTopic, kafkaSecurityConfig } from '@collab/adapter-kafka';
+import { ensureCommandTopics, ensureOpsTopic, kafkaSecurityConfig } from '@collab/adapter-kafka';
 import { createS3Client, ensureBucket } from '@collab/adapter-s3';
 import cassandra from 'cassandra-driver';
 import type { Command } from 'commander';
@@ -28,7 +29,8 @@ export function registerMigrate(program: Command): void {
       'after',
       `
 Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS (fixed when the file is created).
-Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS, COLLAB_KAFKA_REPLICATION_FACTOR,
+Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS, COLLAB_COMMANDS_TOPIC, COLLAB_REPLIES_TOPIC,
+COLLAB_KAFKA_REPLICATION_FACTOR,
 CASSANDRA_CONTACT_POINTS, CASSANDRA_LOCAL_DC, CASSANDRA_KEYSPACE, CASSANDRA_REPLICATION_FACTOR,
 S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_BUCKET.`,
     )
@@ -99,7 +101,17 @@ async function migrateKafka(kafka: KafkaSettings): Promise<string> {
       partitions: kafka.partitions,
       replicationFactor: kafka.replicationFactor,
     });
-    return `topic ${kafka.topic} ${created ? 'created' : 'exists'} with ${kafka.partitions} partitions`;
+    // The command-service's command bus: without it the services refuse to start (unless COLLAB_PROVISION=true).
+    await ensureCommandTopics(admin, {
+      commandsTopic: kafka.commandsTopic,
+      repliesTopic: kafka.repliesTopic,
+      partitions: kafka.partitions,
+      replicationFactor: kafka.replicationFactor,
+    });
+    return (
+      `topic ${kafka.topic} ${created ? 'created' : 'exists'} with ${kafka.partitions} partitions; ` +
+      `${kafka.commandsTopic} (${kafka.partitions} partitions) and ${kafka.repliesTopic} ready`
+    );
   } finally {
     await admin.disconnect();
   }

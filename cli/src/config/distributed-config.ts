@@ -5,6 +5,7 @@
  */
 import {
   cassandraEnv,
+  commandTopicsEnv,
   int,
   loadCassandraSecurity,
   loadKafkaSecurity,
@@ -23,6 +24,7 @@ import { ConfigProblems } from '../embedded-config.js';
 const Sections = {
   kafka: z.object({
     ...opsTopicEnv,
+    ...commandTopicsEnv,
     COLLAB_KAFKA_REPLICATION_FACTOR: int(1, 16).default(1),
   }),
   cassandra: z.object({
@@ -38,6 +40,9 @@ export interface KafkaSettings {
   brokers: string[];
   topic: string;
   partitions: number;
+  /** The command-service's command bus (created by `collab migrate` beside the ops topic). */
+  commandsTopic: string;
+  repliesTopic: string;
   replicationFactor: number;
   security: KafkaSecurity;
 }
@@ -78,6 +83,8 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         brokers: parsed.data.KAFKA_BROKERS,
         topic: parsed.data.COLLAB_OPS_TOPIC,
         partitions: parsed.data.COLLAB_OPS_PARTITIONS,
+        commandsTopic: parsed.data.COLLAB_COMMANDS_TOPIC,
+        repliesTopic: parsed.data.COLLAB_REPLIES_TOPIC,
         replicationFactor: parsed.data.COLLAB_KAFKA_REPLICATION_FACTOR,
         security: security.value,
       };

@@ -25,6 +25,8 @@ import { devTokenRoute } from './dev-token-route.js';
 export interface EmbeddedServer {
   readonly url: string;
   readonly service: CommandService;
+  /** The process is stopping: /readyz answers 503 from now on, while everything still serves. */
+  drain(): void;
   /** Graceful stop, in dependency order. Idempotent. */
   close(): Promise<void>;
 }
@@ -92,6 +94,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     const auth = { hs256Secret: config.jwtSecret, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds };
     const { maxCatchupBytes, ...limits } = config.limits;
     const verifier = await TokenVerifier.create(auth);
+    let draining = false;
     const service = await startCommandService({
       log: storage.opLog,
       logger,
@@ -107,6 +110,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       idleTimeoutSeconds: 60,
       access: config.access,
       connections: config.connections,
+      edgeTransport: config.edgeTransport,
       // In-process presence: cursors and who is here, with no Redis.
       presence: { bus: storage.presence },
       httpRoutes: [
@@ -115,6 +119,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
           log: storage.opLog,
           ownedPartitions: () => [...Array(config.partitions).keys()],
           relays: false,
+          draining: () => draining,
         }),
         ...readApiRoutes(apiReader, verifier, logger, config.readApi),
         ...webPageRoutes(assets),
@@ -126,6 +131,9 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     return {
       url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${service.port}`,
       service,
+      drain: () => {
+        draining = true;
+      },
       close: () =>
         (closing ??= (async () => {
           await service.close();

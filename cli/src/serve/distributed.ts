@@ -1,17 +1,5 @@
 /**
- * The distributed command-service (`collab serve --mode distributed`): the same runner as its own main.ts.
+ * The distributed command-service (`collab serve --mode distributed`): the same process definition as its own
+ * main.ts.
  */
-import { ConfigError, describeCommandServiceConfig, runCommandService } from '@collab/command-service';
-import type { RunningCommandService } from '@collab/command-service';
-
-export type { RunningCommandService };
-
-export interface RunModule {
-  ConfigError: typeof ConfigError;
-  describeCommandServiceConfig(env: NodeJS.ProcessEnv): unknown;
-  runCommandService(env: NodeJS.ProcessEnv): Promise<RunningCommandService>;
-}
-
-export async function loadCommandServiceRunner(): Promise<RunModule> {
-  return { ConfigError, describeCommandServiceConfig, runCommandService };
-}
+export { commandServiceProcess, ConfigError, describeCommandServiceConfig } from '@collab/command-service';

@@ -17,7 +17,8 @@ const MAIN = join(ROOT, 'cli/src/main.ts');
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(COLLAB_|KAFKA_|CASSANDRA_|S3_|LOG_LEVEL$)/.test(k)) env[k] = v;
+    // COLLAB_EDGE_TRANSPORT passes: the whole suite runs on the ws server with COLLAB_EDGE_TRANSPORT=ws.
+    if (k === 'COLLAB_EDGE_TRANSPORT' || !/^(COLLAB_|KAFKA_|CASSANDRA_|S3_|LOG_LEVEL$)/.test(k)) env[k] = v;
   }
   return { ...env, LOG_LEVEL: 'silent', ...extra };
 }
@@ -30,7 +31,10 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env });
+    const child = spawn(process.execPath, ['--conditions=@collab/source', '--import', 'tsx', MAIN, ...args], {
+      cwd: ROOT,
+      env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -67,7 +71,7 @@ export interface ServerProcess {
 export async function startServer(dataDir: string, port = 0, env = cleanEnv()): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--port', String(port)],
+    ['--conditions=@collab/source', '--import', 'tsx', MAIN, 'serve', '--data-dir', dataDir, '--port', String(port)],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

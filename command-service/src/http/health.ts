@@ -7,11 +7,12 @@
  * - /readyz: 200 only when the op log answers (end offsets within a short timeout) and the instance has work it
  *   can do: it sequences at least one partition, or it relays (forwards submissions through the command bus to
  *   their owner and delivers the owner's commits). 503 otherwise, with a JSON body naming what is down, so a
- *   load balancer stops sending new connections to an instance that could only answer ERR_UNAVAILABLE.
+ *   load balancer stops sending new connections to an instance that could only answer ERR_UNAVAILABLE. Also 503
+ *   once the process is stopping (`draining`), while it still serves, so the balancer moves away first.
  */
 import type { OpLog } from '@collab/core';
 import type { DependencyCheck } from '@collab/observability';
-import { checkDependencies, DEFAULT_CHECK_TIMEOUT_MS, readinessResponse } from '@collab/observability';
+import { checkDependencies, DEFAULT_CHECK_TIMEOUT_MS, DRAINING, readinessResponse } from '@collab/observability';
 import type { HttpRoute } from '../transport/http-routes.js';
 
 export interface HealthRoutesOptions {
@@ -22,6 +23,8 @@ export interface HealthRoutesOptions {
   relays: boolean;
   /** Per dependency check. Default 2 s. */
   timeoutMs?: number;
+  /** True once the process is stopping: /readyz answers 503 "draining" before the sockets close. */
+  draining?: () => boolean;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
@@ -46,7 +49,10 @@ export function healthRoutes(options: HealthRoutesOptions): HttpRoute[] {
       pattern: '/readyz',
       anyHost: true,
       handle: async () => {
-        const report = await checkDependencies(checks, options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS);
+        const report =
+          options.draining?.() === true
+            ? DRAINING
+            : await checkDependencies(checks, options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS);
         const { status, body } = readinessResponse(report);
         return { status, headers: JSON_HEADERS, body };
       },

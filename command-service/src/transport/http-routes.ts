@@ -2,7 +2,7 @@
  * Plain HTTP routes beside the WebSocket endpoint (the read API, the page, health), framework-free: a handler
  * takes a request value and returns a response value, so it can be unit-tested without a server. This module
  * does the uWebSockets.js plumbing: copying the request out before the first await (uWS reuses it), reading a
- * bounded body, aborts, and corking the response.
+ * bounded body, aborts, and corking the response (node-ws-server.ts does the same on node:http).
  */
 import type { Logger } from 'pino';
 import type uWS from 'uWebSockets.js';
@@ -48,7 +48,15 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-const MAX_BODY_BYTES = 64 * 1024;
+/** A request body larger than this is answered 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** What a route that threw answers (its error is logged, never sent). */
+export const INTERNAL_ERROR: HttpResponse = {
+  status: 500,
+  headers: { 'content-type': 'application/json' },
+  body: '{"code":"ERR_INTERNAL","message":"Something went wrong on the server."}',
+};
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
@@ -106,11 +114,7 @@ export function mountRoutes(
           .then(() => route.handle({ ...request, body }))
           .then(respond, (err: unknown) => {
             logger.error({ err, path: request.path }, 'HTTP handler failed');
-            respond({
-              status: 500,
-              headers: { 'content-type': 'application/json' },
-              body: '{"code":"ERR_INTERNAL","message":"Something went wrong on the server."}',
-            });
+            respond(INTERNAL_ERROR);
           });
       };
       const refusal = route.anyHost === true ? undefined : checkAccess(headers);

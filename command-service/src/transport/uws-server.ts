@@ -3,12 +3,11 @@
  * connection caps, the auth deadline), frames in, frames out, keep-alive, idle timeouts, backpressure — and hands
  * every frame to a transport-independent Session.
  */
-import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { Session, Transport } from '../session/session.js';
 import { instruments } from '../telemetry.js';
-import type { ConnectionLimits, ConnectionRefusalCode } from './connection-limits.js';
+import type { ConnectionRefusalCode } from './connection-limits.js';
 import {
   CLOSE_TRY_AGAIN_LATER,
   ConnectionCounter,
@@ -16,29 +15,10 @@ import {
   DEFAULT_CONNECTION_LIMITS,
   withAuthDeadline,
 } from './connection-limits.js';
-import type { EdgeAccess } from './edge-access.js';
 import { createAccessCheck } from './edge-access.js';
-import type { HttpRoute } from './http-routes.js';
 import { mountRoutes, refusalResponse, SECURITY_HEADERS } from './http-routes.js';
-
-export interface WsServerOptions {
-  host: string;
-  port: number;
-  /** Frames larger than this close the connection outright (the session rejects smaller oversized ones). */
-  hardMaxFrameBytes: number;
-  /** Seconds without traffic before the connection is closed; pings are sent automatically before that. */
-  idleTimeoutSeconds: number;
-  /** Bytes queued for a slow client before it is disconnected (it will reconnect and catch up). */
-  maxBackpressureBytes: number;
-  createSession: (transport: Transport) => Session;
-  logger: Logger;
-  /** HTTP routes served beside the WebSocket endpoint (read API, the web page, dev tokens). */
-  httpRoutes?: readonly HttpRoute[];
-  /** Which Host and Origin headers the routes and the upgrade answer (see edge-access.ts). Default: {}. */
-  access?: EdgeAccess;
-  /** Connection caps and the auth deadline. Default: DEFAULT_CONNECTION_LIMITS. */
-  connections?: ConnectionLimits;
-}
+import type { WsServer, WsServerOptions } from './edge-server.js';
+import { WS_PATH } from './edge-server.js';
 
 interface SocketData {
   session?: Session;
@@ -50,15 +30,7 @@ interface SocketData {
   cancelAuthDeadline?: () => void;
 }
 
-export interface WsServer {
-  readonly port: number;
-  /** Stop listening and close every connection. Idempotent. */
-  close(): Promise<void>;
-}
-
-export const WS_PATH = '/v1/ws';
-
-export function startWsServer(options: WsServerOptions): Promise<WsServer> {
+export function startUwsServer(options: WsServerOptions): Promise<WsServer> {
   const app = uWS.App();
   const sockets = new Set<uWS.WebSocket<SocketData>>();
   const limits = options.connections ?? DEFAULT_CONNECTION_LIMITS;

@@ -1,5 +1,5 @@
 /**
- * Real command-service processes for failover tests: `node --import tsx command-service/src/main.ts` with its
+ * Real command-service processes for failover tests: `node --conditions=@collab/source --import tsx command-service/src/main.ts` with its
  * configuration in the environment, ready when it prints `{"ready":true,"port":N}`. Fast failover settings: a
  * 6 s consumer session (the broker's minimum) and 500 ms heartbeats.
  */
@@ -42,7 +42,7 @@ export interface Status {
 }
 
 /**
- * A service process of this repository (`node --import tsx <entry> ...args`), as an operator starts it, ready once
+ * A service process of this repository (`node --conditions=@collab/source --import tsx <entry> ...args`), as an operator starts it, ready once
  * it prints its `{"ready":true,...}` line. Keeps the last 5,000 lines of its stdout and stderr for failure messages.
  */
 export class ServiceProcess {
@@ -50,27 +50,14 @@ export class ServiceProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The ready line, parsed. */
   ready: Record<string, unknown> = {};
+  private readonly readyLine: Promise<Record<string, unknown>>;
 
   protected constructor(
     readonly name: string,
     private readonly child: ChildProcess,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  static async spawn(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    });
-    const service = new ServiceProcess(name, child);
-    await service.whenReady();
-    return service;
-  }
-
-  protected async whenReady(): Promise<void> {
-    const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    this.readyLine = new Promise<Record<string, unknown>>((resolve, reject) => {
       const onLine = (line: string) => {
         this.lines.push(line);
         if (this.lines.length > 5_000) this.lines.shift();
@@ -83,7 +70,27 @@ export class ServiceProcess {
         reject(new Error(`${this.name} exited (${code}) before ready:\n${this.lines.slice(-20).join('\n')}`)),
       );
     });
-    this.ready = await ready;
+    this.readyLine.catch(() => {}); // a process expected to fail is awaited through `exited`
+  }
+
+  /** Started, not awaited: for a process expected to fail before it is ready. */
+  static launch(name: string, args: string[], env: NodeJS.ProcessEnv): ServiceProcess {
+    const child = spawn(process.execPath, ['--conditions=@collab/source', '--import', 'tsx', ...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
+    return new ServiceProcess(name, child);
+  }
+
+  static async spawn(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+    const service = ServiceProcess.launch(name, args, env);
+    await service.whenReady();
+    return service;
+  }
+
+  protected async whenReady(): Promise<void> {
+    this.ready = await this.readyLine;
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -108,7 +115,7 @@ export class Instance extends ServiceProcess {
     env: Record<string, string> = {},
     entry: string[] = ['command-service/src/main.ts'],
   ): Promise<Instance> {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
+    const child = spawn(process.execPath, ['--conditions=@collab/source', '--import', 'tsx', ...entry], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {

@@ -1,7 +1,7 @@
 /**
  * `migrate-cli`: apply the CQL migrations to a cluster and print what was applied.
  *
- *   tsx packages/cassandra/src/migrate-cli.ts --contact-points 10.0.0.1:9042,10.0.0.2:9042 \
+ *   tsx --conditions=@collab/source packages/cassandra/src/migrate-cli.ts --contact-points 10.0.0.1:9042,10.0.0.2:9042 \
  *     --local-dc dc1 --keyspace collab --replication-factor 3
  *
  * The keyspace is created with NetworkTopologyStrategy, `--replication-factor` replicas in `--local-dc` (3 in

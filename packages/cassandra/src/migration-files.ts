@@ -19,8 +19,11 @@ export interface MigrationFile {
   statements: string[];
 }
 
+// The package's folder: this module runs as src/*.ts (tsx) or as the build's dist/src/*.js (plain node).
+const PACKAGE_ROOT = new URL(import.meta.url.includes('/dist/src/') ? '../../' : '../', import.meta.url);
+
 /** The migrations shipped with this package. */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('migrations/', PACKAGE_ROOT));
 
 const FILE_NAME = /^(\d{4,})_([A-Za-z0-9_-]+)\.cql$/;
 

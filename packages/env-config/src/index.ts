@@ -30,8 +30,28 @@ export const keyspace = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a Cassandra keyspace name: a-z, 0-9 and _, starting with a letter, at most 48');
 
-/** Every service: its instance id, metrics port, OTLP endpoint and log level. */
+/**
+ * How a process stops on SIGTERM/SIGINT (every service and `collab serve`): readiness turns to 503, the process
+ * keeps serving COLLAB_SHUTDOWN_DRAIN_MS (so load balancers stop sending it anything), then closes in order; it
+ * exits within COLLAB_SHUTDOWN_TIMEOUT_MS of the signal whatever its backends do (exit code 1 past it). The
+ * default deadline is below Kubernetes' default grace period (30 s), so the process's own log line says what hung.
+ */
+export const shutdownEnv = {
+  COLLAB_SHUTDOWN_DRAIN_MS: int(0, 600_000).default(0),
+  COLLAB_SHUTDOWN_TIMEOUT_MS: int(100, 3_600_000).default(25_000),
+};
+
+/** What a process's entry point hands to the process kit (@collab/observability), from `shutdownEnv`. */
+export function shutdownSettings(e: { COLLAB_SHUTDOWN_DRAIN_MS: number; COLLAB_SHUTDOWN_TIMEOUT_MS: number }): {
+  drainMs: number;
+  timeoutMs: number;
+} {
+  return { drainMs: e.COLLAB_SHUTDOWN_DRAIN_MS, timeoutMs: e.COLLAB_SHUTDOWN_TIMEOUT_MS };
+}
+
+/** Every service: its instance id, metrics port, OTLP endpoint, log level and how it stops. */
 export const serviceEnv = (metricsPort: number) => ({
+  ...shutdownEnv,
   COLLAB_INSTANCE_ID: z.string().min(1).optional(),
   COLLAB_METRICS_PORT: int(0, 65535).default(metricsPort),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
@@ -53,11 +73,34 @@ export function telemetrySettings(e: {
   };
 }
 
+/**
+ * The ops topic's partition count when COLLAB_OPS_PARTITIONS is not given: one number for everything that creates
+ * the topic (`collab migrate`, `npm run infra:up`, `COLLAB_PROVISION=true`) and everything that opens it (every
+ * service, the CLI, the rebuild), so the defaults never disagree. Why 6 (docs/operations.md, Kafka): partitions
+ * are the unit of scale-out, but each one an instance owns commits its own chain of Kafka transactions, so a
+ * small box pays for every partition beyond the instance count (ack p50 on one instance: 39 ms with 4 partitions,
+ * 81 ms with 12). 6 splits evenly over 1, 2, 3 or 6 instances — the local cluster runs two command-services —
+ * and is what `infra:up` has always created, so an existing dev topic keeps matching.
+ */
+export const DEFAULT_OPS_PARTITIONS = 6;
+export const DEFAULT_OPS_TOPIC = 'collab.ops';
+export const DEFAULT_COMMANDS_TOPIC = 'collab.commands';
+export const DEFAULT_REPLIES_TOPIC = 'collab.replies';
+
 /** The op log: the brokers, the ops topic and its partition count. */
 export const opsTopicEnv = {
   KAFKA_BROKERS: hosts,
-  COLLAB_OPS_TOPIC: z.string().min(1).default('collab.ops'),
-  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(12),
+  COLLAB_OPS_TOPIC: z.string().min(1).default(DEFAULT_OPS_TOPIC),
+  COLLAB_OPS_PARTITIONS: int(1, 10_000).default(DEFAULT_OPS_PARTITIONS),
+};
+
+/**
+ * The command bus beside the ops topic (multi-instance command-services): submissions forwarded to a document's
+ * owner (same partition count as the ops topic) and the owner's replies.
+ */
+export const commandTopicsEnv = {
+  COLLAB_COMMANDS_TOPIC: z.string().min(1).default(DEFAULT_COMMANDS_TOPIC),
+  COLLAB_REPLIES_TOPIC: z.string().min(1).default(DEFAULT_REPLIES_TOPIC),
 };
 
 /** The read models. */
@@ -95,7 +138,8 @@ const ORIGIN = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:\d
  * The edge of a service that accepts connections (the command-service, `collab serve`): which Host names and
  * browser Origins its HTTP routes and WebSocket upgrade answer (unset: the loopback names with the bound port on a
  * loopback bind, any name otherwise; an Origin must then be the Host the request was sent to), how many
- * connections it holds, in all and per client address, and how long a connection may stay unauthenticated.
+ * connections it holds, in all and per client address, how long a connection may stay unauthenticated, and which
+ * WebSocket server serves it.
  */
 export const edgeEnv = {
   COLLAB_ALLOWED_HOSTS: allowList(HOST, 'a host or host:port (no scheme)').optional(),
@@ -103,6 +147,8 @@ export const edgeEnv = {
   COLLAB_MAX_CONNECTIONS: int(1).default(10_000),
   COLLAB_MAX_CONNECTIONS_PER_IP: int(1).default(256),
   COLLAB_AUTH_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /** The WebSocket server: uWebSockets.js when its binary loads here (Node 20), else `ws`; or one of them. */
+  COLLAB_EDGE_TRANSPORT: z.enum(['auto', 'uws', 'ws']).default('auto'),
 };
 
 const given = (env: NodeJS.ProcessEnv, name: string): boolean => (env[name] ?? '') !== '';

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 
 import { z } from 'zod';
 
-import { cassandraEnv, edgeEnv, opsTopicEnv, s3Credentials, s3Env, s3Problems, serviceEnv } from '../src/index.js';
+import {
+  cassandraEnv,
+  DEFAULT_OPS_PARTITIONS,
+  edgeEnv,
+  opsTopicEnv,
+  s3Credentials,
+  s3Env,
+  s3Problems,
+  serviceEnv,
+} from '../src/index.js';
 
 const Env = z.object({ ...serviceEnv(9999), ...opsTopicEnv, ...cassandraEnv, ...s3Env });
 const problems = (env: Record<string, string>) => {
@@ -17,7 +26,7 @@ describe('env-config', function () {
     assert.deepEqual(e.KAFKA_BROKERS, ['a:1', 'b:2']);
     assert.equal(e.COLLAB_METRICS_PORT, 9999);
     assert.equal(e.COLLAB_OPS_TOPIC, 'collab.ops');
-    assert.equal(e.COLLAB_OPS_PARTITIONS, 12);
+    assert.equal(e.COLLAB_OPS_PARTITIONS, DEFAULT_OPS_PARTITIONS);
     assert.equal(e.CASSANDRA_KEYSPACE, 'collab');
     assert.equal(e.LOG_LEVEL, 'info');
     assert.equal(e.S3_BUCKET, 'collab-snapshots');

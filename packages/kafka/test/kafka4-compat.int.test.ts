@@ -2,7 +2,7 @@
  * Kafka 4.x compatibility of this adapter (kafkajs 2.2.4 predates Kafka 4.0, which removed old protocol
  * versions). Starts nothing: run it against a Kafka 4 broker you started, e.g.
  *
- *   KAFKA4=1 KAFKA4_BROKERS=127.0.0.1:29192 npx mocha --no-config --node-option import=tsx --timeout 120000 \
+ *   KAFKA4=1 KAFKA4_BROKERS=127.0.0.1:29192 npx mocha --no-config --node-option conditions=@collab/source --node-option import=tsx --timeout 120000 \
  *     packages/kafka/test/kafka4-compat.int.test.ts
  *
  * The answer we got is recorded in packages/kafka/README.md ("Kafka 4.x").

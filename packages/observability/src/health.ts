@@ -24,6 +24,12 @@ export interface ReadinessReport {
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
 
+/** What /readyz reports once the process is stopping (the process kit's drain): 503 while it still serves. */
+export const DRAINING: ReadinessReport = {
+  ready: false,
+  checks: { shutdown: { ok: false, ms: 0, error: 'draining' } },
+};
+
 export async function runCheck(check: DependencyCheck, timeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<CheckResult> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;

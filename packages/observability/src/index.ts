@@ -15,13 +15,23 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { ReadinessReport } from './health.js';
+import { DRAINING } from './health.js';
 import type { OpsServer } from './http-server.js';
 import { startOpsServer } from './http-server.js';
 import { refreshInstruments } from './instruments.js';
 
-export { checkDependencies, DEFAULT_CHECK_TIMEOUT_MS, readinessResponse, runCheck } from './health.js';
+export { checkDependencies, DEFAULT_CHECK_TIMEOUT_MS, DRAINING, readinessResponse, runCheck } from './health.js';
 export type { CheckResult, DependencyCheck, ReadinessReport } from './health.js';
 export { startOpsServer } from './http-server.js';
+export { DEFAULT_SHUTDOWN, EXIT_CODES, nodeProcess, runServiceProcess } from './service-process.js';
+export type {
+  ProcessLogger,
+  ProcessPort,
+  ServiceProcessDefinition,
+  ServiceScope,
+  ShutdownSettings,
+  StartedService,
+} from './service-process.js';
 export type { OpsServer, OpsServerOptions } from './http-server.js';
 export { continueTrace, tracedBatchHandler, tracedSpan, withSpans } from './propagation.js';
 export { defineInstruments, latencyHistogram } from './instruments.js';
@@ -50,6 +60,8 @@ export interface Telemetry {
   readonly listening: Promise<number | undefined>;
   /** What /readyz checks from now on. */
   setReadiness(readiness: () => Promise<ReadinessReport>): void;
+  /** The process is stopping: /readyz answers 503 "draining" from now on, whatever setReadiness said. */
+  drain(): void;
   shutdown(): Promise<void>;
 }
 
@@ -109,10 +121,15 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           },
         );
   let stopping: Promise<void> | undefined;
+  let draining = false;
   return {
     listening,
     setReadiness: (fn) => {
-      readiness = fn;
+      if (!draining) readiness = fn;
+    },
+    drain: () => {
+      draining = true;
+      readiness = () => Promise.resolve(DRAINING);
     },
     shutdown: () =>
       (stopping ??= (async () => {

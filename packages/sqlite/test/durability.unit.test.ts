@@ -30,9 +30,13 @@ interface Ack {
 
 /** Start the child; `lines` yields what it prints, `exit` resolves with its exit code or signal. */
 function startChild(path: string, partition: number, docId: string) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, path, String(partition), docId], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--conditions=@collab/source', '--import', 'tsx', script, path, String(partition), docId],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>

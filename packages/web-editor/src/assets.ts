@@ -1,9 +1,9 @@
 /**
- * What the server needs to serve the page: the built files, (re)built on first use when missing or stale.
+ * What the server needs to serve the page: the built files (dist/page/), (re)built on first use from source.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildWebEditor, distDir, packageDir } from './build.js';
+import { buildWebEditor, compiled, packageDir, pageDir } from './build.js';
 
 export interface Asset {
   contentType: string;
@@ -26,17 +26,24 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** The page's files by URL path ('/' is index.html). Builds them first if needed. */
+/**
+ * The page's files by URL path ('/' is index.html). From source (tsx), builds them first when missing or older
+ * than the sources; from the build (plain node), uses what `npm run build` made and never rebuilds.
+ */
 export async function loadWebEditorAssets(): Promise<Map<string, Asset>> {
-  const built = join(distDir, 'app.js');
-  const sources = Math.max(newestMtime(join(packageDir, 'src')), newestMtime(join(packageDir, 'public')));
-  if (!existsSync(built) || statSync(built).mtimeMs < sources) await buildWebEditor();
+  const built = join(pageDir, 'app.js');
+  if (compiled) {
+    if (!existsSync(built)) throw new Error(`the web editor's page is not built (${built}): run npm run build`);
+  } else {
+    const sources = Math.max(newestMtime(join(packageDir, 'src')), newestMtime(join(packageDir, 'public')));
+    if (!existsSync(built) || statSync(built).mtimeMs < sources) await buildWebEditor();
+  }
   const assets = new Map<string, Asset>();
-  for (const name of readdirSync(distDir)) {
+  for (const name of readdirSync(pageDir)) {
     const ext = name.slice(name.lastIndexOf('.'));
     const type = TYPES[ext];
     if (type === undefined) continue;
-    assets.set(`/${name}`, { contentType: type, body: readFileSync(join(distDir, name)) });
+    assets.set(`/${name}`, { contentType: type, body: readFileSync(join(pageDir, name)) });
   }
   const index = assets.get('/index.html');
   if (index !== undefined) assets.set('/', index);

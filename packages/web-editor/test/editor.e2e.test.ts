@@ -55,7 +55,10 @@ describe('web editor in Chromium (embedded server)', function () {
       this.skip();
     }
     dataDir = mkdtempSync(join(tmpdir(), 'collab-e2e-'));
-    const config = loadEmbeddedConfig({ LOG_LEVEL: 'silent' }, { port: '0', dataDir });
+    const config = loadEmbeddedConfig(
+      { LOG_LEVEL: 'silent', COLLAB_EDGE_TRANSPORT: process.env.COLLAB_EDGE_TRANSPORT },
+      { port: '0', dataDir },
+    );
     server = await startEmbedded(config, pino({ level: 'silent' }));
     browser = await launch();
   });

@@ -36,7 +36,10 @@ describe('web editor history slider in Chromium (embedded server)', function () 
     }
     dataDir = mkdtempSync(join(tmpdir(), 'collab-e2e-history-'));
     server = await startEmbedded(
-      loadEmbeddedConfig({ LOG_LEVEL: 'silent' }, { port: '0', dataDir }),
+      loadEmbeddedConfig(
+        { LOG_LEVEL: 'silent', COLLAB_EDGE_TRANSPORT: process.env.COLLAB_EDGE_TRANSPORT },
+        { port: '0', dataDir },
+      ),
       pino({ level: 'silent' }),
     );
     browser = await launch();

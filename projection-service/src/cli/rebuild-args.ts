@@ -1,5 +1,6 @@
 /** Argument parsing of the rebuild CLI, kept pure so it is unit-tested without servers. */
 import { parseArgs } from 'node:util';
+import { DEFAULT_OPS_PARTITIONS, DEFAULT_OPS_TOPIC } from '@collab/env-config';
 import type { RebuildKeyspaceOptions } from '../rebuild.js';
 
 export const USAGE = `Usage: npm run rebuild -w @collab/projection-service -- [options]
@@ -8,8 +9,8 @@ Replays the ops topic into a FRESH Cassandra keyspace (created and migrated firs
 with the live keyspace (heads and op counts of every document).
 
   --brokers <list>            Kafka bootstrap servers, host:port[,host:port]   (required)
-  --topic <name>              the ops topic                                    (default collab.ops)
-  --partitions <n>            its partition count                              (default 12)
+  --topic <name>              the ops topic                                    (default ${DEFAULT_OPS_TOPIC})
+  --partitions <n>            its partition count                              (default ${DEFAULT_OPS_PARTITIONS})
   --contact-points <list>     Cassandra host:port[,host:port]                  (required)
   --local-dc <name>           Cassandra local data center                      (default datacenter1)
   --keyspace <name>           the NEW keyspace to rebuild into; must not exist (required)
@@ -46,8 +47,8 @@ export function parseRebuildArgs(argv: string[]): ParsedArgs {
       allowPositionals: false,
       options: {
         brokers: { type: 'string' },
-        topic: { type: 'string', default: 'collab.ops' },
-        partitions: { type: 'string', default: '12' },
+        topic: { type: 'string', default: DEFAULT_OPS_TOPIC },
+        partitions: { type: 'string', default: String(DEFAULT_OPS_PARTITIONS) },
         'contact-points': { type: 'string' },
         'local-dc': { type: 'string', default: 'datacenter1' },
         keyspace: { type: 'string' },

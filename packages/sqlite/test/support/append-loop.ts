@@ -3,7 +3,7 @@
  * prints one line per acknowledged batch — `ack <batch> <first offset> <last offset> <last version>` — only after
  * append() resolved. On ERR_FENCED it prints `fenced <code>` and exits 3. The parent kills it with SIGKILL.
  *
- * Usage: node --import tsx append-loop.ts <path> <partition> <docId>
+ * Usage: node --conditions=@collab/source --import tsx append-loop.ts <path> <partition> <docId>
  */
 import { isCollabError } from '@collab/core';
 import { createSqliteStorage } from '../../src/index.js';
