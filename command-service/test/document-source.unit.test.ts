@@ -19,7 +19,7 @@ import type {
 import { evolve, initialState, isCollabError } from '@collab/core';
 import { generateHistory, rng } from '@collab/read-side/testing';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from '../src/documents/catchup.js';
-import type { ServerMessage } from '../src/protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import type { SourceEvent } from '../src/documents/document-source.js';
 import {
   collectRange,

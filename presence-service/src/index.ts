@@ -7,8 +7,6 @@ export type {
   PresenceObserver,
   PresenceRouterOptions,
 } from './router.js';
-export { PresenceClientMessage } from './messages.js';
-export type { PresenceServerMessage, PresenceUser } from './messages.js';
 export { colorFor } from './colors.js';
 export { realClock } from './clock.js';
 export type { Clock } from './clock.js';

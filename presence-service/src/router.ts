@@ -31,11 +31,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
+import type { PresenceClientMessage, PresenceServerMessage, PresenceUser } from '@collab/protocol';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
 import { colorFor } from './colors.js';
 import { DEFAULT_PRESENCE_SETTINGS } from './config.js';
-import type { PresenceClientMessage, PresenceServerMessage, PresenceUser } from './messages.js';
 import type { Cursor, DocumentWindow } from './positions.js';
 import { cursorAt, lengthAt } from './positions.js';
 

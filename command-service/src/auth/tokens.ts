@@ -11,7 +11,7 @@ import type { CryptoKey, JWTPayload } from 'jose';
 import { errors as joseErrors, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ProtocolError } from '../protocol/errors.js';
-import { hasLoneSurrogate, UNPAIRED_SURROGATE } from '../protocol/well-formed.js';
+import { hasLoneSurrogate, UNPAIRED_SURROGATE } from '@collab/protocol';
 
 export type Permission = 'read' | 'write' | 'comment';
 

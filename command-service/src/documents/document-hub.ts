@@ -10,7 +10,7 @@
 import type { CommandReply, DocumentState, ForwardedCommand, OpCommitted, OpLog, Submission } from '@collab/core';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
-import type { ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from './catchup.js';
 import type { ChannelSettings, Subscriber, SubmitOutcome } from './document-channel.js';
 import { DocumentChannel } from './document-channel.js';

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
-import type { ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import type { Session, Transport } from '../session/session.js';
 import { instruments } from '../telemetry.js';
 import type { ConnectionLimits, ConnectionRefusalCode } from './connection-limits.js';

@@ -35,9 +35,9 @@ import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
 import { DEFAULT_BUDGET, fitsBudget, insertedLength, splitOp } from './op-budget.js';
 import { PartsAssembler } from './parts.js';
-import type { ClientMessage, ErrorMessage, ResyncCause, ServerMessage, WireOp } from './protocol.js';
-import { AUTH_CODES, CLIENT_ID_TAKEN, RETRIABLE_CODES } from './protocol.js';
-import { stateHash } from './state-hash.js';
+import type { ClientMessage, ErrorMessage, ResyncCause, ServerMessage, WireOp } from '@collab/protocol';
+import { AUTH_CODES, CLIENT_ID_TAKEN, RETRIABLE_CODES } from '@collab/protocol';
+import { stateHash } from '@collab/protocol';
 
 export interface SyncHost {
   readonly clientId: string;

@@ -1,8 +1,12 @@
 /**
- * The server's divergence check, computed on the client: the first 16 hex digits of SHA-256 over the text encoded
- * as UTF-8 (command-service/src/documents/state-hash.ts). Synchronous and dependency-free on purpose: WebCrypto's
+ * The periodic state hash clients use to detect divergence (the server sends `{t:"hash", version, hash}` every N
+ * versions): the first 16 hex digits of SHA-256 over the document text encoded as UTF-8. Cheap enough every N
+ * versions, strong enough that a mismatch means real divergence.
+ *
+ * `stateHash` computes it in plain JavaScript: synchronous and dependency-free on purpose, for the SDK. WebCrypto's
  * digest is asynchronous, and an await in the middle of the sync state machine would let ops slip in between
- * taking the text and comparing its hash. A plain SHA-256 hashes a few hundred MB/s — far more than a document.
+ * taking the text and comparing its hash; a plain SHA-256 hashes tens of MB/s — far more than a document. The
+ * server hashes with node:crypto (25 times faster) and cuts the digest with `stateHashFromDigest`.
  */
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -68,7 +72,13 @@ export function sha256Hex(bytes: Uint8Array): string {
   return hex;
 }
 
+/** How many hex digits of the SHA-256 digest the state hash keeps. */
+export const STATE_HASH_HEX_DIGITS = 16;
+
+/** The state hash from the SHA-256 hex digest of the text's UTF-8 bytes (however it was computed). */
+export const stateHashFromDigest = (sha256HexDigest: string): string => sha256HexDigest.slice(0, STATE_HASH_HEX_DIGITS);
+
 const encoder = new TextEncoder();
 
 /** The state hash of a document text, exactly as the server computes it. */
-export const stateHash = (text: string): string => sha256Hex(encoder.encode(text)).slice(0, 16);
+export const stateHash = (text: string): string => stateHashFromDigest(sha256Hex(encoder.encode(text)));
