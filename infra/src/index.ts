@@ -5,3 +5,4 @@ export type { StackChoice, StackSource, HarnessTimeouts } from './config.js';
 export { provision, provisionOptionsFromEnv } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { checkEndpoints } from './probes.js';
+export { percentile } from './stats.js';

@@ -23,16 +23,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import {
-  createS3Client,
-  createS3SnapshotStore,
-  docPrefix,
-  ensureBucket,
-  planRetention,
-  type RetentionPolicy,
-} from '@collab/adapter-s3';
+import { createS3Client, createS3SnapshotStore, docPrefix, ensureBucket } from '@collab/adapter-s3';
 import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { OpCommitted, SnapshotMeta } from '@collab/core';
+import { planRetention, type OpCommitted, type RetentionPolicy, type SnapshotMeta } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { Doc, type, type TextOp } from '@collab/ot-text';
 import { createDocumentReader } from '@collab/read-side';

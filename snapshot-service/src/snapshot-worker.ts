@@ -13,7 +13,7 @@
  *   consumption continues and the checkpoint simply waits.
  */
 import type { ConsumerContext, LogRecord, OpLog, SnapshotStore, Consumer } from '@collab/core';
-import type { RetentionPolicy } from '@collab/adapter-s3';
+import type { RetentionPolicy } from '@collab/core';
 import type { DocumentReader } from '@collab/read-side';
 import { type } from '@collab/ot-text';
 import { PartitionProgress } from './checkpoints.js';

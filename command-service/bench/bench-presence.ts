@@ -31,12 +31,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createSqliteStorage, InProcessPresenceHub, type SqliteStorage } from '@collab/adapter-sqlite';
-import { startCommandService } from '@collab/command-service';
+import { startCommandService } from '../src/index.js';
 import type { PresenceBus } from '@collab/core';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { percentile } from '../../packages/ot-text/bench/stats.js';
-import { BenchClients, type ClientsConfig, type ClientsResult } from './clients.js';
+import { percentile } from '@collab/infra';
+import { BenchClients, type ClientsConfig, type ClientsResult } from './presence-clients.js';
 
 const { values } = parseArgs({
   options: {
@@ -115,7 +115,7 @@ function inProcessGroup(): Group {
 }
 
 function childGroup(): Group {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./clients.ts', import.meta.url)), [], {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./presence-clients.ts', import.meta.url)), [], {
     env: { ...process.env, BENCH_PRESENCE_CLIENTS: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

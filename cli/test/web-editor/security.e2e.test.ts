@@ -5,23 +5,8 @@
  * other page may frame it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import pino from 'pino';
-import type { EmbeddedServer } from '../../../cli/src/embedded/server.js';
-import { startEmbedded } from '../../../cli/src/embedded/server.js';
-import { loadEmbeddedConfig } from '../../../cli/src/embedded-config.js';
-import { chromiumMissing, launch } from './support/browser.js';
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import type { Page } from 'playwright-core';
+import { until, usePageServer } from './page-server.js';
 
 /** Every CSP refusal on the page, recorded from its first script on. */
 const RECORD_VIOLATIONS = (): void => {
@@ -41,42 +26,16 @@ const online = (page: Page): Promise<boolean> =>
 
 describe('web editor page security in Chromium (embedded server)', function () {
   this.timeout(120_000);
-  let server: EmbeddedServer;
-  let browser: Browser;
-  let dataDir: string;
-  const contexts: BrowserContext[] = [];
-
-  before(async function () {
-    const missing = chromiumMissing();
-    if (missing !== undefined) {
-      if (process.env.CI === 'true') throw new Error(`${missing} (required in CI)`);
-      console.warn(`\n  ⚠️  SKIPPED browser tests: ${missing}\n`);
-      this.skip();
-    }
-    dataDir = mkdtempSync(join(tmpdir(), 'collab-e2e-sec-'));
-    server = await startEmbedded(
-      loadEmbeddedConfig({ LOG_LEVEL: 'silent' }, { port: '0', dataDir }),
-      pino({ level: 'silent' }),
-    );
-    browser = await launch();
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const env = usePageServer('collab-e2e-sec-');
 
   async function newPage(): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
+    const context = await env.newContext();
     await context.addInitScript(RECORD_VIOLATIONS);
     return context.newPage();
   }
 
   async function devToken(user: string): Promise<string> {
-    const res = await fetch(`${server.url}/v1/dev/token`, { method: 'POST', body: JSON.stringify({ user }) });
+    const res = await fetch(`${env.server.url}/v1/dev/token`, { method: 'POST', body: JSON.stringify({ user }) });
     return ((await res.json()) as { token: string }).token;
   }
 
@@ -85,9 +44,9 @@ describe('web editor page security in Chromium (embedded server)', function () {
     const docId = `sec-url-${Date.now()}`;
     const page = await newPage();
     const entries = await page.evaluate(() => history.length);
-    await page.goto(`${server.url}/?doc=${docId}&token=${encodeURIComponent(token)}#top`);
+    await page.goto(`${env.server.url}/?doc=${docId}&token=${encodeURIComponent(token)}#top`);
     await until('the page is online', () => online(page));
-    assert.equal(page.url(), `${server.url}/?doc=${docId}#top`);
+    assert.equal(page.url(), `${env.server.url}/?doc=${docId}#top`);
     // Replaced, not pushed: the one history entry of the page no longer holds the token.
     assert.equal(await page.evaluate(() => history.length), entries + 1);
     await page.locator('.cm-content').click();
@@ -107,7 +66,7 @@ describe('web editor page security in Chromium (embedded server)', function () {
       [ana, 'ana'],
       [ben, 'ben'],
     ] as const) {
-      const response = await page.goto(`${server.url}/?doc=${docId}&name=${name}`);
+      const response = await page.goto(`${env.server.url}/?doc=${docId}&name=${name}`);
       assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
       await until(`${name} is online`, () => online(page));
     }
@@ -134,7 +93,7 @@ describe('web editor page security in Chromium (embedded server)', function () {
     const messages: string[] = [];
     page.on('console', (m) => messages.push(m.text()));
     // Resolves once the frame has loaded (or been refused).
-    await page.setContent(`<iframe id="victim" src="${server.url}/?doc=framed&name=eve"></iframe>`);
+    await page.setContent(`<iframe id="victim" src="${env.server.url}/?doc=framed&name=eve"></iframe>`);
     const frame = await (await page.$('#victim'))!.contentFrame();
     assert.equal(await frame!.locator('#login, #workspace').count(), 0, 'nothing of the page rendered in the frame');
     await until('the browser says why', async () => messages.some((m) => /frame-ancestors 'none'/.test(m)));

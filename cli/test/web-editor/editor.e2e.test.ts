@@ -4,15 +4,11 @@
  * typing and, once back, loses and duplicates nothing. Screenshots of those states are written to artifacts/.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import pino from 'pino';
-import type { EmbeddedServer } from '../../../cli/src/embedded/server.js';
-import { startEmbedded } from '../../../cli/src/embedded/server.js';
-import { loadEmbeddedConfig } from '../../../cli/src/embedded-config.js';
-import { artifactsDir, chromiumMissing, launch } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import type { EmbeddedServer } from '../../src/embedded/server.js';
+import { artifactsDir } from '../support/browser.js';
+import { until, usePageServer } from './page-server.js';
 
 const text = (page: Page): Promise<string> => page.evaluate(() => (window as any).collab?.doc?.text ?? '');
 // The lines' text only: remote cursor widgets (and CodeMirror's buffers around them) are not text.
@@ -32,46 +28,14 @@ async function serverText(server: EmbeddedServer, docId: string): Promise<string
   throw new Error('the read API never answered');
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('web editor in Chromium (embedded server)', function () {
   this.timeout(120_000);
-  let server: EmbeddedServer;
-  let browser: Browser;
-  let dataDir: string;
-  const contexts: BrowserContext[] = [];
-
-  before(async function () {
-    const missing = chromiumMissing();
-    if (missing !== undefined) {
-      if (process.env.CI === 'true') throw new Error(`${missing} (required in CI)`);
-      console.warn(`\n  ⚠️  SKIPPED browser tests: ${missing}\n`);
-      this.skip();
-    }
-    dataDir = mkdtempSync(join(tmpdir(), 'collab-e2e-'));
-    const config = loadEmbeddedConfig({ LOG_LEVEL: 'silent' }, { port: '0', dataDir });
-    server = await startEmbedded(config, pino({ level: 'silent' }));
-    browser = await launch();
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const env = usePageServer('collab-e2e-');
 
   async function openAs(name: string, docId: string, viewport = { width: 1000, height: 700 }): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
+    const context = await env.newContext({ viewport });
     const page = await context.newPage();
-    await page.goto(`${server.url}/?doc=${docId}&name=${name}`);
+    await page.goto(`${env.server.url}/?doc=${docId}&name=${name}`);
     await page.locator('.cm-content').waitFor();
     await until(
       `${name} is online`,
@@ -106,7 +70,7 @@ describe('web editor in Chromium (embedded server)', function () {
       for (let k = 0; k < 4; k++)
         assert.equal(final.split(`${word}${k} `).length - 1, 1, `"${word}${k}" typed by ${i} appears exactly once`);
     }
-    await until('the server has the same text', async () => (await serverText(server, docId)) === final);
+    await until('the server has the same text', async () => (await serverText(env.server, docId)) === final);
     const dir = artifactsDir();
     await pages[0]!.screenshot({ path: join(dir, 'e2e-converged-desktop.png') });
     await pages[2]!.screenshot({ path: join(dir, 'e2e-converged-phone.png') });

@@ -1,13 +1,17 @@
 /**
  * Which snapshots of a document to keep. Snapshots are derived data (the op log can rebuild any of them), so
  * retention is about cost, with one rule for safety: the newest `keepLatest` are always kept.
+ * It is a policy over the SnapshotStore port (the snapshot-service applies it to S3 or SQLite alike), so it lives
+ * in the core rather than in an adapter.
  *
  * Every rule is chosen so that running the plan again on what it kept deletes nothing more (idempotent):
  * - keepEveryNth: N versions per span; the newest snapshot of each span floor(version / N) is kept. Based on
  *   the version, not the position in the list, so deleting older snapshots never changes what a later run keeps.
  * - keepDaily: D days; the newest snapshot of each of the last D UTC days (counting the day of `now`) is kept.
  */
-import { CollabError, type SnapshotMeta, type SnapshotStore } from '@collab/core';
+import { CollabError } from '../errors.js';
+import type { SnapshotStore } from '../ports/snapshot-store.js';
+import type { SnapshotMeta } from '../records.js';
 
 export interface RetentionPolicy {
   /** The newest snapshots kept unconditionally. At least 1. */

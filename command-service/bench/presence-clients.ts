@@ -10,7 +10,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { signDevToken } from '@collab/command-service';
+import { signDevToken } from '../src/index.js';
 
 export interface ClientsConfig {
   secret: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { SnapshotMeta } from '@collab/core';
-import { planRetention, type RetentionPolicy } from '../src/retention.js';
+import type { SnapshotMeta } from '../src/index.js';
+import { planRetention, type RetentionPolicy } from '../src/index.js';
 
 const DAY = 86_400_000;
 const meta = (version: number, createdAt = version): SnapshotMeta => ({ docId: 'd', version, createdAt, size: 1 });

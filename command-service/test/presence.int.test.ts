@@ -19,15 +19,17 @@ import { createRedisPresenceBus } from '@collab/adapter-redis';
 import type { ClientDocument, CollabClient } from '@collab/client';
 import type { CommandBus, PresenceBus } from '@collab/core';
 import { useStack } from '@collab/infra';
-import type { RunningService, Topics } from './support/stack.js';
-import { freshTopics, startService, until } from './support/stack.js';
+import type { MultiTopic } from './support/processes.js';
+import { freshTopics, until } from './support/processes.js';
+import type { RunningService } from './support/service.js';
+import { startService } from './support/service.js';
 import { byUser, RawSocket, sdkClient, seen, signed } from './support/presence-clients.js';
 
 const run = promisify(execFile);
 const TTL_MS = 1500;
 
 describe('presence across instances (real Kafka and Redis)', function () {
-  let t: Topics;
+  let t: MultiTopic;
   let a: RunningService;
   let b: RunningService;
   const buses: Array<PresenceBus | CommandBus> = [];
@@ -231,7 +233,7 @@ describe('presence across instances (real Kafka and Redis)', function () {
 });
 
 describe('presence survives a Redis restart (own container)', function () {
-  let t: Topics;
+  let t: MultiTopic;
   let svc: RunningService | undefined;
   let container: string | undefined;
   let bus: PresenceBus | undefined;

@@ -2,8 +2,8 @@
 import type { ClientDocument, RemoteUser } from '@collab/client';
 import { CollabClient } from '@collab/client';
 import WebSocket from 'ws';
-import { signDevToken } from '@collab/command-service';
-import { SECRET } from './stack.js';
+import { signDevToken } from '../../src/auth/tokens.js';
+import { SECRET } from './service.js';
 
 export async function sdkClient(url: string, userId: string, name = userId): Promise<CollabClient> {
   const t = await signed(userId, name);

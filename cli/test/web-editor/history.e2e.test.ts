@@ -3,55 +3,19 @@
  * it was at that version (fetched from the read API), read-only; moving it to the end returns to live editing.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import pino from 'pino';
-import type { EmbeddedServer } from '../../../cli/src/embedded/server.js';
-import { startEmbedded } from '../../../cli/src/embedded/server.js';
-import { loadEmbeddedConfig } from '../../../cli/src/embedded-config.js';
-import { artifactsDir, chromiumMissing, launch } from './support/browser.js';
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import type { Page } from 'playwright-core';
+import { artifactsDir } from '../support/browser.js';
+import { until, usePageServer } from './page-server.js';
 
 describe('web editor history slider in Chromium (embedded server)', function () {
   this.timeout(120_000);
-  let server: EmbeddedServer;
-  let browser: Browser;
-  let dataDir: string;
-
-  before(async function () {
-    const missing = chromiumMissing();
-    if (missing !== undefined) {
-      if (process.env.CI === 'true') throw new Error(`${missing} (required in CI)`);
-      console.warn(`\n  ⚠️  SKIPPED browser tests: ${missing}\n`);
-      this.skip();
-    }
-    dataDir = mkdtempSync(join(tmpdir(), 'collab-e2e-history-'));
-    server = await startEmbedded(
-      loadEmbeddedConfig({ LOG_LEVEL: 'silent' }, { port: '0', dataDir }),
-      pino({ level: 'silent' }),
-    );
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const env = usePageServer('collab-e2e-history-');
 
   it('shows an earlier version read-only, and returns to live editing', async () => {
     const docId = `e2e-history-${Date.now()}`;
-    const page: Page = await (await browser.newContext()).newPage();
-    await page.goto(`${server.url}/?doc=${docId}&name=hana`);
+    const page: Page = await (await env.newContext()).newPage();
+    await page.goto(`${env.server.url}/?doc=${docId}&name=hana`);
     await page.locator('.cm-content').waitFor();
     const doc = (): Promise<{ text: string; version: number; pending: number }> =>
       page.evaluate(() => {
