@@ -22,7 +22,7 @@ import type { ProtocolErrorCode, ResyncCause, ServerMessage, WireLimits } from '
 import { CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION } from '@collab/protocol';
 import { ClientMessage } from '@collab/protocol/schemas';
 import { inSpan, instruments, secondsSince } from '../telemetry.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@collab/core';
 
 /** The limits a session enforces: every limit of the protocol (this server sends them all), and one more. */
 export interface SessionLimits extends Required<WireLimits> {

@@ -9,3 +9,4 @@ export * from './domain/document-state.js';
 export * from './domain/submit.js';
 export * from './random.js';
 export * from './domain/snapshot-retention.js';
+export * from './token-bucket.js';

@@ -1,6 +1,10 @@
 /**
  * A token bucket: `rate` tokens per second, holding at most `burst`. Typing comes in bursts, so the burst lets a
- * fast typist through while a flood is cut to the sustained rate.
+ * fast typist through while a flood is cut to the sustained rate. The clock is injected (tests use a virtual one).
+ *
+ * Two ways to use it: `take()` refuses and says how long to wait (the command-service's limits: the client is
+ * told to retry); `wait()` then `spend()` lets the caller hold the request and send it when its slot comes (the
+ * presence throttle: the newest cursor waits, and goes out late rather than never).
  */
 export class TokenBucket {
   private tokens: number;
@@ -23,6 +27,21 @@ export class TokenBucket {
       return 0;
     }
     return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  /** How many ms until a token is available (0: one is available now). Takes nothing; not rounded. */
+  wait(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.rate) * 1000;
+  }
+
+  /**
+   * Spend a token whose slot has come (after `wait()`), even if the clock's rounding leaves the bucket a hair
+   * short of one: the debt is paid back by the refill.
+   */
+  spend(): void {
+    this.refill();
+    this.tokens -= 1;
   }
 
   /** Refilled to its burst: forgetting this bucket and starting a new one changes nothing. */

@@ -1,6 +1,6 @@
 /** Token buckets on a virtual clock: the burst, the sustained rate, one bucket per key, forgetting idle keys. */
 import assert from 'node:assert/strict';
-import { TokenBucket, TokenBuckets } from '../src/session/token-bucket.js';
+import { TokenBucket, TokenBuckets } from '../src/index.js';
 
 describe('TokenBucket / TokenBuckets', () => {
   it('grants the burst at once, then one token per 1/rate seconds, and says how long to wait', () => {
@@ -13,6 +13,22 @@ describe('TokenBucket / TokenBuckets', () => {
     assert.equal(bucket.full, false);
     now += 10_000;
     assert.equal(bucket.full, true);
+  });
+
+  it('wait() says how long until a token without taking one; spend() takes it when its slot has come', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 2, () => now);
+    assert.equal(bucket.wait(), 0);
+    bucket.spend();
+    bucket.spend();
+    assert.equal(bucket.wait(), 100);
+    assert.equal(bucket.wait(), 100, 'waiting takes nothing');
+    now += 40;
+    assert.equal(Math.round(bucket.wait()), 60);
+    now += 60;
+    assert.equal(bucket.wait(), 0);
+    bucket.spend();
+    assert.equal(Math.round(bucket.wait()), 100);
   });
 
   it('keeps one bucket per key: one principal over its rate does not limit another', () => {
