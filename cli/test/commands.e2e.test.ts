@@ -138,7 +138,7 @@ describe('collab CLI (end to end)', function () {
       assert.equal(serve.code, 2, serve.stderr);
       for (const problem of ['KAFKA_BROKERS', 'COLLAB_OPS_PARTITIONS']) assert.match(serve.stderr, new RegExp(problem));
       assert.equal(serveNoSecret.code, 2, serveNoSecret.stderr);
-      assert.match(serveNoSecret.stderr, /COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES/);
+      assert.match(serveNoSecret.stderr, /COLLAB_JWT_SECRET, COLLAB_JWT_PUBLIC_KEY_FILES or COLLAB_JWT_JWKS_URL/);
     });
 
     it('refuses an unknown mode, a bad flag value and conflicting flags with exit 2', async () => {

@@ -47,6 +47,7 @@ describe('CLI configuration', () => {
       topic: 'collab.ops',
       partitions: 12,
       replicationFactor: 1,
+      security: {},
     });
     assert.equal(config.cassandra?.keyspace, 'collab');
     assert.ok(!JSON.stringify(redactDistributed(config)).includes('secret'));
@@ -110,6 +111,34 @@ describe('CLI configuration', () => {
       (err: ConfigProblems) =>
         err.problems.some((p) => p.startsWith('COLLAB_DEV_TOKENS')) &&
         err.problems.some((p) => p.startsWith('COLLAB_ALLOWED_ORIGINS')),
+    );
+  });
+
+  it('reads the Kafka and Cassandra security, refuses it half-given, and redacts the passwords', () => {
+    const env = {
+      KAFKA_BROKERS: 'a:9093',
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'collab',
+      KAFKA_SASL_PASSWORD: 'kafka-pw',
+      CASSANDRA_CONTACT_POINTS: 'c:9042',
+      CASSANDRA_USERNAME: 'collab',
+      CASSANDRA_PASSWORD: 'cassandra-pw',
+    };
+    const config = loadDistributedConfig(env, ['kafka', 'cassandra']);
+    assert.deepEqual(config.kafka?.security, {
+      tls: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'collab', password: 'kafka-pw' },
+    });
+    assert.deepEqual(config.cassandra?.security, { credentials: { username: 'collab', password: 'cassandra-pw' } });
+    const printed = JSON.stringify(redactDistributed(config));
+    assert.ok(!printed.includes('kafka-pw') && !printed.includes('cassandra-pw'), printed);
+    assert.throws(
+      () => loadDistributedConfig({ ...env, KAFKA_SASL_PASSWORD: '', CASSANDRA_PASSWORD: '' }, ['kafka', 'cassandra']),
+      (err: unknown) =>
+        err instanceof ConfigProblems &&
+        /KAFKA_SASL_PASSWORD: required/.test(err.message) &&
+        /CASSANDRA_USERNAME and CASSANDRA_PASSWORD/.test(err.message),
     );
   });
 });

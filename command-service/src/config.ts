@@ -8,7 +8,13 @@ import {
   edgeEnv,
   int,
   list,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
+  loadRedisConnection,
   opsTopicEnv,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
+  redactedRedis,
   s3Credentials,
   s3Env,
   s3Problems,
@@ -16,6 +22,17 @@ import {
   telemetrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
+
+/** Keys fetched over plain http could be swapped on the way: https, or http only to this machine (tests, dev). */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+function isSafeJwksUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+  } catch {
+    return false;
+  }
+}
 
 const Env = z.object({
   COLLAB_HOST: z.string().default('0.0.0.0'),
@@ -28,6 +45,14 @@ const Env = z.object({
   COLLAB_JWT_AUDIENCE: z.string().optional(),
   // Every token must carry exp; longer-lived ones are refused (a connection's access lasts as long as its token).
   COLLAB_JWT_MAX_LIFETIME_SECONDS: int(60, 31_536_000).default(86_400),
+  // An identity provider's signing keys (JWKS), fetched and cached; a token's `kid` picks the key. An unknown kid
+  // refetches the set at most once per cooldown, so a flood of made-up kids cannot flood the provider.
+  COLLAB_JWT_JWKS_URL: z
+    .string()
+    .refine(isSafeJwksUrl, 'an https:// URL (http:// only on a loopback host: keys fetched in clear could be swapped)')
+    .optional(),
+  COLLAB_JWT_JWKS_CACHE_SECONDS: int(0, 86_400).default(600),
+  COLLAB_JWT_JWKS_COOLDOWN_SECONDS: int(0, 3_600).default(30),
   // The op log
   ...opsTopicEnv,
   COLLAB_CONSUMER_GROUP: z.string().min(1).default('collab-command-service'),
@@ -72,6 +97,8 @@ const Env = z.object({
   ...cassandraEnv,
   CASSANDRA_CONTACT_POINTS: list.optional(),
   ...s3Env,
+  // REDIS_URL (presence, off without it) and the TLS, SASL and credentials of Kafka, Cassandra and Redis: read by
+  // loadConfig through @collab/env-config's loaders.
   // Loading a document (takeover, first open) from the read side: snapshot + read-model ops + the Kafka tail after
   // the offset this projection group has committed. It must be the group that writes CASSANDRA_KEYSPACE.
   COLLAB_PROJECTION_GROUP: z.string().min(1).default('collab-projection-service'),
@@ -93,10 +120,16 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   // Checks across variables look at the raw environment, so they are reported even when another variable is bad.
   const given = (name: string): boolean => (env[name] ?? '') !== '';
-  if (!given('COLLAB_JWT_SECRET') && !given('COLLAB_JWT_PUBLIC_KEY_FILES')) {
-    problems.push('COLLAB_JWT_SECRET or COLLAB_JWT_PUBLIC_KEY_FILES: give an HS256 secret or RS256 public keys');
+  if (!given('COLLAB_JWT_SECRET') && !given('COLLAB_JWT_PUBLIC_KEY_FILES') && !given('COLLAB_JWT_JWKS_URL')) {
+    problems.push(
+      'COLLAB_JWT_SECRET, COLLAB_JWT_PUBLIC_KEY_FILES or COLLAB_JWT_JWKS_URL: give an HS256 secret, RS256 public keys or a JWKS URL',
+    );
   }
   problems.push(...s3Problems(env));
+  const kafkaSecurity = loadKafkaSecurity(env);
+  const cassandraSecurity = loadCassandraSecurity(env);
+  const redis = loadRedisConnection(env);
+  problems.push(...kafkaSecurity.problems, ...cassandraSecurity.problems, ...redis.problems);
   const publicKeys: string[] = [];
   for (const file of (parsed.success ? parsed.data.COLLAB_JWT_PUBLIC_KEY_FILES : undefined) ?? []) {
     try {
@@ -122,6 +155,14 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       issuer: e.COLLAB_JWT_ISSUER,
       audience: e.COLLAB_JWT_AUDIENCE,
       maxLifetimeSeconds: e.COLLAB_JWT_MAX_LIFETIME_SECONDS,
+      jwks:
+        e.COLLAB_JWT_JWKS_URL === undefined
+          ? undefined
+          : {
+              url: e.COLLAB_JWT_JWKS_URL,
+              cacheMaxAgeMs: e.COLLAB_JWT_JWKS_CACHE_SECONDS * 1000,
+              cooldownMs: e.COLLAB_JWT_JWKS_COOLDOWN_SECONDS * 1000,
+            },
     },
     kafka: {
       brokers: e.KAFKA_BROKERS,
@@ -134,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       heartbeatMs: e.COLLAB_KAFKA_HEARTBEAT_MS,
       provision: e.COLLAB_PROVISION === 'true',
       replicationFactor: e.COLLAB_KAFKA_REPLICATION_FACTOR,
+      security: kafkaSecurity.value,
     },
     forwardTimeoutMs: e.COLLAB_FORWARD_TIMEOUT_MS,
     window: e.COLLAB_WINDOW,
@@ -171,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
               contactPoints: e.CASSANDRA_CONTACT_POINTS,
               localDataCenter: e.CASSANDRA_LOCAL_DC,
               keyspace: e.CASSANDRA_KEYSPACE,
+              security: cassandraSecurity.value,
             },
             /** The load path from the read side (undefined: documents load from the whole log). */
             load: e.COLLAB_LOAD_FROM_READ_SIDE === 'true' ? { projectionGroup: e.COLLAB_PROJECTION_GROUP } : undefined,
@@ -186,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
                   },
           },
     servePage: e.COLLAB_SERVE_PAGE === 'true',
+    redis: redis.value,
   };
 }
 
@@ -198,11 +242,17 @@ export function redacted(config: CommandServiceConfig): unknown {
       hs256Secret: config.auth.hs256Secret === undefined ? undefined : '[redacted]',
       rs256PublicKeys: `${config.auth.rs256PublicKeys.length} key(s)`,
     },
+    kafka: { ...config.kafka, security: redactedKafkaSecurity(config.kafka.security) },
+    redis: redactedRedis(config.redis),
     readApi:
       config.readApi === undefined
         ? undefined
         : {
             ...config.readApi,
+            cassandra: {
+              ...config.readApi.cassandra,
+              security: redactedCassandraSecurity(config.readApi.cassandra.security),
+            },
             s3:
               config.readApi.s3 === undefined
                 ? undefined

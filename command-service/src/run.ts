@@ -6,7 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
-import { createKafkaCommandBus, createKafkaOpLog, ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
+import {
+  createKafkaCommandBus,
+  createKafkaOpLog,
+  ensureCommandTopics,
+  ensureOpsTopic,
+  kafkaSecurityConfig,
+} from '@collab/adapter-kafka';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
 import type { OpLog, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
@@ -53,7 +59,12 @@ const NO_SNAPSHOTS: SnapshotStore = {
 
 async function provision(config: CommandServiceConfig): Promise<void> {
   const { kafka } = config;
-  const admin = new Kafka({ clientId: 'collab-provision', brokers: kafka.brokers, logLevel: 1 }).admin();
+  const admin = new Kafka({
+    clientId: 'collab-provision',
+    brokers: kafka.brokers,
+    logLevel: 1,
+    ...kafkaSecurityConfig(kafka.security),
+  }).admin();
   await admin.connect();
   try {
     const replicationFactor = kafka.replicationFactor;
@@ -132,7 +143,12 @@ async function startReadSide(
   const admin =
     load === undefined
       ? undefined
-      : new Kafka({ clientId: `command-service-offsets`, brokers: config.kafka.brokers, logLevel: 1 }).admin();
+      : new Kafka({
+          clientId: `command-service-offsets`,
+          brokers: config.kafka.brokers,
+          logLevel: 1,
+          ...kafkaSecurityConfig(config.kafka.security),
+        }).admin();
   await admin?.connect();
   const documents =
     load === undefined || admin === undefined
@@ -177,6 +193,7 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     partitionCount: kafka.partitions,
     clientId: `command-service-${instanceId}`,
     timeouts: { sessionMs: kafka.sessionTimeoutMs, heartbeatMs: kafka.heartbeatMs },
+    security: kafka.security,
     logger: logger.child({ component: 'kafka' }),
   };
   const log = await createKafkaOpLog({ ...kafkaCommon, topic: kafka.topic });
@@ -186,11 +203,16 @@ export async function runCommandService(env: NodeJS.ProcessEnv): Promise<Running
     repliesTopic: kafka.repliesTopic,
   });
   // Presence over Redis (REDIS_URL), shared by every instance: users on different instances see each other.
-  const redisUrl = env.REDIS_URL;
+  const redis = config.redis;
   const presenceBus =
-    redisUrl === undefined || redisUrl === ''
+    redis === undefined
       ? undefined
-      : createRedisPresenceBus({ url: redisUrl, keyPrefix: 'collab:', connectionName: `presence-${instanceId}` });
+      : createRedisPresenceBus({
+          url: redis.url,
+          ...(redis.tls === undefined ? {} : { tls: redis.tls }),
+          keyPrefix: 'collab:',
+          connectionName: `presence-${instanceId}`,
+        });
   if (presenceBus === undefined) logger.warn('REDIS_URL is not set: presence (cursors, who is here) is off');
 
   const verifier = await TokenVerifier.create(config.auth);

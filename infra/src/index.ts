@@ -6,3 +6,14 @@ export { provision, provisionOptionsFromEnv } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { checkEndpoints } from './probes.js';
 export { percentile } from './stats.js';
+export {
+  requireSecureServers,
+  startSecureCassandra,
+  startSecureKafka,
+  startSecureRedis,
+  writePkiFiles,
+  type SecureCassandra,
+  type SecureKafka,
+  type SecureRedis,
+  type TestPki,
+} from './secure-servers.js';

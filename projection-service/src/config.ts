@@ -2,7 +2,18 @@
  * Configuration of the projection-service, read from the environment once at startup (main.ts) and validated
  * strictly: every problem is reported at once.
  */
-import { bool, cassandraEnv, int, opsTopicEnv, serviceEnv, telemetrySettings } from '@collab/env-config';
+import {
+  bool,
+  cassandraEnv,
+  int,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
+  opsTopicEnv,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
+  serviceEnv,
+  telemetrySettings,
+} from '@collab/env-config';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -34,9 +45,11 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const kafkaSecurity = loadKafkaSecurity(env);
+  const cassandraSecurity = loadCassandraSecurity(env);
+  problems.push(...kafkaSecurity.problems, ...cassandraSecurity.problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     instanceId: e.COLLAB_INSTANCE_ID,
@@ -47,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       topic: e.COLLAB_OPS_TOPIC,
       partitions: e.COLLAB_OPS_PARTITIONS,
       groupId: e.COLLAB_PROJECTION_GROUP,
+      security: kafkaSecurity.value,
     },
     cassandra: {
       contactPoints: e.CASSANDRA_CONTACT_POINTS,
@@ -54,10 +68,20 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       keyspace: e.CASSANDRA_KEYSPACE,
       replicationFactor: e.CASSANDRA_REPLICATION_FACTOR,
       migrate: e.COLLAB_MIGRATE,
+      security: cassandraSecurity.value,
     },
     lagRefreshMs: e.COLLAB_LAG_REFRESH_MS,
     maxOpsPerWrite: e.COLLAB_PROJECTION_MAX_OPS_PER_WRITE,
     writeConcurrency: e.COLLAB_PROJECTION_WRITE_CONCURRENCY,
     batchWaitMs: e.COLLAB_PROJECTION_BATCH_WAIT_MS,
+  };
+}
+
+/** The configuration as an operator may see it: passwords and keys replaced. */
+export function redacted(config: ProjectionServiceConfig): unknown {
+  return {
+    ...config,
+    kafka: { ...config.kafka, security: redactedKafkaSecurity(config.kafka.security) },
+    cassandra: { ...config.cassandra, security: redactedCassandraSecurity(config.cassandra.security) },
   };
 }

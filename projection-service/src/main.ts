@@ -9,14 +9,14 @@
  * Prints one machine-readable line `{"ready":true}` on stdout once it consumes (for supervisors and tests).
  */
 import { randomUUID } from 'node:crypto';
-import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import { createKafkaOpLog } from '@collab/adapter-kafka';
+import { cassandraSecurityOptions, createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
+import { createKafkaOpLog, kafkaSecurityConfig } from '@collab/adapter-kafka';
 import type { Offset } from '@collab/core';
 import { checkDependencies, startTelemetry } from '@collab/observability';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, redacted } from './config.js';
 import { readinessChecks, tracedOpLog, tracedReadModels } from './ops-endpoints.js';
 import { startProjectionService } from './service.js';
 
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { service: 'projection-service' } });
-  logger.info({ config }, 'starting');
+  logger.info({ config: redacted(config) }, 'starting');
   const instanceId = config.instanceId ?? `projection-${randomUUID().slice(0, 8)}`;
   const telemetry = startTelemetry({
     serviceName: 'collab-projection-service',
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     localDataCenter: cc.localDataCenter,
     socketOptions: { connectTimeout: 5_000, readTimeout: 12_000 },
     pooling: { heartBeatInterval: 10_000 },
+    ...cassandraSecurityOptions(cc.security),
   });
   await client.connect();
   if (cc.migrate) {
@@ -71,10 +72,16 @@ async function main(): Promise<void> {
     topic: kc.topic,
     partitionCount: kc.partitions,
     clientId,
+    security: kc.security,
     logger: logger.child({ component: 'kafka' }),
   });
   // Only for the lag gauges of partitions this instance owns but has not projected anything of yet.
-  const admin = new Kafka({ clientId: `${clientId}-admin`, brokers: kc.brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: `${clientId}-admin`,
+    brokers: kc.brokers,
+    logLevel: logLevel.NOTHING,
+    ...kafkaSecurityConfig(kc.security),
+  }).admin();
   await admin.connect();
   const committedOffsets = async (): Promise<Map<number, Offset>> => {
     const [topic] = await admin.fetchOffsets({ groupId: kc.groupId, topics: [kc.topic] });

@@ -6,16 +6,28 @@
  * the switch is a configuration change (CASSANDRA_KEYSPACE) once the check passes. Rebuilding in place would
  * also work (writes are idempotent) but could not repair a row that is wrong rather than missing.
  */
-import { createCassandraReadModelStore, migrate, type Replication } from '@collab/adapter-cassandra';
-import { createKafkaOpLog } from '@collab/adapter-kafka';
+import {
+  cassandraSecurityOptions,
+  createCassandraReadModelStore,
+  migrate,
+  type CassandraSecurity,
+  type Replication,
+} from '@collab/adapter-cassandra';
+import { createKafkaOpLog, type KafkaSecurity } from '@collab/adapter-kafka';
 import { CollabError, type Offset } from '@collab/core';
 import cassandra from 'cassandra-driver';
 import { compareKeyspaces, type ConsistencyReport } from './consistency.js';
 import { replay, type ReplayProgress, type ReplayResult } from './replay.js';
 
 export interface RebuildKeyspaceOptions {
-  kafka: { brokers: string[]; topic: string; partitions: number };
-  cassandra: { contactPoints: string[]; localDataCenter: string; keyspace: string; replication: Replication };
+  kafka: { brokers: string[]; topic: string; partitions: number; security?: KafkaSecurity };
+  cassandra: {
+    contactPoints: string[];
+    localDataCenter: string;
+    keyspace: string;
+    replication: Replication;
+    security?: CassandraSecurity;
+  };
   /** First offset per partition; default the beginning of each. */
   from?: readonly (Offset | undefined)[];
   /** The live keyspace to compare the result with. */
@@ -52,6 +64,7 @@ export async function rebuildKeyspace(options: RebuildKeyspaceOptions): Promise<
     // A rebuild keeps up to partitionConcurrency x chunkConcurrency x storeWriteConcurrency statements in flight;
     // one connection takes at most 2,048 (then BusyConnectionError), so open a few per node.
     pooling: { coreConnectionsPerHost: { [cassandra.types.distance.local]: 4, [cassandra.types.distance.remote]: 1 } },
+    ...cassandraSecurityOptions(cc.security),
   });
   await client.connect();
   try {
@@ -81,6 +94,7 @@ export async function rebuildKeyspace(options: RebuildKeyspaceOptions): Promise<
       topic: kafka.topic,
       partitionCount: kafka.partitions,
       clientId: `projection-rebuild-${process.pid}`,
+      ...(kafka.security === undefined ? {} : { security: kafka.security }),
     });
     let result: ReplayResult;
     try {

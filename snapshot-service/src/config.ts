@@ -5,7 +5,11 @@
 import {
   cassandraEnv,
   int,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
   opsTopicEnv,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
   s3Credentials,
   s3Env,
   s3Problems,
@@ -51,6 +55,9 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   problems.push(...s3Problems(env));
+  const kafkaSecurity = loadKafkaSecurity(env);
+  const cassandraSecurity = loadCassandraSecurity(env);
+  problems.push(...kafkaSecurity.problems, ...cassandraSecurity.problems);
   if (parsed.success) {
     const e = parsed.data;
     if (e.SNAPSHOT_RETRY_MIN_MS > e.SNAPSHOT_RETRY_MAX_MS) {
@@ -68,11 +75,13 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       topic: e.COLLAB_OPS_TOPIC,
       partitions: e.COLLAB_OPS_PARTITIONS,
       groupId: e.COLLAB_SNAPSHOT_CONSUMER_GROUP,
+      security: kafkaSecurity.value,
     },
     cassandra: {
       contactPoints: e.CASSANDRA_CONTACT_POINTS,
       localDataCenter: e.CASSANDRA_LOCAL_DC,
       keyspace: e.CASSANDRA_KEYSPACE,
+      security: cassandraSecurity.value,
     },
     s3: {
       endpoint: e.S3_ENDPOINT,
@@ -100,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
 export function redacted(config: SnapshotServiceConfig): unknown {
   return {
     ...config,
+    kafka: { ...config.kafka, security: redactedKafkaSecurity(config.kafka.security) },
+    cassandra: { ...config.cassandra, security: redactedCassandraSecurity(config.cassandra.security) },
     s3: { ...config.s3, credentials: config.s3.credentials === undefined ? undefined : '[redacted]' },
   };
 }

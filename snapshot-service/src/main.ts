@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     topic: config.kafka.topic,
     partitionCount: config.kafka.partitions,
     clientId: instanceId,
+    security: config.kafka.security,
     logger: logger.child({ component: 'kafka' }),
   });
   const readModels = await createCassandraReadModelStore({

@@ -51,20 +51,27 @@ export function registerMetrics(getWorker: () => SnapshotWorker | undefined): Sn
     });
   meter
     .createObservableGauge('collab.snapshot.versions_behind', {
+      unit: '{version}',
       description: 'most versions since the last snapshot of an active document',
     })
     .addCallback((r) => {
       const s = summary();
       if (s !== undefined) r.observe(s.maxVersionsBehind);
     });
-  meter.createObservableGauge('collab.snapshot.documents', { description: 'documents in memory' }).addCallback((r) => {
-    const s = summary();
-    if (s === undefined) return;
-    r.observe(s.documents, { state: 'all' });
-    r.observe(s.dirty, { state: 'dirty' });
+  meter
+    .createObservableGauge('collab.snapshot.documents', { unit: '{document}', description: 'documents in memory' })
+    .addCallback((r) => {
+      const s = summary();
+      if (s === undefined) return;
+      r.observe(s.documents, { state: 'all' });
+      r.observe(s.dirty, { state: 'dirty' });
+    });
+  const writes: Counter = meter.createCounter('collab.snapshot.writes', {
+    unit: '{snapshot}',
+    description: 'snapshots written',
   });
-  const writes: Counter = meter.createCounter('collab.snapshot.writes', { description: 'snapshots written' });
   const failures: Counter = meter.createCounter('collab.snapshot.write_failures', {
+    unit: '{attempt}',
     description: 'failed snapshot write attempts (each is retried with backoff)',
   });
   return {

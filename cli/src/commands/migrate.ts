@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { closeDatabase, migrate as migrateSqlite, openDatabase, schemaVersion } from '@collab/adapter-sqlite';
-import { migrate as migrateCassandra } from '@collab/adapter-cassandra';
-import { ensureOpsTopic } from '@collab/adapter-kafka';
+import { cassandraSecurityOptions, migrate as migrateCassandra } from '@collab/adapter-cassandra';
+import { ensureOpsTopic, kafkaSecurityConfig } from '@collab/adapter-kafka';
 import { createS3Client, ensureBucket } from '@collab/adapter-s3';
 import cassandra from 'cassandra-driver';
 import type { Command } from 'commander';
@@ -90,6 +90,7 @@ async function migrateKafka(kafka: KafkaSettings): Promise<string> {
     connectionTimeout: 5_000,
     retry: { retries: 3 },
     logLevel: logLevel.NOTHING,
+    ...kafkaSecurityConfig(kafka.security),
   }).admin();
   await admin.connect();
   try {
@@ -109,6 +110,7 @@ async function migrateKeyspace(c: CassandraSettings): Promise<string> {
     contactPoints: c.contactPoints,
     localDataCenter: c.localDataCenter,
     socketOptions: { connectTimeout: 5_000, readTimeout: 60_000 }, // DDL waits for schema agreement.
+    ...cassandraSecurityOptions(c.security),
   });
   try {
     const result = await migrateCassandra(client, {

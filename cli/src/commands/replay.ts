@@ -80,10 +80,16 @@ CASSANDRA_CONTACT_POINTS, CASSANDRA_LOCAL_DC, CASSANDRA_KEYSPACE, CASSANDRA_REPL
           const kafka = need(config.distributed.kafka, 'kafka');
           const cassandra = need(config.distributed.cassandra, 'cassandra');
           const result = await rebuildKeyspace({
-            kafka: { brokers: kafka.brokers, topic: kafka.topic, partitions: kafka.partitions },
+            kafka: {
+              brokers: kafka.brokers,
+              topic: kafka.topic,
+              partitions: kafka.partitions,
+              security: kafka.security,
+            },
             cassandra: {
               contactPoints: cassandra.contactPoints,
               localDataCenter: cassandra.localDataCenter,
+              security: cassandra.security,
               keyspace: plan.keyspace,
               replication: {
                 class: 'NetworkTopologyStrategy',

@@ -3,7 +3,20 @@
  * environment variables — the same names the services read — validated at once, every problem listed. A command
  * asks only for the sections it uses, so `doc get` does not demand KAFKA_BROKERS.
  */
-import { cassandraEnv, int, opsTopicEnv, s3Credentials, s3Env, s3Problems } from '@collab/env-config';
+import {
+  cassandraEnv,
+  int,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
+  opsTopicEnv,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
+  s3Credentials,
+  s3Env,
+  s3Problems,
+  type CassandraSecurity,
+  type KafkaSecurity,
+} from '@collab/env-config';
 import { z } from 'zod';
 import { ConfigProblems } from '../embedded-config.js';
 
@@ -26,12 +39,14 @@ export interface KafkaSettings {
   topic: string;
   partitions: number;
   replicationFactor: number;
+  security: KafkaSecurity;
 }
 export interface CassandraSettings {
   contactPoints: string[];
   localDataCenter: string;
   keyspace: string;
   replicationFactor: number;
+  security: CassandraSecurity;
 }
 export interface S3Settings {
   endpoint?: string;
@@ -55,6 +70,8 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
   const config: DistributedConfig = {};
   if (sections.includes('kafka')) {
     const parsed = Sections.kafka.safeParse(env);
+    const security = loadKafkaSecurity(env);
+    problems.push(...security.problems);
     if (!parsed.success) problems.push(...issues(parsed.error));
     else
       config.kafka = {
@@ -62,10 +79,13 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         topic: parsed.data.COLLAB_OPS_TOPIC,
         partitions: parsed.data.COLLAB_OPS_PARTITIONS,
         replicationFactor: parsed.data.COLLAB_KAFKA_REPLICATION_FACTOR,
+        security: security.value,
       };
   }
   if (sections.includes('cassandra')) {
     const parsed = Sections.cassandra.safeParse(env);
+    const security = loadCassandraSecurity(env);
+    problems.push(...security.problems);
     if (!parsed.success) problems.push(...issues(parsed.error));
     else
       config.cassandra = {
@@ -73,6 +93,7 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         localDataCenter: parsed.data.CASSANDRA_LOCAL_DC,
         keyspace: parsed.data.CASSANDRA_KEYSPACE,
         replicationFactor: parsed.data.CASSANDRA_REPLICATION_FACTOR,
+        security: security.value,
       };
   }
   if (sections.includes('s3')) {
@@ -97,6 +118,12 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
 export function redactDistributed(config: DistributedConfig): Record<string, unknown> {
   return {
     ...config,
+    ...(config.kafka === undefined
+      ? {}
+      : { kafka: { ...config.kafka, security: redactedKafkaSecurity(config.kafka.security) } }),
+    ...(config.cassandra === undefined
+      ? {}
+      : { cassandra: { ...config.cassandra, security: redactedCassandraSecurity(config.cassandra.security) } }),
     ...(config.s3 === undefined
       ? {}
       : { s3: { ...config.s3, credentials: config.s3.credentials === undefined ? undefined : '[redacted]' } }),

@@ -11,6 +11,7 @@ export function openKafkaLog(kafka: KafkaSettings): Promise<OpLog> {
     topic: kafka.topic,
     partitionCount: kafka.partitions,
     clientId: `collab-cli-${process.pid}`,
+    security: kafka.security,
   });
 }
 
@@ -19,6 +20,7 @@ export function openCassandraReadModels(cassandra: CassandraSettings): Promise<R
     contactPoints: cassandra.contactPoints,
     localDataCenter: cassandra.localDataCenter,
     keyspace: cassandra.keyspace,
+    security: cassandra.security,
   });
 }
 

@@ -50,9 +50,12 @@ describe('web editor in Chromium (embedded server)', function () {
       ['ana', 'ben', 'cho'].map((n, i) => openAs(n, docId, i === 2 ? { width: 390, height: 780 } : undefined)),
     );
     const words = ['alpha ', 'beta ', 'gamma '];
+    // Everyone places the cursor in the empty document first. Were one to click while another already types, the
+    // click (in the middle of the content box) could land inside the other's words, and the test would count
+    // two people's letters interleaved by design as a loss.
+    await Promise.all(pages.map((page) => page.locator('.cm-content').click()));
     await Promise.all(
       pages.map(async (page, i) => {
-        await page.locator('.cm-content').click();
         for (let k = 0; k < 4; k++) await page.keyboard.type(`${words[i]}${k} `, { delay: 15 });
       }),
     );
@@ -68,7 +71,11 @@ describe('web editor in Chromium (embedded server)', function () {
       assert.equal(await editorText(page), final.replace(/\n$/, ''), 'the editor shows the SDK text');
     for (const [i, word] of words.entries()) {
       for (let k = 0; k < 4; k++)
-        assert.equal(final.split(`${word}${k} `).length - 1, 1, `"${word}${k}" typed by ${i} appears exactly once`);
+        assert.equal(
+          final.split(`${word}${k} `).length - 1,
+          1,
+          `"${word}${k}" typed by ${i} appears exactly once in ${JSON.stringify(final)}`,
+        );
     }
     await until('the server has the same text', async () => (await serverText(env.server, docId)) === final);
     const dir = artifactsDir();

@@ -20,8 +20,30 @@ const UNAVAILABLE_CODES: ReadonlySet<number> = new Set([
 ]);
 const TIMEOUT_CODES: ReadonlySet<number> = new Set([codes.writeTimeout, codes.readTimeout]);
 
+/**
+ * The node refused our credentials, or one side refused the other's certificate (Node's TLS error codes).
+ * Retrying the same configuration cannot help.
+ */
+const TLS_REFUSAL = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_|ERR_SSL_/;
+const isAuthFailure = (e: unknown): boolean =>
+  e instanceof errors.AuthenticationError ||
+  (typeof (e as { code?: unknown } | undefined)?.code === 'string' && TLS_REFUSAL.test((e as { code: string }).code));
+
 export function toCollabError(err: unknown, what: string, endpoint: string): unknown {
   if (err instanceof CollabError) return err;
+  if (err instanceof errors.NoHostAvailableError && Object.values(err.innerErrors ?? {}).some(isAuthFailure)) {
+    const where = `cassandra ${Object.keys(err.innerErrors ?? {}).join(',') || endpoint}`;
+    const reasons = Object.values(err.innerErrors ?? {}).map((e) => (e as Error).message);
+    return new CollabError(
+      'ERR_UNAUTHENTICATED',
+      `${what}: authentication with ${where} failed: ${reasons.join('; ')}`,
+      {
+        cause: err,
+        endpoint: where,
+        retriable: false,
+      },
+    );
+  }
   if (err instanceof errors.NoHostAvailableError) {
     // innerErrors is keyed by "address:port" of every host tried; name them all.
     const tried = Object.keys(err.innerErrors ?? {});

@@ -11,3 +11,4 @@ export type { MigrationFile } from './migration-files.js';
 export type { Replication } from './replication.js';
 export { splitCqlStatements } from './cql-split.js';
 export type { Logger } from './logger.js';
+export { cassandraSecurityOptions, type CassandraSecurity } from './security.js';

@@ -7,6 +7,7 @@ import { CollabError } from '@collab/core';
 import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_ROWS } from './batches.js';
 import type { Logger } from './logger.js';
 import { checkIdentifier } from './replication.js';
+import type { CassandraSecurity } from './security.js';
 
 const { consistencies } = cassandra.types;
 
@@ -27,6 +28,8 @@ export interface CassandraReadModelStoreOptions {
   /** "host:port" entries; the store creates (and on close shuts down) its own client. */
   contactPoints?: string[];
   localDataCenter?: string;
+  /** Credentials and TLS of the client the store creates (ignored with `client`: configure yours). */
+  security?: CassandraSecurity;
   keyspace: string;
   logger?: Logger;
   timeouts?: CassandraTimeouts;

@@ -16,6 +16,7 @@ import { resolveOptions } from './options.js';
 import { claimProjectionSource, projectionSource } from './projection-source.js';
 import * as reads from './reads.js';
 import { RebuildHeads } from './rebuild-heads.js';
+import { cassandraSecurityOptions } from './security.js';
 import { statements } from './statements.js';
 import { writeOps } from './writes.js';
 
@@ -43,6 +44,7 @@ export async function createCassandraReadModelStore(
       contactPoints: options.contactPoints ?? [],
       localDataCenter: options.localDataCenter as string,
       socketOptions: { connectTimeout: resolved.connectMs, readTimeout: resolved.readMs },
+      ...cassandraSecurityOptions(options.security),
       // A node that stops answering is noticed by the heartbeat even when idle.
       pooling: { heartBeatInterval: 10_000 },
     });

@@ -6,6 +6,9 @@ export type ErrorCode =
   // Infrastructure: a dependency is down, slow or refused us. Always retriable and names the endpoint.
   | 'ERR_UNAVAILABLE'
   | 'ERR_TIMEOUT'
+  // A server refused our credentials or client certificate, or its certificate failed our checks. Not
+  // retriable: the configuration (or the server's) must change.
+  | 'ERR_UNAUTHENTICATED'
   // The event log: a newer writer owns the partition (one writer per document).
   | 'ERR_FENCED'
   // Conditional writes lost a race (snapshot already written, head moved).

@@ -123,3 +123,24 @@ export function s3Credentials(e: {
     ? {}
     : { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } };
 }
+
+export {
+  cassandraSecurityEnv,
+  describeTls,
+  kafkaSecurityEnv,
+  loadCassandraSecurity,
+  loadKafkaSecurity,
+  loadRedisConnection,
+  redactedCassandraSecurity,
+  redactedKafkaSecurity,
+  redactedRedis,
+  redactedUrl,
+  redisEnv,
+  redisUrl,
+  type CassandraSecurity,
+  type KafkaSecurity,
+  type Loaded,
+  type ReadFile,
+  type RedisConnection,
+  type TlsSettings,
+} from './security.js';

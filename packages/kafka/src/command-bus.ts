@@ -30,6 +30,7 @@ import { startGroupConsumer } from './group-consumer.js';
 import { kafkajsLogCreator, noopLogger } from './logger.js';
 import { resolveOptions, type KafkaOpLogOptions } from './options.js';
 import { createPartitionFor } from './partitioner.js';
+import { kafkaSecurityConfig } from './security.js';
 
 export interface KafkaCommandBusOptions extends Omit<KafkaOpLogOptions, 'topic' | 'transactionalIdPrefix'> {
   commandsTopic: string;
@@ -135,6 +136,7 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
     retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 2_000 },
     logLevel: logger === noopLogger ? logLevel.NOTHING : logLevel.WARN,
     logCreator: kafkajsLogCreator(logger),
+    ...kafkaSecurityConfig(options.security),
   });
   const admin = kafka.admin();
   const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });

@@ -30,6 +30,16 @@ const UNAVAILABLE_NAMES = new Set([
 ]);
 const TIMEOUT_NAMES = new Set(['KafkaJSRequestTimeoutError', 'KafkaJSTimeout', 'KafkaJSLockTimeout']);
 
+/**
+ * Authentication failed, in either direction: the broker refused our SASL credentials or our client certificate,
+ * or its certificate failed our verification (Node's TLS error codes, which kafkajs keeps as `code`). Retrying the
+ * same configuration cannot help, so these are not reported as an outage.
+ */
+const SASL_NAMES = new Set(['KafkaJSSASLAuthenticationError']);
+const TLS_REFUSAL = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_|ERR_SSL_/;
+const isAuthFailure = (e: KafkaJsLikeError & { code?: unknown }): boolean =>
+  SASL_NAMES.has(e.name ?? '') || (typeof e.code === 'string' && TLS_REFUSAL.test(e.code));
+
 function chain(err: unknown): KafkaJsLikeError[] {
   const out: KafkaJsLikeError[] = [];
   let current: unknown = err;
@@ -51,6 +61,13 @@ export function toCollabError(err: unknown, what: string, endpoint: string): Col
   const detail = errors.map((e) => `${e.name ?? 'Error'}: ${e.message ?? ''}`).join(' <- ');
   if (isFencedError(err)) {
     return new CollabError('ERR_FENCED', `${what}: a newer writer owns this partition (${detail})`, {
+      cause: err,
+      endpoint,
+      retriable: false,
+    });
+  }
+  if (errors.some(isAuthFailure)) {
+    return new CollabError('ERR_UNAUTHENTICATED', `${what}: authentication with ${endpoint} failed (${detail})`, {
       cause: err,
       endpoint,
       retriable: false,

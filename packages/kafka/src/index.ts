@@ -10,3 +10,4 @@ export {
 export { DEFAULT_TIMEOUTS, type KafkaOpLogOptions, type KafkaTimeouts } from './options.js';
 export { noopLogger, type Logger } from './logger.js';
 export { createPartitionFor } from './partitioner.js';
+export { kafkaSecurityConfig, type KafkaSecurity } from './security.js';

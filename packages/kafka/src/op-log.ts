@@ -15,6 +15,7 @@ import { resolveOptions, type KafkaOpLogOptions } from './options.js';
 import { createPartitionFor } from './partitioner.js';
 import { readPartition } from './reader.js';
 import { openPartitionWriter } from './writer.js';
+import { kafkaSecurityConfig } from './security.js';
 
 const DEFAULT_READ_BATCH = 500;
 
@@ -34,6 +35,7 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
     retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 2_000 },
     logLevel: options.logger === noopLogger ? logLevel.NOTHING : logLevel.WARN,
     logCreator: kafkajsLogCreator(options.logger),
+    ...kafkaSecurityConfig(options.security),
   });
   const admin = kafka.admin();
   const what = `open ops topic ${topic}`;

@@ -4,6 +4,7 @@
  */
 import { CollabError } from '@collab/core';
 import { noopLogger, type Logger } from './logger.js';
+import type { KafkaSecurity } from './security.js';
 
 export interface KafkaTimeouts {
   /** TCP connect to one broker (kafkajs `connectionTimeout`). */
@@ -50,6 +51,8 @@ export interface KafkaOpLogOptions {
   timeouts?: Partial<KafkaTimeouts>;
   /** kafkajs retries of a failed request, before the operation fails. */
   retries?: number;
+  /** TLS (server verified, optional client certificate) and SASL; default plaintext. */
+  security?: KafkaSecurity;
   logger?: Logger;
 }
 
@@ -61,6 +64,7 @@ export interface ResolvedOptions {
   transactionalIdPrefix: string;
   timeouts: KafkaTimeouts;
   retries: number;
+  security: KafkaSecurity | undefined;
   logger: Logger;
   /** For error messages: the brokers an operator should look at. */
   endpoint: string;
@@ -85,6 +89,7 @@ export function resolveOptions(options: KafkaOpLogOptions): ResolvedOptions {
     transactionalIdPrefix: options.transactionalIdPrefix ?? `${options.topic}-writer`,
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     retries: options.retries ?? 3,
+    security: options.security,
     logger: options.logger ?? noopLogger,
     endpoint: `kafka ${options.brokers.join(',')}`,
   };

@@ -3,6 +3,7 @@
  * command, and retries a queued command through 20 reconnects: a request could hang for minutes while Redis is
  * down. Presence is ephemeral and a caller can always retry, so we fail fast instead.
  */
+import { CollabError } from '@collab/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisTimeouts {
@@ -36,11 +37,40 @@ export function connectionOptions(timeouts: RedisTimeouts | undefined, connectio
   };
 }
 
+/** TLS of a rediss:// connection: PEM text; no `ca`: the system's roots; cert + key: a client certificate. */
+export interface RedisTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * A connection to `url` (redis:// or rediss://, with the ACL user and password in it if any). `tls` applies to a
+ * rediss:// URL only: giving it for redis:// is refused rather than silently switching TLS on or off.
+ */
 export function connect(
   url: string,
   timeouts: RedisTimeouts | undefined,
   connectionName: string,
   extra: RedisOptions = {},
+  tls?: RedisTls,
 ): Redis {
-  return new Redis(url, { ...connectionOptions(timeouts, connectionName), ...extra });
+  const secure = url.startsWith('rediss:');
+  if (tls !== undefined && !secure) {
+    throw new CollabError('ERR_INVALID_ARGUMENT', 'TLS settings need a rediss:// URL');
+  }
+  return new Redis(url, {
+    ...connectionOptions(timeouts, connectionName),
+    ...extra,
+    ...(secure
+      ? {
+          tls: {
+            // Spelled out: verification must never depend on a library default.
+            rejectUnauthorized: true,
+            ...(tls?.ca === undefined ? {} : { ca: [tls.ca] }),
+            ...(tls?.cert === undefined || tls.key === undefined ? {} : { cert: tls.cert, key: tls.key }),
+          },
+        }
+      : {}),
+  });
 }

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CollabError, type PresenceBus, type PresenceEvent, type PresenceState } from '@collab/core';
-import { connect, type RedisTimeouts } from './connection.js';
+import { connect, type RedisTimeouts, type RedisTls } from './connection.js';
 import { redactUrl, toCollabError } from './errors.js';
 import { checkKeyPrefix, docNames } from './keys.js';
 import { silentLogger, type AdapterLogger } from './logger.js';
@@ -22,6 +22,8 @@ export type RedisPresenceBusOptions = ({ url: string; redis?: undefined } | { re
   keyPrefix?: string;
   /** Ignored when `redis` is given (its own options apply, to the duplicate too). */
   timeouts?: RedisTimeouts;
+  /** With a rediss:// `url`: the CA to verify the server with, and a client certificate if it asks for one. */
+  tls?: RedisTls;
   /** CLIENT SETNAME of the connections: `<name>:cmd` and `<name>:sub`, to find them in CLIENT LIST. */
   connectionName?: string;
   logger?: AdapterLogger;
@@ -45,14 +47,22 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
   // Auto-pipelining: the commands issued in one turn of the event loop (the router announces a turn's updates
   // together) go out in one write, and queue while the previous batch is in flight, instead of one write each.
   const commands =
-    options.redis ?? connect(options.url, options.timeouts, `${name}:cmd`, { enableAutoPipelining: true });
+    options.redis ?? connect(options.url, options.timeouts, `${name}:cmd`, { enableAutoPipelining: true }, options.tls);
   const endpoint =
     options.url !== undefined
       ? redactUrl(options.url)
       : `${commands.options.host ?? '?'}:${commands.options.port ?? '?'}`;
   // Without an 'error' listener ioredis prints every failed reconnect to stderr; the failures reach callers
   // as rejected commands, so here they are only logged.
-  commands.on('error', (err: unknown) => logger.debug({ err, endpoint }, 'presence: redis connection error'));
+  // The last failure of either connection, until it is ready again: what a command that gave up waiting reports.
+  let connectionError: unknown;
+  const onError = (what: string) => (err: unknown) => {
+    // ioredis also emits the "gave up" error of a failed command, which says nothing about the connection.
+    if ((err as Error | undefined)?.name !== 'MaxRetriesPerRequestError') connectionError = err;
+    logger.debug({ err, endpoint }, what);
+  };
+  commands.on('error', onError('presence: redis connection error'));
+  commands.on('ready', () => (connectionError = undefined));
   const scripts = commands as unknown as PresenceCommands;
   commands.defineCommand('presenceAnnounce', { numberOfKeys: 2, lua: ANNOUNCE });
   commands.defineCommand('presenceLeave', { numberOfKeys: 2, lua: LEAVE });
@@ -66,8 +76,8 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
     if (hub !== undefined) return hub;
     subscriber =
       options.redis?.duplicate({ connectionName: `${name}:sub` }) ??
-      connect(options.url!, options.timeouts, `${name}:sub`);
-    subscriber.on('error', (err: unknown) => logger.debug({ err, endpoint }, 'presence: subscriber error'));
+      connect(options.url!, options.timeouts, `${name}:sub`, {}, options.tls);
+    subscriber.on('error', onError('presence: subscriber error'));
     hub = new SubscriberHub(subscriber, logger);
     return hub;
   }
@@ -77,7 +87,7 @@ export function createRedisPresenceBus(options: RedisPresenceBusOptions): Presen
     try {
       return await fn();
     } catch (err) {
-      throw toCollabError(err, operation, endpoint);
+      throw toCollabError(err, operation, endpoint, connectionError);
     }
   }
 

@@ -21,6 +21,9 @@ with the live keyspace (heads and op counts of every document).
   --concurrency <n>           statements in flight per write                   (default 128)
   -h, --help                  this text
 
+Secured clusters: the services' variables (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_TLS_*, CASSANDRA_USERNAME,
+CASSANDRA_PASSWORD, CASSANDRA_TLS, CASSANDRA_TLS_*; docs/operations.md).
+
 Exit codes: 0 rebuilt (and consistent), 1 failed, 2 usage error, 3 rebuilt but differs from the live keyspace.`;
 
 export type ParsedArgs =

@@ -1,7 +1,10 @@
 /**
  * The rebuild CLI: `npm run rebuild -w @collab/projection-service -- --help`. Replays the ops topic into a fresh
  * keyspace with a progress bar, prints the throughput, and checks the result against the live keyspace.
+ * Endpoints come from the arguments; TLS, SASL and credentials from the same variables the services read
+ * (KAFKA_SECURITY_PROTOCOL, CASSANDRA_USERNAME, ...), so secrets stay out of the command line.
  */
+import { loadCassandraSecurity, loadKafkaSecurity } from '@collab/env-config';
 import { describeDifference } from '../consistency.js';
 import { createProgressBar } from '../progress.js';
 import { rebuildKeyspace } from '../rebuild.js';
@@ -19,7 +22,18 @@ async function main(): Promise<number> {
     console.error(`${parsed.message}\n\n${USAGE}`);
     return 2;
   }
-  const { options } = parsed;
+  const kafkaSecurity = loadKafkaSecurity(process.env);
+  const cassandraSecurity = loadCassandraSecurity(process.env);
+  const problems = [...kafkaSecurity.problems, ...cassandraSecurity.problems];
+  if (problems.length > 0) {
+    console.error(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    return 2;
+  }
+  const options = {
+    ...parsed.options,
+    kafka: { ...parsed.options.kafka, security: kafkaSecurity.value },
+    cassandra: { ...parsed.options.cassandra, security: cassandraSecurity.value },
+  };
   const bar = createProgressBar();
   const started = performance.now();
   console.error(

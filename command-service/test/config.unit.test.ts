@@ -1,0 +1,77 @@
+/**
+ * The command-service's configuration of its identity provider and its secured backends: a JWKS URL only over
+ * https (http on loopback), Kafka/Cassandra/Redis security read at start with every problem at once, and no
+ * password in the printed configuration.
+ */
+import assert from 'node:assert/strict';
+
+import { ConfigError, loadConfig, redacted } from '../src/config.js';
+
+const BASE = { KAFKA_BROKERS: 'k:9092', COLLAB_JWT_SECRET: 'a-test-secret-of-at-least-32-chars!!' };
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+};
+
+describe('command-service config', function () {
+  it('a JWKS URL alone is enough; https, or http on loopback only', function () {
+    const { auth } = loadConfig({ KAFKA_BROKERS: 'k:9092', COLLAB_JWT_JWKS_URL: 'https://idp.example/jwks.json' });
+    assert.deepEqual(auth.jwks, { url: 'https://idp.example/jwks.json', cacheMaxAgeMs: 600_000, cooldownMs: 30_000 });
+    const local = 'http://127.0.0.1:8000/jwks';
+    assert.equal(loadConfig({ ...BASE, COLLAB_JWT_JWKS_URL: local }).auth.jwks?.url, local);
+    for (const url of ['http://idp.example/jwks.json', 'ftp://idp/jwks', 'not a url']) {
+      assert.deepEqual(
+        problemsOf({ ...BASE, COLLAB_JWT_JWKS_URL: url }).map((p) => p.split(':')[0]),
+        ['COLLAB_JWT_JWKS_URL'],
+        url,
+      );
+    }
+    assert.match(problemsOf({ KAFKA_BROKERS: 'k:9092' }).join(), /COLLAB_JWT_JWKS_URL: give/);
+  });
+
+  it('reads Kafka, Cassandra and Redis security, and prints none of the secrets', function () {
+    const config = loadConfig({
+      ...BASE,
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+      KAFKA_SASL_USERNAME: 'collab',
+      KAFKA_SASL_PASSWORD: 'kafka-pw',
+      CASSANDRA_CONTACT_POINTS: 'c:9042',
+      CASSANDRA_USERNAME: 'collab',
+      CASSANDRA_PASSWORD: 'cassandra-pw',
+      REDIS_URL: 'rediss://presence:redis-pw@r:6380',
+    });
+    assert.equal(config.kafka.security.sasl?.password, 'kafka-pw');
+    assert.deepEqual(config.kafka.security.tls, {});
+    assert.equal(config.readApi?.cassandra.security.credentials?.password, 'cassandra-pw');
+    assert.deepEqual(config.redis, { url: 'rediss://presence:redis-pw@r:6380', tls: {} });
+    const printed = JSON.stringify(redacted(config));
+    for (const secret of ['kafka-pw', 'cassandra-pw', 'redis-pw', BASE.COLLAB_JWT_SECRET]) {
+      assert.ok(!printed.includes(secret), `${secret} printed: ${printed}`);
+    }
+    assert.match(printed, /rediss:\/\/presence:\*\*\*@r:6380/);
+  });
+
+  it('lists every security problem at once', function () {
+    assert.deepEqual(
+      problemsOf({
+        ...BASE,
+        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+        CASSANDRA_PASSWORD: 'pw',
+        REDIS_URL: 'redis://r:6379',
+        REDIS_TLS_CA_FILE: '/ca.pem',
+      }).map((p) => p.split(':')[0]),
+      [
+        'KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD',
+        'CASSANDRA_USERNAME and CASSANDRA_PASSWORD',
+        'REDIS_TLS_CA_FILE',
+      ],
+    );
+  });
+});
