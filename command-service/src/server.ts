@@ -20,7 +20,7 @@ import { TokenVerifier } from './auth/tokens.js';
 import { createCommandHandler } from './documents/command-handler.js';
 import { DocumentHub } from './documents/document-hub.js';
 import type { DocumentSource } from './documents/document-source.js';
-import { createLogSource } from './documents/document-source.js';
+import { createLogSource } from './documents/log-source.js';
 import { Forwarder } from './documents/forwarder.js';
 import type { SessionLimits } from './session/session.js';
 import { Session } from './session/session.js';

@@ -21,16 +21,10 @@ import { generateHistory, rng } from '@collab/read-side/testing';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from '../src/documents/catchup.js';
 import type { ServerMessage } from '@collab/protocol';
 import type { SourceEvent } from '../src/documents/document-source.js';
-import {
-  collectRange,
-  contiguousFrom,
-  createLogSource,
-  createReadSideSource,
-  foldNewOps,
-  guardedByProjectionSource,
-  projectionOffsets,
-  snapshotBound,
-} from '../src/documents/document-source.js';
+import { collectRange, contiguousFrom, foldNewOps, snapshotBound } from '../src/documents/history-fold.js';
+import { createLogSource } from '../src/documents/log-source.js';
+import { guardedByProjectionSource, projectionOffsets } from '../src/documents/projection-offsets.js';
+import { createReadSideSource } from '../src/documents/read-side-source.js';
 
 const WINDOW = 10;
 const silent = { warn: () => {}, info: () => {} };

@@ -16,7 +16,7 @@ import type { ChannelSettings, Subscriber, SubmitOutcome } from './document-chan
 import { DocumentChannel } from './document-channel.js';
 import { loadFromLog } from './document-loader.js';
 import type { DocumentSource } from './document-source.js';
-import { createLogSource } from './document-source.js';
+import { createLogSource } from './log-source.js';
 import type { Forwarder } from './forwarder.js';
 import { PartitionCommitter } from './partition-committer.js';
 import { instruments, secondsSince } from '../telemetry.js';
