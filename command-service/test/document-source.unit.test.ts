@@ -16,7 +16,7 @@ import type {
   SnapshotData,
   SnapshotStore,
 } from '@collab/core';
-import { evolve, initialState, isCollabError } from '@collab/core';
+import { evolve, initialState, isCollabError, silentLogger } from '@collab/core';
 import { generateHistory, rng } from '@collab/read-side/testing';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from '../src/documents/catchup.js';
 import type { ServerMessage } from '@collab/protocol';
@@ -27,7 +27,6 @@ import { guardedByProjectionSource, projectionOffsets } from '../src/documents/p
 import { createReadSideSource } from '../src/documents/read-side-source.js';
 
 const WINDOW = 10;
-const silent = { warn: () => {}, info: () => {} };
 
 /** One partition holding the document's records interleaved with another document's. */
 class FakeLog {
@@ -124,7 +123,7 @@ function source(
     committedOffset: async () => committed,
     window: WINDOW,
     pageSize: 16,
-    logger: silent,
+    logger: silentLogger,
     onEvent: (e) => events.push(e),
   });
 }

@@ -2,7 +2,6 @@ export { PresenceRouter, PresenceError } from './router.js';
 export type {
   PresenceDocuments,
   PresenceErrorCode,
-  PresenceLogger,
   PresenceMember,
   PresenceObserver,
   PresenceRouterOptions,

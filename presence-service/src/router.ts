@@ -26,7 +26,8 @@
  * Presence is best effort and must never break editing: bus failures are logged, never thrown at the session.
  */
 import { randomUUID } from 'node:crypto';
-import type { PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
+import type { Logger, PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
+import { silentLogger } from '@collab/core';
 import type { PresenceClientMessage, PresenceServerMessage, PresenceUser } from '@collab/protocol';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
@@ -72,11 +73,6 @@ export class PresenceError extends Error {
   }
 }
 
-export interface PresenceLogger {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface PresenceRouterOptions {
   bus: PresenceBus;
   documents: PresenceDocuments;
@@ -85,7 +81,7 @@ export interface PresenceRouterOptions {
   /** Most updates per second per session and document that go out. Default 20. */
   updatesPerSecond?: number;
   clock?: Clock;
-  logger?: PresenceLogger;
+  logger?: Logger;
   /** What the router reports for metrics; the command-service maps it to its instruments. */
   observer?: PresenceObserver;
 }
@@ -144,8 +140,6 @@ interface DocPresence {
   batch: Map<string, Delivery>;
 }
 
-const silentLogger: PresenceLogger = { debug: () => {}, warn: () => {} };
-
 export class PresenceRouter {
   readonly ttlMs: number;
   readonly minIntervalMs: number;
@@ -153,7 +147,7 @@ export class PresenceRouter {
   private readonly bus: PresenceBus;
   private readonly documents: PresenceDocuments;
   private readonly clock: Clock;
-  private readonly logger: PresenceLogger;
+  private readonly logger: Logger;
   private readonly docs = new Map<string, DocPresence>();
   /** Local entries to announce, and documents with a batch of events to deliver, at the end of this turn. */
   private readonly batcher: TurnBatcher<LocalEntry, DocPresence>;

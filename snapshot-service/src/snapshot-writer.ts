@@ -6,7 +6,7 @@
  */
 import { applyRetention, isCollabError, type RetentionPolicy, type SnapshotStore } from '@collab/core';
 import pRetry, { AbortError } from 'p-retry';
-import type { Logger } from './logger.js';
+import type { Logger } from '@collab/core';
 
 export interface RetrySettings {
   /** Attempts after the first, per write job; then the job gives up and the document is retried later. */

@@ -62,8 +62,3 @@ export type SourceEvent =
       complete: boolean;
       ms: number;
     };
-
-export interface SourceLogger {
-  warn(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-}

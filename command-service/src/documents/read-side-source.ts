@@ -18,6 +18,7 @@
  */
 import type {
   DocumentState,
+  Logger,
   Offset,
   OpCommitted,
   OpLog,
@@ -27,7 +28,7 @@ import type {
 } from '@collab/core';
 import { initialState } from '@collab/core';
 import { Doc } from '@collab/ot-text';
-import type { DocumentSource, SourceEvent, SourceLogger } from './document-source.js';
+import type { DocumentSource, SourceEvent } from './document-source.js';
 import type { FoldResult } from './history-fold.js';
 import { collectRange, contiguousFrom, foldNewOps, snapshotBound } from './history-fold.js';
 import { loadWholeLog, readDocumentTail } from './log-source.js';
@@ -45,7 +46,7 @@ export interface ReadSideSourceOptions {
   window: number;
   /** Ops per read-model request. Default 2,000. */
   pageSize?: number;
-  logger: SourceLogger;
+  logger: Logger;
   onEvent?: (event: SourceEvent) => void;
 }
 

@@ -10,7 +10,7 @@ import type { ReadModelStore } from '@collab/core';
 
 import { clientContactPoints, toCollabError } from './driver-errors.js';
 import { createExecutor } from './executor.js';
-import { silentLogger } from './logger.js';
+import { silentLogger } from '@collab/core';
 import type { CassandraReadModelStoreOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import { claimProjectionSource, projectionSource } from './projection-source.js';

@@ -10,3 +10,4 @@ export * from './domain/submit.js';
 export * from './random.js';
 export * from './domain/snapshot-retention.js';
 export * from './token-bucket.js';
+export * from './logger.js';

@@ -2,4 +2,3 @@ export { createS3SnapshotStore, type S3SnapshotStoreOptions } from './snapshot-s
 export { createS3Client, DEFAULT_TIMEOUTS, type S3EndpointConfig, type S3Timeouts } from './client.js';
 export { ensureBucket } from './bucket.js';
 export { snapshotKey, docPrefix, encodeDocId, latestPointerKey } from './keys.js';
-export type { AdapterLogger } from './logger.js';

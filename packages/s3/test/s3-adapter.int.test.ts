@@ -13,7 +13,7 @@ import { applyRetention, isCollabError, type SnapshotStore } from '@collab/core'
 import { createS3SnapshotStore, docPrefix, ensureBucket, latestPointerKey, snapshotKey } from '../src/index.js';
 import { putMultipartIfAbsent } from '../src/multipart.js';
 import { encodeSnapshot } from '../src/object-format.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '@collab/core';
 import { createTestBucket, type TestBucket } from './test-bucket.js';
 
 const MiB = 1024 * 1024;
