@@ -12,6 +12,7 @@ import type { EmbeddedServer } from '../../src/embedded/server.js';
 import { startEmbedded } from '../../src/embedded/server.js';
 import { loadEmbeddedConfig } from '../../src/embedded-config.js';
 import { chromiumMissing, launch } from '../support/browser.js';
+import { bestEffort } from '@collab/core';
 
 export interface PageServer {
   readonly server: EmbeddedServer;
@@ -42,7 +43,7 @@ export function usePageServer(dataDirPrefix: string): PageServer {
 
   after(async () => {
     // Best effort: a context may already be gone with its page; the browser closes the rest.
-    for (const c of contexts) await c.close().catch(() => {});
+    for (const c of contexts) await bestEffort(c.close());
     await browser?.close();
     await server?.close();
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 import cassandra from 'cassandra-driver';
 import type { Client } from 'cassandra-driver';
 
-import { CollabError } from '@collab/core';
+import { CollabError, bestEffort } from '@collab/core';
 import type { ReadModelStore } from '@collab/core';
 
 import { clientContactPoints, toCollabError } from './driver-errors.js';
@@ -52,7 +52,7 @@ export async function createCassandraReadModelStore(
   try {
     await client.connect();
   } catch (err) {
-    if (ownsClient) await client.shutdown().catch(() => {});
+    if (ownsClient) await bestEffort(client.shutdown());
     throw toCollabError(err, `connect to keyspace ${resolved.keyspace}`, endpoint);
   }
   logger.debug({ endpoint, keyspace: resolved.keyspace }, 'cassandra read-model store connected');

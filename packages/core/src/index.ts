@@ -11,3 +11,4 @@ export * from './random.js';
 export * from './domain/snapshot-retention.js';
 export * from './token-bucket.js';
 export * from './logger.js';
+export * from './best-effort.js';
