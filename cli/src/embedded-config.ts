@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConnectionLimits, EdgeAccess, EdgeTransportChoice } from '@collab/command-service';
 import { isLoopbackHost } from '@collab/command-service';
-import { edgeEnv, shutdownEnv, shutdownSettings } from '@collab/env-config';
+import { ConfigError as ConfigProblems, edgeEnv, shutdownEnv, shutdownSettings } from '@collab/env-config';
 import { z } from 'zod';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './storage/private-files.js';
 
@@ -106,11 +106,8 @@ export function devTokensDecision(
   return loopback ? { on: true, reason: 'loopback' } : { on: false, reason: 'not-loopback' };
 }
 
-export class ConfigProblems extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
+/** The CLI's name for the shared configuration error (`@collab/env-config`'s ConfigError: every problem at once). */
+export { ConfigProblems };
 
 export function loadEmbeddedConfig(
   env: NodeJS.ProcessEnv,

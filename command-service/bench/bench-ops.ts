@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { percentile } from '../../packages/ot-text/bench/stats.js';
+import { percentile } from '@collab/infra';
 import { freshTopic, startService, token } from '../test/support/service.js';
 
 const { values } = parseArgs({

@@ -17,7 +17,8 @@ import { generateHistory, rng } from '@collab/read-side/testing';
 import pino from 'pino';
 import { loadFromLog } from '../src/documents/document-loader.js';
 import type { SourceEvent } from '../src/documents/document-source.js';
-import { createReadSideSource, projectionOffsets } from '../src/documents/document-source.js';
+import { projectionOffsets } from '../src/documents/projection-offsets.js';
+import { createReadSideSource } from '../src/documents/read-side-source.js';
 import { freshReadSide } from '../test/support/read-side.js';
 import { freshTopic, openLog } from '../test/support/service.js';
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  ConfigError,
   cassandraEnv,
   commandTopicsEnv,
   edgeEnv,
@@ -110,11 +111,8 @@ const Env = z.object({
 
 export type CommandServiceConfig = ReturnType<typeof loadConfig>;
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
+/** The shared configuration error (every problem at once), re-exported for this service's entry point. */
+export { ConfigError };
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);

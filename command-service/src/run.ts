@@ -30,7 +30,8 @@ import { TokenVerifier } from './auth/tokens.js';
 import type { CommandServiceConfig } from './config.js';
 import { ConfigError, loadConfig, redacted } from './config.js';
 import type { DocumentSource } from './documents/document-source.js';
-import { createReadSideSource, guardedByProjectionSource, projectionOffsets } from './documents/document-source.js';
+import { guardedByProjectionSource, projectionOffsets } from './documents/projection-offsets.js';
+import { createReadSideSource } from './documents/read-side-source.js';
 import { healthRoutes } from './http/health.js';
 import { READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
 import { webPageRoutes } from './http/web-page.js';
@@ -149,7 +150,7 @@ async function startReadSide(
   // models + the Kafka tail after the projection group's committed offset, the whole log when that fails.
   const load = config.readApi.load;
   // The document load pairs the group's committed offsets with this keyspace: refuse to start on a keyspace
-  // another group projects (checked again at each load until the keyspace is claimed, see document-source.ts).
+  // another group projects (checked again at each load until the keyspace is claimed, see projection-offsets.ts).
   const holder = load === undefined ? undefined : await readModels.projectionSource(config.kafka.topic);
   if (load !== undefined) {
     if (holder !== undefined && holder !== load.projectionGroup) {

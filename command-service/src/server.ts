@@ -4,11 +4,10 @@
  *
  * - ownership: with a command bus (the multi-instance mode), the commands topic's consumer group — its
  *   assignment says which partitions this instance sequences, and its records are the submissions other
- *   instances forward to us; without one, the ops topic's consumer group (ownership only: documents owned
- *   elsewhere get ERR_NOT_OWNER); in the embedded mode, every partition;
- * - a per-instance relay of the ops topic: ops committed elsewhere reach local subscribers, and commits of our
- *   forwards ack their senders;
- * - with a bus, a per-instance reader of the replies topic (rejections and duplicate acks of our forwards).
+ *   instances forward to us; in the embedded mode (`ownAllPartitions`, one process), every partition;
+ * - with a bus, a per-instance relay of the ops topic (ops committed elsewhere reach local subscribers, and commits
+ *   of our forwards ack their senders) and a per-instance reader of the replies topic (rejections and duplicate
+ *   acks of our forwards).
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandBus, Consumer, OpLog, PresenceBus, SubmitLimits } from '@collab/core';
@@ -20,7 +19,7 @@ import { TokenVerifier } from './auth/tokens.js';
 import { createCommandHandler } from './documents/command-handler.js';
 import { DocumentHub } from './documents/document-hub.js';
 import type { DocumentSource } from './documents/document-source.js';
-import { createLogSource } from './documents/document-source.js';
+import { createLogSource } from './documents/log-source.js';
 import { Forwarder } from './documents/forwarder.js';
 import type { SessionLimits } from './session/session.js';
 import { Session } from './session/session.js';
@@ -42,12 +41,13 @@ export interface CommandServiceOptions {
   auth: TokenVerifierConfig;
   /** Consumer group whose partition assignment decides who sequences what. */
   consumerGroup: string;
-  /** Take every partition without a consumer group (the embedded, single-process mode). */
-  ownAllPartitions?: boolean;
   /**
-   * The multi-instance mode: forward submissions for documents owned elsewhere, and take ownership from the
-   * commands topic's consumer group (`consumerGroup`). Its partitioning must match the log's.
+   * Who sequences what, one of two modes (start fails with neither):
+   * - `ownAllPartitions`: take every partition without a consumer group (the embedded, single-process mode);
+   * - `bus`: the multi-instance mode: forward submissions for documents owned elsewhere, and take ownership from
+   *   the commands topic's consumer group (`consumerGroup`). Its partitioning must match the log's.
    */
+  ownAllPartitions?: boolean;
   bus?: CommandBus;
   /** A forwarded submission with no outcome within this long gets ERR_UNAVAILABLE (retriable). Default 10 s. */
   forwardTimeoutMs?: number;
@@ -107,6 +107,9 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   const logger = options.logger.child({ instance: instanceId });
   const verifier = await TokenVerifier.create(options.auth);
   const bus = options.ownAllPartitions === true ? undefined : options.bus;
+  if (options.ownAllPartitions !== true && bus === undefined) {
+    throw new Error('the command-service needs a command bus (several instances) or ownAllPartitions (one process)');
+  }
   if (bus !== undefined && bus.partitionCount !== options.log.partitionCount) {
     throw new Error(
       `the command bus has ${bus.partitionCount} partitions and the op log ${options.log.partitionCount}: they must match`,
@@ -181,9 +184,9 @@ export async function startCommandService(options: CommandServiceOptions): Promi
         if (last !== undefined) context.checkpoint(last.offset);
       }),
     });
-  if (options.ownAllPartitions === true) {
+  if (bus === undefined) {
     await hub.takeOwnership([...Array(options.log.partitionCount).keys()]);
-  } else if (bus !== undefined) {
+  } else {
     // Replies and the relay first: a forward made as soon as we accept clients must find its outcome.
     consumers.push(await bus.consumeReplies(instanceId, (reply) => void hub.settleReply(reply)));
     consumers.push(await relay());
@@ -195,22 +198,6 @@ export async function startCommandService(options: CommandServiceOptions): Promi
         handler: createCommandHandler({ hub, bus, instanceId, logger: logger.child({ component: 'commands' }) }),
       }),
     );
-  } else {
-    consumers.push(
-      await options.log.consume({
-        groupId: options.consumerGroup,
-        fromBeginning: false,
-        onAssigned: (partitions) => hub.takeOwnership(partitions),
-        onRevoked: (partitions) => hub.releaseOwnership(partitions),
-        handler: async (records, context) => {
-          for (const r of records) await hub.applyCommitted(r.value);
-          const last = records[records.length - 1];
-          if (last !== undefined) context.checkpoint(last.offset);
-        },
-      }),
-    );
-    // Relay what other instances commit to our subscribers of documents we do not sequence.
-    consumers.push(await relay());
   }
 
   if (!isLoopbackHost(options.host) && options.access?.allowedHosts === undefined) {

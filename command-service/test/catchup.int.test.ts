@@ -13,7 +13,8 @@ import type { TextOp } from '@collab/ot-text';
 import pino from 'pino';
 import { loadFromLog } from '../src/documents/document-loader.js';
 import type { SourceEvent } from '../src/documents/document-source.js';
-import { createReadSideSource, projectionOffsets } from '../src/documents/document-source.js';
+import { projectionOffsets } from '../src/documents/projection-offsets.js';
+import { createReadSideSource } from '../src/documents/read-side-source.js';
 import {
   committedOffset,
   freshReadSide,

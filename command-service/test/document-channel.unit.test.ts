@@ -8,7 +8,7 @@ import type { AppendInput, Offset, PartitionWriter, Submission } from '@collab/c
 import { CollabError, DEFAULT_SUBMIT_LIMITS, initialState } from '@collab/core';
 import { DocumentChannel, type Subscriber } from '../src/documents/document-channel.js';
 import { PartitionCommitter } from '../src/documents/partition-committer.js';
-import type { ServerMessage } from '../src/protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 
 /** A writer whose appends settle when the test says so, one transaction at a time like Kafka's. */
 class ScriptedWriter implements PartitionWriter {

@@ -16,24 +16,17 @@ import type {
   SnapshotData,
   SnapshotStore,
 } from '@collab/core';
-import { evolve, initialState, isCollabError } from '@collab/core';
+import { evolve, initialState, isCollabError, silentLogger } from '@collab/core';
 import { generateHistory, rng } from '@collab/read-side/testing';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from '../src/documents/catchup.js';
-import type { ServerMessage } from '../src/protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import type { SourceEvent } from '../src/documents/document-source.js';
-import {
-  collectRange,
-  contiguousFrom,
-  createLogSource,
-  createReadSideSource,
-  foldNewOps,
-  guardedByProjectionSource,
-  projectionOffsets,
-  snapshotBound,
-} from '../src/documents/document-source.js';
+import { collectRange, contiguousFrom, foldNewOps, snapshotBound } from '../src/documents/history-fold.js';
+import { createLogSource } from '../src/documents/log-source.js';
+import { guardedByProjectionSource, projectionOffsets } from '../src/documents/projection-offsets.js';
+import { createReadSideSource } from '../src/documents/read-side-source.js';
 
 const WINDOW = 10;
-const silent = { warn: () => {}, info: () => {} };
 
 /** One partition holding the document's records interleaved with another document's. */
 class FakeLog {
@@ -130,7 +123,7 @@ function source(
     committedOffset: async () => committed,
     window: WINDOW,
     pageSize: 16,
-    logger: silent,
+    logger: silentLogger,
     onEvent: (e) => events.push(e),
   });
 }

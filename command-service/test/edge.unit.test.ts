@@ -4,7 +4,7 @@
  * sockets: cli/test/edge.e2e.test.ts (`collab serve`) and edge.int.test.ts (the distributed command-service).
  */
 import assert from 'node:assert/strict';
-import type { ServerMessage } from '../src/protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import type { Transport } from '../src/session/session.js';
 import { ConnectionCounter, withAuthDeadline } from '../src/transport/connection-limits.js';
 import { createAccessCheck, isLoopbackHost, parseHostPort } from '../src/transport/edge-access.js';

@@ -8,7 +8,7 @@ import type { OpCommitted } from '@collab/core';
 import { evolve, initialState } from '@collab/core';
 import { catchupMessages } from '../src/documents/catchup.js';
 import { catchupFrames, snapshotFrames, splitText } from '../src/documents/frames.js';
-import type { ServerMessage, WireOp } from '../src/protocol/messages.js';
+import type { ServerMessage, WireOp } from '@collab/protocol';
 
 const bytes = (m: unknown): number => Buffer.byteLength(JSON.stringify(m));
 const FRAME = 4096;

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { createKafkaOpLog } from '@collab/adapter-kafka';
 import { CollabClient } from '@collab/client';
 import type { OpCommitted, OpLog } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { Doc, type } from '@collab/ot-text';
 import WebSocket from 'ws';
@@ -65,7 +66,7 @@ describe('command-service when Kafka stops answering mid-append (docker pause)',
     svc = await startService(topic, { log });
   });
   after(async () => {
-    if (paused && kafka !== undefined) await run('docker', ['unpause', kafka]).catch(() => {});
+    if (paused && kafka !== undefined) await bestEffort(run('docker', ['unpause', kafka]));
     for (const c of clients) c.close();
     await svc?.stop();
     await log?.close();

@@ -152,17 +152,17 @@ describe('SDK clients against the command-service (real Kafka, laggy sockets)', 
     const events: string[] = [];
     victimDoc.on('hash', ({ ok }) => events.push(ok ? 'hash-ok' : 'hash-mismatch'));
     victimDoc.on('resync', () => events.push('resync'));
-    // Corrupt the victim's replica behind the SDK's back: its idea of the server's text is now wrong.
-    const sync = (victimDoc as unknown as { sync: Record<string, unknown> }).sync;
-    const field = ['confirmedDoc'].find((f) => f in sync && sync[f] instanceof Doc);
+    // Corrupt the victim's replica behind the SDK's back: its idea of the server's text is now wrong. The texts
+    // live in the DocumentSync's PendingOps (packages/client/src/pending-ops.ts: `confirmed` and `text`).
+    const ops = (victimDoc as unknown as { sync: { ops?: Record<string, unknown> } }).sync.ops;
     assert.ok(
-      field !== undefined,
-      `cannot find the confirmed text field in DocumentSync (${Object.keys(sync).join(', ')})`,
+      ops !== undefined && ops.confirmed instanceof Doc && ops.text instanceof Doc,
+      `cannot find the confirmed text in DocumentSync's pending ops (${Object.keys(ops ?? {}).join(', ')})`,
     );
     // Same length, different letters: later ops still fit, so only the hash can tell.
     const corrupted = Doc.fromString(writer.text.toUpperCase());
-    sync[field] = corrupted;
-    sync.textDoc = corrupted;
+    ops.confirmed = corrupted;
+    ops.text = corrupted;
     // Keep writing, one acknowledged op at a time: within hashEvery (5) versions a hash arrives, mismatches, and
     // the victim reloads.
     for (let i = 0; i < 8; i++) {

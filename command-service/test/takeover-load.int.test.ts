@@ -16,7 +16,8 @@ import { generateHistory, rng, type GeneratedDoc } from '@collab/read-side/testi
 import pino from 'pino';
 import { loadFromLog } from '../src/documents/document-loader.js';
 import type { DocumentSource, SourceEvent } from '../src/documents/document-source.js';
-import { createReadSideSource, projectionOffsets } from '../src/documents/document-source.js';
+import { projectionOffsets } from '../src/documents/projection-offsets.js';
+import { createReadSideSource } from '../src/documents/read-side-source.js';
 import { committedOffset, freshReadSide, projected, startProjection, type TestReadSide } from './support/read-side.js';
 import { ofType, RawClient } from './support/raw-client.js';
 import type { RunningService, TestTopic } from './support/service.js';

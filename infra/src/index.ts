@@ -8,6 +8,7 @@ export { checkEndpoints } from './probes.js';
 // For a suite outside the integration run (.mocharc.int.json loads these as root hooks) that needs the stack:
 // `before(stackHooks.beforeAll)` / `after(stackHooks.afterAll)` apply the same skip rule and clean-up.
 export { mochaHooks as stackHooks } from './mocha-hooks.js';
+export { percentile } from './stats.js';
 export {
   requireSecureServers,
   startSecureCassandra,

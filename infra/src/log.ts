@@ -2,19 +2,14 @@
  * The harness's structured logger: one JSON object per line on stderr, silent unless asked.
  *
  * Why not pino: it is not installed in this workspace and the harness must not add dependencies. The shape
- * (`info(fields, message)`) matches pino's, so an injected pino logger fits where a `Logger` is expected.
+ * (`info(fields, message)`) is pino's: the project's one `Logger` (`@collab/core`), which a pino logger also fits.
  * Level from COLLAB_INFRA_LOG (silent | error | warn | info | debug); default `silent` under mocha and `info`
  * for the CLIs (they pass their own default).
  */
-export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
-type Fields = Record<string, unknown>;
+import type { Logger } from '@collab/core';
 
-export interface Logger {
-  error(fields: Fields, message: string): void;
-  warn(fields: Fields, message: string): void;
-  info(fields: Fields, message: string): void;
-  debug(fields: Fields, message: string): void;
-}
+export type { Logger };
+export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
 
 const RANK: Record<LogLevel, number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 
@@ -26,7 +21,7 @@ export function createLogger(defaultLevel: LogLevel = 'silent', env: NodeJS.Proc
   const level = parseLevel(env.COLLAB_INFRA_LOG) ?? defaultLevel;
   const write =
     (at: Exclude<LogLevel, 'silent'>) =>
-    (fields: Fields, message: string): void => {
+    (fields: object, message?: string): void => {
       if (RANK[at] > RANK[level]) return;
       process.stderr.write(
         `${JSON.stringify({ time: new Date().toISOString(), level: at, name: 'infra', msg: message, ...fields })}\n`,

@@ -10,6 +10,7 @@ import cassandra from 'cassandra-driver';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import type { StackEndpoints } from './endpoints.js';
+import { bestEffort } from '@collab/core';
 
 export type Service = 'kafka' | 'cassandra' | 's3' | 'redis';
 export const SERVICES: readonly Service[] = ['kafka', 'cassandra', 's3', 'redis'];
@@ -42,7 +43,7 @@ export async function probeKafka(brokers: string[], timeoutMs: number): Promise<
     const cluster = await admin.describeCluster();
     return `cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s)`;
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await bestEffort(admin.disconnect());
   }
 }
 
@@ -59,7 +60,7 @@ export async function probeCassandra(endpoints: StackEndpoints['cassandra'], tim
     const result = await client.execute('SELECT release_version FROM system.local');
     return `Cassandra ${String(result.first()?.get('release_version'))}`;
   } finally {
-    await client.shutdown().catch(() => undefined);
+    await bestEffort(client.shutdown());
   }
 }
 

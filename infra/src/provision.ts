@@ -41,7 +41,7 @@ export interface ProvisionOptions {
 export interface ProvisionResult {
   opsTopic: 'created' | 'exists';
   bucket: 'created' | 'exists';
-  cassandra: 'migrated' | 'skipped: @collab/adapter-cassandra has no migrate() yet';
+  cassandra: 'migrated';
 }
 
 /**
@@ -153,7 +153,7 @@ export async function provisionBucket(s3: StackEndpoints['s3'], bucket: string):
   }
 }
 
-/** The module that owns the CQL schema; imported by name at run time so infra builds before it exists. */
+/** The module that owns the CQL schema (see provisionCassandra for why it is imported by name). */
 const CASSANDRA_ADAPTER = '@collab/adapter-cassandra';
 
 type Replication =
@@ -165,28 +165,14 @@ type Migrate = (client: cassandra.Client, options: { keyspace: string; replicati
 /**
  * Keyspace and tables come from packages/cassandra's `migrate()`: the harness writes no CQL of its own, so
  * there is one schema, versioned in one place. Replication: NetworkTopologyStrategy in the contact points'
- * data center, factor min(3, nodes there) — 3 on a production cluster, 1 on the single test node.
- *
- * TODO(cassandra-migrate): until packages/cassandra's entry point with `migrate()` is committed, a fresh clone
- * has no module to import and this step reports 'skipped'; once it is, the skipped branches can go.
+ * data center, factor min(3, nodes there) — 3 on a production cluster, 1 on the single test node. The adapter is
+ * imported by name at run time: its tests use this harness, and a static import would make the two a cycle.
  */
 async function provisionCassandra(
   endpoints: StackEndpoints['cassandra'],
   keyspace: string,
 ): Promise<ProvisionResult['cassandra']> {
-  let adapter: { migrate?: unknown };
-  try {
-    adapter = (await import(CASSANDRA_ADAPTER)) as { migrate?: unknown };
-  } catch (err) {
-    // Only "the adapter has no entry point yet" is expected; an error inside an existing module propagates.
-    const message = String((err as Error).message);
-    const missing =
-      (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
-      /packages\/cassandra\/src\/index\.ts|adapter-cassandra/.test(message);
-    if (missing) return 'skipped: @collab/adapter-cassandra has no migrate() yet';
-    throw err;
-  }
-  if (typeof adapter.migrate !== 'function') return 'skipped: @collab/adapter-cassandra has no migrate() yet';
+  const { migrate } = (await import(CASSANDRA_ADAPTER)) as { migrate: Migrate };
   const client = new cassandra.Client({
     contactPoints: endpoints.contactPoints,
     localDataCenter: endpoints.localDataCenter,
@@ -199,7 +185,7 @@ async function provisionCassandra(
       class: 'NetworkTopologyStrategy',
       dataCenters: { [endpoints.localDataCenter]: Math.max(1, Math.min(3, nodes)) },
     };
-    await (adapter.migrate as Migrate)(client, { keyspace, replication });
+    await migrate(client, { keyspace, replication });
     return 'migrated';
   } finally {
     await client.shutdown();

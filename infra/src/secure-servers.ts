@@ -25,6 +25,7 @@ import { dockerStatus, prepareTestcontainers } from './docker.js';
 import { assertLocalImagesPresent, localImages, type StackImages } from './images.js';
 import { banner } from './skip-rule.js';
 import { RUN_ID } from './stack.js';
+import { bestEffort } from '@collab/core';
 
 /** PEM text made in the container: the CA every server certificate chains to, and a client certificate. */
 export interface TestPki {
@@ -308,7 +309,7 @@ async function createLoginRole(server: Omit<SecureCassandra, 'stop'>): Promise<v
       lastError = err;
       await delay(500); // the node is not ready for logins yet: nothing to await but time
     } finally {
-      await client.shutdown().catch(() => undefined);
+      await bestEffort(client.shutdown());
     }
   }
   throw new Error(`the secured Cassandra never accepted the superuser: ${(lastError as Error)?.message}`, {

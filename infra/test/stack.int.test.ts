@@ -109,7 +109,8 @@ describe('integration stack (infra harness)', () => {
     const second = await provision(endpoints, options2);
     assert.equal(second.opsTopic, 'exists');
     assert.equal(second.bucket, 'exists');
-    assert.equal(second.cassandra, first.cassandra);
+    assert.equal(first.cassandra, 'migrated');
+    assert.equal(second.cassandra, 'migrated');
   });
 
   it('provisions the command-service’s commands and replies topics beside the ops topic', async () => {

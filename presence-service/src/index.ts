@@ -2,13 +2,10 @@ export { PresenceRouter, PresenceError } from './router.js';
 export type {
   PresenceDocuments,
   PresenceErrorCode,
-  PresenceLogger,
   PresenceMember,
   PresenceObserver,
   PresenceRouterOptions,
 } from './router.js';
-export { PresenceClientMessage } from './messages.js';
-export type { PresenceServerMessage, PresenceUser } from './messages.js';
 export { colorFor } from './colors.js';
 export { realClock } from './clock.js';
 export type { Clock } from './clock.js';

@@ -7,10 +7,8 @@
  *   bus is recognised by its origin and skipped).
  * - A session joins when it opens a document (the session checked `read` permission for that); only joined
  *   sessions receive a document's presence or may publish to it.
- * - Client updates are throttled per session and document: at most `updatesPerSecond` go out on average, with
- *   bursts of two (a token bucket: a client that keeps to the rate but whose updates arrive bunched by the network
- *   or a busy event loop is not held back); beyond that the newest replaces the older one waiting, and the last
- *   one always goes out (a trailing send), so a cursor never rests where the user no longer is.
+ * - Client updates are throttled per session and document (throttle.ts): at most `updatesPerSecond` on average,
+ *   bursts of two, the newest replacing an older one waiting, the last one always sent.
  * - Each update is stamped with what the server knows (user id, the token's name, a colour) and its positions
  *   are moved from the version the client named to the document's version on this instance before it is
  *   announced; each delivery moves them again to the receiving instance's version. Too old for the window of
@@ -18,24 +16,27 @@
  * - Heartbeats re-announce every TTL/3 while the session lives (which also repairs state after a bus outage or a
  *   Redis restart); leave on close or disconnect. A client whose instance died stops heartbeating and vanishes
  *   from everyone's view within the TTL: the bus publishes nothing on expiry, so each router times out the
- *   remote entries it holds.
+ *   remote entries it holds (remote-roster.ts).
  *
- * - Work is batched per turn of the event loop (`Clock.defer`, setImmediate by default), never delayed by a timer:
- *   the announcements of one turn go to the bus together (one write to Redis with auto-pipelining), and the
- *   events of one turn are delivered per document in one go — per sender only its newest state (or its leave)
- *   survives, in the order of the senders' latest events, each message is encoded once for all recipients, and a
- *   recipient gets all of its frames in one write (`PresenceMember.deliverEncoded`). An idle server sends each
- *   update at once; a busy one sends fewer, fuller writes instead of falling behind.
+ * - Work is batched per turn of the event loop (turn-batcher.ts): the announcements of one turn go to the bus
+ *   together, and the events of one turn are delivered per document in one go — per sender only its newest state
+ *   (or its leave) survives, in the order of the senders' latest events, each message is encoded once for all
+ *   recipients, and a recipient gets all of its frames in one write (`PresenceMember.deliverEncoded`).
  *
  * Presence is best effort and must never break editing: bus failures are logged, never thrown at the session.
  */
 import { randomUUID } from 'node:crypto';
-import type { PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
+import type { Logger, PresenceBus, PresenceEvent, PresenceState } from '@collab/core';
+import { silentLogger } from '@collab/core';
+import type { PresenceClientMessage, PresenceServerMessage, PresenceUser } from '@collab/protocol';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
 import { colorFor } from './colors.js';
 import { DEFAULT_PRESENCE_SETTINGS } from './config.js';
-import type { PresenceClientMessage, PresenceServerMessage, PresenceUser } from './messages.js';
+import type { PresenceData } from './remote-roster.js';
+import { RemoteRoster } from './remote-roster.js';
+import { UpdateThrottle } from './throttle.js';
+import { TurnBatcher } from './turn-batcher.js';
 import type { Cursor, DocumentWindow } from './positions.js';
 import { cursorAt, lengthAt } from './positions.js';
 
@@ -72,11 +73,6 @@ export class PresenceError extends Error {
   }
 }
 
-export interface PresenceLogger {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface PresenceRouterOptions {
   bus: PresenceBus;
   documents: PresenceDocuments;
@@ -85,7 +81,7 @@ export interface PresenceRouterOptions {
   /** Most updates per second per session and document that go out. Default 20. */
   updatesPerSecond?: number;
   clock?: Clock;
-  logger?: PresenceLogger;
+  logger?: Logger;
   /** What the router reports for metrics; the command-service maps it to its instruments. */
   observer?: PresenceObserver;
 }
@@ -103,19 +99,6 @@ export interface PresenceObserver {
   throttled?(outcome: 'delayed' | 'replaced'): void;
 }
 
-/** What travels in PresenceState.data. */
-interface PresenceData {
-  name: string;
-  color: string;
-  cursor?: Cursor;
-  version: number;
-  /** The announcer's clock: lets a late joiner expire an entry listed just before its owner went silent. */
-  sentAt: number;
-  ttlMs: number;
-  /** The announcing router: it delivered the state to its own sessions itself and skips the bus's echo. */
-  origin?: string;
-}
-
 interface Pending {
   /** When the client's update arrived (the router's clock). */
   receivedAt: number;
@@ -124,13 +107,6 @@ interface Pending {
   name: string | undefined;
   color: string | undefined;
 }
-
-/**
- * Updates a session may send back to back before the rate applies. The SDK paces its updates at the same rate, so
- * they only bunch up on the way (measured in bench:load with a strict interval instead: 10 % of updates waited for
- * their slot, ~9 ms on average); one in reserve absorbs that without letting a flood through.
- */
-const BURST = 2;
 
 interface LocalEntry {
   member: PresenceMember;
@@ -143,27 +119,19 @@ interface LocalEntry {
   /** The state last announced (positions at `version`), re-announced by heartbeats. */
   cursor: Cursor | undefined;
   version: number;
-  pending: Pending | undefined;
-  /** The throttle's token bucket: sends it may make now (up to BURST), as of `tokensAt`. */
-  tokens: number;
-  tokensAt: number;
-  cancelTrailing: (() => void) | undefined;
+  /** The client's updates, on their way out at the rate allowed. */
+  throttle: UpdateThrottle<Pending>;
   cancelHeartbeat: (() => void) | undefined;
 }
 
 /** A batched delivery: the sender's newest state, or its leave. */
 type Delivery = { sessionId: string; user: PresenceUser } | { sessionId: string; user: undefined };
 
-interface RemoteEntry {
-  user: PresenceUser;
-  sentAt: number;
-  cancelExpiry: () => void;
-}
-
 interface DocPresence {
   docId: string;
   locals: Map<string, LocalEntry>;
-  remote: Map<string, RemoteEntry>;
+  /** The other instances' sessions present, each until its TTL runs out. */
+  remote: RemoteRoster;
   /** Resolves to the unsubscribe function, or undefined while not subscribed (the bus was down: retried). */
   subscription: Promise<(() => Promise<void>) | undefined> | undefined;
   /** Deliveries run one after the other so sessions see events in the bus's order. */
@@ -172,21 +140,17 @@ interface DocPresence {
   batch: Map<string, Delivery>;
 }
 
-const silentLogger: PresenceLogger = { debug: () => {}, warn: () => {} };
-
 export class PresenceRouter {
   readonly ttlMs: number;
   readonly minIntervalMs: number;
+  private readonly updatesPerSecond: number;
   private readonly bus: PresenceBus;
   private readonly documents: PresenceDocuments;
   private readonly clock: Clock;
-  private readonly logger: PresenceLogger;
+  private readonly logger: Logger;
   private readonly docs = new Map<string, DocPresence>();
-  /** Local entries to announce at the end of this turn (each once, in its newest state). */
-  private readonly outgoing = new Set<LocalEntry>();
-  /** Documents with a batch of events to deliver at the end of this turn. */
-  private readonly incoming = new Set<DocPresence>();
-  private flushScheduled = false;
+  /** Local entries to announce, and documents with a batch of events to deliver, at the end of this turn. */
+  private readonly batcher: TurnBatcher<LocalEntry, DocPresence>;
   private closed = false;
   private readonly observer: PresenceObserver;
   /** Marks this router's announcements (see PresenceData.origin). */
@@ -196,10 +160,15 @@ export class PresenceRouter {
     this.bus = options.bus;
     this.documents = options.documents;
     this.ttlMs = options.ttlMs ?? DEFAULT_PRESENCE_SETTINGS.ttlMs;
-    this.minIntervalMs = 1000 / (options.updatesPerSecond ?? DEFAULT_PRESENCE_SETTINGS.updatesPerSecond);
+    this.updatesPerSecond = options.updatesPerSecond ?? DEFAULT_PRESENCE_SETTINGS.updatesPerSecond;
+    this.minIntervalMs = 1000 / this.updatesPerSecond;
     this.clock = options.clock ?? realClock;
     this.observer = options.observer ?? {};
     this.logger = options.logger ?? silentLogger;
+    this.batcher = new TurnBatcher(this.clock, {
+      announce: (entry) => this.publish(entry),
+      deliver: (doc) => this.deliverBatch(doc),
+    });
   }
 
   /** Sessions of this instance present in the document (for tests and status). */
@@ -213,7 +182,7 @@ export class PresenceRouter {
     let remote = 0;
     for (const doc of this.docs.values()) {
       local += doc.locals.size;
-      for (const r of doc.remote.values()) if (!doc.locals.has(r.user.sessionId)) remote++;
+      for (const user of doc.remote.users()) if (!doc.locals.has(user.sessionId)) remote++;
     }
     return { local, remote };
   }
@@ -229,7 +198,7 @@ export class PresenceRouter {
     const doc = this.doc(docId);
     let entry = doc.locals.get(member.sessionId);
     if (entry === undefined) {
-      entry = {
+      const created: LocalEntry = {
         member,
         docId,
         ready: false,
@@ -238,12 +207,12 @@ export class PresenceRouter {
         color: colorFor(member.userId),
         cursor: undefined,
         version: window?.version ?? 0,
-        pending: undefined,
-        tokens: BURST,
-        tokensAt: this.clock.now(),
-        cancelTrailing: undefined,
+        throttle: new UpdateThrottle<Pending>(this.updatesPerSecond, this.clock, (pending) =>
+          this.send(created, pending),
+        ),
         cancelHeartbeat: undefined,
       };
+      entry = created;
       doc.locals.set(member.sessionId, entry);
     }
     const local = entry;
@@ -259,9 +228,10 @@ export class PresenceRouter {
     await this.enqueue(doc, async () => {
       if (local.left) return;
       const window = await this.documents.window(docId);
-      const users = [...doc.remote.values()]
-        .filter((r) => r.user.sessionId !== member.sessionId)
-        .map((r) => this.toLocal(r.user, window));
+      const users = doc.remote
+        .users()
+        .filter((user) => user.sessionId !== member.sessionId)
+        .map((user) => this.toLocal(user, window));
       member.deliver({ t: 'presence', docId, users });
       local.ready = true;
     });
@@ -297,25 +267,14 @@ export class PresenceRouter {
         );
       }
     }
-    if (entry.pending !== undefined) this.observer.throttled?.('replaced');
-    entry.pending = {
+    const outcome = entry.throttle.offer({
       receivedAt: this.clock.now(),
       cursor: message.cursor,
       version: message.version,
       name: message.name,
       color: message.color,
-    };
-    if (entry.cancelTrailing !== undefined) return; // a send is already scheduled: it will take this newest state
-    const wait = (1 - this.refill(entry)) * this.minIntervalMs;
-    if (wait <= 0) {
-      this.send(entry);
-      return;
-    }
-    this.observer.throttled?.('delayed');
-    entry.cancelTrailing = this.clock.schedule(wait, () => {
-      entry.cancelTrailing = undefined;
-      this.send(entry);
     });
+    if (outcome !== 'sent') this.observer.throttled?.(outcome);
   }
 
   /** The session closed the document: remove its presence now. */
@@ -324,7 +283,7 @@ export class PresenceRouter {
     const entry = doc?.locals.get(member.sessionId);
     if (doc === undefined || entry === undefined) return;
     entry.left = true;
-    entry.cancelTrailing?.();
+    entry.throttle.cancel();
     entry.cancelHeartbeat?.();
     doc.locals.delete(member.sessionId);
     // This instance's other sessions see it at once; the bus's echo then finds nothing to forget.
@@ -352,27 +311,14 @@ export class PresenceRouter {
 
   // ---- sending ------------------------------------------------------------------------------------------------
 
-  /** The entry's tokens now: one more per `minIntervalMs` since they were last counted, up to BURST. */
-  private refill(entry: LocalEntry): number {
-    const now = this.clock.now();
-    entry.tokens = Math.min(BURST, entry.tokens + (now - entry.tokensAt) / this.minIntervalMs);
-    entry.tokensAt = now;
-    return entry.tokens;
-  }
-
-  /** Take the waiting update (if any) and announce. */
-  private send(entry: LocalEntry): void {
-    const pending = entry.pending;
-    entry.pending = undefined;
-    entry.tokens = this.refill(entry) - 1;
-    if (pending !== undefined) {
-      this.observer.updateSent?.(this.clock.now() - pending.receivedAt);
-      entry.cursor = pending.cursor;
-      entry.version = pending.version;
-      // The token's name wins: a client cannot pass itself off as someone else.
-      if (entry.member.name === undefined && pending.name !== undefined) entry.name = pending.name;
-      if (pending.color !== undefined) entry.color = pending.color;
-    }
+  /** The throttle let a client's update through: take it and announce. */
+  private send(entry: LocalEntry, pending: Pending): void {
+    this.observer.updateSent?.(this.clock.now() - pending.receivedAt);
+    entry.cursor = pending.cursor;
+    entry.version = pending.version;
+    // The token's name wins: a client cannot pass itself off as someone else.
+    if (entry.member.name === undefined && pending.name !== undefined) entry.name = pending.name;
+    if (pending.color !== undefined) entry.color = pending.color;
     this.announce(entry);
   }
 
@@ -386,28 +332,7 @@ export class PresenceRouter {
       if (doc !== undefined) void this.subscribe(doc);
       this.announce(entry);
     });
-    this.outgoing.add(entry);
-    this.scheduleFlush();
-  }
-
-  /** End of the turn: announce what was queued (in one go, so the bus can pipeline), then deliver the batches. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const entries = [...this.outgoing];
-    this.outgoing.clear();
-    void Promise.all(entries.map((entry) => this.publish(entry))).then(() => {
-      const docs = [...this.incoming];
-      this.incoming.clear();
-      for (const doc of docs) this.deliverBatch(doc);
-    });
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    const flush = () => this.flush();
-    if (this.clock.defer !== undefined) this.clock.defer(flush);
-    else setImmediate(flush);
+    this.batcher.announce(entry);
   }
 
   /**
@@ -454,14 +379,17 @@ export class PresenceRouter {
   private doc(docId: string): DocPresence {
     let doc = this.docs.get(docId);
     if (doc === undefined) {
-      doc = {
+      // An entry that expires leaves the view of this instance's sessions of the document.
+      const remote = new RemoteRoster(this.clock, (sessionId) => this.broadcastLeave(created, sessionId));
+      const created: DocPresence = {
         docId,
         locals: new Map(),
-        remote: new Map(),
+        remote,
         subscription: undefined,
         deliveries: Promise.resolve(),
         batch: new Map(),
       };
+      doc = created;
       this.docs.set(docId, doc);
     }
     return doc;
@@ -481,7 +409,6 @@ export class PresenceRouter {
   /** The last local session left: unsubscribe and forget the document. */
   private async drop(doc: DocPresence): Promise<void> {
     this.docs.delete(doc.docId);
-    for (const r of doc.remote.values()) r.cancelExpiry();
     doc.remote.clear();
     const unsubscribe = await doc.subscription;
     await unsubscribe?.().catch((err: unknown) =>
@@ -508,8 +435,7 @@ export class PresenceRouter {
   private queueDelivery(doc: DocPresence, delivery: Delivery): void {
     doc.batch.delete(delivery.sessionId);
     doc.batch.set(delivery.sessionId, delivery);
-    this.incoming.add(doc);
-    this.scheduleFlush();
+    this.batcher.deliver(doc);
   }
 
   /** Deliver the document's batch (after whatever is queued before it): each message encoded once. */
@@ -543,43 +469,16 @@ export class PresenceRouter {
     });
   }
 
-  /** Keep (or refresh) a remote entry and its expiry; returns the user, or undefined for an unreadable state. */
+  /** Keep (or refresh) a remote entry; returns the user, or undefined for an unreadable or outdated state. */
   private remember(doc: DocPresence, state: PresenceState): PresenceUser | undefined {
-    const data = readData(state.data);
-    if (data === undefined) {
-      this.logger.debug({ docId: doc.docId, clientId: state.clientId }, 'presence: skipping a malformed state');
-      return undefined;
-    }
-    const existing = doc.remote.get(state.clientId);
-    if (existing !== undefined && existing.sentAt > data.sentAt) return undefined; // a listing older than an event
-    existing?.cancelExpiry();
-    const user: PresenceUser = {
-      sessionId: state.clientId,
-      userId: state.userId,
-      name: data.name,
-      color: data.color,
-      ...(data.cursor === undefined ? {} : { cursor: data.cursor }),
-      version: data.version,
-    };
-    // Expire from when it was sent (a listed entry may be most of a TTL old already), never later than a TTL
-    // from now (clock skew between instances cannot keep a ghost).
-    const now = this.clock.now();
-    const expiresIn = Math.max(0, Math.min(now, data.sentAt) + data.ttlMs - now);
-    const cancelExpiry = this.clock.schedule(expiresIn, () => {
-      if (doc.remote.get(state.clientId)?.user !== user) return;
-      doc.remote.delete(state.clientId);
-      this.broadcastLeave(doc, state.clientId);
-    });
-    doc.remote.set(state.clientId, { user, sentAt: data.sentAt, cancelExpiry });
-    return user;
+    const user = doc.remote.remember(state);
+    if (user !== 'malformed') return user;
+    this.logger.debug({ docId: doc.docId, clientId: state.clientId }, 'presence: skipping a malformed state');
+    return undefined;
   }
 
   private forget(doc: DocPresence, clientId: string): boolean {
-    const existing = doc.remote.get(clientId);
-    if (existing === undefined) return false;
-    existing.cancelExpiry();
-    doc.remote.delete(clientId);
-    return true;
+    return doc.remote.forget(clientId);
   }
 
   private broadcastLeave(doc: DocPresence, sessionId: string): void {
@@ -602,14 +501,4 @@ export class PresenceRouter {
     const moved = cursor === undefined ? undefined : cursorAt(cursor, user.version, window, user.userId);
     return { ...rest, ...(moved === undefined ? {} : { cursor: moved }), version: window.version };
   }
-}
-
-function readData(raw: Record<string, unknown>): PresenceData | undefined {
-  const d = raw as Partial<PresenceData>;
-  const isPos = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (typeof d.name !== 'string' || typeof d.color !== 'string' || !isPos(d.version)) return undefined;
-  if (typeof d.sentAt !== 'number' || typeof d.ttlMs !== 'number' || !(d.ttlMs > 0)) return undefined;
-  if (d.cursor !== undefined && !(isPos(d.cursor.anchor) && isPos(d.cursor.head))) return undefined;
-  if (d.origin !== undefined && typeof d.origin !== 'string') return undefined;
-  return d as PresenceData;
 }

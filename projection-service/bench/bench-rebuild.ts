@@ -24,6 +24,7 @@ import {
   openLog,
   TEST_REPLICATION,
 } from '../test/support/stack.js';
+import { bestEffort } from '@collab/core';
 
 const { values } = parseArgs({
   options: {
@@ -117,7 +118,7 @@ async function main() {
     }
     console.log(`median of ${RUNS}: ${Math.round(median(rates))} ops/s (target 50,000 ops/s)`);
   } finally {
-    for (const k of keyspaces) await dropKeyspace(client, k).catch(() => {});
+    for (const k of keyspaces) await bestEffort(dropKeyspace(client, k));
     await deleteTopic(topic);
     await client.shutdown();
     await stopStack();

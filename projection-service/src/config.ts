@@ -3,6 +3,7 @@
  * strictly: every problem is reported at once.
  */
 import {
+  ConfigError,
   bool,
   cassandraEnv,
   int,
@@ -38,11 +39,8 @@ const Env = z.object({
 
 export type ProjectionServiceConfig = ReturnType<typeof loadConfig>;
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
+/** The shared configuration error (every problem at once), re-exported for this service's entry point. */
+export { ConfigError };
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = Env.safeParse(env);

@@ -11,15 +11,8 @@
  * A record the store refuses as invalid (a non-retriable error) is not skipped: skipping would leave a hole in
  * the read model that nothing ever repairs. The partition stops, loudly, until someone fixes the cause.
  */
-import type { BatchHandler, LogRecord, OpCommitted, ReadModelStore } from '@collab/core';
+import type { BatchHandler, LogRecord, Logger, OpCommitted, ReadModelStore } from '@collab/core';
 import pRetry from 'p-retry';
-
-/** The logger the projector needs: pino's shape. */
-export interface ProjectorLogger {
-  debug(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
 
 export interface RetryPolicy {
   /** Retries of one writeOps call before the error is surfaced to the consumer. */
@@ -37,7 +30,7 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 4, minTimeoutMs: 200, maxTi
 
 export interface ProjectorOptions {
   store: ReadModelStore;
-  logger: ProjectorLogger;
+  logger: Logger;
   retry?: RetryPolicy;
   /**
    * Most ops per writeOps call. A batch is cut only between documents, so each document's run in the batch is

@@ -4,17 +4,17 @@
  * hands a partition to another member, which resumes after the last committed checkpoint. Anything projected
  * after that checkpoint is projected again, which is harmless (idempotent writes).
  */
-import type { Consumer, Offset, OpLog, ReadModelStore } from '@collab/core';
+import type { Consumer, Logger, Offset, OpLog, ReadModelStore } from '@collab/core';
 import { defineInstruments, latencyHistogram, metrics } from '@collab/observability';
 import { createLagTracker, type LagTracker, type PartitionLag } from './lag.js';
-import { createProjector, type ProjectorLogger, type RetryPolicy } from './projector.js';
+import { createProjector, type RetryPolicy } from './projector.js';
 
 export interface ProjectionServiceOptions {
   log: OpLog;
   store: ReadModelStore;
   /** The consumer group: instances sharing it split the partitions. */
   groupId: string;
-  logger: ProjectorLogger & { info(fields: object, message: string): void };
+  logger: Logger;
   retry?: RetryPolicy;
   /** How often end offsets are fetched for the lag gauges. Default 5 s; 0 turns the refresh off. */
   lagRefreshMs?: number;

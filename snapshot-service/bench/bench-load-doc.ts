@@ -23,16 +23,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import {
-  createS3Client,
-  createS3SnapshotStore,
-  docPrefix,
-  ensureBucket,
-  planRetention,
-  type RetentionPolicy,
-} from '@collab/adapter-s3';
+import { createS3Client, createS3SnapshotStore, docPrefix, ensureBucket } from '@collab/adapter-s3';
 import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { OpCommitted, SnapshotMeta } from '@collab/core';
+import { planRetention, type OpCommitted, type RetentionPolicy, type SnapshotMeta, bestEffort } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { Doc, type, type TextOp } from '@collab/ot-text';
 import { createDocumentReader } from '@collab/read-side';
@@ -135,7 +128,7 @@ async function main(): Promise<void> {
       );
   } finally {
     if (process.env.BENCH_KEEP !== '1') {
-      await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => {});
+      await bestEffort(client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`));
       let token: string | undefined;
       do {
         const page = await s3Client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
@@ -148,7 +141,7 @@ async function main(): Promise<void> {
         }
         token = page.NextContinuationToken;
       } while (token !== undefined);
-      await s3Client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
+      await bestEffort(s3Client.send(new DeleteBucketCommand({ Bucket: bucket })));
     } else {
       console.log(`kept: keyspace ${keyspace}, bucket ${bucket}`);
     }

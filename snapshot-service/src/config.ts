@@ -3,6 +3,7 @@
  * every problem is reported at once. Nothing else in the service reads process.env.
  */
 import {
+  ConfigError,
   cassandraEnv,
   int,
   loadCassandraSecurity,
@@ -44,11 +45,8 @@ const Env = z.object({
   SNAPSHOT_KEEP_DAILY: int(1).optional(),
 });
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
+/** The shared configuration error (every problem at once), re-exported for this service's entry point. */
+export { ConfigError };
 
 export type SnapshotServiceConfig = ReturnType<typeof loadConfig>;
 

@@ -9,4 +9,3 @@ export { DEFAULT_RETRY, type RetrySettings } from './snapshot-writer.js';
 export { PartitionProgress } from './checkpoints.js';
 export { loadConfig, ConfigError, type SnapshotServiceConfig } from './config.js';
 export { snapshotAgeSummary } from './metrics.js';
-export type { Logger } from './logger.js';

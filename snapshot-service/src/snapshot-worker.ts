@@ -13,11 +13,11 @@
  *   consumption continues and the checkpoint simply waits.
  */
 import type { ConsumerContext, LogRecord, OpLog, SnapshotStore, Consumer } from '@collab/core';
-import type { RetentionPolicy } from '@collab/adapter-s3';
+import type { RetentionPolicy } from '@collab/core';
 import type { DocumentReader } from '@collab/read-side';
 import { type } from '@collab/ot-text';
 import { PartitionProgress } from './checkpoints.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '@collab/core';
 import { DEFAULT_POLICY, snapshotDue, type SnapshotPolicy, type SnapshotReason } from './policy.js';
 import { DEFAULT_RETRY, retain, writeSnapshot, type RetrySettings, type WriteOutcome } from './snapshot-writer.js';
 import {

@@ -4,10 +4,9 @@
  * takes the document's state *at that moment*, so after an outage the newest version is written, not a stale
  * one. Retention runs after a created snapshot, best effort: a failure there costs storage, never content.
  */
-import { applyRetention, type RetentionPolicy } from '@collab/adapter-s3';
-import { isCollabError, type SnapshotStore } from '@collab/core';
+import { applyRetention, isCollabError, type RetentionPolicy, type SnapshotStore } from '@collab/core';
 import pRetry, { AbortError } from 'p-retry';
-import type { Logger } from './logger.js';
+import type { Logger } from '@collab/core';
 
 export interface RetrySettings {
   /** Attempts after the first, per write job; then the job gives up and the document is retried later. */

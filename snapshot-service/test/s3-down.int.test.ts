@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createDocumentReader } from '@collab/read-side';
 import { generateHistory, rng } from '@collab/read-side/testing';
 import type { SnapshotStore } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import {
   appendOps,
   eventually,
@@ -38,7 +39,7 @@ describe('snapshot-service: S3 down', function () {
   });
   after(async () => {
     await Promise.allSettled([topic?.cleanup(), keyspace?.cleanup()]);
-    await bucket?.cleanup().catch(() => {});
+    await bestEffort(bucket?.cleanup());
     await s3proxy?.remove();
   });
 

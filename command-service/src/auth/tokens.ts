@@ -12,7 +12,7 @@ import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ProtocolError } from '../protocol/errors.js';
-import { hasLoneSurrogate, UNPAIRED_SURROGATE } from '../protocol/well-formed.js';
+import { hasLoneSurrogate, UNPAIRED_SURROGATE } from '@collab/protocol';
 
 export type Permission = 'read' | 'write' | 'comment';
 

@@ -13,7 +13,7 @@
  * Snapshots and catch-ups larger than a frame go out in parts (frames.ts).
  */
 import type { DocumentState, OpCommitted } from '@collab/core';
-import type { ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import type { Subscriber } from './document-channel.js';
 import { toWireOp } from './document-channel.js';
 import { catchupFrames, snapshotFrames } from './frames.js';

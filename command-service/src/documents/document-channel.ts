@@ -10,7 +10,7 @@
 import type { DocumentState, OpCommitted, Submission, SubmitLimits } from '@collab/core';
 import { decideSubmit, evolve, isCollabError } from '@collab/core';
 import { ProtocolError } from '../protocol/errors.js';
-import type { ServerMessage, WireOp } from '../protocol/messages.js';
+import type { ServerMessage, WireOp } from '@collab/protocol';
 import type { PartitionCommitter } from './partition-committer.js';
 import { inSpan, instruments, traceHeaders } from '../telemetry.js';
 import { stateHash } from './state-hash.js';

@@ -10,13 +10,13 @@
 import type { CommandReply, DocumentState, ForwardedCommand, OpCommitted, OpLog, Submission } from '@collab/core';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
-import type { ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from './catchup.js';
 import type { ChannelSettings, Subscriber, SubmitOutcome } from './document-channel.js';
 import { DocumentChannel } from './document-channel.js';
 import { loadFromLog } from './document-loader.js';
 import type { DocumentSource } from './document-source.js';
-import { createLogSource } from './document-source.js';
+import { createLogSource } from './log-source.js';
 import type { Forwarder } from './forwarder.js';
 import { PartitionCommitter } from './partition-committer.js';
 import { instruments, secondsSince } from '../telemetry.js';

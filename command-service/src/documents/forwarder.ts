@@ -13,7 +13,7 @@
  */
 import type { CommandBus, CommandReply, OpCommitted, Submission } from '@collab/core';
 import type { Logger } from 'pino';
-import type { ProtocolErrorCode } from '../protocol/errors.js';
+import type { ProtocolErrorCode } from '@collab/protocol';
 import { ProtocolError } from '../protocol/errors.js';
 import { traceHeaders } from '../telemetry.js';
 import type { Subscriber, SubmitOutcome } from './document-channel.js';

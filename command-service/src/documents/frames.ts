@@ -7,7 +7,7 @@
  *
  * Pure: what is measured is the UTF-8 length of each message's JSON, exactly as the transport will send it.
  */
-import type { ServerMessage, WireOp } from '../protocol/messages.js';
+import type { ServerMessage, WireOp } from '@collab/protocol';
 
 /** Room for a part's envelope: type, a document id of up to 256 characters, version, part and parts. */
 export const PART_ENVELOPE_BYTES = 512;

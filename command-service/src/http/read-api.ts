@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { can } from '../auth/tokens.js';
 import { ProtocolError } from '../protocol/errors.js';
-import { TokenBuckets } from '../session/token-bucket.js';
+import { TokenBuckets } from '@collab/core';
 import type { HttpRoute } from '../transport/http-routes.js';
 
 export interface ReadApiLimits {

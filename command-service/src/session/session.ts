@@ -17,14 +17,15 @@ import type { Logger } from 'pino';
 import type { Principal, TokenVerifier } from '../auth/tokens.js';
 import { can } from '../auth/tokens.js';
 import type { DocumentHub } from '../documents/document-hub.js';
-import type { ProtocolErrorCode } from '../protocol/errors.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { ResyncCause, ServerMessage, WireLimits } from '../protocol/messages.js';
-import { CLIENT_MESSAGE_TYPES, ClientMessage, PROTOCOL_VERSION } from '../protocol/messages.js';
+import type { ProtocolErrorCode, ResyncCause, ServerMessage, WireLimits } from '@collab/protocol';
+import { CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION } from '@collab/protocol';
+import { ClientMessage } from '@collab/protocol/schemas';
 import { inSpan, instruments, secondsSince } from '../telemetry.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@collab/core';
 
-export interface SessionLimits extends WireLimits {
+/** The limits a session enforces: every limit of the protocol (this server sends them all), and one more. */
+export interface SessionLimits extends Required<WireLimits> {
   /** Any message, per second, per connection (floods). */
   messagesPerSecond: number;
 }

@@ -3,8 +3,8 @@
  * unauthenticated. Without them a single client could open sockets until the process runs out of memory or file
  * descriptors, and keep each one alive for nothing by answering pings.
  */
-import type { ServerMessage } from '../protocol/messages.js';
-import { isRetriable } from '../protocol/errors.js';
+import type { ServerMessage } from '@collab/protocol';
+import { isRetriable } from '@collab/protocol';
 import type { Transport } from '../session/session.js';
 
 export interface ConnectionLimits {

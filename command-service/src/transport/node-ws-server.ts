@@ -9,7 +9,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import type { Transport } from '../session/session.js';
 import { instruments } from '../telemetry.js';
 import {

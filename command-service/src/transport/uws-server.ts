@@ -4,7 +4,7 @@
  * every frame to a transport-independent Session.
  */
 import uWS from 'uWebSockets.js';
-import type { ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '@collab/protocol';
 import type { Session, Transport } from '../session/session.js';
 import { instruments } from '../telemetry.js';
 import type { ConnectionRefusalCode } from './connection-limits.js';

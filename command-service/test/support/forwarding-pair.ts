@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createKafkaCommandBus } from '@collab/adapter-kafka';
 import type { CommandBus } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import type { MultiTopic } from './processes.js';
 import { freshTopics, until } from './processes.js';
 import type { RunningService } from './service.js';
@@ -86,7 +87,7 @@ export async function startForwardingPair(partitions = 2): Promise<ForwardingPai
     stop: async () => {
       await origin.stop();
       await owner.stop();
-      await Promise.all(buses.map((b) => b.close().catch(() => {})));
+      await Promise.all(buses.map((b) => bestEffort(b.close())));
     },
   };
 }

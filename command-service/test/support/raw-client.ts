@@ -1,6 +1,9 @@
 /**
- * A bare protocol client for tests: send any frame (valid or not), await the messages that come back.
+ * A bare protocol client for tests: send any frame (valid or not), await the messages that come back. Every frame
+ * the server sends is checked against the protocol's schema (@collab/protocol/schemas): one it does not allow
+ * fails the test at its next `next()`, so every test that reads raw frames also checks the server keeps to the wire.
  */
+import { ServerMessage } from '@collab/protocol/schemas';
 import WebSocket from 'ws';
 
 export type Message = Record<string, unknown> & { t: string };
@@ -8,11 +11,15 @@ export type Message = Record<string, unknown> & { t: string };
 export class RawClient {
   private readonly inbox: Message[] = [];
   private waiters: Array<{ pred: (m: Message) => boolean; resolve: (m: Message) => void }> = [];
+  /** Frames from the server that the protocol's schema does not allow. */
+  private readonly violations: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const message = JSON.parse(String(data)) as Message;
+      const checked = ServerMessage.safeParse(message);
+      if (!checked.success) this.violations.push(`${String(data).slice(0, 300)}: ${checked.error.message}`);
       const waiter = this.waiters.find((w) => w.pred(message));
       if (waiter !== undefined) {
         this.waiters = this.waiters.filter((w) => w !== waiter);
@@ -44,6 +51,11 @@ export class RawClient {
 
   /** The next message matching `pred` (already received or still to come), within `timeoutMs`. */
   next(pred: (m: Message) => boolean = () => true, timeoutMs = 10_000): Promise<Message> {
+    if (this.violations.length > 0) {
+      return Promise.reject(
+        new Error(`the server sent frames its schema does not allow: ${this.violations.join('; ')}`),
+      );
+    }
     const i = this.inbox.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandr
 import type { CassandraReadModelStore } from '@collab/adapter-cassandra';
 import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
 import type { OpLog, ReadModelStore, SnapshotStore } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { startProjectionService, type ProjectionService } from '@collab/projection-service';
 import cassandra from 'cassandra-driver';
@@ -88,7 +89,7 @@ export async function freshReadSide(): Promise<TestReadSide> {
       S3_BUCKET: bucket,
     },
     close: async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+      for (const cleanup of cleanups.reverse()) await bestEffort(cleanup());
     },
   };
 }

@@ -10,5 +10,4 @@ export { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-files.js';
 export type { MigrationFile } from './migration-files.js';
 export type { Replication } from './replication.js';
 export { splitCqlStatements } from './cql-split.js';
-export type { Logger } from './logger.js';
 export { cassandraSecurityOptions, type CassandraSecurity } from './security.js';

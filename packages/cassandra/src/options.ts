@@ -5,7 +5,7 @@ import cassandra from 'cassandra-driver';
 import { CollabError } from '@collab/core';
 
 import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_ROWS } from './batches.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '@collab/core';
 import { checkIdentifier } from './replication.js';
 import type { CassandraSecurity } from './security.js';
 

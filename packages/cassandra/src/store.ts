@@ -5,13 +5,13 @@
 import cassandra from 'cassandra-driver';
 import type { Client } from 'cassandra-driver';
 
-import { CollabError } from '@collab/core';
+import { CollabError, bestEffort } from '@collab/core';
 import type { ReadModelStore } from '@collab/core';
 
 import { clientContactPoints, toCollabError } from './driver-errors.js';
 import { createExecutor } from './executor.js';
 import { KnownHeads } from './head.js';
-import { silentLogger } from './logger.js';
+import { silentLogger } from '@collab/core';
 import type { CassandraReadModelStoreOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import { claimProjectionSource, projectionSource } from './projection-source.js';
@@ -53,7 +53,7 @@ export async function createCassandraReadModelStore(
   try {
     await client.connect();
   } catch (err) {
-    if (ownsClient) await client.shutdown().catch(() => {});
+    if (ownsClient) await bestEffort(client.shutdown());
     throw toCollabError(err, `connect to keyspace ${resolved.keyspace}`, endpoint);
   }
   logger.debug({ endpoint, keyspace: resolved.keyspace }, 'cassandra read-model store connected');

@@ -18,8 +18,8 @@ import { DocumentSync } from './document-sync.js';
 import { Emitter } from './emitter.js';
 import { CollabClientError } from './errors.js';
 import { budgetFromLimits } from './op-budget.js';
-import type { ClientMessage, ServerMessage, WireLimits } from './protocol.js';
-import { AUTH_CODES, parseServerMessage, PROTOCOL_VERSION } from './protocol.js';
+import type { ClientMessage, ServerMessage, WireLimits } from '@collab/protocol';
+import { AUTH_CODES, PROTOCOL_VERSION } from '@collab/protocol';
 import type { Scheduler } from './scheduler.js';
 import { realScheduler } from './scheduler.js';
 import type { SocketConstructor, SocketLike } from './socket.js';
@@ -339,4 +339,20 @@ function randomId(): string {
       .toString(16)
       .padStart(8, '0');
   return id;
+}
+
+/**
+ * Parse a frame from the server. Anything that is not an object with a string `t` is dropped by the caller. The
+ * rest is trusted to be what the server's schema allows (@collab/protocol/schemas): the SDK does not bundle zod.
+ */
+function parseServerMessage(data: unknown): ServerMessage | undefined {
+  if (typeof data !== 'string') return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null || typeof (raw as { t?: unknown }).t !== 'string') return undefined;
+  return raw as ServerMessage;
 }

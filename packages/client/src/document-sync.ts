@@ -1,24 +1,10 @@
 /**
- * One document's synchronisation state machine, in the ot.js / ShareDB style, independent of any socket.
+ * One document's synchronisation with the server, in the ot.js / ShareDB style, independent of any socket.
  *
- *   confirmed ──inflight──▶ ──buffer[0]──▶ ──buffer[1]──▶ … ──▶ text
- *
- * - `confirmed` is the server's text at `version` (the last version this client has integrated);
- * - `inflight` is the one op sent and not yet acknowledged (one op in flight per client and document is the
- *   server's contract), with its `seq`;
- * - `buffer` holds the local ops not yet sent. Ordinary typing composes into its last entry, so it is usually
- *   one op, as in ot.js; it becomes a queue only when one op would break the server's size limits (a large paste
- *   is cut into several ops, each sent after the previous one's ack);
- * - `text` is what the user sees: confirmed with every pending op applied. Local edits apply to it at once.
- *
- * A remote op r (from version v-1 to v) is integrated by transforming each pending op p in turn:
- * p' = transform(p, r, 'left'), r' = transform(r, p, 'right'). 'left' for our op because the server transforms
- * an incoming op on the left: a concurrent insert at the same place puts the incoming (= our, not yet sequenced)
- * op first, and both sides must agree. `confirmed` takes r; `text` takes the fully transformed r.
- *
- * Keeping `confirmed` (a persistent rope that shares almost everything with `text`) costs one extra O(log n)
- * apply per remote op and buys: state-hash checks at any version even while edits are pending, and a precise
- * account of the unsent work when the document must be reloaded.
+ * Its state is pure and lives apart: the texts and the pending ops (confirmed ──inflight──▶ buffer ──▶ text) in
+ * `PendingOps` (pending-ops.ts, where the OT scheme is described), and where the document stands with the server
+ * in one `Phase` (sync-phase.ts: offline, opening, live or closed). This class is the I/O around them: what goes
+ * to the server, what comes back, timers and events.
  *
  * The machine talks to the outside only through `SyncHost` (send a message, schedule a retry) and its events; the
  * connection tells it when it is up (`connected`) or gone (`disconnected`), and feeds it this document's messages
@@ -26,166 +12,51 @@
  */
 import type { Doc, TextOp } from '@collab/ot-text';
 import { type } from '@collab/ot-text';
-import type { Utf16Change } from './changes.js';
 import { utf16Changes } from './changes.js';
 import { Emitter } from './emitter.js';
-import type { PresenceOptions, RemoteUser } from './presence.js';
 import { DocumentPresence } from './presence.js';
 import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
-import { DEFAULT_BUDGET, fitsBudget, insertedLength, splitOp } from './op-budget.js';
-import { PartsAssembler } from './parts.js';
-import type { ClientMessage, ErrorMessage, ResyncCause, ServerMessage, WireOp } from './protocol.js';
-import { AUTH_CODES, CLIENT_ID_TAKEN, RETRIABLE_CODES } from './protocol.js';
-import { stateHash } from './state-hash.js';
+import { DEFAULT_BUDGET } from './op-budget.js';
+import { OpenHandshake } from './open-handshake.js';
+import type { ErrorMessage, ResyncCause, ServerMessage, WireOp } from '@collab/protocol';
+import { AUTH_CODES, CLIENT_ID_TAKEN, RETRIABLE_CODES } from '@collab/protocol';
+import { stateHash } from '@collab/protocol';
+import type { UnsentWork } from './pending-ops.js';
+import type { SyncEvents, SyncHost, SyncOptions } from './sync-contract.js';
+import { PendingOps } from './pending-ops.js';
+import type { Phase } from './sync-phase.js';
+import {
+  answered,
+  CLOSED,
+  disconnected,
+  INITIAL_PHASE,
+  isOnline,
+  opening,
+  openRequested,
+  wantsFresh,
+} from './sync-phase.js';
 
-export interface SyncHost {
-  readonly clientId: string;
-  /** The next seq for this document: increases forever, across reconnects, re-opens and new clientIds. */
-  nextSeq(): number;
-  /**
-   * A fresh random clientId, for when the server says another user's ops carry ours (ERR_CLIENT_ID_TAKEN).
-   * Absent: that error is final, like any other refusal of an op.
-   */
-  newClientId?(): string;
-  /** Send a message on the current connection (only called while connected). */
-  send(message: ClientMessage): void;
-  /** Run `fn` after `delayMs`; returns a cancel function. */
-  schedule(delayMs: number, fn: () => void): () => void;
-  /** Our user id once welcomed (presence: our own ops push our cursors). */
-  userId?(): string | undefined;
-  /** Clock for the presence throttle; default Date.now. */
-  now?(): number;
-}
-
-export interface SyncOptions {
-  /** Local edits that may wait unsent before the document stops taking edits (default 1000). */
-  maxPending?: number;
-  /** Size limits for one op (set from the server's welcome by the connection). */
-  budget?: OpBudget;
-  /** Re-send an `open` that has had no answer for this long (default 15 s). */
-  openTimeoutMs?: number;
-  /** Delay before re-sending an op after a retriable error without `retryAfterMs` (doubles per attempt). */
-  retryBaseMs?: number;
-  /** Compute the state hash (tests inject a wrong one to force a mismatch). */
-  hash?: (text: string) => string;
-  /** Our name/colour for others, and how often cursor updates go out. */
-  presence?: PresenceOptions;
-}
-
-/** Work the user did that the server may not have: enough to download it or redo it by hand. */
-export interface UnsentWork {
-  docId: string;
-  reason: string;
-  /** The text as the user last saw it, with every unsent edit applied. */
-  localText: string;
-  /** The server's text at `baseVersion`, which the ops apply to. */
-  baseText: string;
-  baseVersion: number;
-  /** The unsent ops in order: each applies to the result of the previous one, the first to `baseText`. */
-  ops: TextOp[];
-  /** Local edits these ops hold. */
-  edits: number;
-  /** The first op was sent and never acknowledged: the server may have it (it will then show up as a remote op). */
-  firstMaybeCommitted: boolean;
-}
-
-export interface ChangeEvent {
-  /** 'local': this client's own edit (already in the editor); 'remote': someone else's; 'reload': text replaced. */
-  source: 'local' | 'remote' | 'reload';
-  /** The change in code points, as an op on the text before it. */
-  op: TextOp;
-  /** The same change in UTF-16 ranges of the text before it. */
-  changes: Utf16Change[];
-  version: number;
-  /** Who made a remote change. */
-  userId?: string;
-}
-
-export interface SyncEvents {
-  change: ChangeEvent;
-  /** The server acknowledged our op `seq` as `version`. */
-  ack: { seq: number; version: number };
-  /** Local edits waiting for their ack changed. */
-  pending: { count: number };
-  /** A split (large) insert progresses: code points acknowledged of those inserted. */
-  progress: { sent: number; total: number };
-  /** Unsent work had to be taken out of the document (reload, rejected op). Never dropped silently. */
-  unsent: UnsentWork;
-  /** Too many edits are pending: the document takes no more until `reload()`. Offer `work` for download. */
-  'pending-limit': { limit: number; work: UnsentWork };
-  /** The document is being reloaded from the server. */
-  resync: { reason: string };
-  /** A server error about this document (an op it rejected, an open it refused). */
-  error: { code: string; message: string; seq?: number; retriable: boolean };
-  /** The first snapshot arrived. */
-  load: { version: number };
-  /** The document reached a state hash check: `ok` false means it diverged and is being reloaded. */
-  hash: { version: number; ok: boolean };
-  /** Everyone else in the document, cursors in the local text (UTF-16): after every change of who or where. */
-  presence: { users: RemoteUser[] };
-}
-
-interface Pending {
-  op: TextOp;
-  /** Local edits composed into this op (what the pending limit counts). */
-  edits: number;
-  /** Part of a split op: nothing more is composed into it. */
-  sealed: boolean;
-  /** For progress events: the split insert it belongs to, and the code points this part inserts. */
-  batch?: { sent: number; total: number };
-  units: number;
-}
-
-interface Inflight extends Pending {
-  seq: number;
-  /** The clientId it is sent with (this document's, when it was made). */
-  clientId: string;
-  /**
-   * The user it was first sent as (from the connection's welcome). The server's dedupe key is (user, clientId,
-   * seq): our op committed earlier shows up with this user, and under another user it would be a new op.
-   */
-  sentAs: string | undefined;
-  /** Sent on the current connection (cleared when the connection goes, so the reconnect re-sends it). */
-  sent: boolean;
-  /** Ever sent: the server may have it. */
-  everSent: boolean;
-  attempts: number;
-}
+export type { UnsentWork };
+export type { ChangeEvent, SyncEvents, SyncHost, SyncOptions } from './sync-contract.js';
 
 export class DocumentSync {
   readonly events = new Emitter<SyncEvents>();
-  private confirmedDoc: Doc = type.create('');
-  private textDoc: Doc = type.create('');
-  private versionNumber = 0;
-  private inflightOp: Inflight | null = null;
-  private readonly buffer: Pending[] = [];
-  private pendingEdits = 0;
-
+  /** The texts, the version, and what the server does not have yet. */
+  private readonly ops = new PendingOps();
+  private phase: Phase = INITIAL_PHASE;
+  /** The first snapshot has arrived (until then there is no text to edit). */
   private loaded = false;
-  private online = false;
-  /** An `open` is outstanding: live messages wait in `deferred` until its answer (snapshot or catch-up) lands. */
-  private opening = false;
-  private deferred: ServerMessage[] = [];
-  /** A snapshot or catch-up arriving in parts. */
-  private readonly parts = new PartsAssembler();
-  /** The next open must ask for the whole text (a resync was requested while offline). */
-  private wantFresh = false;
-  private blocked = false;
-  private closed = false;
+  /** The open in progress, and the messages that wait for its answer. */
+  private readonly open: OpenHandshake;
+  /** A state hash the server sent for a version we do not hold yet. */
   private pendingHash: { version: number; hash: string } | undefined;
-  /** Why the open in progress reloads the document, when the client found a problem itself (told to the server). */
-  private resyncCause: ResyncCause | undefined;
-  /** Counts opens requested: an answer being processed stops if processing it asked for another open. */
-  private openRequests = 0;
-  private cancelOpenTimer: (() => void) | undefined;
   private readonly retryTimers = new Set<() => void>();
   /** The clientId of this document's ops: the connection's, until the server says another user's ops carry it. */
   private clientId: string;
 
   private budget: OpBudget;
   private readonly maxPending: number;
-  private readonly openTimeoutMs: number;
   private readonly retryBaseMs: number;
   private readonly hash: (text: string) => string;
   readonly presence: DocumentPresence;
@@ -198,27 +69,29 @@ export class DocumentSync {
     this.clientId = host.clientId;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.maxPending = options.maxPending ?? 1000;
-    this.openTimeoutMs = options.openTimeoutMs ?? 15_000;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.hash = options.hash ?? stateHash;
+    this.open = new OpenHandshake(docId, host, options.openTimeoutMs ?? 15_000, () => {
+      if (this.phase.kind === 'opening') this.sendOpen(wantsFresh(this.phase) || !this.loaded);
+    });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the presence host reads live state
     const sync = this;
     this.presence = new DocumentPresence(
       {
         docId,
         get confirmed() {
-          return sync.confirmedDoc;
+          return sync.ops.confirmed;
         },
         get text() {
-          return sync.textDoc;
+          return sync.ops.text;
         },
         get version() {
-          return sync.versionNumber;
+          return sync.ops.version;
         },
         get isLive() {
           return sync.isLive;
         },
-        pendingOps: () => [...(sync.inflightOp === null ? [] : [sync.inflightOp.op]), ...sync.buffer.map((p) => p.op)],
+        pendingOps: () => sync.ops.ops,
         userId: () => host.userId?.(),
         send: (message) => host.send(message),
         schedule: (ms, fn) => host.schedule(ms, fn),
@@ -234,35 +107,36 @@ export class DocumentSync {
   // ---- state -------------------------------------------------------------------------------------------------
 
   get text(): Doc {
-    return this.textDoc;
+    return this.ops.text;
   }
   /** The server's text at `version`. */
   get confirmed(): Doc {
-    return this.confirmedDoc;
+    return this.ops.confirmed;
   }
   get version(): number {
-    return this.versionNumber;
+    return this.ops.version;
   }
   get inflight(): { op: TextOp; seq: number } | null {
-    return this.inflightOp === null ? null : { op: this.inflightOp.op, seq: this.inflightOp.seq };
+    const inflight = this.ops.inflight;
+    return inflight === null ? null : { op: inflight.op, seq: inflight.seq };
   }
   /** The unsent ops after the in-flight one (usually zero or one; more only for a split op). */
   get buffered(): TextOp[] {
-    return this.buffer.map((p) => p.op);
+    return this.ops.buffer.map((p) => p.op);
   }
   /** Local edits not yet acknowledged. */
   get pendingCount(): number {
-    return this.pendingEdits;
+    return this.ops.edits;
   }
   get isLoaded(): boolean {
     return this.loaded;
   }
   get isBlocked(): boolean {
-    return this.blocked;
+    return this.ops.blocked;
   }
-  /** Loaded, connected, not re-opening: ops flow. */
+  /** Loaded, connected, not re-opening: ops flow. (Only a loaded document's open is ever answered.) */
   get isLive(): boolean {
-    return this.loaded && this.online && !this.opening && !this.closed;
+    return this.phase.kind === 'live';
   }
 
   setBudget(budget: OpBudget): void {
@@ -273,94 +147,51 @@ export class DocumentSync {
 
   /** Apply a local edit (code points) at once and queue it for the server. Throws if the op does not fit. */
   applyLocal(op: TextOp): void {
-    if (this.closed) throw new CollabClientError('ERR_CLOSED', `Document ${this.docId} is closed.`);
+    if (this.phase.kind === 'closed') throw new CollabClientError('ERR_CLOSED', `Document ${this.docId} is closed.`);
     if (!this.loaded) throw new CollabClientError('ERR_NOT_LOADED', `Document ${this.docId} is not loaded yet.`);
-    if (this.blocked) {
+    if (this.ops.blocked) {
       throw new CollabClientError(
         'ERR_PENDING_LIMIT',
-        `${this.pendingEdits} edits to ${this.docId} are waiting to be sent; reload the document to continue.`,
+        `${this.ops.edits} edits to ${this.docId} are waiting to be sent; reload the document to continue.`,
       );
     }
     try {
-      type.checkOp(op, this.textDoc);
+      type.checkOp(op, this.ops.text);
     } catch (err) {
       throw new CollabClientError('ERR_RANGE', `The edit does not fit document ${this.docId}.`, false, { cause: err });
     }
     if (op.length === 0) return;
-    const before = this.textDoc;
-    this.textDoc = type.apply(before, op);
-    this.enqueue(op);
-    this.pendingEdits++;
+    const before = this.ops.applyLocal(op, this.budget);
     this.events.emit('change', {
       source: 'local',
       op,
       changes: utf16Changes(before, op),
-      version: this.versionNumber,
+      version: this.ops.version,
     });
     this.presence.textChanged(op, this.host.userId?.(), true);
     this.emitPending();
-    if (this.pendingEdits >= this.maxPending) {
+    if (this.ops.edits >= this.maxPending) {
       // Stop here rather than grow without bound: memory, and a merge the user could not follow. The pending ops
       // still go out if the connection returns; new edits wait for a reload.
-      this.blocked = true;
+      this.ops.blocked = true;
       this.events.emit('pending-limit', { limit: this.maxPending, work: this.unsentWork('pending limit reached') });
     }
     this.flush();
   }
 
-  private enqueue(op: TextOp): void {
-    const tail = this.buffer[this.buffer.length - 1];
-    if (tail !== undefined && !tail.sealed) {
-      const composed = type.compose(tail.op, op);
-      if (fitsBudget(composed, this.budget)) {
-        tail.op = composed;
-        tail.edits++;
-        return;
-      }
-    }
-    const parts = splitOp(op, this.budget);
-    if (parts.length === 1) {
-      this.buffer.push({ op, edits: 1, sealed: false, units: 0 });
-      return;
-    }
-    const batch = { sent: 0, total: insertedLength(op) };
-    parts.forEach((part, i) =>
-      this.buffer.push({
-        op: part,
-        // The edit counts as pending until its last part is acknowledged.
-        edits: i === parts.length - 1 ? 1 : 0,
-        sealed: true,
-        batch,
-        units: insertedLength(part),
-      }),
-    );
-  }
-
   /** Send the next buffered op if nothing is in flight. */
   private flush(): void {
-    if (!this.isLive || this.inflightOp !== null) return;
-    let next = this.buffer.shift();
-    // An op that transformed into nothing (its deletes were deleted by others) is not worth a version.
-    while (next !== undefined && next.op.length === 0) {
-      this.pendingEdits -= next.edits;
-      this.emitPending();
-      next = this.buffer.shift();
-    }
-    if (next === undefined) return;
-    this.inflightOp = {
-      ...next,
-      seq: this.host.nextSeq(),
-      clientId: this.clientId,
-      sentAs: undefined,
-      sent: false,
-      everSent: false,
-      attempts: 0,
-    };
-    this.sendInflight();
+    if (!this.isLive || this.ops.inflight !== null) return;
+    const next = this.ops.startNext(
+      () => this.host.nextSeq(),
+      this.clientId,
+      () => this.emitPending(),
+    );
+    if (next !== null) this.sendInflight();
   }
 
   private sendInflight(): void {
-    const inflight = this.inflightOp;
+    const inflight = this.ops.inflight;
     if (inflight === null || !this.isLive) return;
     const me = this.host.userId?.();
     if (inflight.everSent && inflight.sentAs !== me) {
@@ -380,7 +211,7 @@ export class DocumentSync {
       docId: this.docId,
       clientId: inflight.clientId,
       seq: inflight.seq,
-      baseVersion: this.versionNumber,
+      baseVersion: this.ops.version,
       op: type.stripInvertible(inflight.op),
     });
   }
@@ -389,28 +220,24 @@ export class DocumentSync {
 
   /** The connection is up (authenticated): open, or re-open from the last integrated version to catch up. */
   connected(): void {
-    if (this.closed) return;
-    this.online = true;
-    this.requestOpen(this.wantFresh || !this.loaded);
+    if (this.phase.kind === 'closed') return;
+    this.startOpen(wantsFresh(this.phase) || !this.loaded);
   }
 
   /** The connection is gone: keep everything, send nothing; whatever was in flight is re-sent after re-opening. */
   disconnected(): void {
     this.presence.disconnected();
-    this.online = false;
-    this.opening = false;
-    this.deferred = [];
-    this.parts.reset();
-    if (this.inflightOp !== null) this.inflightOp.sent = false;
-    this.stopOpenTimer();
+    this.phase = disconnected(this.phase);
+    this.open.reset();
+    if (this.ops.inflight !== null) this.ops.inflight.sent = false;
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
   }
 
   close(): void {
-    if (this.closed) return;
-    if (this.pendingEdits > 0 || this.inflightOp !== null) this.events.emit('unsent', this.unsentWork('closed'));
-    this.closed = true;
+    if (this.phase.kind === 'closed') return;
+    if (this.ops.edits > 0 || this.ops.inflight !== null) this.events.emit('unsent', this.unsentWork('closed'));
+    this.phase = CLOSED;
     this.disconnected();
     this.presence.close();
   }
@@ -426,52 +253,34 @@ export class DocumentSync {
    * waiting for an answer. Safe because opens are idempotent and a re-sent op keeps its seq.
    */
   nudge(): void {
-    if (!this.online || this.closed) return;
-    if (this.opening) this.sendOpen(this.wantFresh || !this.loaded);
-    else if (this.inflightOp !== null) this.sendInflight();
+    if (!isOnline(this.phase)) return;
+    if (this.phase.kind === 'opening') this.sendOpen(wantsFresh(this.phase) || !this.loaded);
+    else if (this.ops.inflight !== null) this.sendInflight();
     else this.flush();
   }
 
+  /** Open again, now if connected (for the whole text if `fresh`), else once connected. */
   private requestOpen(fresh: boolean, cause?: ResyncCause): void {
-    if (cause !== undefined) this.resyncCause = cause;
-    if (!this.online) {
-      this.wantFresh ||= fresh;
-      return;
-    }
-    this.openRequests++;
-    this.opening = true;
-    this.wantFresh = fresh;
+    if (cause !== undefined) this.open.cause = cause;
+    const next = openRequested(this.phase, fresh);
+    if (next.send) this.startOpen(fresh);
+    else this.phase = next.phase;
+  }
+
+  private startOpen(fresh: boolean): void {
+    this.open.requests++;
+    this.phase = opening(fresh);
     this.sendOpen(fresh);
   }
 
   private sendOpen(fresh: boolean): void {
-    const cause = this.resyncCause;
-    this.host.send(
-      fresh
-        ? { t: 'open', docId: this.docId, ...(cause === undefined ? {} : { resync: cause }) }
-        : { t: 'open', docId: this.docId, version: this.versionNumber },
-    );
-    this.armOpenTimer();
-  }
-
-  /** An answer can be lost (a frame the server dropped under load): ask again rather than wait forever. */
-  private armOpenTimer(): void {
-    this.stopOpenTimer();
-    this.cancelOpenTimer = this.host.schedule(this.openTimeoutMs, () => {
-      this.cancelOpenTimer = undefined;
-      if (this.opening && this.online) this.sendOpen(this.wantFresh || !this.loaded);
-    });
-  }
-
-  private stopOpenTimer(): void {
-    this.cancelOpenTimer?.();
-    this.cancelOpenTimer = undefined;
+    this.open.send(fresh, this.ops.version);
   }
 
   // ---- server messages ---------------------------------------------------------------------------------------
 
   receive(message: ServerMessage): void {
-    if (this.closed) return;
+    if (this.phase.kind === 'closed') return;
     switch (message.t) {
       case 'snapshot':
         return this.onSnapshot(message.version, message.text);
@@ -479,10 +288,10 @@ export class DocumentSync {
         return this.onCatchup(message.version, message.ops);
       case 'snapshot-part':
       case 'catchup-part': {
-        const whole = this.parts.add(message);
+        const whole = this.open.parts.add(message);
         if (whole !== undefined) return this.receive(whole);
         // A large answer is arriving: it is not lost, so the open timer waits for the next part.
-        if (this.opening && this.parts.busy) this.armOpenTimer();
+        if (this.phase.kind === 'opening' && this.open.parts.busy) this.open.armTimer();
         return;
       }
       case 'resync':
@@ -498,8 +307,8 @@ export class DocumentSync {
       case 'presence':
       case 'presence-leave':
         // Until the answer to our open lands, live messages may be ahead of what we hold: keep them in order.
-        if (this.opening || !this.loaded) {
-          this.deferred.push(message);
+        if (this.phase.kind === 'opening' || !this.loaded) {
+          this.open.hold(message);
           return;
         }
         if (message.t === 'op') return this.onRemote(message);
@@ -512,27 +321,23 @@ export class DocumentSync {
   }
 
   onAck(seq: number, version: number): void {
-    const inflight = this.inflightOp;
+    const inflight = this.ops.inflight;
     // Not our current op: a duplicate ack (a re-sent op answered again) or one from before a reload.
     if (inflight === null || seq !== inflight.seq) return;
-    if (version === this.versionNumber + 1) return this.acknowledge(version);
-    if (version > this.versionNumber + 1) {
+    if (version === this.ops.version + 1) return this.acknowledge(version);
+    if (version > this.ops.version + 1) {
       // We missed ops before ours: catch up (the catch-up holds our op too, and counts as its ack).
       return this.requestOpen(false);
     }
     // The server says our op is in a version we already hold without it: we can no longer trust our text.
     this.resync(
-      `ack for seq ${seq} at version ${version}, but this client is at version ${this.versionNumber}`,
+      `ack for seq ${seq} at version ${version}, but this client is at version ${this.ops.version}`,
       'inconsistent',
     );
   }
 
   private acknowledge(version: number): void {
-    const done = this.inflightOp!;
-    this.inflightOp = null;
-    this.confirmedDoc = type.apply(this.confirmedDoc, done.op);
-    this.versionNumber = version;
-    this.pendingEdits -= done.edits;
+    const done = this.ops.acknowledge(version);
     this.presence.confirmed(version, done.op, this.host.userId?.(), true);
     this.events.emit('ack', { seq: done.seq, version });
     if (done.batch !== undefined) {
@@ -545,10 +350,9 @@ export class DocumentSync {
   }
 
   onRemote(wire: WireOp & { docId?: string }): void {
-    if (wire.version <= this.versionNumber) return; // already integrated (a duplicate delivery)
-    if (wire.version > this.versionNumber + 1) return this.requestOpen(false); // a gap: catch up
-    const inflight = this.inflightOp;
-    if (inflight !== null && isOurs(wire, inflight, this.host.userId?.())) {
+    if (wire.version <= this.ops.version) return; // already integrated (a duplicate delivery)
+    if (wire.version > this.ops.version + 1) return this.requestOpen(false); // a gap: catch up
+    if (this.ops.isInflight(wire, this.host.userId?.())) {
       // Our own op, committed from an earlier connection (or seen in a catch-up): that is its ack.
       return this.acknowledge(wire.version);
     }
@@ -561,18 +365,7 @@ export class DocumentSync {
   }
 
   private integrate(wire: WireOp): void {
-    const confirmed = type.apply(this.confirmedDoc, wire.op); // throws before anything changes if it does not fit
-    let remote = wire.op;
-    const pending: Pending[] = this.inflightOp === null ? this.buffer : [this.inflightOp, ...this.buffer];
-    for (const p of pending) {
-      const mine = type.transform(p.op, remote, 'left');
-      remote = type.transform(remote, p.op, 'right');
-      p.op = mine;
-    }
-    const before = this.textDoc;
-    this.confirmedDoc = confirmed;
-    this.textDoc = type.apply(before, remote);
-    this.versionNumber = wire.version;
+    const { before, remote } = this.ops.integrate(wire);
     this.events.emit('change', {
       source: 'remote',
       op: remote,
@@ -587,7 +380,7 @@ export class DocumentSync {
   }
 
   onHash(version: number, hash: string): void {
-    if (version < this.versionNumber) return; // we are past it: too late to compare
+    if (version < this.ops.version) return; // we are past it: too late to compare
     this.pendingHash = { version, hash };
     this.checkHash();
   }
@@ -595,43 +388,36 @@ export class DocumentSync {
   /** Compare a remembered hash once we hold exactly its version (the confirmed text, pending edits or not). */
   private checkHash(): void {
     const expected = this.pendingHash;
-    if (expected === undefined || expected.version > this.versionNumber) return;
+    if (expected === undefined || expected.version > this.ops.version) return;
     this.pendingHash = undefined;
-    if (expected.version < this.versionNumber) return;
-    const ok = this.hash(this.confirmedDoc.toString()) === expected.hash;
+    if (expected.version < this.ops.version) return;
+    const ok = this.hash(this.ops.confirmed.toString()) === expected.hash;
     this.events.emit('hash', { version: expected.version, ok });
     if (!ok) this.resync(`state hash mismatch at version ${expected.version}`, 'hash_mismatch');
   }
 
   onSnapshot(version: number, text: string): void {
     if (!this.loaded) {
-      this.confirmedDoc = type.create(text);
-      this.textDoc = this.confirmedDoc;
-      this.versionNumber = version;
+      this.ops.reset(version, text);
       this.loaded = true;
       this.events.emit('load', { version });
       return this.opened();
     }
-    if (version === this.versionNumber && text === this.confirmedDoc.toString()) {
+    if (version === this.ops.version && text === this.ops.confirmed.toString()) {
       // Nothing happened since our version: like an empty catch-up, the pending edits carry on.
       return this.opened();
     }
     // Our pending ops are based on a version whose successors we cannot see: they cannot be carried over.
-    // If an ack for the in-flight op is waiting in `deferred` at or before this version, the snapshot holds it.
-    const inflight = this.inflightOp;
-    const ackedInSnapshot =
-      inflight !== null && this.deferred.some((m) => m.t === 'ack' && m.seq === inflight.seq && m.version <= version);
+    // If an ack for the in-flight op is held back at or before this version, the snapshot holds the op.
+    const inflight = this.ops.inflight;
+    const ackedInSnapshot = inflight !== null && this.open.holdsAck(inflight.seq, version);
     if (ackedInSnapshot) {
       // Not unsent work: the buffered ops that remain apply after it, so it joins the base of the report.
-      this.inflightOp = null;
-      this.pendingEdits -= inflight.edits;
-      this.confirmedDoc = type.apply(this.confirmedDoc, inflight.op);
+      this.ops.acknowledge(this.ops.version);
     }
-    const before = this.textDoc;
+    const before = this.ops.text;
     this.discardPending(`reloaded at version ${version}`, !ackedInSnapshot, false);
-    this.confirmedDoc = type.create(text);
-    this.textDoc = this.confirmedDoc;
-    this.versionNumber = version;
+    this.ops.reset(version, text);
     this.pendingHash = undefined;
     this.emitReload(before);
     this.opened();
@@ -639,24 +425,24 @@ export class DocumentSync {
 
   onCatchup(version: number, ops: readonly WireOp[]): void {
     if (!this.loaded) return this.requestOpen(true); // a catch-up for a document we never loaded: ask for the text
-    const request = this.openRequests;
+    const request = this.open.requests;
     for (const wire of ops) {
-      if (wire.version <= this.versionNumber) continue;
-      if (wire.version !== this.versionNumber + 1) break;
+      if (wire.version <= this.ops.version) continue;
+      if (wire.version !== this.ops.version + 1) break;
       this.onRemote(wire);
-      if (this.openRequests !== request) return; // that op made us ask for a reload; its answer takes over
+      if (this.open.requests !== request) return; // that op made us ask for a reload; its answer takes over
     }
-    if (this.versionNumber !== version) {
-      return this.resync(`catch-up to ${version} left this client at ${this.versionNumber}`, 'inconsistent');
+    if (this.ops.version !== version) {
+      return this.resync(`catch-up to ${version} left this client at ${this.ops.version}`, 'inconsistent');
     }
     this.opened();
   }
 
   onResync(reason: string): void {
-    if (this.opening) {
+    if (this.phase.kind === 'opening') {
       // The answer to our open: the server follows a resync with the snapshot. Should it not, the open timer
       // asks again, for the whole text this time.
-      this.wantFresh = true;
+      this.phase = opening(true);
       this.events.emit('resync', { reason: `server: ${reason}` });
       return;
     }
@@ -671,17 +457,13 @@ export class DocumentSync {
 
   /** The answer to our open landed: replay what waited, then re-send what the server may not have. */
   private opened(): void {
-    this.opening = false;
-    this.wantFresh = false;
-    this.resyncCause = undefined;
-    this.stopOpenTimer();
-    const deferred = this.deferred;
-    this.deferred = [];
-    for (const m of deferred) this.receive(m); // may start another open, which defers the rest again
+    this.phase = answered(this.phase);
+    for (const m of this.open.answered()) this.receive(m); // may start another open, which holds the rest again
     if (!this.isLive) return;
     this.presence.opened();
     // Same seq as before: if the server already has it, it answers with the original ack and commits nothing.
-    if (this.inflightOp !== null && !this.inflightOp.sent) this.sendInflight();
+    const inflight = this.ops.inflight;
+    if (inflight !== null && !inflight.sent) this.sendInflight();
     this.flush();
   }
 
@@ -701,7 +483,7 @@ export class DocumentSync {
 
   private onError(error: ErrorMessage): void {
     const retriable = error.retriable || RETRIABLE_CODES.has(error.code);
-    const inflight = this.inflightOp;
+    const inflight = this.ops.inflight;
     if (error.seq !== undefined) {
       if (inflight === null || error.seq !== inflight.seq) return; // about an op we no longer hold
       if (error.code === CLIENT_ID_TAKEN && this.host.newClientId !== undefined) {
@@ -719,7 +501,7 @@ export class DocumentSync {
         const delay = error.retryAfterMs ?? Math.min(this.retryBaseMs * 2 ** inflight.attempts, 30_000);
         inflight.attempts++;
         this.later(delay, () => {
-          if (this.inflightOp === inflight && !inflight.sent) this.sendInflight();
+          if (this.ops.inflight === inflight && !inflight.sent) this.sendInflight();
         });
         return;
       }
@@ -732,9 +514,9 @@ export class DocumentSync {
     }
     this.events.emit('error', { code: error.code, message: error.message, retriable });
     if (retriable) this.later(error.retryAfterMs ?? this.retryBaseMs, () => this.nudge());
-    else if (this.opening) {
+    else if (this.phase.kind === 'opening') {
       // The open was refused (forbidden, too many documents): stop asking; the owner decides what to do.
-      this.stopOpenTimer();
+      this.open.stopTimer();
     }
   }
 
@@ -742,49 +524,34 @@ export class DocumentSync {
 
   /** Take every unsent op out of the document, report it, and show the confirmed text again. */
   private discardPending(reason: string, firstMaybeCommitted: boolean, showConfirmed = true): void {
-    if (this.inflightOp !== null || this.buffer.length > 0) {
+    const { inflight } = this.ops;
+    if (inflight !== null || this.ops.buffer.length > 0) {
       const work = this.unsentWork(reason);
-      work.firstMaybeCommitted = firstMaybeCommitted && this.inflightOp !== null && this.inflightOp.everSent;
+      work.firstMaybeCommitted = firstMaybeCommitted && inflight !== null && inflight.everSent;
       this.events.emit('unsent', work);
     }
-    this.inflightOp = null;
-    this.buffer.length = 0;
-    this.pendingEdits = 0;
-    this.blocked = false;
-    const before = this.textDoc;
-    this.textDoc = this.confirmedDoc;
-    if (showConfirmed && before !== this.textDoc) this.emitReload(before);
+    const before = this.ops.discard();
+    if (showConfirmed && before !== this.ops.text) this.emitReload(before);
     this.emitPending();
   }
 
   unsentWork(reason: string): UnsentWork {
-    const ops = this.inflightOp === null ? [] : [this.inflightOp.op];
-    for (const p of this.buffer) ops.push(p.op);
-    return {
-      docId: this.docId,
-      reason,
-      localText: this.textDoc.toString(),
-      baseText: this.confirmedDoc.toString(),
-      baseVersion: this.versionNumber,
-      ops,
-      edits: this.pendingEdits,
-      firstMaybeCommitted: this.inflightOp?.everSent ?? false,
-    };
+    return this.ops.unsentWork(this.docId, reason);
   }
 
   private emitReload(before: Doc): void {
-    const op: TextOp = type.normalize([{ d: before.length }, this.textDoc.toString()]);
+    const op: TextOp = type.normalize([{ d: before.length }, this.ops.text.toString()]);
     this.events.emit('change', {
       source: 'reload',
       op,
       changes: utf16Changes(before, op),
-      version: this.versionNumber,
+      version: this.ops.version,
     });
     this.presence.reset();
   }
 
   private emitPending(): void {
-    this.events.emit('pending', { count: this.pendingEdits });
+    this.events.emit('pending', { count: this.ops.edits });
   }
 
   private later(delayMs: number, fn: () => void): void {
@@ -794,12 +561,4 @@ export class DocumentSync {
     });
     this.retryTimers.add(cancel);
   }
-}
-
-/**
- * A committed op is our in-flight one when it carries its dedupe key: the clientId and seq it was sent with, and
- * the user it was sent as (not yet sent on this connection: the user we are now).
- */
-function isOurs(wire: WireOp, inflight: Inflight, me: string | undefined): boolean {
-  return wire.clientId === inflight.clientId && wire.seq === inflight.seq && wire.userId === (inflight.sentAs ?? me);
 }

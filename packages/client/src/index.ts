@@ -13,14 +13,13 @@ export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { budgetFromLimits, DEFAULT_BUDGET, splitOp } from './op-budget.js';
 export type { OpBudget } from './op-budget.js';
-export { PROTOCOL_VERSION, RETRIABLE_CODES } from './protocol.js';
-export type { ClientMessage, ServerMessage, WireLimits, WireOp } from './protocol.js';
+// The protocol, re-exported for SDK users (defined in @collab/protocol).
+export { PROTOCOL_VERSION, RETRIABLE_CODES, stateHash } from '@collab/protocol';
+export type { ClientMessage, PresenceUser, ServerMessage, WireLimits, WireOp } from '@collab/protocol';
 export { realScheduler } from './scheduler.js';
 export type { Scheduler } from './scheduler.js';
 export type { SocketConstructor, SocketLike } from './socket.js';
-export { stateHash } from './state-hash.js';
 export { UndoManager } from './undo-manager.js';
 export type { UndoOptions, UndoResult } from './undo-manager.js';
 export { DocumentPresence, movePosition } from './presence.js';
 export type { PresenceOptions, RemoteUser } from './presence.js';
-export type { PresenceUser } from './protocol.js';

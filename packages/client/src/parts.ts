@@ -4,7 +4,7 @@
  * step — a part missing, a version or count that changes, a connection lost half-way — drops what was gathered,
  * and the document's open timer asks again. A part 0 always starts afresh.
  */
-import type { CatchupPart, ServerMessage, SnapshotPart, WireOp } from './protocol.js';
+import type { CatchupPart, ServerMessage, SnapshotPart, WireOp } from '@collab/protocol';
 
 type Whole = Extract<ServerMessage, { t: 'snapshot' }> | Extract<ServerMessage, { t: 'catchup' }>;
 

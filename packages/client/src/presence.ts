@@ -14,7 +14,7 @@
  */
 import type { Doc, TextOp } from '@collab/ot-text';
 import { transformCaret, type } from '@collab/ot-text';
-import type { ClientMessage, PresenceUser, ServerMessage } from './protocol.js';
+import type { ClientMessage, PresenceUser, ServerMessage } from '@collab/protocol';
 
 /** Someone else in the document, in the editor's units (UTF-16 offsets in the local text). */
 export interface RemoteUser {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { PartsAssembler } from '../src/parts.js';
-import type { CatchupPart, SnapshotPart, WireOp } from '../src/protocol.js';
+import type { CatchupPart, SnapshotPart, WireOp } from '@collab/protocol';
 import { SyncHarness } from './support/sync-harness.js';
 
 const snapshotPart = (part: number, parts: number, text: string, version = 9): SnapshotPart => ({

@@ -8,3 +8,7 @@ export * from './ports/presence-bus.js';
 export * from './domain/document-state.js';
 export * from './domain/submit.js';
 export * from './random.js';
+export * from './domain/snapshot-retention.js';
+export * from './token-bucket.js';
+export * from './logger.js';
+export * from './best-effort.js';

@@ -170,6 +170,8 @@ export function s3Credentials(e: {
     : { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } };
 }
 
+export { ConfigError } from './config-error.js';
+
 export {
   cassandraSecurityEnv,
   describeTls,

@@ -23,11 +23,12 @@ import {
   type ConsumeCommandsOptions,
   type Consumer,
   type ForwardedCommand,
+  silentLogger,
 } from '@collab/core';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import { startGroupConsumer } from './group-consumer.js';
-import { kafkajsLogCreator, noopLogger } from './logger.js';
+import { kafkajsLogCreator } from './logger.js';
 import { resolveOptions, type KafkaOpLogOptions } from './options.js';
 import { createPartitionFor } from './partitioner.js';
 import { kafkaSecurityConfig } from './security.js';
@@ -134,7 +135,7 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
     connectionTimeout: timeouts.connectionMs,
     requestTimeout: timeouts.requestMs,
     retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 2_000 },
-    logLevel: logger === noopLogger ? logLevel.NOTHING : logLevel.WARN,
+    logLevel: logger === silentLogger ? logLevel.NOTHING : logLevel.WARN,
     logCreator: kafkajsLogCreator(logger),
     ...kafkaSecurityConfig(options.security),
   });

@@ -8,6 +8,5 @@ export {
   type OpsTopicSpec,
 } from './topic.js';
 export { DEFAULT_TIMEOUTS, type KafkaOpLogOptions, type KafkaTimeouts } from './options.js';
-export { noopLogger, type Logger } from './logger.js';
 export { createPartitionFor } from './partitioner.js';
 export { kafkaSecurityConfig, type KafkaSecurity } from './security.js';

@@ -1,21 +1,6 @@
-/**
- * The logger this adapter writes to: the subset of pino's API we use (`logger.warn({ ...fields }, 'message')`), so
- * a pino logger can be passed as is and tests stay silent with the no-op default. Core defines no logger, and this
- * package must not depend on pino.
- */
+/** kafkajs's own log lines, into the project's logger (`@collab/core`'s `Logger`). */
+import type { Logger } from '@collab/core';
 import { logLevel, type logCreator } from 'kafkajs';
-
-type LogFn = (fields: object, message?: string) => void;
-
-export interface Logger {
-  debug: LogFn;
-  info: LogFn;
-  warn: LogFn;
-  error: LogFn;
-}
-
-const noop: LogFn = () => {};
-export const noopLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
 /** Routes kafkajs's own log lines into our logger, with kafkajs's namespace as a field. */
 export function kafkajsLogCreator(logger: Logger): logCreator {

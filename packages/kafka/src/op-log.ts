@@ -4,11 +4,18 @@
  * The returned log owns one admin client (end offsets, metadata, throwaway read groups); writers, readers and
  * consumers each get their own kafkajs client, so that closing one never disturbs another.
  */
-import { CollabError, type ConsumeOptions, type Consumer, type OpLog, type PartitionWriter } from '@collab/core';
+import {
+  CollabError,
+  type ConsumeOptions,
+  type Consumer,
+  type OpLog,
+  type PartitionWriter,
+  silentLogger,
+} from '@collab/core';
 import { Kafka, logLevel } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import { startGroupConsumer } from './group-consumer.js';
-import { kafkajsLogCreator, noopLogger } from './logger.js';
+import { kafkajsLogCreator } from './logger.js';
 import { toLogRecord } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
 import { resolveOptions, type KafkaOpLogOptions } from './options.js';
@@ -33,7 +40,7 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
     connectionTimeout: timeouts.connectionMs,
     requestTimeout: timeouts.requestMs,
     retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 2_000 },
-    logLevel: options.logger === noopLogger ? logLevel.NOTHING : logLevel.WARN,
+    logLevel: options.logger === silentLogger ? logLevel.NOTHING : logLevel.WARN,
     logCreator: kafkajsLogCreator(options.logger),
     ...kafkaSecurityConfig(options.security),
   });

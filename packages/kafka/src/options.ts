@@ -3,7 +3,7 @@
  * ("Configuration" and "Timeouts"); change the two together.
  */
 import { CollabError } from '@collab/core';
-import { noopLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '@collab/core';
 import type { KafkaSecurity } from './security.js';
 
 export interface KafkaTimeouts {
@@ -90,7 +90,7 @@ export function resolveOptions(options: KafkaOpLogOptions): ResolvedOptions {
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     retries: options.retries ?? 3,
     security: options.security,
-    logger: options.logger ?? noopLogger,
+    logger: options.logger ?? silentLogger,
     endpoint: `kafka ${options.brokers.join(',')}`,
   };
 }

@@ -17,7 +17,8 @@
  *
  * kafkajs offers no hook for this: the producer's cluster is created through a private method of the client,
  * wrapped here for the one call. If a future kafkajs lacks that method, the producer is created as usual and
- * only the savings are lost (the writer then asks the admin client).
+ * only the savings are lost (the writer then asks the admin client) — which transactional-producer.unit.test.ts
+ * turns into a failure, so an upgrade cannot lose them unnoticed.
  */
 import type { Kafka, Producer, ProducerConfig } from 'kafkajs';
 

@@ -3,7 +3,12 @@
  * failed lookup or a dropped connection never served from the cache.
  */
 import assert from 'node:assert/strict';
-import { cacheTransactionCoordinator, COORDINATOR_TTL_MS } from '../src/transactional-producer.js';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  cacheTransactionCoordinator,
+  COORDINATOR_TTL_MS,
+  createTransactionalProducer,
+} from '../src/transactional-producer.js';
 
 interface FakeBroker {
   id: number;
@@ -70,5 +75,16 @@ describe('transaction coordinator cache', () => {
     const again = await cluster.findGroupCoordinator({ groupId: 'ops-p0', coordinatorType: 1 });
     assert.notEqual(again, broker);
     assert.equal(lookups.length, 3);
+  });
+
+  // The producer reaches kafkajs's private `createCluster` (no public hook exists). Were a kafkajs upgrade to
+  // rename it or change what the cluster offers, the producer would silently lose both savings: this fails instead.
+  // No broker is needed: kafkajs builds the cluster when the producer is created and connects only on connect().
+  it("finds kafkajs's private createCluster, wraps the coordinator lookup and reaches the partition offsets", () => {
+    const kafka = new Kafka({ clientId: 'private-api-check', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
+    const ownBefore = Object.getOwnPropertySymbols(kafka).length;
+    const { lastStableOffset } = createTransactionalProducer(kafka, { transactionalId: 'check', idempotent: true });
+    assert.equal(typeof lastStableOffset, 'function', "kafkajs's cluster (and its fetchTopicsOffset) was not found");
+    assert.equal(Object.getOwnPropertySymbols(kafka).length, ownBefore, 'the client is left as it was');
   });
 });

@@ -9,6 +9,7 @@ import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandr
 import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
 import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ReadModelStore, SnapshotStore } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import { useStack } from '@collab/infra';
 import cassandra from 'cassandra-driver';
 import { createDocumentReader } from '../src/index.js';
@@ -73,7 +74,7 @@ describe('read-side time travel (Cassandra + S3)', function () {
   });
 
   after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    for (const cleanup of cleanups.reverse()) await bestEffort(cleanup());
   });
 
   for (const variant of ['with snapshots', 'without snapshots'] as const) {

@@ -13,7 +13,7 @@ import { CollabError, type PresenceBus, type PresenceEvent, type PresenceState }
 import { connect, type RedisTimeouts, type RedisTls } from './connection.js';
 import { redactUrl, toCollabError } from './errors.js';
 import { checkKeyPrefix, docNames } from './keys.js';
-import { silentLogger, type AdapterLogger } from './logger.js';
+import { silentLogger, type Logger } from '@collab/core';
 import { ANNOUNCE, LEAVE, LIST } from './scripts.js';
 import { SubscriberHub, type Listener } from './subscriptions.js';
 
@@ -26,7 +26,7 @@ export type RedisPresenceBusOptions = ({ url: string; redis?: undefined } | { re
   tls?: RedisTls;
   /** CLIENT SETNAME of the connections: `<name>:cmd` and `<name>:sub`, to find them in CLIENT LIST. */
   connectionName?: string;
-  logger?: AdapterLogger;
+  logger?: Logger;
 };
 
 /** TTLs above this are almost certainly a unit mistake (seconds for milliseconds times 1000). */

@@ -10,7 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { PresenceEvent } from '@collab/core';
-import type { AdapterLogger } from './logger.js';
+import type { Logger } from '@collab/core';
 
 export type Listener = (event: PresenceEvent) => void;
 
@@ -20,7 +20,7 @@ export class SubscriberHub {
 
   constructor(
     private readonly connection: Redis,
-    private readonly logger: AdapterLogger,
+    private readonly logger: Logger,
   ) {
     connection.on('message', (channel: string, message: string) => this.dispatch(channel, message));
   }

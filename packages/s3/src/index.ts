@@ -1,6 +1,4 @@
 export { createS3SnapshotStore, type S3SnapshotStoreOptions } from './snapshot-store.js';
 export { createS3Client, DEFAULT_TIMEOUTS, type S3EndpointConfig, type S3Timeouts } from './client.js';
 export { ensureBucket } from './bucket.js';
-export { planRetention, applyRetention, type RetentionPolicy, type RetentionPlan } from './retention.js';
 export { snapshotKey, docPrefix, encodeDocId, latestPointerKey } from './keys.js';
-export type { AdapterLogger } from './logger.js';

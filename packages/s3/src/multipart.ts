@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CollabError } from '@collab/core';
 import { isConditionalConflict, isPreconditionFailed } from './errors.js';
-import type { AdapterLogger } from './logger.js';
+import type { Logger } from '@collab/core';
 import type { EncodedSnapshot } from './object-format.js';
 
 export interface MultipartTarget {
@@ -25,7 +25,7 @@ export interface MultipartTarget {
   partSizeBytes: number;
   /** Parts in flight at once. */
   concurrency: number;
-  logger: AdapterLogger;
+  logger: Logger;
 }
 
 export async function putMultipartIfAbsent(

@@ -23,7 +23,7 @@ import { CollabError, type SnapshotData, type SnapshotMeta, type SnapshotStore }
 import { createS3Client, type S3EndpointConfig } from './client.js';
 import { endpointOf } from './bucket.js';
 import { isConditionalConflict, isNotFound, isPreconditionFailed, toCollabError } from './errors.js';
-import { silentLogger, type AdapterLogger } from './logger.js';
+import { silentLogger, type Logger } from '@collab/core';
 import { checkVersion, docPrefix, latestPointerKey, snapshotKey, versionOfKey } from './keys.js';
 import { createdAtOf, decodeSnapshot, encodeSnapshot, type EncodedSnapshot } from './object-format.js';
 import { putMultipartIfAbsent } from './multipart.js';
@@ -38,7 +38,7 @@ export type S3SnapshotStoreOptions = ({ client: S3Client } | ({ client?: undefin
   multipartThresholdBytes?: number;
   /** Part size for multipart uploads; S3 requires ≥ 5 MiB for every part but the last. Default 8 MiB. */
   partSizeBytes?: number;
-  logger?: AdapterLogger;
+  logger?: Logger;
 };
 
 /** How often a put retries after a 409 ConditionalRequestConflict (another writer mid-flight on the same key). */

@@ -9,18 +9,11 @@ import {
   PutObjectCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { isCollabError, type SnapshotStore } from '@collab/core';
-import {
-  applyRetention,
-  createS3SnapshotStore,
-  docPrefix,
-  ensureBucket,
-  latestPointerKey,
-  snapshotKey,
-} from '../src/index.js';
+import { applyRetention, isCollabError, type SnapshotStore } from '@collab/core';
+import { createS3SnapshotStore, docPrefix, ensureBucket, latestPointerKey, snapshotKey } from '../src/index.js';
 import { putMultipartIfAbsent } from '../src/multipart.js';
 import { encodeSnapshot } from '../src/object-format.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '@collab/core';
 import { createTestBucket, type TestBucket } from './test-bucket.js';
 
 const MiB = 1024 * 1024;

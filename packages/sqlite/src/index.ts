@@ -7,4 +7,3 @@ export { InProcessPresenceBus, type InProcessPresenceBusOptions } from './presen
 export { InProcessPresenceHub, type PresenceHubOptions } from './presence/hub.js';
 export { openDatabase, closeDatabase, type OpenedDatabase, type SqliteDatabase } from './database.js';
 export { migrate, schemaVersion, MIGRATIONS, type Migration } from './migrations.js';
-export { silentLogger, type AdapterLogger } from './logger.js';

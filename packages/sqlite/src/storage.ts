@@ -10,7 +10,7 @@
 import { CollabError, type PresenceBus, type ReadModelStore, type SnapshotStore } from '@collab/core';
 import { closeDatabase, openDatabase, type OpenedDatabase, type SqliteDatabase } from './database.js';
 import { guard } from './errors.js';
-import { silentLogger, type AdapterLogger } from './logger.js';
+import { silentLogger, type Logger } from '@collab/core';
 import { migrate } from './migrations.js';
 import { createSqliteOpLog, type SqliteOpLog } from './op-log/op-log.js';
 import { InProcessPresenceBus } from './presence/bus.js';
@@ -33,7 +33,7 @@ export interface SqliteStorageOptions {
   presenceHub?: InProcessPresenceHub;
   /** The presence clock, when no hub is given. Default Date.now. */
   now?: () => number;
-  logger?: AdapterLogger;
+  logger?: Logger;
 }
 
 export interface SqliteStorage {

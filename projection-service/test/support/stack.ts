@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
 import type { OpCommitted, OpLog, ReadModelStore } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import { useStack } from '@collab/infra';
 import cassandra from 'cassandra-driver';
 import type { Client } from 'cassandra-driver';
@@ -51,7 +52,7 @@ export async function deleteTopic(t: TestTopic): Promise<void> {
   const admin = new Kafka({ clientId: 'test-admin', brokers: t.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics: [t.topic] }).catch(() => {});
+    await bestEffort(admin.deleteTopics({ topics: [t.topic] }));
   } finally {
     await admin.disconnect();
   }

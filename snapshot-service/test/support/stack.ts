@@ -8,6 +8,7 @@ import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandr
 import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
 import { createS3Client, createS3SnapshotStore, ensureBucket, type S3EndpointConfig } from '@collab/adapter-s3';
 import type { OpCommitted, OpLog, ReadModelStore, SnapshotStore } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import { useStack } from '@collab/infra';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
@@ -51,7 +52,7 @@ export async function freshTopic(partitions = 3): Promise<TestTopic> {
     },
     async cleanup() {
       await Promise.allSettled(opened.map((l) => l.close()));
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await bestEffort(admin.deleteTopics({ topics: [topic] }));
       await admin.disconnect();
     },
   };
@@ -77,7 +78,7 @@ export async function freshKeyspace(): Promise<TestKeyspace> {
     readModels,
     async cleanup() {
       await readModels.close();
-      await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => {});
+      await bestEffort(client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`));
       await client.shutdown();
     },
   };
@@ -112,7 +113,7 @@ export async function freshBucket(endpoint?: string): Promise<TestBucket> {
     },
     async cleanup() {
       await Promise.allSettled(stores.map((s) => s.close()));
-      await emptyAndDelete(client, bucket).catch(() => {});
+      await bestEffort(emptyAndDelete(client, bucket));
       client.destroy();
     },
   };

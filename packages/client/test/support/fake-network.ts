@@ -58,6 +58,7 @@ export class Connection {
   }
 
   sendToClient(frame: string): void {
+    this.net.framesToClient.push(frame);
     const copies = frame.includes('"docId"') && this.net.rng.chance(this.net.options.duplicate) ? 2 : 1;
     for (let i = 0; i < copies; i++) this.toClient.deliver(() => this.socket.onmessage?.({ data: frame }));
   }
@@ -108,6 +109,8 @@ export class FakeNetwork {
   readonly connections = new Set<Connection>();
   /** Every frame any client sent (whether or not it arrived), for assertions. */
   readonly framesToServer: string[] = [];
+  /** Every frame the server sent (whether or not it arrived), for assertions. */
+  readonly framesToClient: string[] = [];
   readonly options: NetworkOptions;
   attempts = 0;
 

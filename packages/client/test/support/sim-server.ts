@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { DocumentState, OpCommitted } from '@collab/core';
 import { DEFAULT_SUBMIT_LIMITS, decideSubmit, evolve, initialState } from '@collab/core';
+import { stateHashFromDigest } from '@collab/protocol';
 import type { ClientMessage, ServerMessage, WireLimits, WireOp } from '../../src/index.js';
 import type { Rng } from './rng.js';
 
@@ -35,8 +36,9 @@ export const DEFAULT_LIMITS: WireLimits = {
   opsPerSecond: 200,
 };
 
+/** The state hash as the real server computes it (node:crypto, cut as @collab/protocol defines). */
 export const serverHash = (text: string): string =>
-  createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+  stateHashFromDigest(createHash('sha256').update(text, 'utf8').digest('hex'));
 
 const toWire = (r: OpCommitted): WireOp => ({
   version: r.version,

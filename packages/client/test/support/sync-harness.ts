@@ -3,7 +3,8 @@ import type { ClientMessage, ServerMessage, SyncEvents, SyncOptions, WireOp } fr
 import { DocumentSync } from '../../src/index.js';
 import { ManualScheduler } from './manual-scheduler.js';
 
-export type SubmitSent = Extract<ClientMessage, { t: 'submit' }>;
+/** A submit as the SDK sends it: its op is a TextOp (the schema types it `unknown`: the server checks it later). */
+export type SubmitSent = Extract<ClientMessage, { t: 'submit' }> & { op: WireOp['op'] };
 
 export class SyncHarness {
   readonly scheduler = new ManualScheduler();

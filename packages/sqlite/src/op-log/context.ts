@@ -2,7 +2,7 @@
 import { CollabError } from '@collab/core';
 import type { SqliteDatabase } from '../database.js';
 import { guard } from '../errors.js';
-import type { AdapterLogger } from '../logger.js';
+import type { Logger } from '@collab/core';
 import type { AppendSignal } from './append-signal.js';
 import type { LogStatements } from './statements.js';
 
@@ -13,7 +13,7 @@ export interface LogContext {
   partitionCount: number;
   partitionFor(docId: string): number;
   signal: AppendSignal;
-  logger: AdapterLogger;
+  logger: Logger;
   /** Wait at most this long for an append signal before looking at the file again (appends by other processes). */
   pollIntervalMs: number;
   /** Records per consumer batch. */

@@ -11,7 +11,7 @@
  * (or two storages) on one file would each deliver every partition to their own members. The embedded mode is one
  * process; see the README.
  */
-import { CollabError, type ConsumeOptions, type Consumer } from '@collab/core';
+import { CollabError, type ConsumeOptions, type Consumer, bestEffort } from '@collab/core';
 import type { LogContext } from './context.js';
 import { GroupMember } from './group-member.js';
 
@@ -41,7 +41,7 @@ export class GroupCoordinator {
     try {
       await this.rebalance(group);
     } catch (err) {
-      await member.stop().catch(() => {});
+      await bestEffort(member.stop());
       throw err;
     }
     return member;

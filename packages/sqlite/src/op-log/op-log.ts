@@ -9,7 +9,7 @@
 import { CollabError, type ConsumeOptions, type Consumer, type LogRecord, type Offset, type OpLog } from '@collab/core';
 import type { SqliteDatabase } from '../database.js';
 import { guard } from '../errors.js';
-import type { AdapterLogger } from '../logger.js';
+import type { Logger } from '@collab/core';
 import { AppendSignal } from './append-signal.js';
 import { checkPartition, endOffsets, run, type LogContext } from './context.js';
 import { GroupCommit } from './group-commit.js';
@@ -23,7 +23,7 @@ export interface SqliteOpLogOptions {
   db: SqliteDatabase;
   endpoint: string;
   partitionCount: number;
-  logger: AdapterLogger;
+  logger: Logger;
   pollIntervalMs: number;
   batchSize: number;
   /** Called once when the log closes (the storage releases the database when its last adapter is closed). */

@@ -12,14 +12,14 @@
  *   Redis pub/sub), and a listener that throws cannot fail the announcer or starve the other listeners.
  */
 import type { PresenceEvent, PresenceState } from '@collab/core';
-import { silentLogger, type AdapterLogger } from '../logger.js';
+import { silentLogger, type Logger } from '@collab/core';
 
 export type PresenceListener = (event: PresenceEvent) => void;
 
 export interface PresenceHubOptions {
   /** Milliseconds since the epoch; inject a fake clock in tests. Default Date.now. */
   now?: () => number;
-  logger?: AdapterLogger;
+  logger?: Logger;
 }
 
 interface Entry {
@@ -32,7 +32,7 @@ const SWEEP_EVERY_MS = 60_000;
 
 export class InProcessPresenceHub {
   readonly now: () => number;
-  private readonly logger: AdapterLogger;
+  private readonly logger: Logger;
   private readonly entries = new Map<string, Map<string, Entry>>();
   private readonly listeners = new Map<string, Set<PresenceListener>>();
   private lastSweep: number;
