@@ -11,12 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@collab/adapter-s3';
 import type { StackEndpoints } from '@collab/infra';
 import { stackHooks, useStack } from '@collab/infra';
 import cassandra from 'cassandra-driver';
+import { sdkClient, until } from './support/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SECRET = 'production-build-secret-production-build!';
@@ -39,6 +41,31 @@ function run(
     child.on('error', reject);
     child.on('close', (code) => done({ code, output }));
   });
+}
+
+/** A port free at the moment (the services' metrics port must be known to be scraped; their ready line has not). */
+function freePort(): Promise<number> {
+  return new Promise((done, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * The `collab_*` metric names a compiled service's Prometheus endpoint lists, once it lists any: a meter taken
+ * before the SDK started (or a second copy of the OpenTelemetry API in dist/) would leave it at
+ * `# no registered metrics` (issue 22).
+ */
+async function scrapedMetricNames(port: number): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const names = [...text.matchAll(/^(collab_\w+)/gm)].map((m) => m[1]!);
+    if (names.length > 0 || attempt >= 100) return [...new Set(names)];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }
 
 /** A compiled entry point under plain node, until its ready line. */
@@ -154,8 +181,9 @@ describe('the production build: npm run build, then every entry point under plai
     assert.match(migrate.output, new RegExp(`topic ${names.COLLAB_OPS_TOPIC.replaceAll('.', '\\.')} created`));
   });
 
-  it('each service starts from dist with plain node, prints its ready line and exits 0 on SIGTERM', async () => {
+  it('each service starts from dist with plain node, prints its ready line, exports its metrics and exits 0 on SIGTERM', async () => {
     const env = storage as Record<string, string>;
+    const [commandMetrics, projectionMetrics, snapshotMetrics] = [await freePort(), await freePort(), await freePort()];
     const services = await Promise.all([
       CompiledProcess.start(
         'command-service/dist/src/main.js',
@@ -165,19 +193,27 @@ describe('the production build: npm run build, then every entry point under plai
           COLLAB_JWT_SECRET: SECRET,
           COLLAB_HOST: '127.0.0.1',
           COLLAB_PORT: '0',
-          COLLAB_METRICS_PORT: '0',
+          COLLAB_METRICS_PORT: String(commandMetrics),
           COLLAB_PROJECTION_GROUP: `build-projection-${id}`,
         }),
       ),
       CompiledProcess.start(
         'projection-service/dist/src/main.js',
         [],
-        deploymentEnv({ ...env, COLLAB_METRICS_PORT: '0', COLLAB_PROJECTION_GROUP: `build-projection-${id}` }),
+        deploymentEnv({
+          ...env,
+          COLLAB_METRICS_PORT: String(projectionMetrics),
+          COLLAB_PROJECTION_GROUP: `build-projection-${id}`,
+        }),
       ),
       CompiledProcess.start(
         'snapshot-service/dist/src/main.js',
         [],
-        deploymentEnv({ ...env, COLLAB_METRICS_PORT: '0', COLLAB_SNAPSHOT_CONSUMER_GROUP: `build-snapshot-${id}` }),
+        deploymentEnv({
+          ...env,
+          COLLAB_METRICS_PORT: String(snapshotMetrics),
+          COLLAB_SNAPSHOT_CONSUMER_GROUP: `build-snapshot-${id}`,
+        }),
       ),
       CompiledProcess.start(
         'cli/dist/src/main.js',
@@ -193,6 +229,38 @@ describe('the production build: npm run build, then every entry point under plai
       assert.equal(page.status, 200, url);
       assert.match(await page.text(), /<script type="module" src="\/app\.js"/, url);
     }
+    // One op through the compiled pipeline, so that the projection has a partition to report on.
+    const http = `http://127.0.0.1:${String(command.ready.port)}`;
+    // The token as an operator mints one: the compiled CLI, with the service's secret.
+    const minted = await run(
+      process.execPath,
+      ['cli/dist/src/main.js', 'token', '--user', 'operator'],
+      deploymentEnv({ COLLAB_JWT_SECRET: SECRET }),
+    );
+    assert.equal(minted.code, 0, minted.output);
+    const client = sdkClient(`${http.replace('http', 'ws')}/v1/ws`, minted.output.trim().split('\n').pop()!);
+    try {
+      const doc = await client.openDocument(`build-${id}`);
+      doc.insert(0, 'compiled');
+      await until('the op is acknowledged', () => doc.pendingCount === 0);
+    } finally {
+      client.close();
+    }
+    // Each compiled service exports its own metrics (the same names the telemetry-processes test counts).
+    const exported = {
+      command: await scrapedMetricNames(commandMetrics),
+      projection: await scrapedMetricNames(projectionMetrics),
+      snapshot: await scrapedMetricNames(snapshotMetrics),
+    };
+    assert.ok(exported.command.includes('collab_documents_open'), JSON.stringify(exported));
+    assert.ok(
+      exported.projection.some((n) => n.startsWith('collab_projection_')),
+      JSON.stringify(exported),
+    );
+    assert.ok(
+      exported.snapshot.some((n) => n.startsWith('collab_snapshot_')),
+      JSON.stringify(exported),
+    );
     const codes = await Promise.all(services.map((s) => s.stop()));
     services.forEach((s, i) =>
       assert.equal(codes[i], 0, `${s.entry} after SIGTERM:\n${s.lines.slice(-10).join('\n')}`),
