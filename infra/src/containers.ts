@@ -97,6 +97,22 @@ function base(image: string, port: number, service: Service, ctx: ContainerConte
 const ADVERTISE_FILE = '/tmp/advertise.env';
 
 /**
+ * A single-node KRaft broker (broker and controller in one, replication factors of one, no topic auto-creation):
+ * what every Kafka container of ours runs with; each adds its own listeners.
+ */
+export const KAFKA_SINGLE_NODE_ENV = {
+  KAFKA_NODE_ID: '1',
+  KAFKA_PROCESS_ROLES: 'broker,controller',
+  KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+  KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+  KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+  KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+  KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+  KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+} as const;
+
+/**
  * Kafka must advertise the host port Docker picks, which is known only after `docker start`. Both images wait
  * for a file before configuring the broker (ours natively through KAFKA_WAIT_FOR_FILE; apache/kafka through an
  * entrypoint wrapper, as Testcontainers' own KafkaContainer does); we write it once the port is known. The
@@ -107,18 +123,10 @@ export function kafkaContainer(image: string, ctx: ContainerContext): LoopbackCo
   const container = base(image, 9092, 'kafka', ctx)
     .withEnvironment({
       // The same KAFKA_* convention works for both images.
-      KAFKA_NODE_ID: '1',
-      KAFKA_PROCESS_ROLES: 'broker,controller',
+      ...KAFKA_SINGLE_NODE_ENV,
       KAFKA_LISTENERS: 'PLAINTEXT://0.0.0.0:9092,INTERNAL://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093',
       KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
       KAFKA_INTER_BROKER_LISTENER_NAME: 'INTERNAL',
-      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
-      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-      KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
       ...(ctx.public ? {} : { KAFKA_WAIT_FOR_FILE: ADVERTISE_FILE }),
       ...(!ctx.public && ctx.jit === 'full' ? { KAFKA_JVM_PERFORMANCE_OPTS: KAFKA_FULL_JIT_OPTS } : {}),
     })

@@ -9,6 +9,7 @@ export { checkEndpoints } from './probes.js';
 // `before(stackHooks.beforeAll)` / `after(stackHooks.afterAll)` apply the same skip rule and clean-up.
 export { mochaHooks as stackHooks } from './mocha-hooks.js';
 export { percentile } from './stats.js';
+export { KAFKA_SINGLE_NODE_ENV } from './containers.js';
 export {
   requireSecureServers,
   startSecureCassandra,

@@ -72,7 +72,29 @@ export async function provision(endpoints: StackEndpoints, options: ProvisionOpt
   return { opsTopic, bucket, cassandra };
 }
 
+/** Attempts of the whole topic step when the broker answers with a retriable error (see provisionOpsTopic). */
+const TOPIC_ATTEMPTS = 5;
+
+/**
+ * Creates the topics, again on a retriable broker error: right after a broker starts, kafkajs's createTopics with
+ * waitForLeaders can read the new topic's metadata before the broker hosts it and fail with
+ * UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition"), which it does not retry itself
+ * (seen once in CI). Every step is idempotent: a topic that exists is checked, not created again.
+ */
 export async function provisionOpsTopic(brokers: string[], options: ProvisionOptions): Promise<'created' | 'exists'> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // After a failed attempt that had created the topic this says 'exists': true, and harmless.
+      return await provisionOpsTopicOnce(brokers, options);
+    } catch (err) {
+      const retriable = (err as { retriable?: unknown }).retriable === true;
+      if (!retriable || attempt >= TOPIC_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
+async function provisionOpsTopicOnce(brokers: string[], options: ProvisionOptions): Promise<'created' | 'exists'> {
   const kafka = new Kafka({ clientId: 'collab-infra-provision', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

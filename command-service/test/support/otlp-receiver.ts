@@ -36,7 +36,8 @@ export class OtlpReceiver {
 
   private constructor(private readonly server: Server) {}
 
-  static async start(): Promise<OtlpReceiver> {
+  /** Listens on 127.0.0.1:`port` (0: any free port). */
+  static async start(port = 0): Promise<OtlpReceiver> {
     const server = createServer();
     const receiver = new OtlpReceiver(server);
     server.on('request', (req, res) => {
@@ -53,7 +54,7 @@ export class OtlpReceiver {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
     return receiver;
   }
 

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { promisify } from 'node:util';
+import { KAFKA_SINGLE_NODE_ENV } from '@collab/infra';
 import { until } from './processes.js';
 
 const run = promisify(execFile);
@@ -34,19 +35,11 @@ export async function startOwnKafka(label: string): Promise<OwnKafka> {
   const port = await freePort();
   const name = `collab-test-kafka-${randomBytes(4).toString('hex')}`;
   const env = {
-    KAFKA_NODE_ID: '1',
-    KAFKA_PROCESS_ROLES: 'broker,controller',
+    ...KAFKA_SINGLE_NODE_ENV,
     KAFKA_LISTENERS: 'PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093',
     KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${port}`,
     KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     KAFKA_INTER_BROKER_LISTENER_NAME: 'PLAINTEXT',
-    KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-    KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
-    KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-    KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-    KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-    KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-    KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
   };
   const id = await docker(
     'run',

@@ -19,6 +19,23 @@ export interface OpsTopicSpec {
   };
 }
 
+/**
+ * admin.createTopics, again on a retriable broker error: with waitForLeaders, kafkajs reads the new topics'
+ * metadata at once and, on a broker that has just started, can get UNKNOWN_TOPIC_OR_PARTITION ("This server does
+ * not host this topic-partition"), which it does not retry itself (seen once in CI, right after `infra:up`). A retry
+ * is safe: createTopics answers false for topics that exist, and the callers check those.
+ */
+async function createTopicsSettled(admin: Admin, args: Parameters<Admin['createTopics']>[0]): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.createTopics(args);
+    } catch (err) {
+      if ((err as { retriable?: unknown }).retriable !== true || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
 /** The settings the ops topic needs whatever the cluster: the source of truth is retained forever. */
 export const OPS_TOPIC_CONFIG: Readonly<Record<string, string>> = {
   'retention.ms': '-1',
@@ -33,7 +50,7 @@ export async function ensureOpsTopic(admin: Admin, spec: OpsTopicSpec): Promise<
     configs['min.insync.replicas'] = String(spec.config.minInsyncReplicas);
   }
   Object.assign(configs, spec.config?.extra);
-  const created = await admin.createTopics({
+  const created = await createTopicsSettled(admin, {
     waitForLeaders: true,
     topics: [
       {
@@ -91,7 +108,7 @@ export async function ensureCommandTopics(admin: Admin, spec: CommandTopicsSpec)
       config: { ...common, 'retention.ms': String(3600 * 1000) },
     },
   ];
-  await admin.createTopics({
+  await createTopicsSettled(admin, {
     waitForLeaders: true,
     topics: topics.map((t) => ({
       topic: t.topic,
