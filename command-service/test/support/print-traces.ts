@@ -19,17 +19,26 @@ function tree(spans: ReceivedSpan[], parent: string | undefined, depth: number):
     ]);
 }
 
+/** When each op's submit span arrived: its trace is printed 5 s later, once the consumers' spans are in. */
+const firstSeen = new Map<string, number>();
+
 setInterval(() => {
-  // A trace is printed once it has more than its submit (the projection and snapshot export every few seconds).
-  const roots = receiver.spans.filter((s) => s.name === 'collab.submit' && !printed.has(s.traceId));
-  for (const root of roots) {
-    const spans = receiver.spans.filter((s) => s.traceId === root.traceId);
-    if (!spans.some((s) => s.service === 'collab-projection-service')) continue;
+  for (const root of receiver.spans.filter((s) => s.name === 'collab.submit' && !printed.has(s.traceId))) {
+    const seen = firstSeen.get(root.traceId) ?? Date.now();
+    firstSeen.set(root.traceId, seen);
+    if (Date.now() - seen < 5_000) continue;
     printed.add(root.traceId);
     console.log(`\ntrace ${root.traceId}`);
-    for (const line of tree(spans, undefined, 1)) console.log(line);
-    const linked = receiver.spans.filter((s) => s.links.some((l) => l.traceId === root.traceId));
-    for (const s of linked) console.log(`  linked from ${s.name} (${s.service}, another trace's batch)`);
+    for (const line of tree(
+      receiver.spans.filter((s) => s.traceId === root.traceId),
+      undefined,
+      1,
+    ))
+      console.log(line);
+    // A consumer's batch span belongs to its first record's trace and links the others' appends.
+    for (const s of receiver.spans.filter((x) => x.links.some((l) => l.traceId === root.traceId))) {
+      console.log(`  linked from ${s.name} (${s.service}), a batch in trace ${s.traceId}`);
+    }
   }
-}, 2_000);
+}, 1_000);
 process.on('SIGINT', () => void receiver.close().then(() => process.exit(0)));
