@@ -11,12 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@collab/adapter-s3';
 import type { StackEndpoints } from '@collab/infra';
-import { stackHooks, useStack } from '@collab/infra';
+import { stackHooks, useStack, freePort } from '@collab/infra';
 import cassandra from 'cassandra-driver';
 import { sdkClient, until } from './support/cli.js';
 
@@ -40,17 +39,6 @@ function run(
     child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.on('error', reject);
     child.on('close', (code) => done({ code, output }));
-  });
-}
-
-/** A port free at the moment (the services' metrics port must be known to be scraped; their ready line has not). */
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', reject);
   });
 }
 

@@ -12,13 +12,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { createKafkaCommandBus } from '@collab/adapter-kafka';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import type { ClientDocument, CollabClient } from '@collab/client';
 import type { CommandBus, PresenceBus } from '@collab/core';
-import { useStack } from '@collab/infra';
+import { useStack, freePort } from '@collab/infra';
 import type { MultiTopic } from './support/processes.js';
 import { freshTopics, until } from './support/processes.js';
 import type { RunningService } from './support/service.js';
@@ -314,13 +313,3 @@ describe('presence survives a Redis restart (own container)', function () {
     await until('the edit to reach alice', () => (alice.text.startsWith('>') ? true : undefined), 10_000, 20);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}

@@ -9,6 +9,7 @@
  * The shared stack's containers are never paused: other suites use them.
  */
 import assert from 'node:assert/strict';
+import { freePort } from '@collab/infra';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
@@ -22,14 +23,6 @@ import { SECRET } from './support/service.js';
 
 /** How long a test waits for an exit it expects: far below the minutes a hung process would take. */
 const EXIT_BOUND_MS = 20_000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Resolves when `port` can be bound on 127.0.0.1 again (and frees it), rejects with the bind error. */
 async function bindable(port: number): Promise<void> {

@@ -12,9 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { useStack } from '@collab/infra';
+import { useStack, freePort } from '@collab/infra';
 import type { ReceivedSpan } from './support/otlp-receiver.js';
 import { OtlpReceiver, promValue } from './support/otlp-receiver.js';
 import type { MultiTopic } from './support/processes.js';
@@ -30,14 +28,6 @@ const SERVICES = {
   projection: 'collab-projection-service',
   snapshot: 'collab-snapshot-service',
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function scrape(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);

@@ -10,6 +10,7 @@ export { checkEndpoints } from './probes.js';
 export { mochaHooks as stackHooks } from './mocha-hooks.js';
 export { percentile } from './stats.js';
 export { KAFKA_SINGLE_NODE_ENV } from './containers.js';
+export { freePort } from './ports.js';
 export {
   requireSecureServers,
   startSecureCassandra,

@@ -8,9 +8,9 @@
  * replication, not fsync, for durability). With fsync per commit ShareDB would measure the disk instead.
  */
 import { execFile } from 'node:child_process';
+import { freePort } from '@collab/infra';
 import { readFileSync, chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,14 +20,6 @@ import PostgresDB from 'sharedb-postgres';
 import type { ShareDbBackend } from './sharedb.js';
 
 const exec = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export async function startPostgres(): Promise<ShareDbBackend> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-pg-'));

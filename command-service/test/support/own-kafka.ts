@@ -5,9 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { promisify } from 'node:util';
-import { KAFKA_SINGLE_NODE_ENV } from '@collab/infra';
+import { KAFKA_SINGLE_NODE_ENV, freePort } from '@collab/infra';
 import { until } from './processes.js';
 
 const run = promisify(execFile);
@@ -18,14 +17,6 @@ export interface OwnKafka {
   pause(): Promise<void>;
   unpause(): Promise<void>;
   remove(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startOwnKafka(label: string): Promise<OwnKafka> {
