@@ -16,7 +16,17 @@ export interface LoadOptions {
   servers: 'processes' | 'in-process';
   /** Child processes the simulated users are spread over (whole documents each; at most one per document). */
   userProcesses: number;
-  peer: 'none' | 'sharedb' | 'sharedb-postgres';
+  /**
+   * The systems measured after ours in the same run, one after the other (never two at once): our embedded mode,
+   * ShareDB in memory, ShareDB on PostgreSQL. The report gives each one's figures and ours relative to them.
+   */
+  peers: Peer[];
+  /** How the simulated users talk: our SDK (realistic, costly), or raw frames with an ot.js-style buffer. */
+  clients: 'sdk' | 'light';
+  /** Seconds the users stay connected without typing before "go": the stack's idle CPU with them connected. */
+  idleSeconds: number;
+  /** A timed document load every this many ms from a third of the run on (0: none, for clean CPU per op). */
+  loadEveryMs: number;
   /** Sockets dropped (and reconnected by the client) during the run. */
   drops: number;
   seed: number;
@@ -37,9 +47,13 @@ export interface LoadOptions {
  */
 export const DEFAULT_USER_PROCESSES = 2;
 
+export const PEERS = ['embedded', 'sharedb', 'sharedb-postgres'] as const;
+export type Peer = (typeof PEERS)[number];
+
 export const USAGE = `usage: npm run bench:load -- [--users 200] [--docs 40] [--hot-docs 2] [--hot-users 40]
-  [--rate 5] [--seconds 30] [--embedded] [--partitions 12] [--servers processes|in-process]
-  [--user-processes 2] [--peer none|sharedb|sharedb-postgres] [--drops 5] [--seed 1]
+  [--rate 5] [--seconds 30] [--embedded] [--partitions 6] [--servers processes|in-process]
+  [--clients sdk|light] [--idle-seconds 10] [--load-every-ms 200]
+  [--user-processes 2] [--peer none|embedded,sharedb,sharedb-postgres] [--drops 5] [--seed 1]
   [--out reports] [--peer-only] [--url ws://host:port/v1/ws (with BENCH_JWT_SECRET)]`;
 
 export function parseLoadOptions(argv: string[]): LoadOptions {
@@ -53,7 +67,10 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       rate: { type: 'string', default: '5' },
       seconds: { type: 'string', default: '30' },
       embedded: { type: 'boolean', default: false },
-      partitions: { type: 'string', default: '12' },
+      partitions: { type: 'string', default: '6' },
+      clients: { type: 'string', default: 'sdk' },
+      'idle-seconds': { type: 'string', default: '10' },
+      'load-every-ms': { type: 'string', default: '200' },
       servers: { type: 'string', default: 'processes' },
       'user-processes': { type: 'string', default: String(DEFAULT_USER_PROCESSES) },
       peer: { type: 'string', default: 'none' },
@@ -86,7 +103,10 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     partitions: num('partitions', values.partitions, 1),
     servers: values.servers as LoadOptions['servers'],
     userProcesses: num('user-processes', values['user-processes'], 1),
-    peer: values.peer as LoadOptions['peer'],
+    peers: values.peer === 'none' ? [] : (values.peer.split(',') as Peer[]),
+    clients: values.clients as LoadOptions['clients'],
+    idleSeconds: num('idle-seconds', values['idle-seconds'], 0),
+    loadEveryMs: num('load-every-ms', values['load-every-ms'], 0),
     drops: num('drops', values.drops, 0),
     seed: num('seed', values.seed, 0),
     out: values.out,
@@ -97,9 +117,13 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
   if (!['processes', 'in-process'].includes(values.servers)) {
     problems.push(`--servers ${values.servers}: processes or in-process`);
   }
-  if (!['none', 'sharedb', 'sharedb-postgres'].includes(values.peer)) {
-    problems.push(`--peer ${values.peer}: none, sharedb or sharedb-postgres`);
+  for (const peer of options.peers) {
+    if (!PEERS.includes(peer)) problems.push(`--peer ${peer}: none, or a comma-separated list of ${PEERS.join(', ')}`);
   }
+  if (options.embedded && options.peers.includes('embedded')) {
+    problems.push('--peer embedded and --embedded: ours already runs embedded');
+  }
+  if (!['sdk', 'light'].includes(values.clients)) problems.push(`--clients ${values.clients}: sdk or light`);
   if (!Number.isInteger(options.userProcesses)) problems.push('--user-processes: a whole number');
   if (options.hotDocs > options.docs) problems.push('--hot-docs: at most --docs');
   if (options.hotUsers > options.users) problems.push('--hot-users: at most --users');

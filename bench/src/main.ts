@@ -48,10 +48,12 @@ async function main(): Promise<void> {
         options,
       ),
     );
-  if (options.peer === 'sharedb') {
-    results.push(await measure(() => startShareDbTarget('memory', options.servers), options));
-  } else if (options.peer === 'sharedb-postgres') {
-    results.push(await measure(() => startShareDbTarget('postgres', options.servers), options));
+  for (const peer of options.peers) {
+    const start =
+      peer === 'embedded'
+        ? () => startCollabTarget(true, options.partitions, options.servers)
+        : () => startShareDbTarget(peer === 'sharedb' ? 'memory' : 'postgres', options.servers);
+    results.push(await measure(start, options));
   }
   await writeReport(options, results, {
     ...context,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { LoadOptions } from './args.js';
 import { writePlot } from './plot.js';
 import type { RunResult } from './run-workload.js';
+import type { CpuRole } from './resources.js';
 import type { LatencySummary } from './stats.js';
 
 const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(1)} ms`);
@@ -24,6 +25,67 @@ function perServer(r: RunResult, figure: (s: RunResult['servers'][number]) => st
   return figures.join('; ') || '–';
 }
 
+/** CPU of one source over the typing time and at idle, and what it costs per acked op. */
+export interface CpuPerOp {
+  name: string;
+  role: CpuRole;
+  idleCores: number | null;
+  typingCores: number | null;
+  /** CPU ms per acked op over the typing time. */
+  msPerOp: number | null;
+  /** The same above the idle stack's CPU (what each op adds). */
+  msPerOpAboveIdle: number | null;
+}
+
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * Per source, and the servers' total (processes and containers: what an operator pays for): CPU per acked op,
+ * from the cumulative counters over the typing time, and above the idle CPU with the same users connected.
+ */
+export function cpuPerOp(r: RunResult): {
+  sources: CpuPerOp[];
+  servers: Omit<CpuPerOp, 'name' | 'role'>;
+  loadGeneratorCores: number | null;
+} {
+  const typing = r.cpu.typing;
+  const idle = r.cpu.idle;
+  const ops = r.ackedOps;
+  const sources: CpuPerOp[] = (typing?.sources ?? []).map((s, i) => {
+    const idleCores = idle?.sources[i]?.cores ?? null;
+    const perOp = (cores: number | null) =>
+      cores === null || typing === undefined || ops === 0 ? null : round((cores * typing.seconds * 1000) / ops);
+    return {
+      name: s.name,
+      role: s.role,
+      idleCores,
+      typingCores: s.cores,
+      msPerOp: perOp(s.cores),
+      msPerOpAboveIdle: s.cores === null || idleCores === null ? null : perOp(s.cores - idleCores),
+    };
+  });
+  const sum = (pick: (s: CpuPerOp) => number | null, role: (r: CpuRole) => boolean) => {
+    const xs = sources.filter((s) => role(s.role)).map(pick);
+    return xs.length === 0 || xs.some((x) => x === null) ? null : round(xs.reduce<number>((a, b) => a + b!, 0));
+  };
+  const server = (role: CpuRole) => role !== 'load generator';
+  return {
+    sources,
+    servers: {
+      idleCores: sum((s) => s.idleCores, server),
+      typingCores: sum((s) => s.typingCores, server),
+      msPerOp: sum((s) => s.msPerOp, server),
+      msPerOpAboveIdle: sum((s) => s.msPerOpAboveIdle, server),
+    },
+    loadGeneratorCores: sum(
+      (s) => s.typingCores,
+      (role) => role === 'load generator',
+    ),
+  };
+}
+
+const fixed = (x: number | null, unit = '') => (x === null ? '–' : `${x}${unit}`);
+
 function rows(results: readonly RunResult[]): string[][] {
   const lat = (name: string, pick: (r: RunResult) => LatencySummary) =>
     (['p50', 'p95', 'p99'] as const).map((p) => [`${name} ${p}`, ...results.map((r) => ms(pick(r)[p]))]);
@@ -32,6 +94,35 @@ function rows(results: readonly RunResult[]): string[][] {
     ...lat('keystroke → seen by another client', (r) => r.submitToSeen),
     ...lat('document load', (r) => r.documentLoad),
     ['presence p95', ...results.map((r) => (typeof r.presence === 'string' ? r.presence : ms(r.presence.p95)))],
+    [
+      'server CPU per acked op: all processes + containers (above idle)',
+      ...results.map((r) => {
+        const { servers } = cpuPerOp(r);
+        return `${fixed(servers.msPerOp, ' ms')} (${fixed(servers.msPerOpAboveIdle, ' ms')})`;
+      }),
+    ],
+    [
+      'server CPU per acked op, each (ms)',
+      ...results.map(
+        (r) =>
+          cpuPerOp(r)
+            .sources.filter((s) => s.role !== 'load generator')
+            .map((s) => `${s.name} ${fixed(s.msPerOp)}`)
+            .join('; ') || '–',
+      ),
+    ],
+    [
+      'server CPU idle, every user connected (cores)',
+      ...results.map((r) => {
+        const c = cpuPerOp(r);
+        return `${fixed(c.servers.idleCores)}: ${c.sources
+          .filter((s) => s.role !== 'load generator')
+          .map((s) => `${s.name} ${fixed(s.idleCores)}`)
+          .join('; ')}`;
+      }),
+    ],
+    ['server CPU typing (cores)', ...results.map((r) => fixed(cpuPerOp(r).servers.typingCores))],
+    ['load generator CPU typing (cores)', ...results.map((r) => fixed(cpuPerOp(r).loadGeneratorCores))],
     ['keystrokes/s', ...results.map((r) => String(r.keystrokesPerSecond))],
     ['acked ops/s', ...results.map((r) => String(r.ackedOpsPerSecond))],
     ['errors', ...results.map((r) => (Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)))],
@@ -96,9 +187,15 @@ function rows(results: readonly RunResult[]): string[][] {
   ];
 }
 
-/** Peer ÷ ours for the latency percentiles (> 1: ours is faster). */
+/** Peer ÷ ours for the latency percentiles and the servers' CPU per op (> 1: ours is faster, or cheaper). */
 export function ratios(ours: RunResult, peer: RunResult): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = {
+    'server CPU per op': ratio(cpuPerOp(ours).servers.msPerOp, cpuPerOp(peer).servers.msPerOp),
+    'server CPU per op above idle': ratio(
+      cpuPerOp(ours).servers.msPerOpAboveIdle,
+      cpuPerOp(peer).servers.msPerOpAboveIdle,
+    ),
+  };
   for (const [name, pick] of [
     ['ack', (r: RunResult) => r.submitToAck],
     ['seen', (r: RunResult) => r.submitToSeen],
@@ -129,7 +226,7 @@ export function markdown(options: LoadOptions, results: readonly RunResult[], ex
   const lines = [
     `# bench:load — ${new Date().toISOString()}`,
     '',
-    `\`npm run bench:load -- --users ${options.users} --docs ${options.docs} --hot-docs ${options.hotDocs} --hot-users ${options.hotUsers} --rate ${options.rate} --seconds ${options.seconds}${options.embedded ? ' --embedded' : ''}${options.url === undefined ? '' : ` --url ${options.url}`} --peer ${options.peer} --drops ${options.drops} --seed ${options.seed} --servers ${options.servers} --user-processes ${options.userProcesses}\``,
+    `\`npm run bench:load -- --users ${options.users} --docs ${options.docs} --hot-docs ${options.hotDocs} --hot-users ${options.hotUsers} --rate ${options.rate} --seconds ${options.seconds}${options.embedded ? ' --embedded' : ''}${options.url === undefined ? '' : ` --url ${options.url}`} --peer ${options.peers.join(',') || 'none'} --clients ${options.clients} --idle-seconds ${options.idleSeconds} --load-every-ms ${options.loadEveryMs} --partitions ${options.partitions} --drops ${options.drops} --seed ${options.seed} --servers ${options.servers} --user-processes ${options.userProcesses}\``,
     '',
     `Simulated users: ${results[0]?.userProcesses.length ?? options.userProcesses} user process(es) (whole documents each, see the user process rows), the servers in ${options.servers === 'processes' ? 'processes of their own' : 'the bench process'}.`,
     '',
@@ -157,19 +254,19 @@ export async function writeReport(
   await mkdir(options.out, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const base = join(options.out, `bench-load-${stamp}`);
-  const ours = results.find((r) => r.target.startsWith('collab'));
-  const peer = results.find((r) => r.target === 'sharedb');
-  const ratioTable = ours !== undefined && peer !== undefined ? ratios(ours, peer) : undefined;
+  // The first result is the system under test; every other one of the same run is a peer to compare with.
+  const [ours, ...peers] = results;
+  const ratioTable = Object.fromEntries(
+    ours === undefined ? [] : peers.map((peer) => [peer.target, ratios(ours, peer)] as const),
+  );
   const plotted = await writePlot(results, `${base}.svg`, `${base}.png`);
   const extra = [
-    ...(ratioTable === undefined
-      ? []
-      : [
-          'ShareDB ÷ ours (> 1: ours is faster):',
-          '',
-          ...Object.entries(ratioTable).map(([k, v]) => `- ${k}: ${v}`),
-          '',
-        ]),
+    ...Object.entries(ratioTable).flatMap(([peer, table]) => [
+      `${peer} ÷ ${ours!.target} (> 1: ${ours!.target} is faster or cheaper):`,
+      '',
+      ...Object.entries(table).map(([k, v]) => `- ${k}: ${v}`),
+      '',
+    ]),
     plotted ? `![keystroke → ack over time](${base.split('/').pop()}.png)` : `Plot: ${base}.svg`,
     '',
   ];

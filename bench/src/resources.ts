@@ -3,7 +3,7 @@
  * (by pid, from /proc) and of the stack's containers (`docker stats --no-stream`, a few times per run; each call takes ~2 s itself).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 
@@ -237,4 +237,144 @@ export async function stackContainers(endpoints: readonly (string | undefined)[]
   } catch {
     return [];
   }
+}
+
+/**
+ * CPU seconds a container has used so far, from its cgroup (what operators pay for, and what `docker stats`
+ * samples coarsely): cgroup v1 `cpuacct.usage` (ns), or v2 `cpu.stat` `usage_usec`; undefined when neither is
+ * readable (not Linux, or the container is gone).
+ */
+export function containerCpuSeconds(id: string): number | undefined {
+  const v1 = [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`,
+  ];
+  for (const path of v1) {
+    try {
+      return Number(readFileSync(path, 'utf8').trim()) / 1e9;
+    } catch {
+      // try the next layout
+    }
+  }
+  for (const path of [
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`,
+    `/sys/fs/cgroup/docker/${id}/cpu.stat`,
+  ]) {
+    try {
+      const usec = /usage_usec (\d+)/.exec(readFileSync(path, 'utf8'))?.[1];
+      if (usec !== undefined) return Number(usec) / 1e6;
+    } catch {
+      // try the next layout
+    }
+  }
+  return undefined;
+}
+
+/** The full ids of named containers (`docker inspect`), for their cgroups; [] when docker is not reachable. */
+export async function containerIds(names: readonly string[]): Promise<{ name: string; id: string }[]> {
+  if (names.length === 0) return [];
+  try {
+    const { stdout } = await exec('docker', ['inspect', '--format', '{{.Name}}\t{{.Id}}', ...names], {
+      timeout: 20_000,
+    });
+    return stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t'))
+      .filter(([name, id]) => name !== undefined && id !== undefined)
+      .map(([name, id]) => ({ name: name!.replace(/^\//, ''), id: id! }));
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds of a process so far (all its threads), from /proc; undefined once it is gone. */
+export function pidCpuSeconds(pid: number): number | undefined {
+  return procUsage(pid)?.cpuSeconds;
+}
+
+export type CpuRole = 'server' | 'container' | 'load generator';
+
+export interface CpuSource {
+  name: string;
+  role: CpuRole;
+  /** Cumulative CPU seconds, undefined when unreadable. */
+  read(): number | undefined;
+}
+
+/** Where the CPU went between two marks: per source, in cores and in ms per op. */
+export interface CpuSpan {
+  seconds: number;
+  sources: { name: string; role: CpuRole; cores: number | null }[];
+}
+
+/**
+ * Cumulative CPU of every process and container of a run, read at marks (connected and idle, typing started,
+ * typing stopped): differences of cumulative counters, so nothing between samples is missed, and a source that
+ * was unreadable at either mark says so (null) instead of counting zero.
+ */
+export class CpuLedger {
+  private readonly marks = new Map<string, { at: number; values: (number | undefined)[] }>();
+
+  constructor(private readonly sources: readonly CpuSource[]) {}
+
+  mark(label: string): void {
+    this.marks.set(label, { at: performance.now(), values: this.sources.map((s) => s.read()) });
+  }
+
+  span(from: string, to: string): CpuSpan | undefined {
+    const a = this.marks.get(from);
+    const b = this.marks.get(to);
+    if (a === undefined || b === undefined) return undefined;
+    const seconds = (b.at - a.at) / 1000;
+    return {
+      seconds: Math.round(seconds * 10) / 10,
+      sources: this.sources.map((s, i) => {
+        const x = a.values[i];
+        const y = b.values[i];
+        return {
+          name: s.name,
+          role: s.role,
+          cores:
+            x === undefined || y === undefined || seconds <= 0 ? null : Math.round(((y - x) / seconds) * 1000) / 1000,
+        };
+      }),
+    };
+  }
+}
+
+/**
+ * CPU seconds so far of a process and every live descendant (a server and the workers or databases it started),
+ * plus what its reaped children used (cutime/cstime): from /proc; undefined once the root is gone.
+ */
+export function processTreeCpuSeconds(root: number): number | undefined {
+  const stats = new Map<number, { ppid: number; seconds: number }>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  for (const name of entries) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the name: state ppid … utime(11) stime(12) cutime(13) cstime(14), 0-based from the state.
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      stats.set(Number(name), { ppid: Number(fields[1]), seconds: ticks / CLOCK_TICKS });
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  if (!stats.has(root)) return undefined;
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  let total = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    total += stats.get(pid)?.seconds ?? 0;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }

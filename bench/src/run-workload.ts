@@ -6,7 +6,20 @@
  */
 import { assignDocuments, assignUserProcesses, type LoadOptions } from './args.js';
 import { Recorder } from './recorder.js';
-import { dockerStats, LoopDelay, PidSampler, ProcessSampler, type ContainerStats } from './resources.js';
+import {
+  containerCpuSeconds,
+  containerIds,
+  CpuLedger,
+  dockerStats,
+  LoopDelay,
+  PidSampler,
+  pidCpuSeconds,
+  processTreeCpuSeconds,
+  ProcessSampler,
+  type ContainerStats,
+  type CpuSource,
+  type CpuSpan,
+} from './resources.js';
 import type { LatencySummary } from './stats.js';
 import { rng } from './stats.js';
 import type { ServerMeasures } from './server-process.js';
@@ -40,6 +53,11 @@ export interface RunResult {
   /** The servers' processes (ours: command-service, projection + snapshot; ShareDB: its server). */
   servers: ({ name: string } & ReturnType<PidSampler['summary']> & Partial<ServerMeasures>)[];
   containers: { during: ContainerStats[]; after: ContainerStats[] };
+  /**
+   * CPU of every process and container (cumulative counters read at marks): `idle` with every user connected and
+   * nobody typing (the stack's fixed cost), `typing` over the typing time. See cpuPerOp in report.ts.
+   */
+  cpu: { idle: CpuSpan | undefined; typing: CpuSpan | undefined };
   timeline: { second: number; count: number; p50: number | null; p99: number | null }[];
 }
 
@@ -70,6 +88,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
       rate: options.rate,
       seed: options.seed,
       drops: drops.filter((d) => share.users.includes(d.user)),
+      clients: options.clients,
     })),
   );
   const recorder = new Recorder();
@@ -80,6 +99,13 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
   });
   try {
     const presence = (await children.presence()) ? 'available' : 'not available';
+    const ledger = new CpuLedger(await cpuSources(target, children.pids));
+    ledger.mark('connected');
+    if (options.idleSeconds > 0) {
+      log(`every user connected; measuring the idle stack for ${options.idleSeconds} s`);
+      await children.guard(sleep(options.idleSeconds * 1000));
+    }
+    ledger.mark('go');
     const sampler = new ProcessSampler();
     const loop = new LoopDelay();
     sampler.start();
@@ -94,6 +120,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
     // Timed opens of documents with history, on a connection of their own, from a third of the run on.
     const loads = (async () => {
       await sleep((options.seconds * 1000) / 3);
+      if (options.loadEveryMs === 0) return;
       while (loading) {
         const docId = docIds[Math.floor(random() * docIds.length)]!;
         const started = performance.now();
@@ -104,12 +131,13 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
         } catch (err) {
           recorder.error(`load: ${(err as { code?: string }).code ?? String(err)}`);
         }
-        await sleep(200);
+        await sleep(options.loadEveryMs);
       }
     })();
     const during = sleep((options.seconds * 1000) / 2).then(() => dockerStats(target.containers));
 
     await children.guard(sleep(options.seconds * 1000));
+    ledger.mark('stopped');
     const typingSeconds = recorder.elapsedSeconds();
     children.stop();
     loading = false;
@@ -167,6 +195,7 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
       })),
       servers: serverSamplers.map((s, i) => ({ name: s.name, ...s.summary(), ...serverMeasures[i] })),
       containers: { during: await during, after },
+      cpu: { idle: ledger.span('connected', 'go'), typing: ledger.span('go', 'stopped') },
       timeline: Array.from(recorder.timeline, (h, second) => ({
         second,
         count: h?.count ?? 0,
@@ -179,4 +208,32 @@ export async function runWorkload(target: Target, options: LoadOptions, runId: s
     children.kill();
     await loader.close().catch(() => {});
   }
+}
+
+/**
+ * Everything of a run that uses CPU: the servers (each process with its descendants, and helpers such as a
+ * daemonized PostgreSQL), the stack's containers (their cgroups), and the load generator (the user processes and
+ * this process, which also times the document loads).
+ */
+async function cpuSources(
+  target: Target,
+  userProcesses: readonly { name: string; pid: number }[],
+): Promise<CpuSource[]> {
+  const sources: CpuSource[] = [];
+  for (const p of target.processes ?? []) {
+    // A server in this very process: its tree would hold the user processes, so count the process alone.
+    const read = p.pid === process.pid ? () => pidCpuSeconds(p.pid) : () => processTreeCpuSeconds(p.pid);
+    sources.push({ name: p.name, role: 'server', read });
+    for (const h of p.helpers ?? [])
+      sources.push({ name: h.name, role: 'server', read: () => processTreeCpuSeconds(h.pid) });
+  }
+  for (const { name, id } of await containerIds(target.containers)) {
+    sources.push({ name, role: 'container', read: () => containerCpuSeconds(id) });
+  }
+  for (const u of userProcesses)
+    sources.push({ name: u.name, role: 'load generator', read: () => pidCpuSeconds(u.pid) });
+  if (!(target.processes ?? []).some((p) => p.pid === process.pid)) {
+    sources.push({ name: 'bench process', role: 'load generator', read: () => pidCpuSeconds(process.pid) });
+  }
+  return sources;
 }

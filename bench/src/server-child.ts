@@ -11,6 +11,8 @@ export interface ServerHalf {
   url: string;
   description: string;
   containers: string[];
+  /** Processes of this server outside its own process tree (e.g. a daemonized database), for the CPU figures. */
+  helpers?: { name: string; pid: number }[];
   prepare?(docIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -55,7 +57,13 @@ async function main(): Promise<void> {
       }
     })();
   });
-  process.send!({ type: 'ready', url: server.url, description: server.description, containers: server.containers });
+  process.send!({
+    type: 'ready',
+    url: server.url,
+    description: server.description,
+    containers: server.containers,
+    helpers: server.helpers ?? [],
+  });
 }
 
 main().catch((err: unknown) => {

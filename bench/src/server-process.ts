@@ -16,6 +16,8 @@ export interface ServerInfo {
   url: string;
   description: string;
   containers: string[];
+  /** Processes outside the child's tree that serve it (PostgreSQL): their CPU counts as the server's. */
+  helpers: { name: string; pid: number }[];
 }
 
 /** A server process's main thread over the typing time (see server-child.ts). */
@@ -51,6 +53,7 @@ export async function startInProcess(name: string, start: () => Promise<ServerHa
     url: half.url,
     description: half.description,
     containers: half.containers,
+    helpers: half.helpers ?? [],
     name,
     pid: process.pid,
     prepare: (docIds) => half.prepare?.(docIds) ?? Promise.resolve(),

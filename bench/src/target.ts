@@ -44,7 +44,9 @@ export interface Target {
   /** Docker containers this target talks to (for docker stats). */
   readonly containers: readonly string[];
   /** The server processes (CPU and memory are sampled; event-loop delay and CPU wait where `measure` is). */
-  readonly processes?: readonly Pick<ServerProcess, 'name' | 'pid' | 'measure'>[];
+  readonly processes?: readonly (Pick<ServerProcess, 'name' | 'pid' | 'measure'> & {
+    helpers?: ServerProcess['helpers'];
+  })[];
   /** Where the users connect (serializable, for the user processes). */
   readonly endpoint: UserEndpoint;
   /** Create documents before the run, if the system needs that (ShareDB does). */

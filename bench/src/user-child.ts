@@ -56,7 +56,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as UserProcessArgs;
-  const connect = userConnector(args.endpoint);
+  const connect = userConnector(args.endpoint, args.clients);
   const recorder = new Recorder();
   const users: User[] = [];
   await inBatches(args.users, 50, async ({ index, docId }) => {

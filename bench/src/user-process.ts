@@ -28,6 +28,8 @@ export interface UserProcessArgs {
   docIds: string[];
   rate: number;
   seed: number;
+  /** Our SDK, or the light client (targets/light-user.ts); ShareDB's users always use ShareDB's client. */
+  clients: 'sdk' | 'light';
   /** Sockets to kill, `atMs` after "go" (global user indices, all of this process). */
   drops: { atMs: number; user: number }[];
 }

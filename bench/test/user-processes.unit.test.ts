@@ -97,6 +97,7 @@ describe('bench:load user processes', () => {
     const share = (name: string): UserProcessArgs => ({
       name,
       endpoint: { kind: 'sharedb', url: 'ws://127.0.0.1:9' },
+      clients: 'sdk',
       users: [],
       docIds: [],
       rate: 5,

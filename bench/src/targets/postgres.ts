@@ -77,7 +77,10 @@ export async function startPostgres(): Promise<ShareDbBackend> {
       callback(err, snapshots);
     });
   };
+  // pg_ctl daemonizes the postmaster: its pid (the first line of postmaster.pid) heads the backends' tree.
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
+    helpers: [{ name: 'postgres', pid: postmaster }],
     description: `sharedb-postgres on PostgreSQL (private cluster, synchronous_commit=off)`,
     db,
     async close() {

@@ -25,6 +25,8 @@ const COLLECTION = 'docs';
 
 export interface ShareDbBackend {
   description: string;
+  /** Processes of the backend outside the server's own tree (PostgreSQL's postmaster), for the CPU figures. */
+  helpers?: { name: string; pid: number }[];
   /** A ShareDB DB adapter instance (undefined: the in-memory default). */
   db?: unknown;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startShareDbServer(args: ShareDbServerArgs): Promise<Serve
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
     description: `ShareDB 7 (${storage.description}), @collab/ot-text registered, ws + websocket-json-stream`,
     containers: [],
+    helpers: storage.helpers ?? [],
     async prepare(docIds) {
       const connection = backend.connect();
       await Promise.all(
@@ -99,7 +102,7 @@ export async function startShareDbTarget(
       ? await startInProcess('bench process', () => startShareDbServer({ backend }))
       : await spawnServer('sharedb', 'sharedb', { backend } satisfies ShareDbServerArgs);
   return {
-    name: 'sharedb',
+    name: backend === 'memory' ? 'sharedb' : 'sharedb (postgres)',
     description: `${server.description}, ${where === 'in-process' ? 'in the bench process' : 'in a process of its own'}`,
     containers: [],
     processes: [server],
