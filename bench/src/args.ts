@@ -21,6 +21,11 @@ export interface LoadOptions {
    * ShareDB in memory, ShareDB on PostgreSQL. The report gives each one's figures and ours relative to them.
    */
   peers: Peer[];
+  /**
+   * Command-service instances (distributed mode): with more than one, user i connects to instance i mod N, so
+   * every document is edited through every instance and submissions to a document owned elsewhere are forwarded.
+   */
+  instances: number;
   /** How the simulated users talk: our SDK (realistic, costly), or raw frames with an ot.js-style buffer. */
   clients: 'sdk' | 'light';
   /** Seconds the users stay connected without typing before "go": the stack's idle CPU with them connected. */
@@ -52,7 +57,7 @@ export type Peer = (typeof PEERS)[number];
 
 export const USAGE = `usage: npm run bench:load -- [--users 200] [--docs 40] [--hot-docs 2] [--hot-users 40]
   [--rate 5] [--seconds 30] [--embedded] [--partitions 6] [--servers processes|in-process]
-  [--clients sdk|light] [--idle-seconds 10] [--load-every-ms 200]
+  [--clients sdk|light] [--instances 1] [--idle-seconds 10] [--load-every-ms 200]
   [--user-processes 2] [--peer none|embedded,sharedb,sharedb-postgres] [--drops 5] [--seed 1]
   [--out reports] [--peer-only] [--url ws://host:port/v1/ws (with BENCH_JWT_SECRET)]`;
 
@@ -69,6 +74,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
       embedded: { type: 'boolean', default: false },
       partitions: { type: 'string', default: '6' },
       clients: { type: 'string', default: 'sdk' },
+      instances: { type: 'string', default: '1' },
       'idle-seconds': { type: 'string', default: '10' },
       'load-every-ms': { type: 'string', default: '200' },
       servers: { type: 'string', default: 'processes' },
@@ -105,6 +111,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     userProcesses: num('user-processes', values['user-processes'], 1),
     peers: values.peer === 'none' ? [] : (values.peer.split(',') as Peer[]),
     clients: values.clients as LoadOptions['clients'],
+    instances: num('instances', values.instances, 1),
     idleSeconds: num('idle-seconds', values['idle-seconds'], 0),
     loadEveryMs: num('load-every-ms', values['load-every-ms'], 0),
     drops: num('drops', values.drops, 0),
@@ -122,6 +129,10 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
   }
   if (options.embedded && options.peers.includes('embedded')) {
     problems.push('--peer embedded and --embedded: ours already runs embedded');
+  }
+  if (!Number.isInteger(options.instances)) problems.push('--instances: a whole number');
+  if (options.instances > 1 && (options.embedded || values.url !== undefined || values.servers !== 'processes')) {
+    problems.push('--instances: several command-service instances need the distributed mode started by the bench');
   }
   if (!['sdk', 'light'].includes(values.clients)) problems.push(`--clients ${values.clients}: sdk or light`);
   if (!Number.isInteger(options.userProcesses)) problems.push('--user-processes: a whole number');

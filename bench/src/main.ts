@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       await measure(
         () =>
           options.url === undefined
-            ? startCollabTarget(options.embedded, options.partitions, options.servers)
+            ? startCollabTarget(options.embedded, options.partitions, options.servers, options.instances)
             : Promise.resolve(remoteCollabTarget(options.url, process.env.BENCH_JWT_SECRET!)),
         options,
       ),

@@ -34,7 +34,14 @@ export interface SimConnection {
  * from it (see targets/users.ts).
  */
 export type UserEndpoint =
-  | { kind: 'collab'; url: string; /** HS256 secret the users sign their dev tokens with. */ secret: string }
+  | {
+      kind: 'collab';
+      url: string;
+      /** HS256 secret the users sign their dev tokens with. */
+      secret: string;
+      /** Several command-service instances: user i connects to urls[i mod length] (url is the first). */
+      urls?: string[];
+    }
   | { kind: 'sharedb'; url: string };
 
 export interface Target {

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const recorder = new Recorder();
   const users: User[] = [];
   await inBatches(args.users, 50, async ({ index, docId }) => {
-    const connection = await connect(`user-${index}`, recorder);
+    const connection = await connect(`user-${index}`, recorder, index);
     const doc = await connection.open(docId);
     users.push({ index, connection, doc, docId, typist: new Typist(doc, args.rate, args.seed * 100_003 + index) });
   });

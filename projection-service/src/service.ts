@@ -24,9 +24,10 @@ export interface ProjectionServiceOptions {
   writeConcurrency?: number;
   /**
    * How long a fetch may gather records before a batch is projected (ms). The read models' cost is mostly per
-   * batch and document (a head compare-and-set — a Paxos round — and a block write), so at typing speed small
-   * batches cost Cassandra several times the CPU per op: in bench:load (200 users, 40 documents) Cassandra used
-   * 13 s of CPU with 0 ms, 11.5 s with 100, 7 s with 500 and 4.5–5.3 s with 1,000 (docs/performance.md).
+   * batch and document (a block write and a head write; until 2026-12-07 the head was a Paxos round), so at
+   * typing speed small batches cost Cassandra several times the CPU per op: in bench:load (200 users, 40
+   * documents, with the Paxos head) Cassandra used 13 s of CPU with 0 ms, 11.5 s with 100, 7 s with 500 and
+   * 4.5–5.3 s with 1,000 (docs/performance.md).
    * Default 500: the read models lag up to that much more; the command-service's loads are unaffected (they
    * read the Kafka tail past the projection's offsets). 0: project each record as soon as it is fetched.
    */

@@ -19,12 +19,14 @@ import {
   telemetrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
+import { DEFAULT_SNAPSHOT_BATCH_WAIT_MS } from './snapshot-worker.js';
 
 const Env = z.object({
   ...serviceEnv(9466),
   // The op log
   ...opsTopicEnv,
   COLLAB_SNAPSHOT_CONSUMER_GROUP: z.string().min(1).default('collab-snapshot-service'),
+  COLLAB_SNAPSHOT_BATCH_WAIT_MS: int(0, 60_000).default(DEFAULT_SNAPSHOT_BATCH_WAIT_MS),
   // The read models (to rebuild a document's state)
   ...cassandraEnv,
   // The snapshot store
@@ -75,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       topic: e.COLLAB_OPS_TOPIC,
       partitions: e.COLLAB_OPS_PARTITIONS,
       groupId: e.COLLAB_SNAPSHOT_CONSUMER_GROUP,
+      batchWaitMs: e.COLLAB_SNAPSHOT_BATCH_WAIT_MS,
       security: kafkaSecurity.value,
     },
     cassandra: {

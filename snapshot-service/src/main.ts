@@ -71,6 +71,7 @@ async function start(config: SnapshotServiceConfig, scope: ServiceScope) {
   const worker = createSnapshotWorker({
     log: tracedOpLog(log),
     groupId: config.kafka.groupId,
+    batchWaitMs: config.kafka.batchWaitMs,
     reader,
     snapshots: tracedSnapshots(snapshots),
     policy: config.policy,

@@ -28,6 +28,9 @@ import {
   type TrackedDocument,
 } from './tracked-document.js';
 
+/** See SnapshotWorkerOptions.batchWaitMs. */
+export const DEFAULT_SNAPSHOT_BATCH_WAIT_MS = 1000;
+
 export interface SnapshotEvent {
   docId: string;
   version: number;
@@ -43,6 +46,13 @@ export interface SnapshotWorkerOptions {
   policy?: Partial<SnapshotPolicy>;
   retry?: Partial<RetrySettings>;
   retention?: RetentionPolicy;
+  /**
+   * How long a fetch may gather records before they are handed over (ConsumeOptions.batchWaitMs). Snapshots are
+   * taken by policy seconds apart, so the worker has no use for each record the moment it lands; without a wait
+   * its consumer woke the broker once per committed transaction (in bench:load at 48 ops/s: 42 of the 270 Kafka
+   * requests a second). Default DEFAULT_SNAPSHOT_BATCH_WAIT_MS; 0: each record as soon as it is fetched.
+   */
+  batchWaitMs?: number;
   /** How often policies, failed loads, checkpoints and evictions are looked at. Default 1000 ms. */
   tickMs?: number;
   /** A clean document quiet this long is dropped from memory. Default 2 × idleMs. */
@@ -240,6 +250,7 @@ export function createSnapshotWorker(options: SnapshotWorkerOptions): SnapshotWo
       consumer = await options.log.consume({
         groupId: options.groupId,
         fromBeginning: true,
+        batchWaitMs: options.batchWaitMs ?? DEFAULT_SNAPSHOT_BATCH_WAIT_MS,
         handler: handle,
         onRevoked: revoke,
       });

@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
+import { createKafkaCommandBus, createKafkaOpLog, ensureCommandTopics, ensureOpsTopic } from '@collab/adapter-kafka';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3Client, createS3SnapshotStore, ensureBucket } from '@collab/adapter-s3';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import { startCommandService } from '@collab/command-service';
-import type { OpLog, PresenceBus, ReadModelStore, SnapshotStore } from '@collab/core';
+import type { CommandBus, OpLog, PresenceBus, ReadModelStore, SnapshotStore } from '@collab/core';
 import { endpointsToEnv, useStack } from '@collab/infra';
 import { startProjectionService } from '@collab/projection-service';
 import { createDocumentReader } from '@collab/read-side';
@@ -51,6 +51,8 @@ interface Storage {
   containers: string[];
   /** One OpLog per consumer role (the Kafka adapter's consumers are per client). */
   opLog(role: string): Promise<OpLog>;
+  /** The commands and replies topics of several command-service instances (distributed mode only). */
+  commandBus?(role: string): Promise<CommandBus>;
   readModels: ReadModelStore;
   snapshots: SnapshotStore;
   close(): Promise<void>;
@@ -61,9 +63,12 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean): Pr
   const stack = await useStack();
   const brokers = stack.kafka.brokers;
   const topic = `bench.ops.${run}`;
+  const commandTopics = { commandsTopic: `bench.commands.${run}`, repliesTopic: `bench.replies.${run}` };
   const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await ensureOpsTopic(admin, { topic, partitions: partitions, replicationFactor: 1 });
+  await ensureCommandTopics(admin, { ...commandTopics, partitions, replicationFactor: 1 });
+  const buses: CommandBus[] = [];
   const client = new cassandra.Client({
     contactPoints: stack.cassandra.contactPoints,
     localDataCenter: stack.cassandra.localDataCenter,
@@ -98,16 +103,31 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean): Pr
       logs.push(log);
       return log;
     },
+    async commandBus(role) {
+      const bus = await createKafkaCommandBus({
+        brokers,
+        ...commandTopics,
+        partitionCount: partitions,
+        clientId: `bench-${role}`,
+      });
+      buses.push(bus);
+      return bus;
+    },
     readModels,
     snapshots,
     async close() {
+      await Promise.allSettled(buses.map((b) => b.close()));
       await Promise.allSettled(logs.map((l) => l.close()));
       await presence.close();
       await readModels.close();
       await snapshots.close();
       await client.shutdown();
       // The run's topic goes; its rows and snapshots stay under run-unique ids (cheap, and inspectable).
-      if (owner) await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      if (owner) {
+        await admin
+          .deleteTopics({ topics: [topic, commandTopics.commandsTopic, commandTopics.repliesTopic] })
+          .catch(() => {});
+      }
       await admin.disconnect();
     },
   };
@@ -137,6 +157,13 @@ export interface CollabServerArgs {
   roles: ('command' | 'workers')[];
   /** Names the run's topic, groups and key prefixes, shared by its processes. */
   run: string;
+  /**
+   * Command-service instances of the run: with one, it owns every partition; with several, they share a consumer
+   * group and forward submissions through the commands topic, as `collab serve --mode distributed` instances do.
+   */
+  instances: number;
+  /** Which instance this process runs (1-based), for its names. */
+  instance?: number;
 }
 
 /** The server half, in a child process (server-child.ts). */
@@ -171,15 +198,21 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
       await projection.stop();
     };
   }
+  const instance = `command-${args.instance ?? 1}`;
+  const bus = roles.includes('command') && args.instances > 1 ? await storage.commandBus?.(instance) : undefined;
+  if (roles.includes('command') && args.instances > 1 && bus === undefined) {
+    throw new Error('several command-service instances need the distributed mode (a commands topic)');
+  }
   const service = roles.includes('command')
     ? await startCommandService({
-        log: await storage.opLog('command'),
+        log: await storage.opLog(instance),
+        instanceId: `bench-${instance}`,
         logger,
         host: '127.0.0.1',
         port: 0,
         auth: { hs256Secret: SECRET },
         consumerGroup: `bench-command-${run}`,
-        ownAllPartitions: true,
+        ...(bus === undefined ? { ownAllPartitions: true } : { bus }),
         window: 1000,
         hashEvery: 100,
         limits: LIMITS,
@@ -223,11 +256,12 @@ export async function startCollabTarget(
   embedded: boolean,
   partitions: number,
   where: 'processes' | 'in-process',
+  instances = 1,
 ): Promise<Target> {
   const run = randomUUID().slice(0, 8);
   // The children use this run's servers, never a stack of their own.
   const env = embedded ? {} : { ...endpointsToEnv(await useStack()), COLLAB_STACK: 'external' };
-  const args = { embedded, partitions, run };
+  const args = { embedded, partitions, run, instances };
   const servers: ServerProcess[] = [];
   try {
     if (where === 'in-process') {
@@ -238,14 +272,23 @@ export async function startCollabTarget(
     } else {
       // Workers first: they create the topic and migrate the keyspace, so the two never race on it.
       servers.push(await spawnServer('projection + snapshot', 'collab', { ...args, roles: ['workers'] }, env));
-      servers.push(await spawnServer('command-service', 'collab', { ...args, roles: ['command'] }, env));
+      for (let instance = 1; instance <= instances; instance++) {
+        const name = instances === 1 ? 'command-service' : `command-service ${instance}`;
+        servers.push(await spawnServer(name, 'collab', { ...args, instance, roles: ['command'] }, env));
+      }
     }
   } catch (err) {
     for (const s of servers.reverse()) await s.close();
     throw err;
   }
-  const command = servers[servers.length - 1]!;
-  const endpoint = { kind: 'collab', url: command.url, secret: SECRET } as const;
+  const commands = servers.slice(servers.length - (embedded || where === 'in-process' ? 1 : instances));
+  const command = commands[0]!;
+  const endpoint = {
+    kind: 'collab',
+    url: command.url,
+    secret: SECRET,
+    ...(commands.length > 1 ? { urls: commands.map((c) => c.url) } : {}),
+  } as const;
   return {
     name: embedded ? 'collab (embedded)' : 'collab',
     description:

@@ -9,17 +9,23 @@ import { connectCollabUser } from './collab-user.js';
 import { connectLightUser } from './light-user.js';
 import { connectShareDbUser, registerShareDbClientType } from './sharedb.js';
 
-export type Connector = (userId: string, recorder: Recorder) => Promise<SimConnection>;
+/** `index`: the user's global index, which picks its instance when there are several (default 0). */
+export type Connector = (userId: string, recorder: Recorder, index?: number) => Promise<SimConnection>;
 
 export function userConnector(endpoint: UserEndpoint, clients: 'sdk' | 'light' = 'sdk'): Connector {
   if (endpoint.kind === 'sharedb') {
     registerShareDbClientType();
     return (_userId, recorder) => connectShareDbUser(endpoint.url, recorder);
   }
-  const { url, secret } = endpoint;
+  const { secret } = endpoint;
+  const urls = endpoint.urls ?? [endpoint.url];
   const connectUser = clients === 'light' ? connectLightUser : connectCollabUser;
-  return (userId, recorder) =>
+  return (userId, recorder, index = 0) =>
     Promise.resolve(
-      connectUser(url, () => signDevToken({ secret, userId, docs: { '*': ['read', 'write'] } }), recorder),
+      connectUser(
+        urls[index % urls.length]!,
+        () => signDevToken({ secret, userId, docs: { '*': ['read', 'write'] } }),
+        recorder,
+      ),
     );
 }
