@@ -30,11 +30,14 @@ const BIN = join(ROOT, 'node_modules/.bin/collab');
 /** The SDK and every @collab package it depends on (what a registry would serve). */
 const PACKED = ['@collab/client', '@collab/protocol', '@collab/ot-text', '@collab/core'];
 
-/** The caller's environment without NODE_OPTIONS and the COLLAB_ / LOG_LEVEL settings: as a user's shell. */
+/**
+ * The caller's environment without NODE_OPTIONS and the COLLAB_ / LOG_LEVEL settings: as a user's shell.
+ * COLLAB_EDGE_TRANSPORT passes, as in the other CLI suites (docs/testing.md: the suites on the ws server).
+ */
 function userEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(COLLAB_|LOG_LEVEL$|NODE_OPTIONS$)/.test(k)) env[k] = v;
+    if (k === 'COLLAB_EDGE_TRANSPORT' || !/^(COLLAB_|LOG_LEVEL$|NODE_OPTIONS$)/.test(k)) env[k] = v;
   }
   return { ...env, LOG_LEVEL: 'silent' };
 }
