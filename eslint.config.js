@@ -13,7 +13,7 @@ import tseslint from 'typescript-eslint';
 /** @type {Pattern} */
 const publicEntryOnly = {
   // Another package is used through its public entry (package.json "exports"), never its files.
-  regex: '^@collab/(?!protocol/schemas$|read-side/testing$)[^/]+/',
+  regex: '^@collab/(?!protocol/schemas$|read-side/testing$|client/testing$)[^/]+/',
   message: "Import another package through its public entry ('@collab/x'), not its files.",
 };
 /** @type {Pattern} */
@@ -143,6 +143,18 @@ const boundaries = [
       onlyImports(
         ['@collab/ot-text', '@collab/protocol'],
         "The SDK runs in browsers: only the OT type and @collab/protocol's zod-free entry, no server code, no node:.",
+      ),
+    ],
+    ['packages/client/src/testing/**'],
+  ),
+  boundary(
+    ['packages/client/src/testing/**'],
+    [
+      ...everywhere,
+      onlyImports(
+        ['@collab/core', '@collab/ot-text', '@collab/protocol'],
+        '@collab/client/testing runs in browser test runners too: the SDK, the pure core (the real sequencer ' +
+          "decision) and the protocol's zod-free entry, no driver, no service, no node:.",
       ),
     ],
   ),

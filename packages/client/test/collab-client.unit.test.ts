@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import type { ClientDocument, ConnectionState, WireLimits } from '../src/index.js';
 import { backoffDelay, CollabClient } from '../src/index.js';
-import { FakeNetwork } from './support/fake-network.js';
-import { ManualScheduler } from './support/manual-scheduler.js';
-import { Rng } from './support/rng.js';
-import { DEFAULT_LIMITS, SimServer } from './support/sim-server.js';
+import { DEFAULT_LIMITS, FakeNetwork, ManualScheduler, Rng, SimServer } from '../src/testing/index.js';
+import { serverHash } from './support/server-hash.js';
 
 const RECONNECT = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 1 };
 
@@ -18,6 +16,7 @@ function setup(options: { token?: string | (() => Promise<string>); limits?: Par
   const scheduler = new ManualScheduler();
   const server = new SimServer(rng, () => scheduler.now(), {
     heartbeatMs: 1000,
+    stateHash: serverHash,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   });
   const net = new FakeNetwork(scheduler, rng, server, { minDelayMs: 5, maxDelayMs: 5 });

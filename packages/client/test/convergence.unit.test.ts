@@ -14,11 +14,10 @@
 import assert from 'node:assert/strict';
 import type { ClientDocument } from '../src/index.js';
 import { CollabClient } from '../src/index.js';
-import { FakeNetwork } from './support/fake-network.js';
-import { ManualScheduler } from './support/manual-scheduler.js';
-import { fuzzSeed, Rng } from './support/rng.js';
-import type { SimServerOptions } from './support/sim-server.js';
-import { DEFAULT_LIMITS, SimServer } from './support/sim-server.js';
+import type { SimServerOptions } from '../src/testing/index.js';
+import { DEFAULT_LIMITS, FakeNetwork, ManualScheduler, Rng, SimServer } from '../src/testing/index.js';
+import { fuzzSeed } from './support/fuzz-seed.js';
+import { serverHash } from './support/server-hash.js';
 
 interface Scenario {
   clients: number;
@@ -48,7 +47,7 @@ const PASTE_PART = 16;
 async function run(seed: number, scenario: Scenario): Promise<Stats> {
   const rng = new Rng(seed);
   const scheduler = new ManualScheduler();
-  const server = new SimServer(rng, () => scheduler.now(), scenario.server);
+  const server = new SimServer(rng, () => scheduler.now(), { stateHash: serverHash, ...scenario.server });
   const net = new FakeNetwork(scheduler, rng, server, scenario.net);
   const stats: Stats = { hashChecks: 0, duplicates: 0, reconnects: 0, unsent: 0, commits: 0, pastes: 0 };
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { isWellFormed } from '@collab/ot-text';
-import { serverHash } from './support/sim-server.js';
+import { serverHash } from './support/server-hash.js';
 import { SyncHarness } from './support/sync-harness.js';
 
 describe('DocumentSync', () => {

@@ -5,7 +5,8 @@ import { isWellFormed, type } from '@collab/ot-text';
 import type { OpBudget } from '../src/index.js';
 import { budgetFromLimits, splitOp } from '../src/index.js';
 import { fitsBudget, insertedLength, jsonStringBytes, opBytes } from '../src/op-budget.js';
-import { fuzzSeed, Rng } from './support/rng.js';
+import { Rng } from '../src/testing/index.js';
+import { fuzzSeed } from './support/fuzz-seed.js';
 
 const ALPHABET = ['a', 'b', '😀', '\n', '"', 'é', '中', '\u0001', '🎉'];
 

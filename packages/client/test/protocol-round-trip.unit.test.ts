@@ -12,11 +12,9 @@ import { CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, stateHash } from '@collab/proto
 import { ClientMessage, ServerMessage as ServerMessageSchema } from '@collab/protocol/schemas';
 import type { ClientDocument, RemoteUser } from '../src/index.js';
 import { CollabClient } from '../src/index.js';
-import type { Connection } from './support/fake-network.js';
-import { FakeNetwork } from './support/fake-network.js';
-import { ManualScheduler } from './support/manual-scheduler.js';
-import { Rng } from './support/rng.js';
-import { SimServer } from './support/sim-server.js';
+import type { Connection } from '../src/testing/index.js';
+import { FakeNetwork, ManualScheduler, Rng, SimServer } from '../src/testing/index.js';
+import { serverHash } from './support/server-hash.js';
 
 const SEED = 20;
 const DOC = 'round-trip';
@@ -24,7 +22,7 @@ const DOC = 'round-trip';
 function setup() {
   const rng = new Rng(SEED);
   const scheduler = new ManualScheduler();
-  const server = new SimServer(rng, () => scheduler.now(), { heartbeatMs: 1000, hashEvery: 2 });
+  const server = new SimServer(rng, () => scheduler.now(), { heartbeatMs: 1000, hashEvery: 2, stateHash: serverHash });
   const net = new FakeNetwork(scheduler, rng, server, { minDelayMs: 5, maxDelayMs: 5 });
   const client = new CollabClient({
     url: 'ws://sim',

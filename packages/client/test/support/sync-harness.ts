@@ -1,7 +1,7 @@
 /** A DocumentSync wired to a recording host: what it sends is collected, its timers run on virtual time. */
 import type { ClientMessage, ServerMessage, SyncEvents, SyncOptions, WireOp } from '../../src/index.js';
 import { DocumentSync } from '../../src/index.js';
-import { ManualScheduler } from './manual-scheduler.js';
+import { ManualScheduler } from '../../src/testing/index.js';
 
 /** A submit as the SDK sends it: its op is a TextOp (the schema types it `unknown`: the server checks it later). */
 export type SubmitSent = Extract<ClientMessage, { t: 'submit' }> & { op: WireOp['op'] };

@@ -2,7 +2,7 @@
  * Virtual time for tests: timers run only when the test says so, in time order (FIFO among equal times), so
  * backoff, heartbeats, retries and network delays are all deterministic and nothing sleeps.
  */
-import type { Scheduler } from '../../src/index.js';
+import type { Scheduler } from '../scheduler.js';
 
 interface Timer {
   at: number;
@@ -58,6 +58,17 @@ export class ManualScheduler implements Scheduler {
     const until = this.time + ms;
     while (this.nextAt !== undefined && this.nextAt <= until) this.runNext();
     this.time = until;
+  }
+
+  /**
+   * Advance `ms` of virtual time in steps of `stepMs`, letting the event loop turn between steps, so that what
+   * waits on a promise (an `openDocument`, an async token function) settles as it would in real time.
+   */
+  async advanceSettling(ms: number, stepMs = 5): Promise<void> {
+    for (let t = 0; t < ms; t += stepMs) {
+      this.advance(Math.min(stepMs, ms - t));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
 
   /** Run timers until `done()` holds (checked before each), at most `maxSteps`. Returns whether it held. */

@@ -9,7 +9,7 @@
  * - deliver a frame twice (server to client: any doc message; client to server: submits) — TCP would not, but
  *   proxies and buggy retries do, and the protocol must shrug it off.
  */
-import type { SocketConstructor, SocketLike } from '../../src/index.js';
+import type { SocketConstructor, SocketLike } from '../socket.js';
 import type { ManualScheduler } from './manual-scheduler.js';
 import type { Rng } from './rng.js';
 import type { SimServer } from './sim-server.js';

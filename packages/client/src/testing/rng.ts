@@ -1,6 +1,9 @@
 import { seededRandom } from '@collab/core';
 
-/** A seeded PRNG (mulberry32, @collab/core): the same seed replays the same run, so a failing seed is a reproduction. */
+/**
+ * A seeded PRNG (mulberry32, from @collab/core): the same seed replays the same run, so a failing seed is a
+ * reproduction. The simulated server draws its faults from it and the fake network its delays and drops.
+ */
 export class Rng {
   /** Uniform in [0, 1). */
   readonly next: () => number;
@@ -19,9 +22,3 @@ export class Rng {
     return items[this.int(items.length)]!;
   }
 }
-
-/** The seed for a fuzz run: FUZZ_SEED from the environment to replay one, otherwise a fresh one. */
-export const fuzzSeed = (): number => {
-  const fromEnv = Number(process.env['FUZZ_SEED']);
-  return Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.floor(Math.random() * 2 ** 31) + 1;
-};

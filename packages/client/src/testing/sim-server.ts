@@ -1,5 +1,5 @@
 /**
- * The server side of the protocol, in memory, as faithful as the tests need it: the real sequencer decision
+ * The server side of the protocol, in memory, as faithful as tests need it (the SDK's own and an app's): the real sequencer decision
  * (`decideSubmit` — validate, dedupe by (user, clientId, seq) within the window, transform from the base version with the
  * incoming op on the left) and `evolve` from @collab/core; acks to the sender only after the commit, the op to every
  * other subscriber, a state hash every `hashEvery` versions, and opens answered like the command service's hub:
@@ -8,12 +8,13 @@
  * Faults it can inject into submissions, as the real server can produce them: a retriable refusal (ERR_NOT_OWNER,
  * ERR_RATE_LIMITED with retryAfterMs) that commits nothing, and an "unknown outcome" (ERR_UNAVAILABLE after the
  * op was in fact committed: the append reached the log but its acknowledgement did not reach the server).
+ *
+ * It runs in browsers as well as Node (no Node built-ins): apps can use it in browser-based test runners.
  */
-import { createHash } from 'node:crypto';
 import type { DocumentState, OpCommitted } from '@collab/core';
 import { DEFAULT_SUBMIT_LIMITS, decideSubmit, evolve, initialState } from '@collab/core';
-import { stateHashFromDigest } from '@collab/protocol';
-import type { ClientMessage, ServerMessage, WireLimits, WireOp } from '../../src/index.js';
+import type { ClientMessage, ServerMessage, WireLimits, WireOp } from '@collab/protocol';
+import { stateHash } from '@collab/protocol';
 import type { Rng } from './rng.js';
 
 export interface SimServerOptions {
@@ -26,6 +27,8 @@ export interface SimServerOptions {
   faults: { refuse: number; unknownOutcome: number };
   /** Accepted tokens. */
   tokens: ReadonlySet<string>;
+  /** The state hash of a text (default: @collab/protocol's `stateHash`, the one the SDK checks against). */
+  stateHash: (text: string) => string;
 }
 
 export const DEFAULT_LIMITS: WireLimits = {
@@ -35,10 +38,6 @@ export const DEFAULT_LIMITS: WireLimits = {
   maxUnacked: 256,
   opsPerSecond: 200,
 };
-
-/** The state hash as the real server computes it (node:crypto, cut as @collab/protocol defines). */
-export const serverHash = (text: string): string =>
-  stateHashFromDigest(createHash('sha256').update(text, 'utf8').digest('hex'));
 
 const toWire = (r: OpCommitted): WireOp => ({
   version: r.version,
@@ -79,6 +78,7 @@ export class SimServer {
       limits: DEFAULT_LIMITS,
       faults: { refuse: 0, unknownOutcome: 0 },
       tokens: new Set(['good']),
+      stateHash,
       ...options,
     };
   }
@@ -247,7 +247,7 @@ export class SimServer {
     sender?.send({ t: 'ack', docId: record.docId, seq: record.seq, version: record.version });
     const { hashEvery } = this.options;
     if (hashEvery > 0 && record.version % hashEvery === 0) {
-      const hash = serverHash(doc.state.doc.toString());
+      const hash = this.options.stateHash(doc.state.doc.toString());
       for (const s of doc.subscribers) s.send({ t: 'hash', docId: record.docId, version: record.version, hash });
     }
   }
