@@ -68,6 +68,7 @@ const noServices = {
     '@collab/read-side',
     '@collab/client',
     '@collab/web-editor',
+    '@collab/codemirror',
     '@collab/cli',
     '@collab/bench',
     '@collab/infra',
@@ -159,11 +160,21 @@ const boundaries = [
     ],
   ),
   boundary(
+    ['packages/codemirror/src/**'],
+    [
+      ...everywhere,
+      onlyImports(
+        ['@collab/client', '@codemirror/'],
+        'The CodeMirror binding runs in the browser: the SDK and CodeMirror only.',
+      ),
+    ],
+  ),
+  boundary(
     ['packages/web-editor/src/**'],
     [
       ...everywhere,
       onlyImports(
-        ['@collab/client', '@collab/ot-text', '@codemirror/'],
+        ['@collab/client', '@collab/codemirror', '@collab/ot-text', '@codemirror/'],
         'The page runs in the browser: the SDK and CodeMirror only (build.ts and assets.ts are the Node side).',
       ),
     ],

@@ -134,6 +134,11 @@ describe('web editor in Chromium (embedded server)', function () {
       const [a, b] = await Promise.all([text(uma), text(vic)]);
       return a === b && a.trim() === 'from vic.';
     });
+    // In the editors too, not only in the SDK: the undo is a local change the view did not make itself.
+    await until('both editors show only vic’s text', async () => {
+      const [a, b] = await Promise.all([editorText(uma), editorText(vic)]);
+      return a.trim() === 'from vic.' && b.trim() === 'from vic.';
+    });
     await uma.screenshot({ path: join(artifactsDir(), 'e2e-after-undo.png') });
     await uma.locator('#redo').click();
     await until('redo brings uma’s text back everywhere', async () => {

@@ -20,7 +20,11 @@ export interface PageServer {
   newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
 }
 
-export function usePageServer(dataDirPrefix: string): PageServer {
+/** `env`: more of the server's environment, read when the suite starts (e.g. an app origin it must accept). */
+export function usePageServer(
+  dataDirPrefix: string,
+  options: { env?: () => Record<string, string | undefined> } = {},
+): PageServer {
   let server: EmbeddedServer | undefined;
   let browser: Browser | undefined;
   let dataDir: string | undefined;
@@ -36,7 +40,7 @@ export function usePageServer(dataDirPrefix: string): PageServer {
     dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
     server = await startEmbedded(
       loadEmbeddedConfig(
-        { LOG_LEVEL: 'silent', COLLAB_EDGE_TRANSPORT: process.env.COLLAB_EDGE_TRANSPORT },
+        { LOG_LEVEL: 'silent', COLLAB_EDGE_TRANSPORT: process.env.COLLAB_EDGE_TRANSPORT, ...options.env?.() },
         { port: '0', dataDir },
       ),
       pino({ level: 'silent' }),

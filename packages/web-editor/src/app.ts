@@ -6,6 +6,8 @@
  */
 import type { ClientDocument, RemoteUser } from '@collab/client';
 import { CollabClient, UndoManager } from '@collab/client';
+import { collabRedo, collabUndo } from '@collab/codemirror';
+import type { EditorView } from '@codemirror/view';
 import type { Binding } from './editor-binding.js';
 import { bindEditor } from './editor-binding.js';
 import { HistoryView } from './history-view.js';
@@ -126,22 +128,16 @@ async function main(): Promise<void> {
 
   const doc: ClientDocument = await client.openDocument(docId);
   (window as unknown as Record<string, unknown>).collab = { client, doc };
-  const undo = new UndoManager(doc);
   // Undo/redo act on this user's own edits only (others' text is never removed); the cursor goes where it happened.
-  const step = (which: 'undo' | 'redo'): boolean => {
-    const result = which === 'undo' ? undo.undo() : undo.redo();
-    if (result !== undefined) binding.view.dispatch({ selection: { anchor: result.cursor } });
+  // One history for the keys (inside collab()) and the buttons.
+  const undo = new UndoManager(doc);
+  const step = (command: (view: EditorView) => boolean) => {
+    command(binding.view);
     binding.view.focus();
-    return true;
   };
-  const keys = [
-    { key: 'Mod-z', run: () => step('undo') },
-    { key: 'Mod-Shift-z', run: () => step('redo') },
-    { key: 'Mod-y', run: () => step('redo') },
-  ];
-  $('undo').addEventListener('click', () => step('undo'));
-  $('redo').addEventListener('click', () => step('redo'));
-  let binding: Binding = bindEditor($('editor'), doc, keys);
+  $('undo').addEventListener('click', () => step(collabUndo));
+  $('redo').addEventListener('click', () => step(collabRedo));
+  let binding: Binding = bindEditor($('editor'), doc, undo);
   $('pending').textContent = 'all saved';
   showPresence(doc.others);
   doc.on('presence', ({ users }) => showPresence(users));
@@ -175,7 +171,7 @@ async function main(): Promise<void> {
     },
     live: () => {
       $('editor').textContent = '';
-      binding = bindEditor($('editor'), doc, keys);
+      binding = bindEditor($('editor'), doc, undo);
     },
   });
   doc.on('change', () => history.onVersion());

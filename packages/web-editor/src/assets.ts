@@ -3,7 +3,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildWebEditor, compiled, packageDir, pageDir } from './build.js';
+import { buildWebEditor, compiled, inputsFile, packageDir, pageDir } from './build.js';
 
 export interface Asset {
   contentType: string;
@@ -26,6 +26,16 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** The newest of the page's sources: the files the last build read (a missing one counts as new), and public/. */
+function newestSource(): number {
+  let newest = Math.max(newestMtime(join(packageDir, 'src')), newestMtime(join(packageDir, 'public')));
+  if (!existsSync(inputsFile)) return Infinity;
+  for (const path of JSON.parse(readFileSync(inputsFile, 'utf8')) as string[]) {
+    newest = Math.max(newest, existsSync(path) ? statSync(path).mtimeMs : Infinity);
+  }
+  return newest;
+}
+
 /**
  * The page's files by URL path ('/' is index.html). From source (tsx), builds them first when missing or older
  * than the sources; from the build (plain node), uses what `npm run build` made and never rebuilds.
@@ -35,8 +45,7 @@ export async function loadWebEditorAssets(): Promise<Map<string, Asset>> {
   if (compiled) {
     if (!existsSync(built)) throw new Error(`the web editor's page is not built (${built}): run npm run build`);
   } else {
-    const sources = Math.max(newestMtime(join(packageDir, 'src')), newestMtime(join(packageDir, 'public')));
-    if (!existsSync(built) || statSync(built).mtimeMs < sources) await buildWebEditor();
+    if (!existsSync(built) || statSync(built).mtimeMs < newestSource()) await buildWebEditor();
   }
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(pageDir)) {

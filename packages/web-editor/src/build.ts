@@ -3,8 +3,8 @@
  * source (tsx, development and tests) the server also runs it at startup when the page is missing or older than
  * its sources (well under a second).
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -13,9 +13,15 @@ export const compiled = import.meta.url.includes('/dist/src/');
 export const packageDir = fileURLToPath(new URL(compiled ? '../../' : '../', import.meta.url));
 export const pageDir = join(packageDir, 'dist', 'page');
 
+/**
+ * The workspace sources the last build read (esbuild's metafile, node_modules left out): the page is stale when
+ * any of them is newer than it — the page's own, and the SDK's and the CodeMirror binding's that it bundles.
+ */
+export const inputsFile = join(pageDir, 'inputs.json');
+
 export async function buildWebEditor(options: { minify?: boolean } = {}): Promise<void> {
   mkdirSync(pageDir, { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: [join(packageDir, 'src', 'app.ts')],
     bundle: true,
     format: 'esm',
@@ -26,7 +32,12 @@ export async function buildWebEditor(options: { minify?: boolean } = {}): Promis
     // The workspace packages' sources (their exports' source condition), so the page builds without tsc first.
     conditions: ['@collab/source'],
     logLevel: 'warning',
+    metafile: true,
   });
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((path) => !path.includes('node_modules/'))
+    .map((path) => resolve(path));
+  writeFileSync(inputsFile, JSON.stringify(inputs, null, 1));
   for (const file of ['index.html', 'app.css']) copyFileSync(join(packageDir, 'public', file), join(pageDir, file));
 }
 

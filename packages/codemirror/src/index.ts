@@ -1,0 +1,2 @@
+export { collab, collabRedo, collabUndo, fromDocument, type CollabOptions } from './collab.js';
+export { remoteCursors, setRemoteUsers } from './remote-cursors.js';
