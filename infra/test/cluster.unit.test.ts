@@ -43,6 +43,7 @@ describe('haproxyConfig', () => {
     assert.equal(directive(config, 'option httpchk'), 'GET /readyz');
     assert.equal(directive(config, 'http-check expect'), 'status 200');
     assert.equal(directive(config, 'default-server'), 'inter 2000 fall 2 rise 2');
+    assert.match(config, /^ {2}option redispatch$/m);
   });
 
   it('refuses no backends and names that would break the file', () => {

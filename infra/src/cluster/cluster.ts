@@ -272,3 +272,28 @@ export async function stopCluster(logger: Logger): Promise<StoppedCluster> {
   const removed = await removeHarnessResources(CLUSTER_RUN_ID);
   return { exitCodes, removed: removed.containers };
 }
+
+/**
+ * For fault tests: SIGKILL one member of the cluster (`command-1`, `projection`, ...) — no drain, no clean leave
+ * of the consumer group, like a crash — and start the same container again (same name, network and environment;
+ * the balancer re-resolves its address).
+ */
+export async function killClusterMember(role: string): Promise<void> {
+  const client = await getContainerRuntimeClient();
+  await client.container.dockerode.getContainer(clusterContainerName(role)).kill({ signal: 'SIGKILL' });
+}
+
+export async function restartClusterMember(role: string, timeoutMs = 120_000): Promise<void> {
+  const client = await getContainerRuntimeClient();
+  const container = client.container.dockerode.getContainer(clusterContainerName(role));
+  const since = Math.floor(Date.now() / 1000);
+  await container.start();
+  // Ready again when its new ready line appears (the log keeps the first run's lines: only look past `since`).
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const logs = (await container.logs({ stdout: true, stderr: false, since })).toString('utf8');
+    if (logs.includes('{"ready":true')) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${clusterContainerName(role)} printed no ready line within ${timeoutMs} ms of its restart`);
+}

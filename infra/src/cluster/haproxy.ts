@@ -59,6 +59,9 @@ export function haproxyConfig(options: HaproxyOptions): string {
     '  log global',
     '  option httplog',
     '  option dontlognull',
+    // A connection refused by an instance that just died goes to another one instead of failing.
+    '  option redispatch',
+    '  retries 3',
     '  timeout connect 5s',
     '  timeout http-request 10s',
     '  timeout client 60s',
