@@ -21,12 +21,16 @@ export class LoopbackContainer extends GenericContainer {
   private containerId: string | undefined;
   private startingHook: ((hostPort: number, containerId: string) => Promise<void>) | undefined;
 
+  /** `hostPort`: publish on that port of 127.0.0.1 instead of one Docker picks. */
   constructor(
     image: string,
     readonly port: number,
+    hostPort?: number,
   ) {
     super(image);
-    this.withExposedPorts(port).withLogConsumer((stream) => this.collect(stream));
+    this.withExposedPorts(hostPort === undefined ? port : { container: port, host: hostPort }).withLogConsumer(
+      (stream) => this.collect(stream),
+    );
   }
 
   /** Runs after `docker start`, before the wait strategy, with the host port Docker chose. */

@@ -31,8 +31,8 @@ export interface StartOptions {
   source: 'local' | 'public';
   /** Labels every container and the network; `infra:down --run <id>` removes one run. */
   runId?: string;
-  /** `test` for a mocha run, `up` for `npm run infra:up`. */
-  purpose: 'test' | 'up';
+  /** `test` for a mocha run, `up` for `npm run infra:up`, `stack` for `npm run stack:up` (the whole system). */
+  purpose: 'test' | 'up' | 'stack';
   startupTimeoutMs: number;
   logger: Logger;
   env?: NodeJS.ProcessEnv;

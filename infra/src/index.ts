@@ -22,3 +22,12 @@ export {
   type SecureRedis,
   type TestPki,
 } from './secure-servers.js';
+export {
+  COMMAND_INSTANCES,
+  killClusterMember,
+  restartClusterMember,
+  startCluster,
+  stopCluster,
+  type RunningCluster,
+} from './cluster/cluster.js';
+export { ensureServiceImages, type ServiceImages } from './cluster/images.js';

@@ -112,7 +112,8 @@ async function main(): Promise<void> {
   const token = given ?? (await devToken(name));
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const client = new CollabClient({
-    url: `${scheme}://${location.host}/v1/ws`,
+    // The doc hint: a load balancer hashing on it keeps this document's editors on one instance (docs/protocol.md).
+    url: `${scheme}://${location.host}/v1/ws?doc=${encodeURIComponent(docId)}`,
     token,
     ...(name === '' ? {} : { presence: { name } }),
   });
