@@ -15,8 +15,15 @@ const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(
 describe('collab serve at the edge (end to end)', function () {
   this.timeout(120_000);
   const open: ProbeSocket[] = [];
-  afterEach(() => {
-    for (const c of open.splice(0)) c.close();
+  // Wait for each close: a socket the server still counts would take a slot of the next test's connection caps
+  // (seen with the ws transport, whose close reached the server after the next test had connected).
+  afterEach(async () => {
+    await Promise.all(
+      open.splice(0).map(async (c) => {
+        c.close();
+        await c.closed;
+      }),
+    );
   });
   const keep = (c: ProbeSocket): ProbeSocket => {
     open.push(c);

@@ -14,6 +14,7 @@ export class ProbeSocket {
   private readonly inbox: Message[] = [];
   private waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  private closeInfo: { code: number; reason: string } | undefined;
 
   constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
@@ -25,7 +26,9 @@ export class ProbeSocket {
         waiter.resolve(message);
       }
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve((this.closeInfo = { code, reason: String(reason) }))),
+    );
   }
 
   send(message: unknown): void {
@@ -38,7 +41,12 @@ export class ProbeSocket {
     const i = this.inbox.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${t} within ${timeoutMs} ms`)), timeoutMs);
+      // Say what came instead (a refusal, an error) and whether the socket closed: a timeout alone explains nothing.
+      const timer = setTimeout(() => {
+        const got = this.inbox.map((m) => (typeof m.code === 'string' ? `${m.t} ${m.code}` : m.t)).join(', ');
+        const closed = this.closeInfo === undefined ? 'open' : `closed ${this.closeInfo.code} ${this.closeInfo.reason}`;
+        reject(new Error(`no ${t} within ${timeoutMs} ms (received: ${got || 'nothing'}; the socket is ${closed})`));
+      }, timeoutMs);
       this.waiters.push({
         pred,
         resolve: (m) => {
