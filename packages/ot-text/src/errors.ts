@@ -18,6 +18,7 @@ export type OtErrorCode =
   | 'ERR_TRANSFORM_SIDE'
   | 'ERR_SELECTION_INVALID'
   | 'ERR_POSITION_INVALID'
+  | 'ERR_ANCHOR_INVALID'
   | 'ERR_SNAPSHOT_INVALID';
 
 export class OtError extends Error {

@@ -9,3 +9,5 @@ export type { Selection, Side } from './transform.js';
 export { transformCaret } from './transform.js';
 export { applyOp, checkOpFits } from './apply.js';
 export { codePointLength, codePointToUtf16, isWellFormed, sliceCodePoints, utf16ToCodePoint } from './unicode.js';
+export type { Anchor } from './anchor.js';
+export { checkAnchor, transformAnchor, transformAnchorThrough } from './anchor.js';
