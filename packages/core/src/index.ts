@@ -7,6 +7,7 @@ export * from './ports/snapshot-store.js';
 export * from './ports/presence-bus.js';
 export * from './domain/document-state.js';
 export * from './domain/submit.js';
+export * from './domain/comments.js';
 export * from './random.js';
 export * from './domain/snapshot-retention.js';
 export * from './token-bucket.js';
