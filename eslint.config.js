@@ -13,7 +13,7 @@ import tseslint from 'typescript-eslint';
 /** @type {Pattern} */
 const publicEntryOnly = {
   // Another package is used through its public entry (package.json "exports"), never its files.
-  regex: '^@collab/(?!protocol/schemas$|read-side/testing$|client/testing$)[^/]+/',
+  regex: '^@collab/(?!protocol/schemas$|read-side/testing$|client/testing$|cli/testing$)[^/]+/',
   message: "Import another package through its public entry ('@collab/x'), not its files.",
 };
 /** @type {Pattern} */
