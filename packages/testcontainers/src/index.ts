@@ -1,0 +1,1 @@
+export { COLLAB_PORT, CollabContainer, StartedCollabContainer, type TokenOptions } from './collab-container.js';
