@@ -49,7 +49,8 @@ describe('snapshot-service: every snapshot equals the replayed log', function ()
     const half = (d: { ops: OpCommitted[] }) => Math.floor(d.ops.length / 2);
     const log = await topic.open('test-writer');
     // The read models first (the projection may well be ahead of us), then the log in slices while the worker
-    // runs, so it sees many small batches (as in production) rather than one backlog. Kafka appends are fast,
+    // runs, so it sees many small batches rather than one backlog (batchWaitMs 0: each slice is handed over as it
+    // lands; with the default wait a slice would join the next, and every-N would fire once per batch). Kafka appends are fast,
     // so no document looks idle between slices: the every-N rule is exercised, not only the idle one.
     const publish = async (ops: OpCommitted[]) => {
       await keyspace.readModels.writeOps(ops);
@@ -58,7 +59,11 @@ describe('snapshot-service: every snapshot equals the replayed log', function ()
     const groupId = `${topic.topic}-snapshots`;
     const policy = { everyVersions: 100, idleMs: 2_000, hotEveryVersions: 100 };
 
-    const first = await startWorker(topic, { readModels: keyspace.readModels, snapshots, groupId }, { policy });
+    const first = await startWorker(
+      topic,
+      { readModels: keyspace.readModels, snapshots, groupId },
+      { policy, batchWaitMs: 0 },
+    );
     await publish(interleave(docs.map((d) => d.ops.slice(0, half(d)))));
     for (const d of docs) {
       await eventually(`${d.docId} snapshotted at ${half(d)}`, async () =>
@@ -75,7 +80,11 @@ describe('snapshot-service: every snapshot equals the replayed log', function ()
       'idle snapshots were taken',
     );
 
-    const second = await startWorker(topic, { readModels: keyspace.readModels, snapshots, groupId }, { policy });
+    const second = await startWorker(
+      topic,
+      { readModels: keyspace.readModels, snapshots, groupId },
+      { policy, batchWaitMs: 0 },
+    );
     await publish(interleave(docs.map((d) => d.ops.slice(half(d)))));
     try {
       for (const d of docs) {
