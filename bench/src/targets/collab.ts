@@ -188,6 +188,10 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
     const snapshotWorker = createSnapshotWorker({
       log: await storage.opLog('snapshots'),
       groupId: `bench-snapshots-${run}`,
+      // The snapshot-service's COLLAB_SNAPSHOT_BATCH_WAIT_MS, for A/B runs (default: the service's).
+      ...(process.env.BENCH_SNAPSHOT_BATCH_WAIT_MS === undefined
+        ? {}
+        : { batchWaitMs: Number(process.env.BENCH_SNAPSHOT_BATCH_WAIT_MS) }),
       reader: createDocumentReader({ readModels: storage.readModels, snapshots: storage.snapshots }),
       snapshots: storage.snapshots,
       logger,
