@@ -30,8 +30,28 @@ kube() {
   "$bin" -kube-version 1.33 "$DEPLOY/kubernetes/overlays/staging" "$DEPLOY/kubernetes/overlays/production"
 }
 
+# promtool from Debian's `prometheus` package, extracted without installing the service (as infra/images does
+# with its debs), once per machine.
+prometheus() {
+  local promtool=$TOOLS_CACHE/promtool/usr/bin/promtool
+  if [ ! -x "$promtool" ]; then
+    log "extracting promtool from Debian's prometheus package into $TOOLS_CACHE/promtool"
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; }; })
+    mkdir -p "$TOOLS_CACHE"
+    rm -rf "$TOOLS_CACHE/promtool.tmp"
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$TOOLS_CACHE/promtool.tmp"
+    rm -rf "$tmp" "$TOOLS_CACHE/promtool"
+    mv "$TOOLS_CACHE/promtool.tmp" "$TOOLS_CACHE/promtool"
+  fi
+  "$promtool" --version 2>&1 | head -1
+  (cd "$DEPLOY/prometheus" && "$promtool" check rules alerts.yml && "$promtool" test rules alerts.test.yml)
+}
+
 case "$WHAT" in
   kube) kube ;;
-  all) kube ;;
+  prometheus) prometheus ;;
+  all) kube && prometheus ;;
   *) echo "usage: deploy/validate.sh [all|kube|prometheus]" >&2; exit 2 ;;
 esac
