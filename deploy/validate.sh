@@ -17,6 +17,9 @@ WHAT=${1:-all}
 log() { echo "[deploy] $*" >&2; }
 
 kube() {
+  # Go is on PATH in a login shell of these machines; a bare environment may lack its folder.
+  command -v go >/dev/null 2>&1 || PATH=/usr/local/go/bin:$PATH
+  go version >&2
   local src=$DEPLOY/tools/kube-validate
   local hash
   hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)
