@@ -3,7 +3,7 @@
  * kustomize's `behavior: merge` does) must be configurations the services accept: a misspelled value (say
  * KAFKA_SASL_MECHANISM=scram) would otherwise surface only as pods exiting 2 in the cluster, and a misspelled
  * variable name would be ignored silently. Each service's own loader is run on the ConfigMap plus stand-ins for
- * the Secrets and the per-container variables the manifests set; every variable in the files must be one the
+ * the Secrets and the per-container variables the manifests set (copied here by hand); every variable in the files must be one the
  * code reads.
  */
 import assert from 'node:assert/strict';
@@ -69,10 +69,16 @@ describe('deploy/kubernetes ConfigMaps', () => {
 
     it(`${overlay}: every service and the migrations Job accept the configuration`, () => {
       const command = commandServiceProcess(
-        pod({ COLLAB_INSTANCE_ID: 'command-service-0', COLLAB_PORT: '8080', COLLAB_METRICS_PORT: '9464' }),
+        pod({
+          COLLAB_INSTANCE_ID: 'command-service-0',
+          COLLAB_PORT: '8080',
+          COLLAB_METRICS_PORT: '9464',
+          COLLAB_SHUTDOWN_DRAIN_MS: '10000',
+        }),
       ).loadConfig();
       assert.equal(command.port, 8080);
       assert.equal(command.shutdown.timeoutMs, 25_000, 'the grace periods in the manifests assume 25 s');
+      assert.ok(command.shutdown.drainMs < command.shutdown.timeoutMs, 'the drain fits in the deadline');
       const projection = loadProjectionConfig(pod({ COLLAB_INSTANCE_ID: 'p-0', COLLAB_METRICS_PORT: '9465' }));
       const snapshot = loadSnapshotConfig(pod({ COLLAB_INSTANCE_ID: 's-0', COLLAB_METRICS_PORT: '9466' }));
       assert.equal(command.kafka.partitions, Number(configMap.COLLAB_OPS_PARTITIONS));
