@@ -10,3 +10,4 @@ export { createLagTracker, type LagTracker, type PartitionLag } from './lag.js';
 export { replay, type ReplayOptions, type ReplayProgress, type ReplayResult } from './replay.js';
 export { rebuildKeyspace, type RebuildKeyspaceOptions, type RebuildKeyspaceResult } from './rebuild.js';
 export { compareKeyspaces, describeDifference, type ConsistencyReport, type Difference } from './consistency.js';
+export { loadConfig, ConfigError, type ProjectionServiceConfig } from './config.js';
