@@ -22,3 +22,13 @@ export {
   type SecureRedis,
   type TestPki,
 } from './secure-servers.js';
+export { KAFKA_CLUSTER_ENV } from './containers.js';
+export { stackKafka } from './config.js';
+export type { StackKafka } from './config.js';
+export {
+  KAFKA_CLUSTER_SIZE,
+  startKafkaCluster,
+  type KafkaCluster,
+  type KafkaClusterNodeHandle,
+  type StandaloneKafkaCluster,
+} from './kafka-cluster.js';

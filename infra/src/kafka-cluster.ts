@@ -1,0 +1,220 @@
+/**
+ * A three-node KRaft Kafka cluster in containers, and the faults a test injects into it: kill a broker
+ * (SIGKILL, as `docker kill`), start it again, find which broker leads a partition or coordinates transactions,
+ * and wait until every replica is back in sync.
+ *
+ * Two ways in: the harness starts one on its run's network (COLLAB_STACK_KAFKA=cluster, see harness.ts), and a
+ * fault test starts its own with `startKafkaCluster()` — a cluster of its own to kill brokers in, never the
+ * shared stack's. Both are removed by label (cleanup.ts) with their network.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { bestEffort } from '@collab/core';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { removeHarnessResources } from './cleanup.js';
+import { stackJit } from './config.js';
+import type { ContainerContext, KafkaClusterNode, LoopbackContainer } from './containers.js';
+import { LABEL_HARNESS, LABEL_PURPOSE, LABEL_RUN, kafkaClusterContainer, kafkaNodeName } from './containers.js';
+import { prepareTestcontainers } from './docker.js';
+import { assertLocalImagesPresent, localImages } from './images.js';
+import { freePort } from './ports.js';
+import { errorMessage, probeKafka } from './probes.js';
+
+export const KAFKA_CLUSTER_SIZE = 3;
+
+/** The topics whose replicas a broker must be back in before the next fault: the cluster's own and the test's. */
+export const KAFKA_INTERNAL_TOPICS = ['__consumer_offsets', '__transaction_state'] as const;
+
+export interface KafkaClusterNodeHandle extends KafkaClusterNode {
+  containerName: string;
+  /** host:port for clients on this machine. */
+  address: string;
+}
+
+export interface KafkaCluster {
+  /** Every node's 127.0.0.1 address: the bootstrap list for clients. */
+  brokers: string[];
+  nodes: KafkaClusterNodeHandle[];
+  /** SIGKILL, as `docker kill`: no clean shutdown, no leadership handed over. */
+  kill(nodeId: number): Promise<void>;
+  /** `docker start` of a killed node, resolved once the cluster lists it as a live broker again. */
+  restart(nodeId: number, timeoutMs?: number): Promise<void>;
+  /** The node leading a partition now (metadata from a live broker), or undefined while none leads. */
+  leaderOf(topic: string, partition: number): Promise<number | undefined>;
+  /** The transaction coordinator's node: the leader of __transaction_state partition 0 (one partition here). */
+  transactionCoordinator(): Promise<number | undefined>;
+  /**
+   * Resolves once every partition of `topics` and of the internal topics that exist yet has all its replicas in
+   * sync: before the next fault, so that losing another broker cannot take a partition below min.insync.replicas.
+   */
+  awaitInSync(topics: readonly string[], timeoutMs?: number): Promise<void>;
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
+export const newKafkaClusterId = (): string => Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+
+/**
+ * Starts the nodes in parallel (a controller quorum forms only once a majority is up, so one at a time would
+ * never finish) on an existing network, each published on a free 127.0.0.1 port chosen beforehand.
+ */
+export async function startKafkaNodes(
+  image: string,
+  ctx: ContainerContext,
+  size: number = KAFKA_CLUSTER_SIZE,
+): Promise<KafkaCluster> {
+  const nodes: KafkaClusterNode[] = [];
+  for (let nodeId = 1; nodeId <= size; nodeId++) nodes.push({ nodeId, hostPort: await freePort() });
+  const cluster = { clusterId: newKafkaClusterId(), nodes };
+  const containers: LoopbackContainer[] = nodes.map((node) => kafkaClusterContainer(image, ctx, node, cluster));
+  const results = await Promise.allSettled(containers.map((c) => c.start()));
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected'
+      ? [`  node ${i + 1}: ${errorMessage(r.reason)}\n    last log lines:\n${containers[i]!.logTail()}`]
+      : [],
+  );
+  if (failures.length > 0) throw new Error(`Kafka cluster nodes did not start:\n${failures.join('\n')}`);
+  const handles = nodes.map((n) => ({
+    ...n,
+    containerName: kafkaNodeName(ctx.runId, n.nodeId),
+    address: `127.0.0.1:${n.hostPort}`,
+  }));
+  const brokers = handles.map((h) => h.address);
+  // Every broker registered: the log line says each one started, the probe that the cluster sees all of them.
+  await waitFor(`all ${size} brokers in the cluster metadata`, ctx.startupTimeoutMs, async () => {
+    const detail = await probeKafka(brokers, 5_000);
+    return detail.endsWith(`${size} broker(s)`) ? true : undefined;
+  });
+  return clusterHandle(handles);
+}
+
+function clusterHandle(nodes: KafkaClusterNodeHandle[]): KafkaCluster {
+  const brokers = nodes.map((n) => n.address);
+  const node = (nodeId: number): KafkaClusterNodeHandle => {
+    const found = nodes.find((n) => n.nodeId === nodeId);
+    if (found === undefined) throw new Error(`no Kafka node ${nodeId} (nodes: ${nodes.map((n) => n.nodeId)})`);
+    return found;
+  };
+  const container = async (nodeId: number) =>
+    (await getContainerRuntimeClient()).container.dockerode.getContainer(node(nodeId).containerName);
+
+  const leaderOf = (topic: string, partition: number): Promise<number | undefined> =>
+    withAdmin(brokers, async (admin) => {
+      // The internal topics exist only once a client needed them (a consumer group, a transactional producer).
+      if (!(await admin.listTopics()).includes(topic)) return undefined;
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      const leader = metadata.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
+      return leader === undefined || leader < 0 ? undefined : leader;
+    });
+
+  return {
+    brokers,
+    nodes,
+    async kill(nodeId) {
+      await (await container(nodeId)).kill({ signal: 'SIGKILL' });
+    },
+    async restart(nodeId, timeoutMs = 120_000) {
+      // Not "listed by describeCluster": a killed broker stays listed until its session times out (9 s), so
+      // that would answer before the JVM even started. The readiness line again, one more time than before.
+      const c = await container(nodeId);
+      const startsBefore = await countStarts(c);
+      await c.start();
+      await waitFor(`Kafka node ${nodeId} started again`, timeoutMs, async () =>
+        (await countStarts(c)) > startsBefore ? true : undefined,
+      );
+    },
+    leaderOf,
+    transactionCoordinator: () => leaderOf('__transaction_state', 0),
+    async awaitInSync(topics, timeoutMs = 120_000) {
+      const wanted = [...KAFKA_INTERNAL_TOPICS, ...topics];
+      await waitFor(`every replica of ${wanted.join(', ')} in sync`, timeoutMs, () =>
+        withAdmin(brokers, async (admin) => {
+          const existing = new Set(await admin.listTopics());
+          const metadata = await admin.fetchTopicMetadata({ topics: wanted.filter((t) => existing.has(t)) });
+          const lagging = metadata.topics.flatMap((t) =>
+            t.partitions.filter((p) => p.isr.length < p.replicas.length).map((p) => `${t.name}/${p.partitionId}`),
+          );
+          return lagging.length === 0 ? true : undefined;
+        }),
+      );
+    },
+  };
+}
+
+const STARTED_LINE = 'Kafka Server started';
+
+/** How often the container's log says the broker started (every start appends to the same log). */
+async function countStarts(container: { logs(o: { stdout: true; stderr: true }): Promise<Buffer> }): Promise<number> {
+  const log = (await container.logs({ stdout: true, stderr: true })).toString('latin1');
+  return log.split(STARTED_LINE).length - 1;
+}
+
+/** A short-lived admin client per question: after a broker dies, a cached connection would ask the dead one. */
+async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({
+    clientId: 'collab-infra-cluster',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    retry: { retries: 2 },
+  }).admin();
+  try {
+    await admin.connect();
+    return await work(admin);
+  } finally {
+    await bestEffort(admin.disconnect());
+  }
+}
+
+/** Polls `probe` until it answers, bounded; a probe that throws counts as "not yet" (brokers come and go here). */
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<true | undefined>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let last = 'not yet';
+    try {
+      if ((await probe()) === true) return;
+    } catch (err) {
+      last = errorMessage(err);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
+    await delay(250);
+  }
+}
+
+export interface StandaloneKafkaCluster extends KafkaCluster {
+  runId: string;
+  /** Removes the containers and the network. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A cluster of a test's own, from the locally built Kafka image, on a network of its own. Everything carries the
+ * harness labels with a run id of its own, so `stop()` (and `npm run infra:down` after a crash) removes exactly it.
+ * If the start fails, what was started is removed and the error says why.
+ */
+export async function startKafkaCluster(
+  options: { startupTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<StandaloneKafkaCluster> {
+  const env = options.env ?? process.env;
+  prepareTestcontainers(env);
+  const client = await getContainerRuntimeClient();
+  const images = await localImages();
+  await assertLocalImagesPresent(client, images);
+  const runId = `kc-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const labels = { [LABEL_HARNESS]: '1', [LABEL_RUN]: runId, [LABEL_PURPOSE]: 'test' };
+  const network = `collab-it-${runId}`;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= removeHarnessResources(runId).then(() => undefined));
+  try {
+    await client.network.create({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+    const startupTimeoutMs = options.startupTimeoutMs ?? 180_000;
+    const ctx: ContainerContext = { runId, network, labels, startupTimeoutMs, public: false, jit: stackJit(env) };
+    const cluster = await startKafkaNodes(images.kafka, ctx);
+    return { ...cluster, runId, stop };
+  } catch (err) {
+    await bestEffort(stop());
+    throw err;
+  }
+}
