@@ -43,6 +43,12 @@ export interface KafkaCluster {
   restart(nodeId: number, timeoutMs?: number): Promise<void>;
   /** The node leading a partition now (metadata from a live broker), or undefined while none leads. */
   leaderOf(topic: string, partition: number): Promise<number | undefined>;
+  /**
+   * Resolves once every live node, asked alone, knows a leader for each partition of `topic`: right after a
+   * topic is created a node may not have it yet, and a client bootstrapping from that node would be told it
+   * does not exist.
+   */
+  awaitTopic(topic: string, timeoutMs?: number): Promise<void>;
   /** The transaction coordinator's node: the leader of __transaction_state partition 0 (one partition here). */
   transactionCoordinator(): Promise<number | undefined>;
   /**
@@ -69,10 +75,16 @@ export async function startKafkaNodes(
   const cluster = { clusterId: newKafkaClusterId(), nodes };
   const containers: LoopbackContainer[] = nodes.map((node) => kafkaClusterContainer(image, ctx, node, cluster));
   const results = await Promise.allSettled(containers.map((c) => c.start()));
-  const failures = results.flatMap((r, i) =>
-    r.status === 'rejected'
-      ? [`  node ${i + 1}: ${errorMessage(r.reason)}\n    last log lines:\n${containers[i]!.logTail()}`]
-      : [],
+  const failures = await Promise.all(
+    results.flatMap((r, i) =>
+      r.status === 'rejected'
+        ? [
+            (async () =>
+              `  node ${i + 1}: ${errorMessage(r.reason)} (${await exitState(kafkaNodeName(ctx.runId, i + 1))})\n` +
+              `    last log lines:\n${containers[i]!.logTail()}`)(),
+          ]
+        : [],
+    ),
   );
   if (failures.length > 0) throw new Error(`Kafka cluster nodes did not start:\n${failures.join('\n')}`);
   const handles = nodes.map((n) => ({
@@ -81,16 +93,22 @@ export async function startKafkaNodes(
     address: `127.0.0.1:${n.hostPort}`,
   }));
   const brokers = handles.map((h) => h.address);
-  // Every broker registered: the log line says each one started, the probe that the cluster sees all of them.
-  await waitFor(`all ${size} brokers in the cluster metadata`, ctx.startupTimeoutMs, async () => {
-    const detail = await probeKafka(brokers, 5_000);
-    return detail.endsWith(`${size} broker(s)`) ? true : undefined;
-  });
+  // The log line says each one started; asked one by one, each must also list all of them (a node that has
+  // not caught up with the metadata log yet answers "does not host this topic-partition" about new topics).
+  for (const broker of brokers) {
+    await waitFor(`${broker} to list all ${size} brokers`, ctx.startupTimeoutMs, async () => {
+      const detail = await probeKafka([broker], 5_000);
+      return detail.endsWith(`${size} broker(s)`) ? true : undefined;
+    });
+  }
   return clusterHandle(handles);
 }
 
 function clusterHandle(nodes: KafkaClusterNodeHandle[]): KafkaCluster {
   const brokers = nodes.map((n) => n.address);
+  /** Killed and not started again: the helpers' own clients never bootstrap from these (kafkajs gives up). */
+  const down = new Set<number>();
+  const live = (): string[] => nodes.filter((n) => !down.has(n.nodeId)).map((n) => n.address);
   const node = (nodeId: number): KafkaClusterNodeHandle => {
     const found = nodes.find((n) => n.nodeId === nodeId);
     if (found === undefined) throw new Error(`no Kafka node ${nodeId} (nodes: ${nodes.map((n) => n.nodeId)})`);
@@ -100,7 +118,7 @@ function clusterHandle(nodes: KafkaClusterNodeHandle[]): KafkaCluster {
     (await getContainerRuntimeClient()).container.dockerode.getContainer(node(nodeId).containerName);
 
   const leaderOf = (topic: string, partition: number): Promise<number | undefined> =>
-    withAdmin(brokers, async (admin) => {
+    withAdmin(live(), async (admin) => {
       // The internal topics exist only once a client needed them (a consumer group, a transactional producer).
       if (!(await admin.listTopics()).includes(topic)) return undefined;
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
@@ -112,6 +130,7 @@ function clusterHandle(nodes: KafkaClusterNodeHandle[]): KafkaCluster {
     brokers,
     nodes,
     async kill(nodeId) {
+      down.add(nodeId);
       await (await container(nodeId)).kill({ signal: 'SIGKILL' });
     },
     async restart(nodeId, timeoutMs = 120_000) {
@@ -123,13 +142,25 @@ function clusterHandle(nodes: KafkaClusterNodeHandle[]): KafkaCluster {
       await waitFor(`Kafka node ${nodeId} started again`, timeoutMs, async () =>
         (await countStarts(c)) > startsBefore ? true : undefined,
       );
+      down.delete(nodeId);
     },
     leaderOf,
+    async awaitTopic(topic, timeoutMs = 60_000) {
+      for (const broker of live()) {
+        await waitFor(`${broker} to know every partition leader of ${topic}`, timeoutMs, () =>
+          withAdmin([broker], async (admin) => {
+            const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+            const partitions = metadata.topics[0]?.partitions ?? [];
+            return partitions.length > 0 && partitions.every((p) => p.leader >= 0) ? true : undefined;
+          }),
+        );
+      }
+    },
     transactionCoordinator: () => leaderOf('__transaction_state', 0),
     async awaitInSync(topics, timeoutMs = 120_000) {
       const wanted = [...KAFKA_INTERNAL_TOPICS, ...topics];
       await waitFor(`every replica of ${wanted.join(', ')} in sync`, timeoutMs, () =>
-        withAdmin(brokers, async (admin) => {
+        withAdmin(live(), async (admin) => {
           const existing = new Set(await admin.listTopics());
           const metadata = await admin.fetchTopicMetadata({ topics: wanted.filter((t) => existing.has(t)) });
           const lagging = metadata.topics.flatMap((t) =>
@@ -140,6 +171,16 @@ function clusterHandle(nodes: KafkaClusterNodeHandle[]): KafkaCluster {
       );
     },
   };
+}
+
+/** How a container ended, for the error message (a JVM killed by the OOM killer logs nothing). */
+async function exitState(name: string): Promise<string> {
+  try {
+    const { State: st } = await (await getContainerRuntimeClient()).container.dockerode.getContainer(name).inspect();
+    return `container ${st.Status}, exit code ${st.ExitCode}, OOM-killed ${st.OOMKilled}${st.Error ? `, ${st.Error}` : ''}`;
+  } catch (err) {
+    return `not inspectable: ${errorMessage(err)}`;
+  }
 }
 
 const STARTED_LINE = 'Kafka Server started';
