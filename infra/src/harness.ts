@@ -130,12 +130,14 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
     }),
   );
 
+  // A cluster's error already carries each node's log lines (the unused single-broker container has none).
+  const tailOf = (i: number): string =>
+    SERVICES[i] === 'kafka' && kafkaTopology === 'cluster'
+      ? ''
+      : `\n    last log lines:\n${indent(containers[i]!.logTail(), '      | ')}`;
   const failures = results.flatMap((result, i) =>
     result.status === 'rejected'
-      ? [
-          `  ${SERVICES[i]} (${images[SERVICES[i]!]}): ${errorMessage(result.reason)}\n` +
-            `    last log lines:\n${indent(containers[i]!.logTail(), '      | ')}`,
-        ]
+      ? [`  ${SERVICES[i]} (${images[SERVICES[i]!]}): ${errorMessage(result.reason)}${tailOf(i)}`]
       : [],
   );
   if (failures.length > 0) {
