@@ -13,6 +13,8 @@ import type { Service } from './probes.js';
 export const LABEL_HARNESS = 'collab.harness';
 export const LABEL_RUN = 'collab.harness.run';
 export const LABEL_PURPOSE = 'collab.harness.purpose';
+/** A test's own Kafka cluster within a run (startKafkaCluster): what its stop() removes. */
+export const LABEL_KAFKA_CLUSTER = 'collab.harness.kafka-cluster';
 
 const LOG_TAIL_LINES = 25;
 

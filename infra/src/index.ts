@@ -25,10 +25,5 @@ export {
 export { KAFKA_CLUSTER_ENV } from './containers.js';
 export { stackKafka } from './config.js';
 export type { StackKafka } from './config.js';
-export {
-  KAFKA_CLUSTER_SIZE,
-  startKafkaCluster,
-  type KafkaCluster,
-  type KafkaClusterNodeHandle,
-  type StandaloneKafkaCluster,
-} from './kafka-cluster.js';
+export { KAFKA_CLUSTER_SIZE, type KafkaCluster, type KafkaClusterNodeHandle } from './kafka-cluster.js';
+export { startKafkaCluster, type StandaloneKafkaCluster } from './own-kafka-cluster.js';

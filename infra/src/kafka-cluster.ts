@@ -4,21 +4,17 @@
  * and wait until every replica is back in sync.
  *
  * Two ways in: the harness starts one on its run's network (COLLAB_STACK_KAFKA=cluster, see harness.ts), and a
- * fault test starts its own with `startKafkaCluster()` — a cluster of its own to kill brokers in, never the
- * shared stack's. Both are removed by label (cleanup.ts) with their network.
+ * fault test starts its own with `startKafkaCluster()` (own-kafka-cluster.ts) — a cluster of its own to kill
+ * brokers in, never the shared stack's. Both are removed by label (cleanup.ts) with their network.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { bestEffort } from '@collab/core';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { removeHarnessResources } from './cleanup.js';
-import { stackJit } from './config.js';
 import type { ContainerContext, KafkaClusterNode, LoopbackContainer } from './containers.js';
-import { LABEL_HARNESS, LABEL_PURPOSE, LABEL_RUN, kafkaClusterContainer, kafkaNodeName } from './containers.js';
-import { prepareTestcontainers } from './docker.js';
-import { assertLocalImagesPresent, localImages } from './images.js';
+import { kafkaClusterContainer, kafkaNodeName } from './containers.js';
 import { freePort } from './ports.js';
 import { errorMessage, probeKafka } from './probes.js';
 
@@ -230,41 +226,5 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<tru
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
     await delay(250);
-  }
-}
-
-export interface StandaloneKafkaCluster extends KafkaCluster {
-  runId: string;
-  /** Removes the containers and the network. Idempotent. */
-  stop(): Promise<void>;
-}
-
-/**
- * A cluster of a test's own, from the locally built Kafka image, on a network of its own. Everything carries the
- * harness labels with a run id of its own, so `stop()` (and `npm run infra:down` after a crash) removes exactly it.
- * If the start fails, what was started is removed and the error says why.
- */
-export async function startKafkaCluster(
-  options: { startupTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<StandaloneKafkaCluster> {
-  const env = options.env ?? process.env;
-  prepareTestcontainers(env);
-  const client = await getContainerRuntimeClient();
-  const images = await localImages();
-  await assertLocalImagesPresent(client, images);
-  const runId = `kc-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const labels = { [LABEL_HARNESS]: '1', [LABEL_RUN]: runId, [LABEL_PURPOSE]: 'test' };
-  const network = `collab-it-${runId}`;
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= removeHarnessResources(runId).then(() => undefined));
-  try {
-    await client.network.create({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
-    const startupTimeoutMs = options.startupTimeoutMs ?? 180_000;
-    const ctx: ContainerContext = { runId, network, labels, startupTimeoutMs, public: false, jit: stackJit(env) };
-    const cluster = await startKafkaNodes(images.kafka, ctx);
-    return { ...cluster, runId, stop };
-  } catch (err) {
-    await bestEffort(stop());
-    throw err;
   }
 }
