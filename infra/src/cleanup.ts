@@ -12,10 +12,15 @@ export interface Removed {
 }
 
 /** Removes (force) every harness container and network, or only those of one run. */
-export async function removeHarnessResources(runId?: string): Promise<Removed> {
+export function removeHarnessResources(runId?: string): Promise<Removed> {
+  return removeLabelled(runId === undefined ? LABEL_HARNESS : `${LABEL_RUN}=${runId}`);
+}
+
+/** Removes (force) the containers, then the networks, that carry `label` (`name` or `name=value`). */
+export async function removeLabelled(labelFilter: string): Promise<Removed> {
   const client = await getContainerRuntimeClient();
   const docker = client.container.dockerode;
-  const label = runId === undefined ? [LABEL_HARNESS] : [`${LABEL_RUN}=${runId}`];
+  const label = [labelFilter];
   const containers = await docker.listContainers({ all: true, filters: { label } });
   await Promise.all(
     containers.map((c) =>

@@ -60,6 +60,27 @@ export function stackJit(env: NodeJS.ProcessEnv): 'fast' | 'full' {
   throw new Error(`COLLAB_STACK_JIT=${raw} is not one of fast, full.`);
 }
 
+export type StackKafka = 'single' | 'cluster';
+
+/**
+ * How many Kafka brokers a containers stack runs: `single` (default) is one combined broker and controller with
+ * replication factors of one — fast to start, right for most tests; `cluster` is three KRaft nodes (each broker
+ * and controller) with replication factor 3 and min.insync.replicas=2, for tests of broker failures.
+ * COLLAB_STACK_KAFKA=single|cluster. With COLLAB_STACK=external the brokers are KAFKA_BROKERS, so `cluster`
+ * there is an error rather than silently ignored.
+ */
+export function stackKafka(env: NodeJS.ProcessEnv, source: StackSource): StackKafka {
+  const raw = env.COLLAB_STACK_KAFKA ?? '';
+  if (raw === '' || raw === 'single') return 'single';
+  if (raw !== 'cluster') throw new Error(`COLLAB_STACK_KAFKA=${raw} is not one of single, cluster.`);
+  if (source === 'external') {
+    throw new Error(
+      'COLLAB_STACK_KAFKA=cluster starts Kafka containers; with external endpoints the brokers are KAFKA_BROKERS.',
+    );
+  }
+  return 'cluster';
+}
+
 /**
  * Bounded by default: Cassandra is the slowest (~5 s here when idle, 20–30 s on a loaded 2-core CI machine),
  * so 120 s per container only trips on a real failure.

@@ -13,6 +13,8 @@ import type { Service } from './probes.js';
 export const LABEL_HARNESS = 'collab.harness';
 export const LABEL_RUN = 'collab.harness.run';
 export const LABEL_PURPOSE = 'collab.harness.purpose';
+/** A test's own Kafka cluster within a run (startKafkaCluster): what its stop() removes. */
+export const LABEL_KAFKA_CLUSTER = 'collab.harness.kafka-cluster';
 
 const LOG_TAIL_LINES = 25;
 
@@ -21,7 +23,10 @@ export class LoopbackContainer extends GenericContainer {
   private containerId: string | undefined;
   private startingHook: ((hostPort: number, containerId: string) => Promise<void>) | undefined;
 
-  /** `hostPort`: publish on that port of 127.0.0.1 instead of one Docker picks. */
+  /**
+   * `hostPort`: publish on that 127.0.0.1 port rather than one Docker picks. A container that is killed and
+   * started again keeps a fixed port (a picked one may change), which is what a broker's clients need.
+   */
   constructor(
     image: string,
     readonly port: number,
@@ -88,10 +93,17 @@ const KAFKA_FULL_JIT_OPTS =
   '-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 ' +
   '-XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true';
 
-export const containerName = (runId: string, service: Service): string => `collab-it-${runId}-${service}`;
+export const containerName = (runId: string, service: Service | `kafka-${number}`): string =>
+  `collab-it-${runId}-${service}`;
 
-function base(image: string, port: number, service: Service, ctx: ContainerContext): LoopbackContainer {
-  return new LoopbackContainer(image, port)
+function base(
+  image: string,
+  port: number,
+  service: Service | `kafka-${number}`,
+  ctx: ContainerContext,
+  hostPort?: number,
+): LoopbackContainer {
+  return new LoopbackContainer(image, port, hostPort)
     .withName(containerName(ctx.runId, service))
     .withNetworkMode(ctx.network)
     .withLabels(ctx.labels)
@@ -153,6 +165,68 @@ export function kafkaContainer(image: string, ctx: ContainerContext): LoopbackCo
     ]);
     if (result.exitCode !== 0) throw new Error(`writing ${ADVERTISE_FILE} failed: ${result.output}`);
   });
+}
+
+/**
+ * The settings every node of a three-node KRaft cluster shares: each node is a broker and a controller (a quorum
+ * of three survives the loss of one), and everything is replicated three times with two in sync required, so
+ * an acknowledged write (acks=all) survives the loss of any one broker and a write is refused rather than
+ * accepted by one replica alone. One partition for the transaction state: every transactional id's coordinator
+ * is then the leader of __transaction_state partition 0, easy to find (and to kill) in a fault test.
+ */
+export const KAFKA_CLUSTER_ENV = {
+  KAFKA_PROCESS_ROLES: 'broker,controller',
+  KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+  KAFKA_LISTENERS: 'PLAINTEXT://0.0.0.0:9092,INTERNAL://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093',
+  KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+  KAFKA_INTER_BROKER_LISTENER_NAME: 'INTERNAL',
+  KAFKA_DEFAULT_REPLICATION_FACTOR: '3',
+  KAFKA_MIN_INSYNC_REPLICAS: '2',
+  KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '3',
+  KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '3',
+  KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '2',
+  KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS: '1',
+  KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '3',
+  KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '2',
+  KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE: 'false',
+  KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+} as const;
+
+export interface KafkaClusterNode {
+  /** Kafka's node.id, 1..n: broker and controller id alike. */
+  nodeId: number;
+  /** The 127.0.0.1 port its PLAINTEXT listener is published on, fixed for the container's life. */
+  hostPort: number;
+}
+
+export const kafkaNodeName = (runId: string, nodeId: number): string => containerName(runId, `kafka-${nodeId}`);
+
+/**
+ * One node of a KRaft cluster on the run's network. The controllers find each other by container name (Docker's
+ * DNS on a user-defined network); clients on the host use the fixed published port, so the advertised listener
+ * is known before the start and survives a kill and restart.
+ */
+export function kafkaClusterContainer(
+  image: string,
+  ctx: ContainerContext,
+  node: KafkaClusterNode,
+  cluster: { clusterId: string; nodes: readonly KafkaClusterNode[] },
+): LoopbackContainer {
+  const name = kafkaNodeName(ctx.runId, node.nodeId);
+  const voters = cluster.nodes.map((n) => `${n.nodeId}@${kafkaNodeName(ctx.runId, n.nodeId)}:9093`).join(',');
+  return base(image, 9092, `kafka-${node.nodeId}`, ctx, node.hostPort)
+    .withEnvironment({
+      ...KAFKA_CLUSTER_ENV,
+      KAFKA_NODE_ID: String(node.nodeId),
+      KAFKA_CONTROLLER_QUORUM_VOTERS: voters,
+      KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${node.hostPort},INTERNAL://${name}:19092`,
+      // Every node formats its storage with the same cluster id: ours reads KAFKA_CLUSTER_ID, apache/kafka CLUSTER_ID.
+      KAFKA_CLUSTER_ID: cluster.clusterId,
+      CLUSTER_ID: cluster.clusterId,
+      ...(!ctx.public && ctx.jit === 'full' ? { KAFKA_JVM_PERFORMANCE_OPTS: KAFKA_FULL_JIT_OPTS } : {}),
+    })
+    .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/));
 }
 
 export function cassandraContainer(image: string, ctx: ContainerContext): LoopbackContainer {

@@ -17,7 +17,9 @@ import {
   redisContainer,
   s3Container,
 } from './containers.js';
-import { stackJit } from './config.js';
+import { stackJit, stackKafka } from './config.js';
+import type { KafkaCluster } from './kafka-cluster.js';
+import { startKafkaNodes } from './kafka-cluster.js';
 import { removeHarnessResources } from './cleanup.js';
 import { prepareTestcontainers } from './docker.js';
 import type { StackEndpoints } from './endpoints.js';
@@ -43,6 +45,8 @@ export interface RunningStack {
   network: string;
   images: StackImages;
   endpoints: StackEndpoints;
+  /** The three brokers, with their fault helpers, when the run asked for COLLAB_STACK_KAFKA=cluster. */
+  kafkaCluster?: KafkaCluster;
   /** Removes the containers and the network. Idempotent. */
   stop(): Promise<void>;
 }
@@ -56,11 +60,15 @@ const BUILDERS: Record<Service, (image: string, ctx: ContainerContext) => Loopba
   redis: redisContainer,
 };
 
-function endpointsFor(source: 'local' | 'public', ports: Partial<Record<Service, number>>): StackEndpoints {
+function endpointsFor(
+  source: 'local' | 'public',
+  ports: Partial<Record<Service, number>>,
+  kafkaBrokers?: string[],
+): StackEndpoints {
   const at = (service: Service): string => `127.0.0.1:${ports[service] ?? 0}`;
   return {
     mode: source === 'local' ? 'local-images' : 'public-images',
-    kafka: { brokers: [at('kafka')] },
+    kafka: { brokers: kafkaBrokers ?? [at('kafka')] },
     cassandra: { contactPoints: [at('cassandra')], localDataCenter: 'datacenter1' },
     s3: { endpoint: `http://${at('s3')}`, region: 'us-east-1', ...S3_CREDENTIALS },
     redis: { url: `redis://${at('redis')}` },
@@ -72,6 +80,7 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
   const env = options.env ?? process.env;
   const runId = options.runId ?? newRunId();
   const started = Date.now();
+  const kafkaTopology = stackKafka(env, source); // validated before anything is created
   prepareTestcontainers(env);
   const client = await getContainerRuntimeClient();
   const images = source === 'local' ? await localImages() : publicImages(env);
@@ -98,26 +107,37 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
   };
   const deadline = started + startupTimeoutMs;
   const ports: Partial<Record<Service, number>> = {};
+  let kafkaCluster: KafkaCluster | undefined;
   const containers = SERVICES.map((service) => BUILDERS[service](images[service], ctx));
 
   const results = await Promise.allSettled(
     SERVICES.map(async (service, i) => {
       const t0 = Date.now();
       const container = containers[i]!;
-      const running = await container.start();
-      ports[service] = running.getMappedPort(container.port);
+      if (service === 'kafka' && kafkaTopology === 'cluster') {
+        kafkaCluster = await startKafkaNodes(images.kafka, ctx);
+      } else {
+        const running = await container.start();
+        ports[service] = running.getMappedPort(container.port);
+      }
       // Log line seen; now the real client round trip, within what is left of this container's budget.
-      const detail = await probeUntil(service, endpointsFor(source, ports), t0 + startupTimeoutMs);
+      const detail = await probeUntil(
+        service,
+        endpointsFor(source, ports, kafkaCluster?.brokers),
+        t0 + startupTimeoutMs,
+      );
       logger.info({ service, ms: Date.now() - t0, port: ports[service], detail }, 'ready');
     }),
   );
 
+  // A cluster's error already carries each node's log lines (the unused single-broker container has none).
+  const tailOf = (i: number): string =>
+    SERVICES[i] === 'kafka' && kafkaTopology === 'cluster'
+      ? ''
+      : `\n    last log lines:\n${indent(containers[i]!.logTail(), '      | ')}`;
   const failures = results.flatMap((result, i) =>
     result.status === 'rejected'
-      ? [
-          `  ${SERVICES[i]} (${images[SERVICES[i]!]}): ${errorMessage(result.reason)}\n` +
-            `    last log lines:\n${indent(containers[i]!.logTail(), '      | ')}`,
-        ]
+      ? [`  ${SERVICES[i]} (${images[SERVICES[i]!]}): ${errorMessage(result.reason)}${tailOf(i)}`]
       : [],
   );
   if (failures.length > 0) {
@@ -128,9 +148,9 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
         `(deadline ${new Date(deadline).toISOString()}; raise COLLAB_STACK_STARTUP_TIMEOUT_MS on a slow machine)`,
     );
   }
-  const endpoints = endpointsFor(source, ports);
-  logger.info({ runId, ms: Date.now() - started, endpoints }, 'integration stack ready');
-  return { runId, network, images, endpoints, stop };
+  const endpoints = endpointsFor(source, ports, kafkaCluster?.brokers);
+  logger.info({ runId, ms: Date.now() - started, endpoints, kafka: kafkaTopology }, 'integration stack ready');
+  return { runId, network, images, endpoints, ...(kafkaCluster === undefined ? {} : { kafkaCluster }), stop };
 }
 
 function indent(text: string, prefix: string): string {

@@ -31,3 +31,8 @@ export {
   type RunningCluster,
 } from './cluster/cluster.js';
 export { ensureServiceImages, type ServiceImages } from './cluster/images.js';
+export { KAFKA_CLUSTER_ENV } from './containers.js';
+export { stackKafka } from './config.js';
+export type { StackKafka } from './config.js';
+export { KAFKA_CLUSTER_SIZE, type KafkaCluster, type KafkaClusterNodeHandle } from './kafka-cluster.js';
+export { startKafkaCluster, type StandaloneKafkaCluster } from './own-kafka-cluster.js';

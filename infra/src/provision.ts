@@ -82,10 +82,13 @@ const TOPIC_ATTEMPTS = 5;
  * (seen once in CI). Every step is idempotent: a topic that exists is checked, not created again.
  */
 export async function provisionOpsTopic(brokers: string[], options: ProvisionOptions): Promise<'created' | 'exists'> {
+  // An attempt that created the topic and then failed (on a three-broker stack a broker may not know the new
+  // topics for a moment) must not make the next attempt report it as 'exists'.
+  const progress = { created: false };
   for (let attempt = 1; ; attempt++) {
     try {
-      // After a failed attempt that had created the topic this says 'exists': true, and harmless.
-      return await provisionOpsTopicOnce(brokers, options);
+      const outcome = await provisionOpsTopicOnce(brokers, options, progress);
+      return progress.created ? 'created' : outcome;
     } catch (err) {
       const retriable = (err as { retriable?: unknown }).retriable === true;
       if (!retriable || attempt >= TOPIC_ATTEMPTS) throw err;
@@ -94,15 +97,21 @@ export async function provisionOpsTopic(brokers: string[], options: ProvisionOpt
   }
 }
 
-async function provisionOpsTopicOnce(brokers: string[], options: ProvisionOptions): Promise<'created' | 'exists'> {
+async function provisionOpsTopicOnce(
+  brokers: string[],
+  options: ProvisionOptions,
+  progress: { created: boolean },
+): Promise<'created' | 'exists'> {
   const kafka = new Kafka({ clientId: 'collab-infra-provision', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
     const { brokers: live } = await admin.describeCluster();
     const replicationFactor = options.replicationFactor ?? Math.min(3, live.length);
+    // Not waitForLeaders: kafkajs would ask a broker that may not know the new topic yet and fail with
+    // UNKNOWN_TOPIC_OR_PARTITION, which it does not retry; awaitLeaders below takes that as "not yet".
     const created = await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         {
           topic: options.opsTopic,
@@ -116,6 +125,8 @@ async function provisionOpsTopicOnce(brokers: string[], options: ProvisionOption
         },
       ],
     }); // false (not an error) when the topic already exists
+    if (created) progress.created = true;
+    if (created) await awaitLeaders(admin, options.opsTopic);
     if (!created) {
       const metadata = await admin.fetchTopicMetadata({ topics: [options.opsTopic] });
       const partitions = metadata.topics[0]?.partitions.length ?? 0;
@@ -130,6 +141,21 @@ async function provisionOpsTopicOnce(brokers: string[], options: ProvisionOption
     return created ? 'created' : 'exists';
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Every partition of a new topic has a leader, as the broker asked sees it; its own errors are "not yet". */
+async function awaitLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const partitions = await admin
+      .fetchTopicMetadata({ topics: [topic] })
+      .then((m) => m.topics[0]?.partitions ?? [])
+      .catch(() => []);
+    if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+    if (Date.now() > deadline)
+      throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

@@ -89,6 +89,14 @@ export function useStackHandle(): Promise<StackHandle> {
 }
 
 /**
+ * A suite started containers of its own under this run's label (a fault test's Kafka cluster): the run's clean-up
+ * (after all, SIGINT/SIGTERM) must then remove by label even when the stack itself is external endpoints.
+ */
+export function noteOwnContainers(): void {
+  state.containersRequested = true;
+}
+
+/**
  * Removes this process's containers and network, by label, so it also covers a start still in flight.
  * Idempotent; a no-op when no container was requested.
  */

@@ -1,6 +1,7 @@
 /** Which stack a run uses, from the environment alone: all, none or some endpoint variables given. */
 import assert from 'node:assert/strict';
-import { chooseStack, harnessTimeouts, stackJit } from '../src/config.js';
+import { chooseStack, harnessTimeouts, stackJit, stackKafka } from '../src/config.js';
+import { newKafkaClusterId } from '../src/kafka-cluster.js';
 import { endpointsFromEnv, endpointsToEnv } from '../src/endpoints.js';
 
 const ALL = {
@@ -86,6 +87,24 @@ describe('stackJit (COLLAB_STACK_JIT)', () => {
     assert.equal(stackJit({ COLLAB_STACK_JIT: 'fast' }), 'fast');
     assert.equal(stackJit({ COLLAB_STACK_JIT: 'full' }), 'full');
     assert.throws(() => stackJit({ COLLAB_STACK_JIT: 'c2' }), /not one of fast, full/);
+  });
+});
+
+describe('stackKafka (COLLAB_STACK_KAFKA)', () => {
+  it('is one broker by default, three on request, and refuses anything else', () => {
+    assert.equal(stackKafka({}, 'local'), 'single');
+    assert.equal(stackKafka({ COLLAB_STACK_KAFKA: 'single' }, 'local'), 'single');
+    assert.equal(stackKafka({ COLLAB_STACK_KAFKA: 'cluster' }, 'public'), 'cluster');
+    assert.throws(() => stackKafka({ COLLAB_STACK_KAFKA: '3' }, 'local'), /not one of single, cluster/);
+  });
+  it('refuses a cluster with external endpoints (their brokers are KAFKA_BROKERS)', () => {
+    assert.throws(() => stackKafka({ COLLAB_STACK_KAFKA: 'cluster' }, 'external'), /KAFKA_BROKERS/);
+    assert.equal(stackKafka({}, 'external'), 'single');
+  });
+  it('gives each cluster a KRaft cluster id of 22 base64url characters (16 bytes), never starting with -', () => {
+    const ids = Array.from({ length: 2000 }, () => newKafkaClusterId());
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    assert.equal(new Set(ids).size, ids.length);
   });
 });
 

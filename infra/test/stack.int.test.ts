@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { HeadBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import cassandra from 'cassandra-driver';
 import { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { StackEndpoints } from '../src/endpoints.js';
 import { checkEndpoints, s3Client } from '../src/probes.js';
@@ -19,6 +20,21 @@ function testTopics(opsTopic: string): { opsTopic: string; commandsTopic: string
 }
 
 /** A 127.0.0.1 port nothing listens on: bind an ephemeral port, then close it. */
+/**
+ * Topic metadata, asked again while a broker does not know the topics yet: on a three-broker stack
+ * (COLLAB_STACK_KAFKA=cluster) the broker asked may lag the controller by a moment after they were created.
+ */
+async function metadataOf(client: Admin, topics: string[]): ReturnType<Admin['fetchTopicMetadata']> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.fetchTopicMetadata({ topics });
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt >= 25) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,10 +136,27 @@ describe('integration stack (infra harness)', () => {
     const client = admin.admin();
     await client.connect();
     try {
-      const { topics } = await client.fetchTopicMetadata({ topics: [options.commandsTopic, options.repliesTopic] });
+      const { topics } = await metadataOf(client, [options.commandsTopic, options.repliesTopic]);
       const count = (name: string) => topics.find((t) => t.name === name)?.partitions.length;
       assert.equal(count(options.commandsTopic), 3, 'commands: the ops topic’s partition count');
       assert.equal(count(options.repliesTopic), 1);
+    } finally {
+      await client.disconnect();
+    }
+  });
+
+  it('provisions replication factor min(3, brokers): 3 with COLLAB_STACK_KAFKA=cluster, 1 on one broker', async () => {
+    const options = { ...provisionOptionsFromEnv(process.env), ...testTopics(`infra-test-r-${Date.now()}`) };
+    await provision(endpoints, { ...options, opsPartitions: 3 });
+    const admin = new Kafka({ clientId: 'infra-test', brokers: endpoints.kafka.brokers, logLevel: logLevel.NOTHING });
+    const client = admin.admin();
+    await client.connect();
+    try {
+      const live = (await client.describeCluster()).brokers.length;
+      const { topics } = await metadataOf(client, [options.opsTopic, options.commandsTopic]);
+      for (const t of topics) {
+        for (const p of t.partitions) assert.equal(p.replicas.length, Math.min(3, live), `${t.name}/${p.partitionId}`);
+      }
     } finally {
       await client.disconnect();
     }
