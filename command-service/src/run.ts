@@ -18,7 +18,7 @@ import { createRedisPresenceBus } from '@collab/adapter-redis';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
 import type { OpLog, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
 import type { ServiceProcessDefinition, ServiceScope, StartedService } from '@collab/observability';
-import { startTelemetry } from '@collab/observability';
+import { packageVersion, startTelemetry } from '@collab/observability';
 import type { PresenceSettings } from '@collab/presence-service';
 import { loadPresenceSettings } from '@collab/presence-service';
 import { createDocumentReader } from '@collab/read-side';
@@ -213,7 +213,12 @@ async function startDistributedCommandService(
   const logger = pino({ level: config.logLevel, base: { service: 'command-service' } });
   logger.info({ config: redacted(config) }, 'starting');
   const instanceId = config.instanceId ?? randomUUID();
-  const telemetry = startTelemetry({ serviceName: 'collab-command-service', instanceId, ...config.telemetry });
+  const telemetry = startTelemetry({
+    serviceName: 'collab-command-service',
+    serviceVersion: packageVersion(import.meta.url),
+    instanceId,
+    ...config.telemetry,
+  });
   scope.defer('telemetry', () => telemetry.shutdown());
   if (config.kafka.provision) await provision(config);
 

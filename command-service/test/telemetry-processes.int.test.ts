@@ -195,10 +195,24 @@ describe('telemetry of the service processes, from outside (OTLP receiver, Prome
     });
     assert.ok(promValue(projected, 'collab_projection_batch_duration_count') >= 1, 'batches timed');
     assert.ok(projected.includes('collab_projection_lag_ops'), 'lag gauges');
-    await until('the snapshot-service’s metrics', async () => {
+    const snapshotted = await until('the snapshot-service’s metrics', async () => {
       const text = await scrape(ports.snapshot);
       return promValue(text, 'collab_snapshot_writes_total') >= 1 ? text : undefined;
     });
+    // Every service says what it is the same way (service.name/version/instance.id on target_info) and exports
+    // Node's own figures (event-loop utilization, heap) beside ours.
+    for (const [name, text] of [
+      [SERVICES.command, command],
+      [SERVICES.projection, projected],
+      [SERVICES.snapshot, snapshotted],
+    ] as const) {
+      const info = text.split('\n').find((line) => line.startsWith('target_info{')) ?? '';
+      assert.match(info, new RegExp(`service_name="${name}"`), `${name}: service.name`);
+      assert.match(info, /service_version="\d+\.\d+\.\d+"/, `${name}: service.version`);
+      assert.match(info, /service_instance_id="[^"]+"/, `${name}: service.instance.id`);
+      assert.ok(text.includes('nodejs_eventloop_utilization'), `${name}: Node runtime metrics`);
+      assert.ok(text.includes('v8js_memory_heap_used'), `${name}: heap metrics`);
+    }
 
     // The same instruments reach the OTLP receiver, under each service's name.
     await until('the OTLP metric exports of every service', () => {

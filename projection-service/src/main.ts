@@ -14,7 +14,7 @@ import { cassandraSecurityOptions, createCassandraReadModelStore, migrate } from
 import { createKafkaOpLog, kafkaSecurityConfig } from '@collab/adapter-kafka';
 import type { Offset } from '@collab/core';
 import type { ServiceScope } from '@collab/observability';
-import { checkDependencies, runServiceProcess, startTelemetry } from '@collab/observability';
+import { checkDependencies, packageVersion, runServiceProcess, startTelemetry } from '@collab/observability';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
@@ -28,6 +28,7 @@ async function start(config: ProjectionServiceConfig, scope: ServiceScope) {
   logger.info({ config: redacted(config) }, 'starting');
   const instanceId = config.instanceId ?? `projection-${randomUUID().slice(0, 8)}`;
   const telemetry = startTelemetry({
+    serviceVersion: packageVersion(import.meta.url),
     serviceName: 'collab-projection-service',
     instanceId,
     ...config.telemetry,

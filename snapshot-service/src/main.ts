@@ -12,7 +12,7 @@ import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import { createKafkaOpLog } from '@collab/adapter-kafka';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
 import type { ServiceScope } from '@collab/observability';
-import { checkDependencies, runServiceProcess, startTelemetry } from '@collab/observability';
+import { checkDependencies, packageVersion, runServiceProcess, startTelemetry } from '@collab/observability';
 import { createDocumentReader } from '@collab/read-side';
 import pino from 'pino';
 import type { SnapshotServiceConfig } from './config.js';
@@ -26,6 +26,7 @@ async function start(config: SnapshotServiceConfig, scope: ServiceScope) {
   const logger = pino({ level: config.logLevel, base: { service: 'snapshot-service', instanceId } });
   logger.info({ config: redacted(config) }, 'starting');
   const telemetry = startTelemetry({
+    serviceVersion: packageVersion(import.meta.url),
     serviceName: 'collab-snapshot-service',
     instanceId,
     ...config.telemetry,

@@ -11,7 +11,11 @@ import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { ReadinessReport } from './health.js';
@@ -42,6 +46,7 @@ export type { Attributes, Counter, Histogram, Meter, ObservableGauge, Span, UpDo
 
 export interface TelemetryOptions {
   serviceName: string;
+  /** `service.version` (every service passes its package's version: packageVersion(import.meta.url)). */
   serviceVersion?: string;
   instanceId?: string;
   /** Serve Prometheus metrics on this port at /metrics (0 or undefined: off). */
@@ -103,7 +108,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       ? { spanProcessors: [new tracing.NoopSpanProcessor()] }
       : { traceExporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint}/v1/traces` }) }),
     metricReaders: readers,
-    instrumentations: [],
+    // Node's own figures beside ours: event-loop delay and utilization, heap and GC (nodejs_*, v8js_*).
+    instrumentations: [new RuntimeNodeInstrumentation({ monitoringPrecision: 5000 })],
   });
   sdk.start();
   refreshInstruments();
@@ -137,4 +143,22 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         await sdk.shutdown();
       })()),
   };
+}
+
+/**
+ * The version in the package.json nearest above a module (`import.meta.url`): a service's `service.version`, the
+ * same from source and from the build (dist/src/*.js finds the same package.json). Undefined when none is found.
+ */
+export function packageVersion(moduleUrl: string): string | undefined {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  for (;;) {
+    try {
+      const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown }).version;
+      return typeof version === 'string' ? version : undefined;
+    } catch {
+      const parent = dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  }
 }
