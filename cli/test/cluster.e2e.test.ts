@@ -1,15 +1,18 @@
 /**
  * The distributed system as `npm run stack:up` runs it — the service images, two command-services behind HAProxy,
- * projection and snapshot services, Kafka, Cassandra, S3, Redis — with SDK clients editing through the load
- * balancer while the command-service that owns the document is SIGKILLed and started again: no acknowledged op
- * is lost (each is in the history at the version its ack named, from that client), every client converges, and
- * the read API (text and history) agrees. Seeded; the seed is in the test name (TEST_SEED to replay one).
+ * projection and snapshot services, Kafka, Cassandra, S3, Redis — with SDK clients and two people in Chromium
+ * editing through the load balancer while the command-service that owns the document is SIGKILLed and started
+ * again: no acknowledged op is lost (each is in the history at the version its ack named, from that client; every
+ * keystroke typed in a page is in the text), every client and page converges, and the read API (text and history)
+ * agrees. Seeded; the seed is in the test name (TEST_SEED to replay one).
  */
 import assert from 'node:assert/strict';
 import { createPartitionFor } from '@collab/adapter-kafka';
 import type { ClientDocument, CollabClient } from '@collab/client';
 import type { RunningCluster } from '@collab/infra';
 import { ensureServiceImages, killClusterMember, restartClusterMember, startCluster, stopCluster } from '@collab/infra';
+import type { Browser, Page } from 'playwright-core';
+import { artifactsDir, chromiumMissing, launch } from './support/browser.js';
 import { sdkClient, until } from './support/cli.js';
 
 function seeded(seed: number): () => number {
@@ -46,14 +49,19 @@ describe('the distributed stack (stack:up): a command-service killed and restart
   const run = seed.toString(36);
   const DOCS = [`failover-a-${run}`, `failover-b-${run}`];
   let cluster: RunningCluster | undefined;
+  let browser: Browser | undefined;
   const typists: Typist[] = [];
 
   before(async () => {
+    const missing = chromiumMissing();
+    if (missing !== undefined) throw new Error(`${missing}: this test types in browsers through the balancer`);
+    browser = await launch();
     const images = await ensureServiceImages();
     cluster = await startCluster({ images, port: 0, startupTimeoutMs: 180_000, logger: silentLogger });
   });
 
   after(async () => {
+    await browser?.close();
     for (const t of typists) t.client.close();
     if (cluster !== undefined) await stopCluster(silentLogger);
   });
@@ -94,6 +102,27 @@ describe('the distributed stack (stack:up): a command-service killed and restart
     }
     const ackCount = () => typists.reduce((n, t) => n + t.acked.size, 0);
 
+    // Two people in browsers on the first document, through the balancer (the page from the command-services,
+    // its WebSocket with the doc hint), typing through the kill too.
+    const pages: Page[] = await Promise.all(
+      ['pia', 'pol'].map(async (name) => {
+        const page = await (await browser!.newContext()).newPage();
+        await page.goto(`${baseUrl}/?doc=${encodeURIComponent(DOCS[0]!)}&name=${name}&token=${token}`);
+        await page.locator('.cm-content').waitFor();
+        await until(
+          `${name}'s page is online`,
+          async () => (await page.locator('#status').getAttribute('data-state')) === 'online',
+        );
+        return page;
+      }),
+    );
+    const pageDoc = (page: Page) =>
+      page.evaluate(() => {
+        const doc = (globalThis as unknown as { collab: { doc: ClientDocument } }).collab.doc;
+        return { text: doc.text, version: doc.version, pending: doc.pendingCount };
+      });
+    await Promise.all(pages.map((page) => page.locator('.cm-content').click()));
+
     // The instance that sequences the first document: the owner of its partition. Killing it exercises the
     // takeover (the survivor fences its writer and reloads the document; forwarded ops wait or are resent).
     // Whether any client's socket is on it depends on the balancer's hash and round-robin: in one of the two
@@ -109,12 +138,22 @@ describe('the distributed stack (stack:up): a command-service killed and restart
     assert.ok(owner !== undefined, `no instance owns partition ${partition}: ${JSON.stringify(statuses)}`);
 
     let typed = 0;
+    const pagesTyping = Promise.all(
+      pages.map(async (page, i) => {
+        for (let n = 0; n < 40; n++) {
+          await page.keyboard.type(i === 0 ? 'P' : 'Q');
+          await new Promise((r) => setTimeout(r, 50 + Math.floor(random() * 100)));
+        }
+      }),
+    );
     const typing = Promise.all(
       typists.map(async (t, i) => {
         for (let n = 0; n < OPS_PER_CLIENT; n++) {
           const doc = t.docs[Math.floor(random() * t.docs.length)]!;
           const at = Math.floor(random() * (doc.length + 1));
-          if (doc.length > 10 && random() < 0.25) doc.delete(Math.min(at, doc.length - 1), 1);
+          // The pages' letters (P, Q) are never deleted, so the end can count every one of their keystrokes.
+          const victim = Math.min(at, doc.length - 1);
+          if (doc.length > 10 && random() < 0.25 && !'PQ'.includes(doc.text[victim]!)) doc.delete(victim, 1);
           else doc.insert(at, String.fromCharCode(97 + ((i * 7 + n) % 26)));
           typed++;
           await new Promise((r) => setTimeout(r, 20 + Math.floor(random() * 40))); // typing pace
@@ -131,20 +170,36 @@ describe('the distributed stack (stack:up): a command-service killed and restart
     const ackedBeforeKill = ackCount();
     assert.ok(typed < CLIENTS * OPS_PER_CLIENT, 'the kill came after all typing: not mid-stream');
     await restartClusterMember(owner);
-    await typing;
+    await Promise.all([typing, pagesTyping]);
     await until(
       'every client has every edit acknowledged',
       () => typists.every((t) => t.client.pendingCount === 0),
+      120_000,
+    );
+    await until(
+      'every page has every keystroke acknowledged',
+      async () => (await Promise.all(pages.map(pageDoc))).every((d) => d.pending === 0),
       120_000,
     );
     assert.ok(ackCount() > ackedBeforeKill, 'no op was acknowledged after the kill');
 
     for (const [j, docId] of DOCS.entries()) {
       // Convergence: every client reaches the same version and text (remote ops may still be in flight).
-      const head = Math.max(...typists.map((t) => t.docs[j]!.version));
+      const onPages = j === 0 ? await Promise.all(pages.map(pageDoc)) : [];
+      const head = Math.max(...typists.map((t) => t.docs[j]!.version), ...onPages.map((d) => d.version));
       for (const t of typists) await until(`a client reaches ${docId} v${head}`, () => t.docs[j]!.version === head);
       const text = typists[0]!.docs[j]!.text;
       for (const t of typists) assert.equal(t.docs[j]!.text, text, `a client diverged on ${docId}`);
+      if (j === 0) {
+        // The pages too: the same version and text, every keystroke of theirs in it.
+        for (const page of pages) {
+          await until(`a page reaches ${docId} v${head}`, async () => (await pageDoc(page)).version === head);
+          assert.equal((await pageDoc(page)).text, text, `a page diverged on ${docId}`);
+        }
+        assert.equal([...text].filter((c) => c === 'P').length, 40, "every one of pia's keystrokes is in the text");
+        assert.equal([...text].filter((c) => c === 'Q').length, 40, "every one of pol's keystrokes is in the text");
+        await pages[0]!.screenshot({ path: `${artifactsDir()}/e2e-cluster-after-failover.png` });
+      }
 
       // The read API, through the balancer, once the projection has caught up: the same version and text.
       let current: { status: number; body: unknown } = { status: 0, body: undefined };
