@@ -58,6 +58,16 @@ export class SchemaRegistryClient {
     return body.is_compatible === true;
   }
 
+  /** The registry's compatibility check of `schema` against one version of the subject. */
+  async isCompatibleWith(subject: string, version: number, schema: string): Promise<boolean> {
+    const body = await this.call<{ is_compatible: boolean }>(
+      'POST',
+      `/compatibility/subjects/${enc(subject)}/versions/${version}`,
+      { schema },
+    );
+    return body.is_compatible === true;
+  }
+
   /** The schema text of a global id. */
   async schemaById(id: number): Promise<string> {
     const body = await this.call<{ schema: string; schemaType?: string }>('GET', `/schemas/ids/${id}`);

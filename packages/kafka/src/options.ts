@@ -57,7 +57,7 @@ export interface KafkaOpLogOptions {
   /**
    * A Confluent-compatible schema registry: records are framed with the id it assigns to the current schema
    * (registered once at open under `<topic>-value`, FULL_TRANSITIVE), readers look unknown ids up in it.
-   * Without it, the local schema ids (see @collab/schemas registry.ts). See README "Schema registry".
+   * Without it, the local schema ids (see @collab/schemas registry.ts). See docs/operations.md, "Schema registry".
    */
   schemaRegistry?: { url: string; idCachePath?: string; timeoutMs?: number };
   logger?: Logger;
