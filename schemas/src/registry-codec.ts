@@ -46,9 +46,13 @@ export async function createRegistryOpCommittedCodec(options: RegistryCodecOptio
   const cacheKey = `${client.url} ${subject} ${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
   let id: number;
   try {
-    id = await client.register(subject, schema);
-    // After the first version: some registries (Apicurio 2.0) refuse a config for a subject without versions.
-    await client.setCompatibility(subject, 'FULL_TRANSITIVE');
+    // A 409 can be the race of processes creating the subject at once (Apicurio 2.0): the second try finds it.
+    // An incompatible schema answers 409 again, and fails the start.
+    id = await client.register(subject, schema).catch((err: unknown) => {
+      if (err instanceof CollabError && err.code === 'ERR_CONFLICT') return client.register(subject, schema);
+      throw err;
+    });
+    await ensureFullTransitive(client, subject);
     if (options.idCachePath !== undefined) writeCachedId(options.idCachePath, cacheKey, id);
   } catch (err) {
     const cached = options.idCachePath === undefined ? undefined : readCachedId(options.idCachePath, cacheKey);
@@ -66,6 +70,26 @@ export async function createRegistryOpCommittedCodec(options: RegistryCodecOptio
   const lookup = async (unknownId: number): Promise<avro.Schema> =>
     JSON.parse(await client.schemaById(unknownId)) as avro.Schema;
   return new OpCommittedCodec(id, lookup);
+}
+
+/**
+ * After the first version: some registries (Apicurio 2.0) refuse a config for a subject without versions. Several
+ * processes start at once (two command-services, the projection and snapshot services): on Apicurio 2.0 the
+ * second concurrent PUT of the same config answers 409, so a 409 is fine when the level is then FULL_TRANSITIVE.
+ */
+async function ensureFullTransitive(client: SchemaRegistryClient, subject: string): Promise<void> {
+  if ((await client.compatibility(subject).catch(() => '')) === 'FULL_TRANSITIVE') return;
+  try {
+    await client.setCompatibility(subject, 'FULL_TRANSITIVE');
+  } catch (err) {
+    if (!(err instanceof CollabError && err.code === 'ERR_CONFLICT')) throw err;
+    const level = await client.compatibility(subject);
+    if (level !== 'FULL_TRANSITIVE') {
+      throw new CollabError('ERR_CONFLICT', `${subject}: compatibility is ${level}, FULL_TRANSITIVE could not be set`, {
+        cause: err,
+      });
+    }
+  }
 }
 
 function readCache(path: string): Record<string, number> {

@@ -14,6 +14,7 @@ import { isCollabError, type LogRecord, type OpCommitted, type OpLog } from '@co
 import { freePort, requireSchemaRegistry, useStack } from '@collab/infra';
 import {
   SchemaRegistryClient,
+  createRegistryOpCommittedCodec,
   currentOpCommittedSchemaText,
   encodeOpCommitted,
   readFrame,
@@ -146,6 +147,17 @@ describe('Kafka OpLog with a schema registry', function () {
       (await readAll(fx.log, 0)).map((r) => r.value),
       [sample('old', 1), sample('new', 1)],
     );
+  });
+
+  it('processes starting at once on a new subject all get the same id (the services of one deployment)', async () => {
+    fx = await kafkaFixture(brokers, 1);
+    const opens = Array.from({ length: 4 }, () =>
+      createRegistryOpCommittedCodec({ url: registryUrl, topic: `${fx!.topic}` }).then((codec) => codec.writerSchemaId),
+    );
+    const ids = await Promise.all(opens);
+    const assigned = await client.register(valueSubject(fx.topic), currentOpCommittedSchemaText());
+    assert.deepEqual(ids, [assigned, assigned, assigned, assigned]);
+    assert.equal(await client.compatibility(valueSubject(fx.topic)), 'FULL_TRANSITIVE');
   });
 
   it("the registry's compatibility endpoint refuses an incompatible schema under FULL_TRANSITIVE", async () => {
