@@ -23,6 +23,7 @@ import {
   serviceEnv,
   shutdownSettings,
   telemetrySettings,
+  schemaRegistrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
 
@@ -176,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       provision: e.COLLAB_PROVISION === 'true',
       replicationFactor: e.COLLAB_KAFKA_REPLICATION_FACTOR,
       security: kafkaSecurity.value,
+      schemaRegistry: schemaRegistrySettings(e),
     },
     forwardTimeoutMs: e.COLLAB_FORWARD_TIMEOUT_MS,
     window: e.COLLAB_WINDOW,

@@ -231,7 +231,11 @@ async function startDistributedCommandService(
     security: kafka.security,
     logger: logger.child({ component: 'kafka' }),
   };
-  const log = await createKafkaOpLog({ ...kafkaCommon, topic: kafka.topic });
+  const log = await createKafkaOpLog({
+    ...kafkaCommon,
+    topic: kafka.topic,
+    ...(kafka.schemaRegistry === undefined ? {} : { schemaRegistry: kafka.schemaRegistry }),
+  });
   scope.defer('kafka op log', () => log.close());
   const bus = await createKafkaCommandBus({
     ...kafkaCommon,

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the local Docker images of the integration-test stack without any container registry:
-# a Debian base (debootstrap + apt, `docker import`), then Kafka / Cassandra / S3Proxy from Maven Central
+# a Debian base (debootstrap + apt, `docker import`), then Kafka / Cassandra / S3Proxy / Apicurio Registry from Maven Central
 # and Redis from Debian, each `FROM` the local base.
 #
 # Usage:
 #   bash infra/images/build.sh [--force] [TARGET...]   build (skips images whose tag already exists)
 #   bash infra/images/build.sh --print                  print KEY=image:tag lines, build nothing
-#   --prune: afterwards remove collab/{base,kafka,cassandra,s3proxy,redis} tags not among the current names
-# Targets: base kafka kafka4 cassandra s3proxy redis all.
-# Default: kafka cassandra s3proxy redis (+ kafka4 when INFRA_WITH_KAFKA4=1).
+#   --prune: afterwards remove collab/{base,kafka,cassandra,s3proxy,redis,apicurio-registry} tags not among the current names
+# Targets: base kafka kafka4 cassandra s3proxy redis apicurio all.
+# Default: kafka cassandra s3proxy redis apicurio (+ kafka4 when INFRA_WITH_KAFKA4=1).
 #
 # Tags are content hashes of each image's inputs (its folder, the versions.env lines it uses, the base
 # image tag), so the names printed by --print are exactly the names a build produces.
@@ -43,13 +43,13 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --prune) PRUNE=1 ;;
     -h | --help) usage; exit 0 ;;
-    all) TARGETS+=(base kafka kafka4 cassandra s3proxy redis) ;;
-    base | kafka | kafka4 | cassandra | s3proxy | redis) TARGETS+=("$arg") ;;
+    all) TARGETS+=(base kafka kafka4 cassandra s3proxy redis apicurio) ;;
+    base | kafka | kafka4 | cassandra | s3proxy | redis | apicurio) TARGETS+=("$arg") ;;
     *) usage; die "unknown argument: $arg" ;;
   esac
 done
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(kafka cassandra s3proxy redis)
+  TARGETS=(kafka cassandra s3proxy redis apicurio)
   [ "${INFRA_WITH_KAFKA4:-0}" = 1 ] && TARGETS+=(kafka4)
 fi
 
@@ -87,6 +87,8 @@ DIRS[s3proxy]="s3proxy"
 KEYS[s3proxy]="$MVN_KEYS|S3PROXY_VERSION"
 DIRS[redis]="redis"
 KEYS[redis]="DEBIAN_SUITE"
+DIRS[apicurio]="apicurio"
+KEYS[apicurio]="APICURIO_VERSION"
 
 image_hash() {
   # shellcheck disable=SC2086
@@ -97,6 +99,7 @@ IMAGE[kafka4]="collab/kafka:${KAFKA4_VERSION}-$(image_hash kafka4)"
 IMAGE[cassandra]="collab/cassandra:${CASSANDRA_VERSION}-$(image_hash cassandra)"
 IMAGE[s3proxy]="collab/s3proxy:${S3PROXY_VERSION}-$(image_hash s3proxy)"
 IMAGE[redis]="collab/redis:${DEBIAN_SUITE}-$(image_hash redis)"
+IMAGE[apicurio]="collab/apicurio-registry:${APICURIO_VERSION}-$(image_hash apicurio)"
 
 print_names() {
   echo "BASE_IMAGE=$BASE_IMAGE"
@@ -105,6 +108,7 @@ print_names() {
   echo "CASSANDRA_IMAGE=${IMAGE[cassandra]}"
   echo "S3PROXY_IMAGE=${IMAGE[s3proxy]}"
   echo "REDIS_IMAGE=${IMAGE[redis]}"
+  echo "SCHEMA_REGISTRY_IMAGE=${IMAGE[apicurio]}"
 }
 
 if [ "$PRINT" = 1 ]; then
@@ -152,7 +156,8 @@ ensure_maven() {
   fi
 }
 
-# build_image NAME [BUILD_ARG...]; if the folder has a pom.xml, its runtime classpath goes to lib/.
+# build_image NAME [BUILD_ARG...]; if the folder has a prepare.sh, it runs in the build context (it builds what
+# the Dockerfile copies); else if the folder has a pom.xml, its runtime classpath goes to lib/.
 build_image() {
   local name=$1; shift
   local image=${IMAGE[$name]} t=$SECONDS ctx="$CACHE/ctx/$name" d
@@ -164,7 +169,11 @@ build_image() {
   rm -rf "$ctx"
   mkdir -p "$ctx"
   for d in ${DIRS[$name]}; do cp -a "$IMAGES_DIR/$d/." "$ctx/"; done
-  if [ -f "$ctx/pom.xml" ]; then
+  if [ -f "$ctx/prepare.sh" ]; then
+    ensure_maven
+    log "$name: prepare.sh (Maven Central, cache ${MAVEN_REPO_LOCAL:-~/.m2/repository})"
+    bash "$ctx/prepare.sh" || die "$name: prepare.sh failed"
+  elif [ -f "$ctx/pom.xml" ]; then
     ensure_maven
     log "$name: resolving runtime classpath from Maven Central (cache ${MAVEN_REPO_LOCAL:-~/.m2/repository})"
     local repo_opt=()
@@ -200,12 +209,13 @@ for target in "${TARGETS[@]}"; do
     cassandra) build_image cassandra "CASSANDRA_VERSION=$CASSANDRA_VERSION" ;;
     s3proxy) build_image s3proxy "S3PROXY_VERSION=$S3PROXY_VERSION" ;;
     redis) build_image redis ;;
+    apicurio) build_image apicurio "APICURIO_VERSION=$APICURIO_VERSION" ;;
   esac
 done
 log "all requested images ready in $((SECONDS - T_ALL))s"
 if [ "$PRUNE" = 1 ]; then
   current=" $BASE_IMAGE ${IMAGE[*]} "
-  for ref in $(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^collab/(base|kafka|cassandra|s3proxy|redis):'); do
+  for ref in $(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^collab/(base|kafka|cassandra|s3proxy|redis|apicurio-registry):'); do
     if [[ $current != *" $ref "* ]]; then
       log "prune: removing $ref"
       docker image rm "$ref" >/dev/null 2>&1 || log "prune: $ref is in use, kept"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts each locally built image, waits for readiness, performs one real operation, removes the container.
-#   bash infra/images/smoke.sh [kafka] [kafka4] [cassandra] [s3proxy] [redis]
+#   bash infra/images/smoke.sh [kafka] [kafka4] [cassandra] [s3proxy] [redis] [apicurio]
 # Default: every image of `build.sh --print` that exists locally (kafka4 only if built).
 # Traffic goes only to 127.0.0.1 (host-mapped ports) and to the containers this script starts.
 # Prints one line per image: "<name> OK ready=<seconds>s" (docker run -> readiness signal).
@@ -162,9 +162,28 @@ smoke_redis() {
   echo "redis OK ready=${ready}s image=$REDIS_IMAGE (redis-cli ping, SET/GET via 127.0.0.1:$HP)"
 }
 
+smoke_apicurio() {
+  start apicurio "$SCHEMA_REGISTRY_IMAGE" 8080
+  wait_log "$C" 'started in .*Listening on' 60
+  local ready; ready=$(secs_since "$T0")
+  local u="http://127.0.0.1:$HP/apis/ccompat/v6" ct='Content-Type: application/vnd.schemaregistry.v1+json' out code
+  local v1='{"schema":"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"long\"}]}"}'
+  local bad='{"schema":"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"}]}"}'
+  out=$(curl -s --max-time 10 -X POST -H "$ct" -d "$v1" "$u/subjects/smoke-value/versions")
+  [[ $out == '{"id":'* ]] || fail "apicurio: register -> $out"
+  out=$(curl -s --max-time 10 -X PUT -H "$ct" -d '{"compatibility":"FULL_TRANSITIVE"}' "$u/config/smoke-value")
+  [[ $out == *FULL_TRANSITIVE* ]] || fail "apicurio: set compatibility -> $out"
+  out=$(curl -s --max-time 10 -X POST -H "$ct" -d "$bad" "$u/compatibility/subjects/smoke-value/versions/latest")
+  [ "$out" = '{"is_compatible":false}' ] || fail "apicurio: compatibility check of an incompatible schema -> $out"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST -H "$ct" -d "$bad" "$u/subjects/smoke-value/versions")
+  [ "$code" = 409 ] || fail "apicurio: registering an incompatible schema -> $code (want 409)"
+  docker rm -f "$C" >/dev/null
+  echo "apicurio OK ready=${ready}s image=$SCHEMA_REGISTRY_IMAGE (register, FULL_TRANSITIVE, incompatible: is_compatible=false and 409)"
+}
+
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(kafka cassandra s3proxy redis)
+  TARGETS=(kafka cassandra s3proxy redis apicurio)
   if [ "${INFRA_WITH_KAFKA4:-0}" = 1 ] || docker image inspect "$KAFKA4_IMAGE" >/dev/null 2>&1; then
     TARGETS+=(kafka4)
   fi
@@ -176,6 +195,7 @@ for t in "${TARGETS[@]}"; do
     cassandra) smoke_cassandra ;;
     s3proxy) smoke_s3proxy ;;
     redis) smoke_redis ;;
+    apicurio) smoke_apicurio ;;
     *) fail "unknown target $t" ;;
   esac
 done

@@ -18,7 +18,7 @@ export type StackChoice = { source: 'local' | 'public' } | { source: 'external';
 export interface HarnessTimeouts {
   /** Per container: from `docker start` to the readiness log line and a successful client probe. */
   startupMs: number;
-  /** Probing given (external) endpoints, all four in parallel. */
+  /** Probing given (external) endpoints, all of them in parallel. */
   probeMs: number;
 }
 

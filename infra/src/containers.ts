@@ -269,6 +269,14 @@ export function s3Container(image: string, ctx: ContainerContext): LoopbackConta
     .withWaitStrategy(Wait.forLogMessage(/Server - Started|Started Server/));
 }
 
+/** The Confluent-compatible API's root inside both registry images (Apicurio). */
+export const SCHEMA_REGISTRY_API_PATH = '/apis/ccompat/v6';
+
+export function schemaRegistryContainer(image: string, ctx: ContainerContext): LoopbackContainer {
+  // Both our image and Apicurio's public one are Quarkus apps that log this line once they serve HTTP.
+  return base(image, 8080, 'schemaRegistry', ctx).withWaitStrategy(Wait.forLogMessage(/started in .*Listening on/));
+}
+
 export function redisContainer(image: string, ctx: ContainerContext): LoopbackContainer {
   const container = base(image, 6379, 'redis', ctx).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/));
   // Our image's default command already disables persistence and protected mode.

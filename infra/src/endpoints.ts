@@ -10,10 +10,18 @@ export interface StackEndpoints {
   cassandra: { contactPoints: string[]; localDataCenter: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
   redis: { url: string };
+  /**
+   * A Confluent-compatible schema registry (its API root, e.g. `http://127.0.0.1:PORT/apis/ccompat/v6`). Always
+   * there for containers; for external endpoints only when SCHEMA_REGISTRY_URL is given (existing setups
+   * without one keep working; a test that needs it fails naming the variable, see requireSchemaRegistry).
+   */
+  schemaRegistry?: { url: string };
 }
 
 /** The variables that point the tests at existing servers (no containers at all). */
 export const ENDPOINT_VARIABLES = ['KAFKA_BROKERS', 'CASSANDRA_CONTACT_POINTS', 'S3_ENDPOINT', 'REDIS_URL'] as const;
+/** Optional with the four above: the schema registry's Confluent-compatible API root. */
+export const SCHEMA_REGISTRY_VARIABLE = 'SCHEMA_REGISTRY_URL';
 
 const list = (value: string): string[] =>
   value
@@ -49,7 +57,21 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv): StackEndpoints | undef
       secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? 'collab-secret',
     },
     redis: { url: env.REDIS_URL! },
+    ...((env[SCHEMA_REGISTRY_VARIABLE] ?? '') === ''
+      ? {}
+      : { schemaRegistry: { url: env[SCHEMA_REGISTRY_VARIABLE]! } }),
   };
+}
+
+/** The registry of a stack, or an error naming what to set: for tests that need one (never skipped). */
+export function requireSchemaRegistry(endpoints: StackEndpoints): { url: string } {
+  if (endpoints.schemaRegistry === undefined) {
+    throw new Error(
+      `This test needs a schema registry: the stack (${endpoints.mode}) has none. Set ${SCHEMA_REGISTRY_VARIABLE} ` +
+        `(e.g. http://127.0.0.1:PORT/apis/ccompat/v6) with the other endpoint variables, or let the harness start containers.`,
+    );
+  }
+  return endpoints.schemaRegistry;
 }
 
 /** The inverse of endpointsFromEnv: the variables that point another process at these endpoints. */
@@ -63,5 +85,6 @@ export function endpointsToEnv(endpoints: StackEndpoints): Record<string, string
     S3_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
     REDIS_URL: endpoints.redis.url,
+    ...(endpoints.schemaRegistry === undefined ? {} : { [SCHEMA_REGISTRY_VARIABLE]: endpoints.schemaRegistry.url }),
   };
 }

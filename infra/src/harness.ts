@@ -1,5 +1,5 @@
 /**
- * Starts the whole stack in containers: one user-defined network for the run, the four servers in parallel,
+ * Starts the whole stack in containers: one user-defined network for the run, the five servers in parallel,
  * each ready only when its log says so and a real client round trip succeeds, all within a bounded time.
  * On any failure everything already started is removed and the error names each server that failed, with
  * the last lines of its log.
@@ -14,8 +14,10 @@ import {
   S3_CREDENTIALS,
   cassandraContainer,
   kafkaContainer,
+  SCHEMA_REGISTRY_API_PATH,
   redisContainer,
   s3Container,
+  schemaRegistryContainer,
 } from './containers.js';
 import { stackJit, stackKafka } from './config.js';
 import type { KafkaCluster } from './kafka-cluster.js';
@@ -58,6 +60,7 @@ const BUILDERS: Record<Service, (image: string, ctx: ContainerContext) => Loopba
   cassandra: cassandraContainer,
   s3: s3Container,
   redis: redisContainer,
+  schemaRegistry: schemaRegistryContainer,
 };
 
 function endpointsFor(
@@ -72,6 +75,7 @@ function endpointsFor(
     cassandra: { contactPoints: [at('cassandra')], localDataCenter: 'datacenter1' },
     s3: { endpoint: `http://${at('s3')}`, region: 'us-east-1', ...S3_CREDENTIALS },
     redis: { url: `redis://${at('redis')}` },
+    schemaRegistry: { url: `http://${at('schemaRegistry')}${SCHEMA_REGISTRY_API_PATH}` },
   };
 }
 

@@ -23,6 +23,7 @@ const LOCAL_KEYS: Record<Service, string> = {
   cassandra: 'CASSANDRA_IMAGE',
   s3: 'S3PROXY_IMAGE',
   redis: 'REDIS_IMAGE',
+  schemaRegistry: 'SCHEMA_REGISTRY_IMAGE',
 };
 
 /**
@@ -34,12 +35,20 @@ const PUBLIC_DEFAULTS: StackImages = {
   cassandra: 'cassandra:5.0',
   s3: 'minio/minio:RELEASE.2025-04-22T22-12-26Z',
   redis: 'redis:7',
+  // Apicurio's in-memory image; its Confluent-compatible API is also at /apis/ccompat/v6 (unverified here).
+  schemaRegistry: 'apicurio/apicurio-registry-mem:2.6.13.Final',
 };
 
 export function publicImages(env: NodeJS.ProcessEnv): StackImages {
-  const pick = (service: Service): string =>
-    env[`COLLAB_PUBLIC_${service.toUpperCase()}_IMAGE`] || PUBLIC_DEFAULTS[service];
-  return { kafka: pick('kafka'), cassandra: pick('cassandra'), s3: pick('s3'), redis: pick('redis') };
+  const pick = (service: Service, key: string = service.toUpperCase()): string =>
+    env[`COLLAB_PUBLIC_${key}_IMAGE`] || PUBLIC_DEFAULTS[service];
+  return {
+    kafka: pick('kafka'),
+    cassandra: pick('cassandra'),
+    s3: pick('s3'),
+    redis: pick('redis'),
+    schemaRegistry: pick('schemaRegistry', 'SCHEMA_REGISTRY'),
+  };
 }
 
 /** Parses `KEY=value` lines. */
@@ -56,7 +65,13 @@ export function parseImageLines(stdout: string): StackImages {
     }
     return value;
   };
-  return { kafka: get('kafka'), cassandra: get('cassandra'), s3: get('s3'), redis: get('redis') };
+  return {
+    kafka: get('kafka'),
+    cassandra: get('cassandra'),
+    s3: get('s3'),
+    redis: get('redis'),
+    schemaRegistry: get('schemaRegistry'),
+  };
 }
 
 export async function localImages(): Promise<StackImages> {

@@ -12,8 +12,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { StackEndpoints } from './endpoints.js';
 import { bestEffort } from '@collab/core';
 
-export type Service = 'kafka' | 'cassandra' | 's3' | 'redis';
-export const SERVICES: readonly Service[] = ['kafka', 'cassandra', 's3', 'redis'];
+export type Service = 'kafka' | 'cassandra' | 's3' | 'redis' | 'schemaRegistry';
+export const SERVICES: readonly Service[] = ['kafka', 'cassandra', 's3', 'redis', 'schemaRegistry'];
+
+/** The services an endpoint set has (the schema registry is optional for external endpoints). */
+export const servicesOf = (endpoints: StackEndpoints): Service[] =>
+  SERVICES.filter((s) => s !== 'schemaRegistry' || endpoints.schemaRegistry !== undefined);
 
 /** Rejects with `what timed out after N ms` unless `work` settles first. */
 export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
@@ -101,6 +105,15 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<string
   }
 }
 
+/** GET /subjects: the Confluent API answers with a JSON array once the registry serves requests. */
+export async function probeSchemaRegistry(url: string, timeoutMs: number): Promise<string> {
+  const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) throw new Error(`GET ${url}/subjects answered ${response.status}`);
+  const subjects = (await response.json()) as unknown;
+  if (!Array.isArray(subjects)) throw new Error(`GET ${url}/subjects did not answer a JSON array`);
+  return `${subjects.length} subject(s)`;
+}
+
 export function probe(service: Service, endpoints: StackEndpoints, timeoutMs: number): Promise<string> {
   const attempt = (): Promise<string> => {
     switch (service) {
@@ -112,6 +125,8 @@ export function probe(service: Service, endpoints: StackEndpoints, timeoutMs: nu
         return probeS3(endpoints.s3, timeoutMs);
       case 'redis':
         return probeRedis(endpoints.redis.url, timeoutMs);
+      case 'schemaRegistry':
+        return probeSchemaRegistry(endpoints.schemaRegistry?.url ?? '(none)', timeoutMs);
     }
   };
   return withTimeout(attempt(), timeoutMs, `${service} probe`);
@@ -149,20 +164,26 @@ export function describeEndpoint(service: Service, endpoints: StackEndpoints): s
       return `S3_ENDPOINT=${endpoints.s3.endpoint}`;
     case 'redis':
       return `REDIS_URL=${endpoints.redis.url}`;
+    case 'schemaRegistry':
+      return `SCHEMA_REGISTRY_URL=${endpoints.schemaRegistry?.url ?? ''}`;
   }
 }
 
 /**
- * Checks all four endpoints in parallel within `timeoutMs`; throws one error naming every server that did not
+ * Checks all the endpoints in parallel within `timeoutMs`; throws one error naming every server that did not
  * answer (which variable, which address, why), so a wrong or dead endpoint is obvious within a bounded time.
  */
-export async function checkEndpoints(endpoints: StackEndpoints, timeoutMs: number): Promise<Record<Service, string>> {
+export async function checkEndpoints(
+  endpoints: StackEndpoints,
+  timeoutMs: number,
+): Promise<Partial<Record<Service, string>>> {
   const deadline = Date.now() + timeoutMs;
-  const results = await Promise.allSettled(SERVICES.map((s) => probeUntil(s, endpoints, deadline)));
+  const services = servicesOf(endpoints);
+  const results = await Promise.allSettled(services.map((s) => probeUntil(s, endpoints, deadline)));
   const failures: string[] = [];
   const details: Partial<Record<Service, string>> = {};
   results.forEach((result, i) => {
-    const service = SERVICES[i]!;
+    const service = services[i]!;
     if (result.status === 'fulfilled') details[service] = result.value;
     else failures.push(`  ${service} (${describeEndpoint(service, endpoints)}): ${errorMessage(result.reason)}`);
   });
@@ -172,7 +193,7 @@ export async function checkEndpoints(endpoints: StackEndpoints, timeoutMs: numbe
         failures.join('\n'),
     );
   }
-  return details as Record<Service, string>;
+  return details;
 }
 
 export function errorMessage(err: unknown): string {

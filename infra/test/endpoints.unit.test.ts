@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { chooseStack, harnessTimeouts, stackJit, stackKafka } from '../src/config.js';
 import { newKafkaClusterId } from '../src/kafka-cluster.js';
-import { endpointsFromEnv, endpointsToEnv } from '../src/endpoints.js';
+import { endpointsFromEnv, endpointsToEnv, requireSchemaRegistry } from '../src/endpoints.js';
 
 const ALL = {
   KAFKA_BROKERS: '127.0.0.1:29092, 127.0.0.1:29093',
@@ -112,5 +112,17 @@ describe('endpointsToEnv', () => {
   it('round-trips through endpointsFromEnv (what infra:up prints is what the tests read)', () => {
     const endpoints = endpointsFromEnv({ ...ALL, CASSANDRA_LOCAL_DC: 'dc1', S3_REGION: 'eu-west-1' })!;
     assert.deepEqual(endpointsFromEnv(endpointsToEnv(endpoints)), endpoints);
+  });
+
+  it('round-trips the optional schema registry too', () => {
+    const endpoints = endpointsFromEnv({ ...ALL, SCHEMA_REGISTRY_URL: 'http://127.0.0.1:28081/apis/ccompat/v6' })!;
+    assert.deepEqual(endpoints.schemaRegistry, { url: 'http://127.0.0.1:28081/apis/ccompat/v6' });
+    assert.deepEqual(endpointsFromEnv(endpointsToEnv(endpoints)), endpoints);
+  });
+});
+
+describe('requireSchemaRegistry', () => {
+  it('external endpoints without SCHEMA_REGISTRY_URL: an error naming the variable', () => {
+    assert.throws(() => requireSchemaRegistry(endpointsFromEnv(ALL)!), /needs a schema registry.*SCHEMA_REGISTRY_URL/s);
   });
 });

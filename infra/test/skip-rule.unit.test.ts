@@ -51,6 +51,7 @@ describe('parseImageLines (build.sh --print)', () => {
       'CASSANDRA_IMAGE=collab/cassandra:5.0.9-4',
       'S3PROXY_IMAGE=collab/s3proxy:4.1.0-5',
       'REDIS_IMAGE=collab/redis:bookworm-6',
+      'SCHEMA_REGISTRY_IMAGE=collab/apicurio-registry:2.0.2.Final-7',
       '',
     ].join('\n');
     assert.deepEqual(parseImageLines(out), {
@@ -58,6 +59,7 @@ describe('parseImageLines (build.sh --print)', () => {
       cassandra: 'collab/cassandra:5.0.9-4',
       s3: 'collab/s3proxy:4.1.0-5',
       redis: 'collab/redis:bookworm-6',
+      schemaRegistry: 'collab/apicurio-registry:2.0.2.Final-7',
     });
   });
 

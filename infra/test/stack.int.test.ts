@@ -9,7 +9,7 @@ import cassandra from 'cassandra-driver';
 import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import type { StackEndpoints } from '../src/endpoints.js';
+import { requireSchemaRegistry, type StackEndpoints } from '../src/endpoints.js';
 import { checkEndpoints, s3Client } from '../src/probes.js';
 import { provision, provisionOptionsFromEnv } from '../src/provision.js';
 import { useStack } from '../src/stack.js';
@@ -184,6 +184,13 @@ describe('integration stack (infra harness)', () => {
     assert.ok(Date.now() - started < 3000 + 2000, `took ${Date.now() - started} ms`);
   });
 
+  it('Schema registry: the Confluent API answers (GET /subjects is a JSON array)', async () => {
+    const registry = requireSchemaRegistry(endpoints);
+    const response = await fetch(`${registry.url}/subjects`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(response.status, 200);
+    assert.ok(Array.isArray(await response.json()));
+  });
+
   it('every endpoint unreachable: each is named', async () => {
     const p = await closedPort();
     const dead: StackEndpoints = {
@@ -192,9 +199,16 @@ describe('integration stack (infra harness)', () => {
       cassandra: { contactPoints: [`127.0.0.1:${p}`], localDataCenter: 'datacenter1' },
       s3: { ...endpoints.s3, endpoint: `http://127.0.0.1:${p}` },
       redis: { url: `redis://127.0.0.1:${p}` },
+      schemaRegistry: { url: `http://127.0.0.1:${p}/apis/ccompat/v6` },
     };
     await assert.rejects(checkEndpoints(dead, 2000), (err: Error) => {
-      for (const name of ['KAFKA_BROKERS', 'CASSANDRA_CONTACT_POINTS', 'S3_ENDPOINT', 'REDIS_URL']) {
+      for (const name of [
+        'KAFKA_BROKERS',
+        'CASSANDRA_CONTACT_POINTS',
+        'S3_ENDPOINT',
+        'REDIS_URL',
+        'SCHEMA_REGISTRY_URL',
+      ]) {
         assert.ok(err.message.includes(`${name}=`), `${name} missing from: ${err.message}`);
       }
       return true;

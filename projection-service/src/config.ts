@@ -15,6 +15,7 @@ import {
   serviceEnv,
   shutdownSettings,
   telemetrySettings,
+  schemaRegistrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
 
@@ -61,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       partitions: e.COLLAB_OPS_PARTITIONS,
       groupId: e.COLLAB_PROJECTION_GROUP,
       security: kafkaSecurity.value,
+      schemaRegistry: schemaRegistrySettings(e),
     },
     cassandra: {
       contactPoints: e.CASSANDRA_CONTACT_POINTS,

@@ -70,6 +70,7 @@ async function start(config: ProjectionServiceConfig, scope: ServiceScope) {
     partitionCount: kc.partitions,
     clientId,
     security: kc.security,
+    ...(kc.schemaRegistry === undefined ? {} : { schemaRegistry: kc.schemaRegistry }),
     logger: logger.child({ component: 'kafka' }),
   });
   scope.defer('kafka op log', () => log.close());

@@ -20,7 +20,14 @@ import { compareKeyspaces, type ConsistencyReport } from './consistency.js';
 import { replay, type ReplayProgress, type ReplayResult } from './replay.js';
 
 export interface RebuildKeyspaceOptions {
-  kafka: { brokers: string[]; topic: string; partitions: number; security?: KafkaSecurity };
+  kafka: {
+    brokers: string[];
+    topic: string;
+    partitions: number;
+    security?: KafkaSecurity;
+    /** COLLAB_SCHEMA_REGISTRY_URL: records framed with a registry's ids decode through it. */
+    schemaRegistry?: { url: string; idCachePath?: string };
+  };
   cassandra: {
     contactPoints: string[];
     localDataCenter: string;
@@ -95,6 +102,7 @@ export async function rebuildKeyspace(options: RebuildKeyspaceOptions): Promise<
       partitionCount: kafka.partitions,
       clientId: `projection-rebuild-${process.pid}`,
       ...(kafka.security === undefined ? {} : { security: kafka.security }),
+      ...(kafka.schemaRegistry === undefined ? {} : { schemaRegistry: kafka.schemaRegistry }),
     });
     let result: ReplayResult;
     try {

@@ -1,3 +1,5 @@
 export * from './framing.js';
 export * from './registry.js';
 export * from './op-committed.js';
+export * from './schema-registry-client.js';
+export * from './registry-codec.js';

@@ -8,11 +8,11 @@
  * long (skip), string (insert) and Delete {count, text?} — `{d: N}` is {count: N, text: null},
  * `{d: "abc"}` is {count: 3, text: "abc"} (count in code points).
  */
-import type avro from 'avsc';
+import avro from 'avsc';
 import { CollabError, type OpCommitted } from '@collab/core';
 import type { TextOp, TextOpComponent } from '@collab/ot-text';
 import { readFrame, writeFrame } from './framing.js';
-import { currentSchema, typeForId } from './registry.js';
+import { SCHEMAS, currentSchema, typeForId } from './registry.js';
 
 /** The record as avsc reads and writes it with the current schema (v1). */
 interface AvroDelete {
@@ -67,58 +67,117 @@ const invalid = (message: string): CollabError => new CollabError('ERR_INVALID_A
 
 const CURRENT = currentSchema('op-committed');
 
-/** The schema id `encodeOpCommitted` writes. */
+/** The schema id `encodeOpCommitted` writes: the local table's id (see registry.ts), used without a registry. */
 export const OP_COMMITTED_SCHEMA_ID = CURRENT.id;
 
-/** Encode with the current schema, framed (magic byte, schema id, Avro binary). */
-export function encodeOpCommitted(value: OpCommitted): Buffer {
-  const record: AvroOpCommitted = { ...value, op: value.op.map(componentToAvro) };
-  const type = typeForId(CURRENT.id);
-  const errors: string[] = [];
-  if (!type.isValid(record, { errorHook: (path) => errors.push(path.join('.') || '(record)') })) {
-    throw invalid(`OpCommitted does not fit schema ${CURRENT.file}: bad field(s) ${errors.join(', ')}`);
+/**
+ * Encodes with the current schema under one schema id, and decodes frames by the id they carry (Avro schema
+ * resolution from the writer's schema to the current one). Without a schema registry the ids are the local
+ * table's (registry.ts); with one (registry-codec.ts) the writer id is the registry's, and ids the codec does
+ * not know are looked up by `prepare` before `decode`.
+ */
+export class OpCommittedCodec {
+  private readonly reader = typeForId(CURRENT.id);
+  private readonly writers = new Map<number, avro.Type>();
+  private readonly resolvers = new Map<number, avro.Resolver>();
+
+  /**
+   * `writerSchemaId`: the id framed into every record this codec encodes. `lookup`: fetches the Avro schema of
+   * an id the codec does not know (a registry); without it such ids are ERR_CORRUPT.
+   */
+  constructor(
+    readonly writerSchemaId: number,
+    private readonly lookup?: (id: number) => Promise<avro.Schema>,
+  ) {
+    for (const entry of SCHEMAS) if (entry.subject === 'op-committed') this.writers.set(entry.id, typeForId(entry.id));
+    this.writers.set(writerSchemaId, this.reader);
   }
-  return writeFrame(CURRENT.id, type.toBuffer(record));
+
+  /** Encode with the current schema, framed (magic byte, `writerSchemaId`, Avro binary). */
+  encode(value: OpCommitted): Buffer {
+    const record: AvroOpCommitted = { ...value, op: value.op.map(componentToAvro) };
+    const errors: string[] = [];
+    if (!this.reader.isValid(record, { errorHook: (path) => errors.push(path.join('.') || '(record)') })) {
+      throw invalid(`OpCommitted does not fit schema ${CURRENT.file}: bad field(s) ${errors.join(', ')}`);
+    }
+    return writeFrame(this.writerSchemaId, this.reader.toBuffer(record));
+  }
+
+  /**
+   * Makes `decode(frame)` able to read the frame's schema id: a no-op (undefined, nothing to await) when the id
+   * is known, else one lookup per id (concurrent callers share it). A frame that is not a frame is left to decode.
+   */
+  prepare(frame: Buffer): Promise<void> | undefined {
+    if (frame.length < 5 || frame.readUInt8(0) !== 0) return undefined;
+    const id = frame.readUInt32BE(1);
+    if (this.writers.has(id) || this.lookup === undefined) return undefined;
+    let pending = this.pending.get(id);
+    if (pending === undefined) {
+      pending = this.lookup(id)
+        .then((schema) => {
+          this.writers.set(id, avro.Type.forSchema(schema, { wrapUnions: false }));
+        })
+        .finally(() => this.pending.delete(id));
+      this.pending.set(id, pending);
+    }
+    return pending;
+  }
+
+  private readonly pending = new Map<number, Promise<void>>();
+
+  /**
+   * Decode a frame written with any schema this codec knows. Throws ERR_CORRUPT for a bad magic byte, an unknown
+   * schema id, truncated or trailing bytes, or data that does not decode.
+   */
+  decode(frame: Buffer): OpCommitted {
+    const { schemaId, body } = readFrame(frame);
+    const writer = this.writers.get(schemaId);
+    if (writer === undefined) {
+      const known = [...this.writers.keys()].join(', ');
+      throw new CollabError('ERR_CORRUPT', `unknown Avro schema id ${schemaId} (known ids: ${known})`);
+    }
+    let record: AvroOpCommitted;
+    try {
+      if (writer === this.reader) {
+        record = this.reader.fromBuffer(body) as AvroOpCommitted;
+      } else {
+        let resolver = this.resolvers.get(schemaId);
+        if (resolver === undefined) {
+          resolver = this.reader.createResolver(writer);
+          this.resolvers.set(schemaId, resolver);
+        }
+        record = this.reader.fromBuffer(body, resolver) as AvroOpCommitted;
+      }
+    } catch (err) {
+      throw new CollabError(
+        'ERR_CORRUPT',
+        `OpCommitted frame with schema id ${schemaId} does not decode: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const op: TextOp = record.op.map(componentFromAvro);
+    return {
+      docId: record.docId,
+      version: record.version,
+      op,
+      baseVersion: record.baseVersion,
+      clientId: record.clientId,
+      seq: record.seq,
+      userId: record.userId,
+      timestamp: record.timestamp,
+    };
+  }
 }
 
-const resolvers = new Map<number, avro.Resolver>();
+/** The codec without a registry: frames carry the local table's ids (the only ids written before registries). */
+export const localOpCommittedCodec = new OpCommittedCodec(CURRENT.id);
 
-/**
- * Decode a frame written with any registered schema version. Throws ERR_CORRUPT for a bad magic byte, an unknown
- * schema id, truncated or trailing bytes, or data that does not decode.
- */
+/** Encode with the current schema and the local schema id (see OpCommittedCodec). */
+export function encodeOpCommitted(value: OpCommitted): Buffer {
+  return localOpCommittedCodec.encode(value);
+}
+
+/** Decode a frame carrying one of the local table's schema ids (see OpCommittedCodec). */
 export function decodeOpCommitted(frame: Buffer): OpCommitted {
-  const { schemaId, body } = readFrame(frame);
-  const writer = typeForId(schemaId);
-  const reader = typeForId(CURRENT.id);
-  let record: AvroOpCommitted;
-  try {
-    if (schemaId === CURRENT.id) {
-      record = reader.fromBuffer(body) as AvroOpCommitted;
-    } else {
-      let resolver = resolvers.get(schemaId);
-      if (resolver === undefined) {
-        resolver = reader.createResolver(writer);
-        resolvers.set(schemaId, resolver);
-      }
-      record = reader.fromBuffer(body, resolver) as AvroOpCommitted;
-    }
-  } catch (err) {
-    throw new CollabError(
-      'ERR_CORRUPT',
-      `OpCommitted frame with schema id ${schemaId} does not decode: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  const op: TextOp = record.op.map(componentFromAvro);
-  return {
-    docId: record.docId,
-    version: record.version,
-    op,
-    baseVersion: record.baseVersion,
-    clientId: record.clientId,
-    seq: record.seq,
-    userId: record.userId,
-    timestamp: record.timestamp,
-  };
+  return localOpCommittedCodec.decode(frame);
 }

@@ -17,6 +17,7 @@ import {
   serviceEnv,
   shutdownSettings,
   telemetrySettings,
+  schemaRegistrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
 import { DEFAULT_SNAPSHOT_BATCH_WAIT_MS } from './snapshot-worker.js';
@@ -79,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       groupId: e.COLLAB_SNAPSHOT_CONSUMER_GROUP,
       batchWaitMs: e.COLLAB_SNAPSHOT_BATCH_WAIT_MS,
       security: kafkaSecurity.value,
+      schemaRegistry: schemaRegistrySettings(e),
     },
     cassandra: {
       contactPoints: e.CASSANDRA_CONTACT_POINTS,

@@ -43,6 +43,7 @@ async function start(config: SnapshotServiceConfig, scope: ServiceScope) {
     partitionCount: config.kafka.partitions,
     clientId: instanceId,
     security: config.kafka.security,
+    ...(config.kafka.schemaRegistry === undefined ? {} : { schemaRegistry: config.kafka.schemaRegistry }),
     logger: logger.child({ component: 'kafka' }),
   });
   scope.defer('kafka op log', () => log.close());

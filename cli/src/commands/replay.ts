@@ -85,6 +85,7 @@ CASSANDRA_CONTACT_POINTS, CASSANDRA_LOCAL_DC, CASSANDRA_KEYSPACE, CASSANDRA_REPL
               topic: kafka.topic,
               partitions: kafka.partitions,
               security: kafka.security,
+              ...(kafka.schemaRegistry === undefined ? {} : { schemaRegistry: kafka.schemaRegistry }),
             },
             cassandra: {
               contactPoints: cassandra.contactPoints,

@@ -17,6 +17,7 @@ import {
   s3Problems,
   type CassandraSecurity,
   type KafkaSecurity,
+  schemaRegistrySettings,
 } from '@collab/env-config';
 import { z } from 'zod';
 import { ConfigProblems } from '../embedded-config.js';
@@ -45,6 +46,8 @@ export interface KafkaSettings {
   repliesTopic: string;
   replicationFactor: number;
   security: KafkaSecurity;
+  /** COLLAB_SCHEMA_REGISTRY_URL (and its id cache): how the ops records' schema ids are resolved. */
+  schemaRegistry?: { url: string; idCachePath?: string };
 }
 export interface CassandraSettings {
   contactPoints: string[];
@@ -87,6 +90,7 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         repliesTopic: parsed.data.COLLAB_REPLIES_TOPIC,
         replicationFactor: parsed.data.COLLAB_KAFKA_REPLICATION_FACTOR,
         security: security.value,
+        ...registryOf(parsed.data),
       };
   }
   if (sections.includes('cassandra')) {
@@ -135,4 +139,10 @@ export function redactDistributed(config: DistributedConfig): Record<string, unk
       ? {}
       : { s3: { ...config.s3, credentials: config.s3.credentials === undefined ? undefined : '[redacted]' } }),
   };
+}
+
+/** The registry settings as an optional field (absent without COLLAB_SCHEMA_REGISTRY_URL). */
+function registryOf(e: Parameters<typeof schemaRegistrySettings>[0]): Pick<KafkaSettings, 'schemaRegistry'> {
+  const registry = schemaRegistrySettings(e);
+  return registry === undefined ? {} : { schemaRegistry: registry };
 }

@@ -12,6 +12,7 @@ export function openKafkaLog(kafka: KafkaSettings): Promise<OpLog> {
     partitionCount: kafka.partitions,
     clientId: `collab-cli-${process.pid}`,
     security: kafka.security,
+    ...(kafka.schemaRegistry === undefined ? {} : { schemaRegistry: kafka.schemaRegistry }),
   });
 }
 

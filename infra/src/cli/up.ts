@@ -19,7 +19,7 @@ const HELP = `Usage: npm run infra:up -- [--detach] [--source local|public]
 
 Starts Kafka, Cassandra, an S3 server and Redis in containers (ports on 127.0.0.1), waits until each
 answers a real client request, provisions the ops topic, the bucket and the keyspace, then prints
-export lines for KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, S3_ENDPOINT, REDIS_URL, ...
+export lines for KAFKA_BROKERS, CASSANDRA_CONTACT_POINTS, S3_ENDPOINT, REDIS_URL, SCHEMA_REGISTRY_URL, ...
 
   --detach          exit once ready; the containers keep running (remove them: npm run infra:down)
   --source SOURCE   local (default; images from npm run infra:images) or public (official images,

@@ -18,6 +18,7 @@ import {
   LABEL_RUN,
   LoopbackContainer,
   S3_CREDENTIALS,
+  SCHEMA_REGISTRY_API_PATH,
   containerName,
 } from '../containers.js';
 import { startStack } from '../harness.js';
@@ -80,6 +81,8 @@ function internalEnv(runId: string): Record<string, string> {
     S3_REGION: 'us-east-1',
     S3_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
     S3_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+    // The ops records framed with the registry's id, as the standard Kafka tools expect (docs/operations.md).
+    COLLAB_SCHEMA_REGISTRY_URL: `http://${containerName(runId, 'schemaRegistry')}:8080${SCHEMA_REGISTRY_API_PATH}`,
   };
 }
 

@@ -92,7 +92,26 @@ export const opsTopicEnv = {
   KAFKA_BROKERS: hosts,
   COLLAB_OPS_TOPIC: z.string().min(1).default(DEFAULT_OPS_TOPIC),
   COLLAB_OPS_PARTITIONS: int(1, 10_000).default(DEFAULT_OPS_PARTITIONS),
+  COLLAB_SCHEMA_REGISTRY_URL: z.string().url().optional(),
+  COLLAB_SCHEMA_REGISTRY_ID_CACHE: z.string().min(1).optional(),
 };
+
+/**
+ * The ops records' schema registry (docs/operations.md, "Schema registry"): with COLLAB_SCHEMA_REGISTRY_URL, the
+ * op log frames records with the id the registry assigns and looks unknown ids up in it; without it, the local
+ * schema ids (as before registries). COLLAB_SCHEMA_REGISTRY_ID_CACHE: a file remembering the id, so a restart
+ * while the registry is down still starts.
+ */
+export function schemaRegistrySettings(e: {
+  COLLAB_SCHEMA_REGISTRY_URL?: string | undefined;
+  COLLAB_SCHEMA_REGISTRY_ID_CACHE?: string | undefined;
+}): { url: string; idCachePath?: string } | undefined {
+  if (e.COLLAB_SCHEMA_REGISTRY_URL === undefined) return undefined;
+  return {
+    url: e.COLLAB_SCHEMA_REGISTRY_URL,
+    ...(e.COLLAB_SCHEMA_REGISTRY_ID_CACHE === undefined ? {} : { idCachePath: e.COLLAB_SCHEMA_REGISTRY_ID_CACHE }),
+  };
+}
 
 /**
  * The command bus beside the ops topic (multi-instance command-services): submissions forwarded to a document's

@@ -34,6 +34,8 @@ export interface GroupConsumerSpec<R> {
   /** The topic to consume (the ops topic, or the commands topic). */
   topic: string;
   decode: (message: KafkaMessage, partition: number) => R;
+  /** Awaited before a batch is decoded (e.g. schema ids looked up in a registry). */
+  prepare?: (messages: readonly KafkaMessage[]) => Promise<void>;
   /** Partitions whose batches may be handled at the same time (kafkajs partitionsConsumedConcurrently). */
   concurrency?: number;
 }
@@ -123,6 +125,7 @@ export async function startGroupConsumer<R>(
             await callbacks;
             if (stopping || !isRunning() || isStale()) return;
             const partition = batch.partition;
+            if (spec.prepare !== undefined) await spec.prepare(batch.messages);
             const records: R[] = batch.messages.map((m) => spec.decode(m, partition));
             const context = {
               partition,

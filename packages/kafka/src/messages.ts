@@ -3,13 +3,13 @@
  * @collab/schemas), headers = string headers such as `traceparent`.
  */
 import type { AppendInput, LogRecord } from '@collab/core';
-import { decodeOpCommitted, encodeOpCommitted } from '@collab/schemas';
+import type { OpCommittedCodec } from '@collab/schemas';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
-export function toMessage(input: AppendInput, partition: number): Message {
+export function toMessage(input: AppendInput, partition: number, codec: OpCommittedCodec): Message {
   return {
     key: input.value.docId,
-    value: encodeOpCommitted(input.value),
+    value: codec.encode(input.value),
     partition,
     headers: { ...input.headers },
   };
@@ -25,15 +25,27 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
+/**
+ * Lets the codec learn the schema ids of a batch it has not seen (a registry lookup, once per id); resolves at
+ * once when every id is known — the common case.
+ */
+export async function prepareMessages(messages: readonly KafkaMessage[], codec: OpCommittedCodec): Promise<void> {
+  for (const message of messages) {
+    if (message.value === null) continue;
+    const pending = codec.prepare(message.value);
+    if (pending !== undefined) await pending;
+  }
+}
+
 /** Decodes a consumed message; a value that does not decode throws ERR_CORRUPT (from the codec). */
-export function toLogRecord(message: KafkaMessage, partition: number): LogRecord {
+export function toLogRecord(message: KafkaMessage, partition: number, codec: OpCommittedCodec): LogRecord {
   if (message.value === null) {
     throw new Error(`ops topic partition ${partition} offset ${message.offset}: record has no value`);
   }
   return {
     partition,
     offset: BigInt(message.offset),
-    value: decodeOpCommitted(message.value),
+    value: codec.decode(message.value),
     headers: headersOf(message.headers),
   };
 }

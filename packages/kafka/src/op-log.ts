@@ -13,10 +13,11 @@ import {
   silentLogger,
 } from '@collab/core';
 import { Kafka, logLevel } from 'kafkajs';
+import { createRegistryOpCommittedCodec } from '@collab/schemas';
 import { toCollabError, withDeadline } from './errors.js';
 import { startGroupConsumer } from './group-consumer.js';
 import { kafkajsLogCreator } from './logger.js';
-import { toLogRecord } from './messages.js';
+import { prepareMessages, toLogRecord } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
 import { resolveOptions, type KafkaOpLogOptions } from './options.js';
 import { createPartitionFor } from './partitioner.js';
@@ -33,6 +34,10 @@ const DEFAULT_READ_BATCH = 500;
  */
 export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog> {
   const options = resolveOptions(input);
+  if (input.schemaRegistry !== undefined) {
+    // Before Kafka: a registry that cannot give the id fails the start, naming its URL.
+    options.codec = await createRegistryOpCommittedCodec({ ...input.schemaRegistry, topic: options.topic });
+  }
   const { topic, partitionCount, endpoint, timeouts } = options;
   const kafka = new Kafka({
     clientId: options.clientId,
@@ -118,7 +123,11 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
 
     async consume(consumeOptions: ConsumeOptions): Promise<Consumer> {
       assertOpen();
-      const consumer = await startGroupConsumer(kafka, options, consumeOptions, { topic, decode: toLogRecord });
+      const consumer = await startGroupConsumer(kafka, options, consumeOptions, {
+        topic,
+        prepare: (messages) => prepareMessages(messages, options.codec),
+        decode: (message, partition) => toLogRecord(message, partition, options.codec),
+      });
       const handle = track({ close: () => consumer.stop() });
       return {
         async stop() {

@@ -4,6 +4,7 @@
  */
 import { CollabError } from '@collab/core';
 import { silentLogger, type Logger } from '@collab/core';
+import { localOpCommittedCodec, type OpCommittedCodec } from '@collab/schemas';
 import type { KafkaSecurity } from './security.js';
 
 export interface KafkaTimeouts {
@@ -53,6 +54,12 @@ export interface KafkaOpLogOptions {
   retries?: number;
   /** TLS (server verified, optional client certificate) and SASL; default plaintext. */
   security?: KafkaSecurity;
+  /**
+   * A Confluent-compatible schema registry: records are framed with the id it assigns to the current schema
+   * (registered once at open under `<topic>-value`, FULL_TRANSITIVE), readers look unknown ids up in it.
+   * Without it, the local schema ids (see @collab/schemas registry.ts). See docs/operations.md, "Schema registry".
+   */
+  schemaRegistry?: { url: string; idCachePath?: string; timeoutMs?: number };
   logger?: Logger;
 }
 
@@ -65,6 +72,8 @@ export interface ResolvedOptions {
   timeouts: KafkaTimeouts;
   retries: number;
   security: KafkaSecurity | undefined;
+  /** Encodes appended records and decodes read ones; createKafkaOpLog replaces it when a registry is given. */
+  codec: OpCommittedCodec;
   logger: Logger;
   /** For error messages: the brokers an operator should look at. */
   endpoint: string;
@@ -90,6 +99,7 @@ export function resolveOptions(options: KafkaOpLogOptions): ResolvedOptions {
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     retries: options.retries ?? 3,
     security: options.security,
+    codec: localOpCommittedCodec,
     logger: options.logger ?? silentLogger,
     endpoint: `kafka ${options.brokers.join(',')}`,
   };

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { CollabError, type LogRecord, type Offset } from '@collab/core';
 import type { Admin, Kafka } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
-import { toLogRecord } from './messages.js';
+import { prepareMessages, toLogRecord } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -81,11 +81,12 @@ export async function* readPartition(
           autoCommit: false,
           eachBatch: async ({ batch, isStale }) => {
             if (batch.partition !== partition || finished || isStale()) return;
+            await prepareMessages(batch.messages, options.codec);
             const records: LogRecord[] = [];
             for (const message of batch.messages) {
               const offset = BigInt(message.offset);
               if (offset < nextToYield || offset >= end) continue;
-              records.push(toLogRecord(message, partition));
+              records.push(toLogRecord(message, partition, options.codec));
               nextToYield = offset + 1n;
             }
             for (let i = 0; i < records.length; i += batchSize) ready.push(records.slice(i, i + batchSize));

@@ -103,7 +103,7 @@ class KafkaPartitionWriter implements PartitionWriter {
     }
     if (records.length === 0) return [];
     // Encode before the transaction starts: a record that does not fit the schema must not cost a transaction.
-    const messages = records.map((r) => toMessage(r, this.partition));
+    const messages = records.map((r) => toMessage(r, this.partition, this.options.codec));
     const what = `append ${records.length} record(s) to ${this.options.topic} partition ${this.partition}`;
     try {
       return await withDeadline(this.transact(messages), this.options.timeouts.appendMs, what, this.options.endpoint);

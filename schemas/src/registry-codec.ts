@@ -1,0 +1,116 @@
+/**
+ * The OpCommitted codec backed by a Confluent-compatible schema registry, so that the standard Kafka tools read
+ * the ops topic (their deserializers look the frame's id up in the registry).
+ *
+ * At start, once: the current schema is registered under the TopicNameStrategy subject `<topic>-value`, the
+ * subject's compatibility is set to FULL_TRANSITIVE, and the id the registry assigns is what every record is
+ * framed with — no request per append. The id is also written to an optional cache file, so a restart while the
+ * registry is down still writes the same id; with the registry unreachable and nothing cached, start-up fails
+ * naming the registry URL. Readers decode by the frame's id: the local ids (records written before the registry,
+ * id 1) stay readable, and unknown ids are fetched from the registry once each.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type avro from 'avsc';
+import { CollabError } from '@collab/core';
+import { OpCommittedCodec } from './op-committed.js';
+import { currentSchema, readSchemaFile } from './registry.js';
+import { SchemaRegistryClient } from './schema-registry-client.js';
+
+export interface RegistryCodecOptions {
+  /** The registry's Confluent API root (COLLAB_SCHEMA_REGISTRY_URL). */
+  url: string;
+  /** The ops topic; the subject is `<topic>-value`. */
+  topic: string;
+  /** A JSON file remembering the assigned id per registry, subject and schema (optional). */
+  idCachePath?: string;
+  timeoutMs?: number;
+}
+
+/** The TopicNameStrategy subject of a topic's record values. */
+export const valueSubject = (topic: string): string => `${topic}-value`;
+
+/** The current OpCommitted schema as registered (compact JSON of the .avsc file). */
+export function currentOpCommittedSchemaText(): string {
+  return JSON.stringify(readSchemaFile(currentSchema('op-committed')));
+}
+
+export async function createRegistryOpCommittedCodec(options: RegistryCodecOptions): Promise<OpCommittedCodec> {
+  const client = new SchemaRegistryClient({
+    url: options.url,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  const subject = valueSubject(options.topic);
+  const schema = currentOpCommittedSchemaText();
+  const cacheKey = `${client.url} ${subject} ${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
+  let id: number;
+  try {
+    // A 409 can be the race of processes creating the subject at once (Apicurio 2.0): the second try finds it.
+    // An incompatible schema answers 409 again, and fails the start.
+    id = await client.register(subject, schema).catch((err: unknown) => {
+      if (err instanceof CollabError && err.code === 'ERR_CONFLICT') return client.register(subject, schema);
+      throw err;
+    });
+    await ensureFullTransitive(client, subject);
+    if (options.idCachePath !== undefined) writeCachedId(options.idCachePath, cacheKey, id);
+  } catch (err) {
+    const cached = options.idCachePath === undefined ? undefined : readCachedId(options.idCachePath, cacheKey);
+    if (!(err instanceof CollabError && err.code === 'ERR_UNAVAILABLE') || cached === undefined) {
+      throw new CollabError(
+        err instanceof CollabError ? err.code : 'ERR_UNAVAILABLE',
+        `cannot resolve the schema id of ${subject} in the schema registry ${client.url} ` +
+          `(COLLAB_SCHEMA_REGISTRY_URL)${options.idCachePath === undefined ? '' : ` and no id is cached in ${options.idCachePath}`}: ` +
+          (err as Error).message,
+        { cause: err },
+      );
+    }
+    id = cached;
+  }
+  const lookup = async (unknownId: number): Promise<avro.Schema> =>
+    JSON.parse(await client.schemaById(unknownId)) as avro.Schema;
+  return new OpCommittedCodec(id, lookup);
+}
+
+/**
+ * After the first version: some registries (Apicurio 2.0) refuse a config for a subject without versions. Several
+ * processes start at once (two command-services, the projection and snapshot services): on Apicurio 2.0 the
+ * second concurrent PUT of the same config answers 409, so a 409 is fine when the level is then FULL_TRANSITIVE.
+ */
+async function ensureFullTransitive(client: SchemaRegistryClient, subject: string): Promise<void> {
+  if ((await client.compatibility(subject).catch(() => '')) === 'FULL_TRANSITIVE') return;
+  try {
+    await client.setCompatibility(subject, 'FULL_TRANSITIVE');
+  } catch (err) {
+    if (!(err instanceof CollabError && err.code === 'ERR_CONFLICT')) throw err;
+    const level = await client.compatibility(subject);
+    if (level !== 'FULL_TRANSITIVE') {
+      throw new CollabError('ERR_CONFLICT', `${subject}: compatibility is ${level}, FULL_TRANSITIVE could not be set`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+function readCache(path: string): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+function readCachedId(path: string, key: string): number | undefined {
+  const id = readCache(path)[key];
+  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : undefined;
+}
+
+/** Written to a temporary file and renamed: a crash never leaves half a cache. */
+function writeCachedId(path: string, key: string, id: number): void {
+  const cache = readCache(path);
+  if (cache[key] === id) return;
+  cache[key] = id;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(cache, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
