@@ -26,7 +26,10 @@ export interface LoadOptions {
    * every document is edited through every instance and submissions to a document owned elsewhere are forwarded.
    */
   instances: number;
-  /** How the simulated users talk: our SDK (realistic, costly), or raw frames with an ot.js-style buffer. */
+  /**
+   * How the simulated users talk: our SDK (realistic, costly), or raw frames with an ot.js-style buffer. Light
+   * users send no cursors, and neither do the peers' users in a light run (same workload for every system).
+   */
   clients: 'sdk' | 'light';
   /** Seconds the users stay connected without typing before "go": the stack's idle CPU with them connected. */
   idleSeconds: number;

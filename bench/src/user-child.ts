@@ -41,6 +41,27 @@ process.on('message', (m: UserParentMessage) => {
 const message = (type: UserParentMessage['type']) =>
   new Promise<void>((resolve) => (received.has(type) ? resolve() : waiters.set(type, resolve)));
 
+/** The document without its presence (no `setCursor`: the typist then sends no cursor). */
+function withoutPresence(doc: SimDocument): SimDocument {
+  return {
+    get text() {
+      return doc.text;
+    },
+    get length() {
+      return doc.length;
+    },
+    get version() {
+      return doc.version;
+    },
+    get pending() {
+      return doc.pending;
+    },
+    insert: (offset, text) => doc.insert(offset, text),
+    delete: (offset, length) => doc.delete(offset, length),
+    close: () => doc.close(),
+  };
+}
+
 async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
@@ -61,7 +82,9 @@ async function main(): Promise<void> {
   const users: User[] = [];
   await inBatches(args.users, 50, async ({ index, docId }) => {
     const connection = await connect(`user-${index}`, recorder, index);
-    const doc = await connection.open(docId);
+    const opened = await connection.open(docId);
+    // Light users send no cursors, whatever the system: its peers measured with the same workload.
+    const doc = args.clients === 'light' ? withoutPresence(opened) : opened;
     users.push({ index, connection, doc, docId, typist: new Typist(doc, args.rate, args.seed * 100_003 + index) });
   });
   const presence = users.length > 0 && users[0]!.doc.setCursor !== undefined;
