@@ -5,6 +5,7 @@
  * telemetry. Signals, exit codes, the ready line and the shutdown order and deadline are the process kit's
  * (@collab/observability, runServiceProcess), run by main.ts and by `collab serve --mode distributed`.
  */
+import { bestEffort } from '@collab/core';
 import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import {
@@ -198,7 +199,7 @@ async function startReadSide(
     routes: readApiRoutes(reader, verifier, logger, config.readApiLimits),
     ...(documents === undefined ? {} : { documents }),
     close: async () => {
-      await admin?.disconnect().catch(() => {});
+      await bestEffort(admin?.disconnect());
       await snapshots.close();
       await readModels.close();
     },

@@ -7,6 +7,7 @@
  * the documents are cut into chunks written concurrently (disjoint documents, so no two writes race on a head).
  * Everything is idempotent, so a replay that fails half-way can simply be run again.
  */
+import { bestEffort } from '@collab/core';
 import type { Offset, OpLog, ReadModelStore } from '@collab/core';
 import { chunkByDocument, isRetriable, runConcurrently } from './projector.js';
 
@@ -91,7 +92,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         await inFlight;
         break;
       } catch (err) {
-        await inFlight.catch(() => {});
+        await bestEffort(inFlight);
         if (attempt >= MAX_READ_ATTEMPTS || !isRetriable(err)) throw err;
         options.onRetry?.(partition, next, err);
       }

@@ -3,6 +3,7 @@
  * is the distributed mode's — the command-service, the projector, the snapshot worker, the read side — only
  * the adapters differ. Data lives in one SQLite file under the data folder; restart and every document is back.
  */
+import { bestEffort } from '@collab/core';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import type { CommandService } from '@collab/command-service';
 import {
@@ -62,7 +63,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
   // consumers running and the process hanging).
   const started: (() => Promise<void>)[] = [() => storage.close()];
   const stopStarted = async () => {
-    for (const stop of started.reverse()) await stop().catch(() => {});
+    for (const stop of started.reverse()) await bestEffort(stop());
   };
   try {
     const projection = await startProjectionService({

@@ -54,7 +54,7 @@ export function createSink(format: ExportFormat, out: string | undefined): Recor
   const target: Writable = out === undefined ? process.stdout : createWriteStream(out);
   encoder.pipe(target, { end: target !== process.stdout });
   const done = target === process.stdout ? finished(encoder) : finished(target);
-  done.catch(() => {});
+  done.catch(() => {}); // observed by end(); this keeps an early failure from being an unhandled rejection
   return {
     write: (op) => writeWithBackpressure(encoder, toAvroRecord(op)),
     end: async () => {

@@ -14,7 +14,7 @@
  * broker finish (commit or abort) whatever it had open, so a reload after it reads the truth. A fenced writer is
  * never reopened: someone else owns the partition now.
  */
-import { CollabError, isCollabError, type AppendInput, type PartitionWriter } from '@collab/core';
+import { CollabError, isCollabError, type AppendInput, type PartitionWriter, bestEffort } from '@collab/core';
 import { instruments, secondsSince } from '../telemetry.js';
 
 interface Waiting {
@@ -67,7 +67,7 @@ export class PartitionCommitter {
         const old = this.current;
         this.current = fresh;
         this.doubtful = false;
-        void old.close().catch(() => {});
+        void bestEffort(old.close());
       } finally {
         this.reopening = undefined;
       }
@@ -78,7 +78,7 @@ export class PartitionCommitter {
   /** Ownership of the partition is gone: close the writer (after its transaction in flight) for good. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.reopening?.catch(() => {});
+    await bestEffort(this.reopening);
     await this.current.close();
   }
 

@@ -24,6 +24,7 @@ import {
   type Consumer,
   type ForwardedCommand,
   silentLogger,
+  bestEffort,
 } from '@collab/core';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
@@ -156,8 +157,8 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
       endpoint,
     );
   } catch (err) {
-    await producer.disconnect().catch(() => {});
-    await admin.disconnect().catch(() => {});
+    await bestEffort(producer.disconnect());
+    await bestEffort(admin.disconnect());
     throw toCollabError(err, what, endpoint);
   }
 
@@ -303,7 +304,7 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
           endpoint,
         );
       } catch (err) {
-        await consumer.disconnect().catch(() => {});
+        await bestEffort(consumer.disconnect());
         throw toCollabError(err, doing, endpoint);
       }
       let stopped: Promise<void> | undefined;
@@ -314,7 +315,7 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
               (err: unknown) => logger.warn({ err }, 'replies consumer did not disconnect cleanly'),
             );
             // Nothing was ever committed in this group; spare the broker an empty group until its cleanup.
-            await admin.deleteGroups([groupId]).catch(() => {});
+            await bestEffort(admin.deleteGroups([groupId]));
           })()),
       });
     },
@@ -325,7 +326,7 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
         await withDeadline(producer.disconnect(), timeouts.operationMs, 'close command bus producer', endpoint).catch(
           () => {},
         );
-        await admin.disconnect().catch(() => {});
+        await bestEffort(admin.disconnect());
       })();
       return closing;
     },

@@ -14,7 +14,7 @@
  * - A handler that throws gets its batch again (kafkajs retries the fetch from the last resolved offset, and
  *   restarts the consumer after its retries): records are redelivered, never skipped.
  */
-import { CollabError, type Consumer, type ConsumerContext, type Offset } from '@collab/core';
+import { CollabError, type Consumer, type ConsumerContext, type Offset, bestEffort } from '@collab/core';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -137,7 +137,7 @@ export async function startGroupConsumer<R>(
               },
             };
             const handled = consume.handler(records, context);
-            const tracked = handled.catch(() => {});
+            const tracked = handled.catch(() => {}); // for stop() to wait on; the failure is handled below
             inFlight.add(tracked);
             try {
               await handled;
@@ -153,7 +153,7 @@ export async function startGroupConsumer<R>(
       endpoint,
     );
   } catch (err) {
-    await consumer.disconnect().catch(() => {});
+    await bestEffort(consumer.disconnect());
     throw toCollabError(err, what, endpoint);
   }
 
@@ -168,7 +168,7 @@ export async function startGroupConsumer<R>(
           options.timeouts.operationMs,
           'wait for the last batches',
           endpoint,
-        ).catch(() => {});
+        ).catch(() => {}); // past the deadline, commit what is checkpointed and stop anyway
         await commit(checkpoints.keys());
         await withDeadline(consumer.disconnect(), options.timeouts.operationMs, `stop ${what}`, endpoint).catch(
           (err: unknown) => logger.warn({ err }, 'consumer did not disconnect cleanly'),

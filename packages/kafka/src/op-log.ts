@@ -11,6 +11,7 @@ import {
   type OpLog,
   type PartitionWriter,
   silentLogger,
+  bestEffort,
 } from '@collab/core';
 import { Kafka, logLevel } from 'kafkajs';
 import { createRegistryOpCommittedCodec } from '@collab/schemas';
@@ -67,7 +68,7 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
       );
     }
   } catch (err) {
-    await admin.disconnect().catch(() => {});
+    await bestEffort(admin.disconnect());
     throw toCollabError(err, what, endpoint);
   }
 
@@ -141,7 +142,7 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
       closed = true;
       closing ??= (async () => {
         await Promise.allSettled([...open].map((r) => r.close()));
-        await admin.disconnect().catch(() => {});
+        await bestEffort(admin.disconnect());
       })();
       return closing;
     },

@@ -12,7 +12,7 @@
  * messages; kafkajs reports those through the END_BATCH_PROCESS event's lastOffset.
  */
 import { randomUUID } from 'node:crypto';
-import { CollabError, type LogRecord, type Offset } from '@collab/core';
+import { CollabError, type LogRecord, type Offset, bestEffort } from '@collab/core';
 import type { Admin, Kafka } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import { prepareMessages, toLogRecord } from './messages.js';
@@ -125,8 +125,8 @@ export async function* readPartition(
   } finally {
     finished = true;
     drained?.();
-    await withDeadline(consumer.disconnect(), options.timeouts.operationMs, 'disconnect reader', '').catch(() => {});
+    await bestEffort(withDeadline(consumer.disconnect(), options.timeouts.operationMs, 'disconnect reader', ''));
     // The group never committed anything; deleting it now spares the broker an empty group until its cleanup.
-    await admin.deleteGroups([groupId]).catch(() => {});
+    await bestEffort(admin.deleteGroups([groupId]));
   }
 }

@@ -7,7 +7,7 @@
  * appends can land: a stale owner that still believes it owns the partition gets ERR_FENCED, never a fork of the
  * history. One id per partition (not per instance) makes ownership move with the partition.
  */
-import { CollabError, type AppendInput, type Offset, type PartitionWriter } from '@collab/core';
+import { CollabError, type AppendInput, type Offset, type PartitionWriter, bestEffort } from '@collab/core';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import { createTransactionalProducer } from './transactional-producer.js';
 import { toCollabError, withDeadline } from './errors.js';
@@ -47,7 +47,7 @@ export async function openPartitionWriter(
       options.endpoint,
     );
   } catch (err) {
-    await producer.disconnect().catch(() => {});
+    await bestEffort(producer.disconnect());
     throw toCollabError(err, what, options.endpoint);
   }
   options.logger.info({ transactionalId, partition }, 'ops writer open');
@@ -86,7 +86,7 @@ class KafkaPartitionWriter implements PartitionWriter {
 
   append(records: readonly AppendInput[]): Promise<Offset[]> {
     const run = this.queue.then(() => this.appendNow(records));
-    this.queue = run.catch(() => {});
+    this.queue = run.catch(() => {}); // the next append runs after this one, however it ended (its caller sees it)
     return run;
   }
 
@@ -142,7 +142,7 @@ class KafkaPartitionWriter implements PartitionWriter {
     } catch (err) {
       // Abort so that nothing of this transaction becomes visible to read_committed readers. For a fenced
       // producer the abort fails too (the broker already aborted it when the new writer registered): ignore.
-      if (transaction?.isActive()) await transaction.abort().catch(() => {});
+      if (transaction?.isActive()) await bestEffort(transaction.abort());
       throw err;
     }
   }

@@ -139,7 +139,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     },
     shutdown: () =>
       (stopping ??= (async () => {
-        await opsServer?.then((server) => server.close()).catch(() => {});
+        await opsServer?.then((server) => server.close()).catch(() => {}); // stopping: a close that fails changes nothing
         await sdk.shutdown();
       })()),
   };

@@ -175,7 +175,7 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
   const pointerTurns = new Map<string, Promise<void>>();
   function movePointer(docId: string, version: number): Promise<void> {
     const turn = (pointerTurns.get(docId) ?? Promise.resolve()).then(() => advancePointer(docId, version));
-    const settled = turn.catch(() => {});
+    const settled = turn.catch(() => {}); // the next turn waits for this one, however it ended (its caller sees it)
     pointerTurns.set(docId, settled);
     void settled.then(() => {
       if (pointerTurns.get(docId) === settled) pointerTurns.delete(docId);
