@@ -43,23 +43,7 @@ const message = (type: UserParentMessage['type']) =>
 
 /** The document without its presence (no `setCursor`: the typist then sends no cursor). */
 function withoutPresence(doc: SimDocument): SimDocument {
-  return {
-    get text() {
-      return doc.text;
-    },
-    get length() {
-      return doc.length;
-    },
-    get version() {
-      return doc.version;
-    },
-    get pending() {
-      return doc.pending;
-    },
-    insert: (offset, text) => doc.insert(offset, text),
-    delete: (offset, length) => doc.delete(offset, length),
-    close: () => doc.close(),
-  };
+  return new Proxy(doc, { get: (target, key) => (key === 'setCursor' ? undefined : Reflect.get(target, key, target)) });
 }
 
 async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>) {
