@@ -1,0 +1,125 @@
+/**
+ * The ops topic read by Python's standard Kafka tools (readers/python/read_document.py: confluent-kafka with
+ * isolation.level=read_committed, its AvroDeserializer through the real schema registry, the ops applied with the
+ * code-point semantics of docs/ot.md): the text it rebuilds equals the log's replay here, emoji and all, and an
+ * aborted transaction in the partition (a record framed like ours, then aborted) is not seen.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { OpCommitted } from '@collab/core';
+import { seededRandom } from '@collab/core';
+import { requireSchemaRegistry, useStack } from '@collab/infra';
+import { insertOp, removeOp, type TextOp, type as textType } from '@collab/ot-text';
+import {
+  SchemaRegistryClient,
+  currentOpCommittedSchemaText,
+  encodeOpCommitted,
+  readFrame,
+  valueSubject,
+  writeFrame,
+} from '@collab/schemas';
+import { kafkaFixture, type KafkaFixture } from './support/kafka-fixture.js';
+
+const run = promisify(execFile);
+const readers = fileURLToPath(new URL('../../../readers/python/', import.meta.url));
+
+/** A document's history: random inserts (emoji among them: positions count code points) and deletes. */
+function history(docId: string, count: number, seed: number): { ops: OpCommitted[]; text: string } {
+  const random = seededRandom(seed);
+  const words = ['a', 'bc', '😀', 'é', '漢字', ' ', '👍🏽'];
+  let text = '';
+  const ops: OpCommitted[] = [];
+  for (let version = 1; version <= count; version++) {
+    const length = [...text].length;
+    const op: TextOp =
+      length > 3 && random() < 0.3
+        ? removeOp(Math.floor(random() * (length - 1)), 1)
+        : insertOp(Math.floor(random() * (length + 1)), words[Math.floor(random() * words.length)]!);
+    text = textType.apply(text, op).toString();
+    ops.push({ docId, version, op, baseVersion: version - 1, clientId: 'c', seq: version, userId: 'u', timestamp: 0 });
+  }
+  return { ops, text };
+}
+
+describe('the ops topic read by Python (confluent-kafka, fastavro, the schema registry)', function () {
+  this.timeout(300_000);
+  let python: string;
+  let registryUrl: string;
+  let brokers: string[];
+  let fx: KafkaFixture | undefined;
+
+  before(async () => {
+    // A virtualenv with the readers' requirements from PyPI, made once per machine (readers/python/setup.sh).
+    python = (await run('bash', [`${readers}setup.sh`], { timeout: 240_000 })).stdout.trim();
+    const stack = await useStack();
+    registryUrl = requireSchemaRegistry(stack).url;
+    brokers = stack.kafka.brokers;
+  });
+  after(async () => {
+    await fx?.cleanup();
+  });
+
+  it('rebuilds a document equal to the log replay, and never sees an aborted transaction', async () => {
+    fx = await kafkaFixture(brokers, 2, { schemaRegistry: { url: registryUrl } });
+    const seed = 20261207;
+    const doc = history('py-doc', 120, seed);
+    const other = history('py-other', 40, seed + 1);
+    const partition = fx.log.partitionFor('py-doc');
+    const writer = await fx.log.openWriter(partition);
+    const otherWriter =
+      fx.log.partitionFor('py-other') === partition ? writer : await fx.log.openWriter(fx.log.partitionFor('py-other'));
+    for (let i = 0; i < 120; i += 10) {
+      await writer.append(doc.ops.slice(i, i + 10).map((value) => ({ value })));
+      if (i < 40) await otherWriter.append(other.ops.slice(i, i + 10).map((value) => ({ value })));
+    }
+
+    // A transaction that writes the next version of the document, framed as ours, and is aborted: a reader that
+    // honours read_committed never sees it.
+    const id = await new SchemaRegistryClient({ url: registryUrl }).register(
+      valueSubject(fx.topic),
+      currentOpCommittedSchemaText(),
+    );
+    const bogus = { ...doc.ops[0]!, version: 121, op: ['ABORTED'] as TextOp };
+    const producer = fx.kafka.producer({
+      transactionalId: `aborting-${fx.topic}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    try {
+      const transaction = await producer.transaction();
+      await transaction.send({
+        topic: fx.topic,
+        messages: [{ key: 'py-doc', value: writeFrame(id, readFrame(encodeOpCommitted(bogus)).body), partition }],
+      });
+      await transaction.abort();
+    } finally {
+      await producer.disconnect();
+    }
+    await writer.close();
+    if (otherWriter !== writer) await otherWriter.close();
+
+    const { stdout, stderr } = await run(
+      python,
+      [
+        `${readers}read_document.py`,
+        '--brokers',
+        brokers.join(','),
+        '--registry',
+        registryUrl,
+        '--topic',
+        fx.topic,
+        '--doc',
+        'py-doc',
+      ],
+      { timeout: 120_000 },
+    );
+    console.log(`      ${stdout.trim()}`); // what docs/data.md shows
+    const read = JSON.parse(stdout) as { docId: string; version: number; text: string };
+    assert.equal(read.version, 120, `the aborted version 121 was not seen (seed ${seed}) ${stderr}`);
+    assert.equal(read.text, doc.text, `seed ${seed}`);
+    assert.ok(!read.text.includes('ABORTED'));
+  });
+});

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Rebuild one document's text from the collab ops topic with the standard Kafka tools of Python.
+
+confluent-kafka reads the topic with isolation.level=read_committed (aborted transactions of a fenced writer stay
+invisible), its AvroDeserializer decodes each record through the schema registry by the id in its Confluent frame,
+and the ops are applied in version order with the text-unicode semantics of docs/ot.md (positions and counts are
+Unicode code points, which is what a Python str indexes). Prints {"docId", "version", "text"} as JSON.
+
+    python read_document.py --brokers 127.0.0.1:9092 --registry http://127.0.0.1:8081/apis/ccompat/v6 \\
+        --topic collab.ops --doc notes
+"""
+import argparse
+import json
+import sys
+import uuid
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+
+def apply_op(text: str, op: list) -> str:
+    """One text-unicode op: an int keeps that many code points, a str inserts, a Delete record removes count."""
+    out, pos = [], 0
+    for component in op:
+        if isinstance(component, int):
+            out.append(text[pos : pos + component])
+            pos += component
+        elif isinstance(component, str):
+            out.append(component)
+        else:
+            pos += component["count"]
+    if pos > len(text):
+        raise ValueError(f"op reaches code point {pos} of a {len(text)}-code-point text")
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def read_ops(brokers: str, registry: str, topic: str, doc_id: str) -> dict:
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}))
+    consumer = Consumer(
+        {
+            "bootstrap.servers": brokers,
+            "group.id": f"read-document-{uuid.uuid4()}",
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        remaining, ops = set(partitions), {}
+        while remaining:
+            message = consumer.poll(10)
+            if message is None:
+                raise TimeoutError(f"no message or end of partition within 10 s (partitions left: {sorted(remaining)})")
+            if message.error():
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    remaining.discard(message.partition())
+                    continue
+                raise RuntimeError(message.error())
+            if message.key() != doc_id.encode():
+                continue
+            record = deserialize(message.value(), SerializationContext(topic, MessageField.VALUE))
+            # A record written twice (a retried append) is the same op at the same version: keep one.
+            ops.setdefault(record["version"], record["op"])
+        return ops
+    finally:
+        consumer.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--brokers", required=True)
+    parser.add_argument("--registry", required=True, help="the registry's Confluent-compatible API root")
+    parser.add_argument("--topic", default="collab.ops")
+    parser.add_argument("--doc", required=True)
+    args = parser.parse_args()
+    ops = read_ops(args.brokers, args.registry, args.topic, args.doc)
+    text = ""
+    for version in range(1, len(ops) + 1):
+        if version not in ops:
+            raise ValueError(f"{args.doc}: version {version} is missing (versions are gapless from 1)")
+        text = apply_op(text, ops[version])
+    json.dump({"docId": args.doc, "version": len(ops), "text": text}, sys.stdout, ensure_ascii=False)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
