@@ -309,6 +309,27 @@ describe('collab CLI (end to end)', function () {
       assert.deepEqual(records, ndjson);
     });
 
+    it('--all writes every document (the whole stream), each contiguous and replaying to its text', async () => {
+      const r = await runCli(['export', '--all', ...dataDir]);
+      assert.equal(r.code, 0, r.stderr);
+      const all = parseNdjson(r.stdout);
+      assert.equal(all.length, 7);
+      for (const docId of ['notes', 'other'] as const) {
+        const ops = all.filter((op) => op.docId === docId);
+        assertWellFormedHistory(ops);
+        assert.equal(replayText(ops), expected[docId]);
+      }
+      assert.match(r.stderr, /exported 7 op\(s\) of 2 document\(s\) as ndjson to stdout/);
+    });
+
+    it('refuses neither a document nor --all, and both, with exit 2', async () => {
+      for (const args of [['export'], ['export', 'notes', '--all']]) {
+        const r = await runCli([...args, ...dataDir]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, /give a document id, or --all for every document \(not both\)/);
+      }
+    });
+
     it('writes NDJSON to a file, and an unknown document is an empty history', async () => {
       const out = join(data.dir, 'notes.ndjson');
       await cli(['export', 'notes', '--out', out, ...dataDir]);

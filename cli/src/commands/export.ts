@@ -5,14 +5,15 @@
 import { rmSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadCommandConfig } from '../config/load.js';
-import { EXIT } from '../errors.js';
-import { documentOps } from '../export/document-log.js';
+import { EXIT, UsageError } from '../errors.js';
+import { allOps, documentOps } from '../export/document-log.js';
 import { createSink, type ExportFormat } from '../export/sinks.js';
 import { startProgress, type Progress } from '../progress.js';
 import { openLogSource } from '../storage/sources.js';
 import { action, addCommonOptions, printConfig, type CommonOptions } from './common.js';
 
 interface ExportOptions extends CommonOptions {
+  all?: boolean;
   format: ExportFormat;
   out?: string;
   progress: boolean;
@@ -22,9 +23,12 @@ export function registerExport(program: Command): void {
   addCommonOptions(
     program
       .command('export')
-      .description("write a document's full history from the op log: NDJSON, or an Avro container file"),
+      .description(
+        "write a document's full history from the op log, or every document's (--all): NDJSON, or an Avro container file",
+      ),
   )
-    .argument('<docId>', 'the document id')
+    .argument('[docId]', 'the document id (or --all)')
+    .option('--all', "every document: each partition from offset 0, each document's versions checked")
     .addOption(
       new Option('--format <format>', 'ndjson (one OpCommitted JSON per line) or avro (object container file)')
         .choices(['ndjson', 'avro'])
@@ -36,11 +40,15 @@ export function registerExport(program: Command): void {
       'after',
       `
 Versions are checked to run 1, 2, 3, ... with no gap or repeat; a violation fails the export (exit 1).
+With --all, the records come partition by partition: each document's in version order, documents interleaved.
 The Avro file embeds the schema of schemas/avro/op-committed (the op as an array of skip | insert | Delete).
 Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS.`,
     )
     .action(
-      action(async (docId: string, opts: ExportOptions) => {
+      action(async (docId: string | undefined, opts: ExportOptions) => {
+        if ((docId === undefined) === (opts.all !== true)) {
+          throw new UsageError('give a document id, or --all for every document (not both)');
+        }
         const config = loadCommandConfig(process.env, opts, ['kafka']);
         if (opts.printConfig === true) return printConfig(config);
         const source = await openLogSource(config);
@@ -48,12 +56,17 @@ Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB
         const sink = createSink(opts.format, opts.out);
         let progress: Progress | undefined;
         let ops = 0;
+        const documents = new Set<string>();
+        const onProgress = (p: { scanned: number; total: number; ops: number }) => {
+          progress ??= startProgress('export', p.total, opts.progress && !toTerminal);
+          progress.update(p.scanned, `${p.ops} ops`);
+        };
         try {
-          for await (const op of documentOps(source.log, docId, (p) => {
-            progress ??= startProgress('export', p.total, opts.progress && !toTerminal);
-            progress.update(p.scanned, `${p.ops} ops`);
-          })) {
+          const records =
+            docId === undefined ? allOps(source.log, onProgress) : documentOps(source.log, docId, onProgress);
+          for await (const op of records) {
             await sink.write(op);
+            documents.add(op.docId);
             ops++;
           }
           await sink.end();
@@ -66,7 +79,11 @@ Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB
           await source.close();
         }
         const where = opts.out ?? 'stdout';
-        console.error(`exported ${ops} op(s) of ${docId} (versions 1..${ops}) as ${opts.format} to ${where}`);
+        console.error(
+          docId === undefined
+            ? `exported ${ops} op(s) of ${documents.size} document(s) as ${opts.format} to ${where}`
+            : `exported ${ops} op(s) of ${docId} (versions 1..${ops}) as ${opts.format} to ${where}`,
+        );
         return EXIT.ok;
       }),
     );
