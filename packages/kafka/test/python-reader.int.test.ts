@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { OpCommitted } from '@collab/core';
@@ -56,6 +57,13 @@ describe('the ops topic read by Python (confluent-kafka, fastavro, the schema re
     const stack = await useStack();
     registryUrl = requireSchemaRegistry(stack).url;
     brokers = stack.kafka.brokers;
+    // Ids are global, by content: in a fresh registry the first schema gets id 1, which a reader could take for the
+    // pre-registry local id. Another schema first (as schema-registry.int.test.ts does), so that whichever of the
+    // two tests registers the ops schema first, it never gets id 1 — the other test asserts exactly that.
+    await new SchemaRegistryClient({ url: registryUrl }).register(
+      `unrelated-${randomUUID()}-value`,
+      JSON.stringify({ type: 'record', name: 'Unrelated', fields: [] }),
+    );
   });
   after(async () => {
     await fx?.cleanup();
