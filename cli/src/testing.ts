@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import type { Permission } from '@collab/command-service';
 import { signDevToken } from '@collab/command-service';
 import pino from 'pino';
-import { loadEmbeddedConfig } from './embedded-config.js';
-import { startEmbedded } from './embedded/server.js';
+import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config.js';
+import { startEmbedded, type EmbeddedServer } from './embedded/server.js';
 
 export interface TestServer {
   /** http://127.0.0.1:PORT: the read API (`/v1/docs/:id`), the page, `/healthz`. */
@@ -38,15 +38,19 @@ export interface TestServerOptions {
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'collab-test-server-'));
-  const config = loadEmbeddedConfig({ LOG_LEVEL: 'silent', ...options.env }, { port: '0', dataDir });
-  let server;
-  try {
-    server = await startEmbedded(config, pino({ level: 'silent' }));
-  } catch (err) {
+  const removeOwnFolder = () => {
     if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let config: EmbeddedConfig;
+  let started: EmbeddedServer;
+  try {
+    // A bad configuration, like a failed start, leaves no folder of ours behind.
+    config = loadEmbeddedConfig({ LOG_LEVEL: 'silent', ...options.env }, { port: '0', dataDir });
+    started = await startEmbedded(config, pino({ level: 'silent' }));
+  } catch (err) {
+    removeOwnFolder();
     throw err;
   }
-  const started = server;
   return {
     url: started.url,
     wsUrl: `${started.url.replace(/^http/, 'ws')}/v1/ws`,
@@ -60,7 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }),
     async close() {
       await started.close();
-      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      removeOwnFolder();
     },
   };
 }

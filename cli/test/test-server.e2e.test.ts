@@ -3,7 +3,7 @@
  * and the fixture's own promises — a fresh folder removed on close, a given one kept.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '@collab/cli/testing';
@@ -39,7 +39,10 @@ describe('@collab/cli/testing', function () {
     }
   });
 
-  it('takes configuration like collab serve, and refuses a bad one with the variable named', async () => {
+  it('takes configuration like collab serve, and refuses a bad one with the variable named, leaving no folder', async () => {
+    const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('collab-test-server-')));
     await assert.rejects(startTestServer({ env: { COLLAB_PARTITIONS: 'many' } }), /COLLAB_PARTITIONS/);
+    const left = readdirSync(tmpdir()).filter((name) => name.startsWith('collab-test-server-') && !before.has(name));
+    assert.deepEqual(left, [], 'the folder made for the refused start is removed');
   });
 });

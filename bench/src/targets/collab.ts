@@ -59,7 +59,8 @@ interface Storage {
 }
 
 /** `owner`: this process deletes the run's topic when it closes (the one started first and closed last). */
-async function kafkaStorage(partitions: number, run: string, owner: boolean): Promise<Storage> {
+/** `commandBus`: several command-service instances, which forward through the run's commands topic. */
+async function kafkaStorage(partitions: number, run: string, owner: boolean, commandBus: boolean): Promise<Storage> {
   const stack = await useStack();
   const brokers = stack.kafka.brokers;
   const topic = `bench.ops.${run}`;
@@ -67,7 +68,7 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean): Pr
   const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await ensureOpsTopic(admin, { topic, partitions: partitions, replicationFactor: 1 });
-  await ensureCommandTopics(admin, { ...commandTopics, partitions, replicationFactor: 1 });
+  if (commandBus) await ensureCommandTopics(admin, { ...commandTopics, partitions, replicationFactor: 1 });
   const buses: CommandBus[] = [];
   const client = new cassandra.Client({
     contactPoints: stack.cassandra.contactPoints,
@@ -103,16 +104,20 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean): Pr
       logs.push(log);
       return log;
     },
-    async commandBus(role) {
-      const bus = await createKafkaCommandBus({
-        brokers,
-        ...commandTopics,
-        partitionCount: partitions,
-        clientId: `bench-${role}`,
-      });
-      buses.push(bus);
-      return bus;
-    },
+    ...(commandBus
+      ? {
+          async commandBus(role: string) {
+            const bus = await createKafkaCommandBus({
+              brokers,
+              ...commandTopics,
+              partitionCount: partitions,
+              clientId: `bench-${role}`,
+            });
+            buses.push(bus);
+            return bus;
+          },
+        }
+      : {}),
     readModels,
     snapshots,
     async close() {
@@ -125,7 +130,9 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean): Pr
       // The run's topic goes; its rows and snapshots stay under run-unique ids (cheap, and inspectable).
       if (owner) {
         await admin
-          .deleteTopics({ topics: [topic, commandTopics.commandsTopic, commandTopics.repliesTopic] })
+          .deleteTopics({
+            topics: commandBus ? [topic, commandTopics.commandsTopic, commandTopics.repliesTopic] : [topic],
+          })
           .catch(() => {});
       }
       await admin.disconnect();
@@ -171,7 +178,7 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
   const { run, roles } = args;
   const storage = args.embedded
     ? await sqliteStorage(args.partitions)
-    : await kafkaStorage(args.partitions, run, roles.includes('workers'));
+    : await kafkaStorage(args.partitions, run, roles.includes('workers'), args.instances > 1);
   const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' });
   let stopWorkers = async (): Promise<void> => {};
   if (roles.includes('workers')) {
