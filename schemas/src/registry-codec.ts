@@ -46,12 +46,7 @@ export async function createRegistryOpCommittedCodec(options: RegistryCodecOptio
   const cacheKey = `${client.url} ${subject} ${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
   let id: number;
   try {
-    // A 409 can be the race of processes creating the subject at once (Apicurio 2.0): the second try finds it.
-    // An incompatible schema answers 409 again, and fails the start.
-    id = await client.register(subject, schema).catch((err: unknown) => {
-      if (err instanceof CollabError && err.code === 'ERR_CONFLICT') return client.register(subject, schema);
-      throw err;
-    });
+    id = await registerRacing(() => client.register(subject, schema));
     await ensureFullTransitive(client, subject);
     if (options.idCachePath !== undefined) writeCachedId(options.idCachePath, cacheKey, id);
   } catch (err) {
@@ -113,4 +108,22 @@ function writeCachedId(path: string, key: string, id: number): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(`${path}.tmp`, `${JSON.stringify(cache, null, 2)}\n`);
   renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Processes of one deployment starting at once race to create the subject and its content: Apicurio 2.0 answers
+ * the losers 409, or 500 with a unique-index violation on the content hash (seen in CI: both services of a stack
+ * refused to start). Trying again a moment later finds what the winner created. An incompatible schema answers
+ * 409 every time, and an unreachable registry fails every time: after the last try the error stands.
+ */
+async function registerRacing(register: () => Promise<number>, tries = 4): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await register();
+    } catch (err) {
+      const racing = err instanceof CollabError && (err.code === 'ERR_CONFLICT' || err.code === 'ERR_UNAVAILABLE');
+      if (!racing || attempt >= tries) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
