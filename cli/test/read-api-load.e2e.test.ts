@@ -18,7 +18,12 @@ const DOC = 'long-history';
 const VERSIONS = 40_000;
 const PARALLEL = 4;
 
-/** The log of a document typed one character at a time, written before the server starts (fast to set up). */
+/**
+ * The log of a document typed one character at a time, written before the server starts (fast to set up). One op
+ * a second by commit time: a document committing faster is "hot" to the snapshot worker (snapshot-service
+ * policy.ts), which then snapshots it every 100 versions whatever COLLAB_SNAPSHOT_EVERY says, and replays become
+ * short (the test then passed or failed by how far the worker had caught up).
+ */
 async function writeLongHistory(dataDir: string): Promise<void> {
   const storage = await createSqliteStorage({ path: join(dataDir, 'collab.db'), partitionCount: 8 });
   try {
@@ -36,7 +41,7 @@ async function writeLongHistory(dataDir: string): Promise<void> {
             clientId: 'typist',
             seq: version,
             userId: 'typist',
-            timestamp: version,
+            timestamp: Date.UTC(2026, 0, 1) + version * 1_000,
           },
         });
       }
@@ -63,7 +68,8 @@ describe('collab serve: the read API under load (real sockets)', function () {
       0,
       cleanEnv({
         COLLAB_JWT_SECRET: SECRET,
-        // No snapshot is ever taken: every time-travel request replays from version 0.
+        // No snapshot is ever taken (nor a hot one: see writeLongHistory): every time-travel request replays from
+        // version 0.
         COLLAB_SNAPSHOT_EVERY: '100000000',
         COLLAB_READS_PER_SECOND: '2',
       }),
