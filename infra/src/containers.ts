@@ -86,6 +86,11 @@ export interface ContainerContext {
   public: boolean;
   /** Our images' JVMs: C1 only (fast start, tests) or full tiered compilation (benchmarks); see stackJit. */
   jit: 'fast' | 'full';
+  /**
+   * 127.0.0.1 ports chosen beforehand, per server: a container stopped and started again keeps its port (one
+   * Docker picks may change), so its clients find it again (the chaos run restarts Cassandra, Redis and S3).
+   */
+  hostPorts?: Partial<Record<Service, number>>;
 }
 
 /** The JVM flags our Kafka image uses by default (entrypoint.sh), without -XX:TieredStopAtLevel=1. */
@@ -103,7 +108,8 @@ function base(
   ctx: ContainerContext,
   hostPort?: number,
 ): LoopbackContainer {
-  return new LoopbackContainer(image, port, hostPort)
+  const fixed = hostPort ?? (service.startsWith('kafka-') ? undefined : ctx.hostPorts?.[service as Service]);
+  return new LoopbackContainer(image, port, fixed)
     .withName(containerName(ctx.runId, service))
     .withNetworkMode(ctx.network)
     .withLabels(ctx.labels)

@@ -24,6 +24,7 @@ import type { KafkaCluster } from './kafka-cluster.js';
 import { startKafkaNodes } from './kafka-cluster.js';
 import { removeHarnessResources } from './cleanup.js';
 import { prepareTestcontainers } from './docker.js';
+import { freePort } from './ports.js';
 import type { StackEndpoints } from './endpoints.js';
 import type { StackImages } from './images.js';
 import { assertLocalImagesPresent, localImages, publicImages } from './images.js';
@@ -40,6 +41,8 @@ export interface StartOptions {
   startupTimeoutMs: number;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Publish every server on a 127.0.0.1 port chosen beforehand, kept across a stop and start (fault runs). */
+  fixedHostPorts?: boolean;
 }
 
 export interface RunningStack {
@@ -108,6 +111,7 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
     startupTimeoutMs,
     public: source === 'public',
     jit: stackJit(env),
+    ...(options.fixedHostPorts === true ? { hostPorts: await chooseHostPorts() } : {}),
   };
   const deadline = started + startupTimeoutMs;
   const ports: Partial<Record<Service, number>> = {};
@@ -155,6 +159,12 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
   const endpoints = endpointsFor(source, ports, kafkaCluster?.brokers);
   logger.info({ runId, ms: Date.now() - started, endpoints, kafka: kafkaTopology }, 'integration stack ready');
   return { runId, network, images, endpoints, ...(kafkaCluster === undefined ? {} : { kafkaCluster }), stop };
+}
+
+async function chooseHostPorts(): Promise<Partial<Record<Service, number>>> {
+  const ports: Partial<Record<Service, number>> = {};
+  for (const service of SERVICES) ports[service] = await freePort();
+  return ports;
 }
 
 function indent(text: string, prefix: string): string {

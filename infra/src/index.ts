@@ -36,3 +36,6 @@ export { stackKafka } from './config.js';
 export type { StackKafka } from './config.js';
 export { KAFKA_CLUSTER_SIZE, type KafkaCluster, type KafkaClusterNodeHandle } from './kafka-cluster.js';
 export { startKafkaCluster, type StandaloneKafkaCluster } from './own-kafka-cluster.js';
+export { startStack, type RunningStack, type StartOptions } from './harness.js';
+export { createLogger, type Logger } from './log.js';
+export { containerName } from './containers.js';

@@ -391,7 +391,13 @@ export class Session {
       if (err instanceof ProtocolError && err.options.seq === undefined) {
         throw new ProtocolError(err.code, err.message, { ...err.options, docId, seq });
       }
-      throw err;
+      if (err instanceof ProtocolError) throw err;
+      // A bug of ours: logged here, and answered with the seq too, or the client would wait for an ack forever.
+      this.deps.logger.error({ err, session: this.id, docId, seq }, 'unexpected error');
+      throw new ProtocolError('ERR_INTERNAL', 'Something went wrong on the server; it has been logged.', {
+        docId,
+        seq,
+      });
     } finally {
       this.unacked--;
     }

@@ -28,6 +28,11 @@ export class AckRecorder {
     doc.on('unsent', () => this.unsent++);
   }
 
+  /** A client closed for good (a user reloading the page): its acks stay, its documents leave the finals. */
+  forget(client: CollabClient): void {
+    for (let i = this.docs.length - 1; i >= 0; i--) if (this.docs[i]!.client === client) this.docs.splice(i, 1);
+  }
+
   /** The first ack at or after `sinceMs` that `match` accepts, waited for up to `timeoutMs`. */
   async nextAck(sinceMs: number, timeoutMs: number, match: (a: TimedAck) => boolean = () => true): Promise<TimedAck> {
     const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,202 @@
+/**
+ * Carries out the schedule (schedule.ts) on the running system: each planned fault starts at its time, lasts its
+ * while and is undone; one that finds its target still held by another (a restart that took longer than planned)
+ * waits for it. Every fault is recorded with when it really started and ended, for the recovery figures and for
+ * the checker's report (which faults were active around a violation).
+ */
+import { createConnection } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Isolation } from './isolation.js';
+import { startContainer, stopContainer } from './isolation.js';
+import { describeFault, locksOf, type PlannedFault } from './schedule.js';
+import type { System } from './system.js';
+import { OPS_TOPIC } from './system.js';
+
+export interface FaultRecord {
+  fault: PlannedFault;
+  /** What it hit (a broker number, a container). */
+  detail: string;
+  startedAt: number;
+  endedAt?: number;
+  /** Back to normal (restarted and ready, replicas in sync), when that is later than the end. */
+  recoveredAt?: number;
+  error?: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class FaultInjector {
+  readonly records: FaultRecord[] = [];
+  private readonly held = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly system: System,
+    private readonly isolation: Isolation,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  /** Runs the whole plan from `t0`; resolves once every fault has ended and been undone. */
+  async run(plan: readonly PlannedFault[], t0: number): Promise<void> {
+    await Promise.all(plan.map((fault) => this.one(fault, t0)));
+  }
+
+  /** The faults active (started, not yet recovered) at `at`. */
+  activeAt(at: number): FaultRecord[] {
+    return this.records.filter((r) => r.startedAt <= at && at <= (r.recoveredAt ?? r.endedAt ?? Infinity));
+  }
+
+  private async one(fault: PlannedFault, t0: number): Promise<void> {
+    await sleep(Math.max(0, t0 + fault.atMs - Date.now()));
+    const locks = locksOf(fault);
+    for (;;) {
+      const busy = locks.map((l) => this.held.get(l)).filter((p) => p !== undefined);
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    for (const l of locks) this.held.set(l, done);
+    const record: FaultRecord = { fault, detail: '', startedAt: Date.now() };
+    this.records.push(record);
+    try {
+      await this.inject(fault, record);
+    } catch (err) {
+      record.error = (err as Error).message;
+      this.say(`  ! ${describeFault(fault)}: ${record.error.split('\n')[0]}`);
+    } finally {
+      record.endedAt ??= Date.now();
+      for (const l of locks) this.held.delete(l);
+      release();
+    }
+  }
+
+  private async inject(fault: PlannedFault, record: FaultRecord): Promise<void> {
+    const { system, isolation } = this;
+    const log = (what: string) =>
+      this.say(`  ${new Date().toISOString().slice(11, 19)} ${what} (${describeFault(fault)} ${fault.durationMs} ms)`);
+    switch (fault.kind) {
+      case 'kill-service': {
+        const service = system.services.get(fault.target)!;
+        log(`SIGKILL ${fault.target}`);
+        await service.kill();
+        await sleep(fault.durationMs);
+        record.endedAt = Date.now();
+        await system.services.get(fault.target)!.startWithRetry(240_000, this.say);
+        record.recoveredAt = Date.now();
+        log(`${fault.target} started again`);
+        return;
+      }
+      case 'pause-service': {
+        const service = system.services.get(fault.target)!;
+        log(`SIGSTOP ${fault.target}`);
+        service.pause();
+        await sleep(fault.durationMs);
+        service.resume();
+        log(`SIGCONT ${fault.target}`);
+        return;
+      }
+      case 'kill-broker': {
+        const node = await this.brokerFor(fault.target);
+        record.detail = `broker ${node}`;
+        log(`SIGKILL broker ${node}`);
+        await system.cluster.kill(node);
+        await sleep(fault.durationMs);
+        record.endedAt = Date.now();
+        await system.cluster.restart(node);
+        await system.cluster.awaitInSync([OPS_TOPIC, 'chaos.commands', 'chaos.replies'], 180_000);
+        record.recoveredAt = Date.now();
+        log(`broker ${node} back and in sync`);
+        return;
+      }
+      case 'stop-store': {
+        const container = system.containers[fault.target]!;
+        record.detail = container;
+        // Redis and S3 are killed (SIGKILL). Cassandra is stopped cleanly: our test image does not fsync its
+        // system keyspace (-Dcassandra.unsafesystem=true, for fast schema changes), so a kill would lose the
+        // schema itself; a production node syncs it, and its data writes' durability is the commit log's.
+        const grace = fault.target === 'cassandra' ? 60 : 0;
+        log(`docker stop -t ${grace} ${fault.target}`);
+        await stopContainer(container, grace);
+        await sleep(fault.durationMs);
+        record.endedAt = Date.now();
+        await startContainer(container);
+        await untilListening(this.storePort(fault.target), 180_000);
+        record.recoveredAt = Date.now();
+        log(`${fault.target} started again`);
+        return;
+      }
+      case 'partition': {
+        log(`partition ${fault.target} | brokers`);
+        await isolation.partition(fault.target, system.brokerPorts);
+        await sleep(fault.durationMs);
+        await isolation.heal(fault.target);
+        log(`partition of ${fault.target} healed`);
+        return;
+      }
+      case 'slow-broker': {
+        const container = system.containers[fault.target]!;
+        record.detail = container;
+        log(`slow link out of ${fault.target}`);
+        await isolation.slowLink(container);
+        await sleep(fault.durationMs);
+        await isolation.fastLink(container);
+        log(`${fault.target}'s link back to normal`);
+        return;
+      }
+    }
+  }
+
+  private storePort(store: string): number {
+    const e = this.system.stack.endpoints;
+    const hostPort = (address: string) => Number(/:(\d+)(?:\/|$)/.exec(address)?.[1]);
+    if (store === 'cassandra') return hostPort(e.cassandra.contactPoints[0]!);
+    if (store === 'redis') return hostPort(e.redis.url);
+    return hostPort(e.s3.endpoint);
+  }
+
+  /** The broker a "kill the leader" means: the leader of the ops partition with the most records. */
+  private async brokerFor(target: string): Promise<number> {
+    if (target.startsWith('broker-')) return Number(target.slice('broker-'.length));
+    if (target === 'coordinator') {
+      const node = await this.system.cluster.transactionCoordinator();
+      if (node !== undefined) return node;
+    }
+    const admin = new Kafka({
+      clientId: 'chaos-faults',
+      brokers: this.system.cluster.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2 },
+    }).admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(OPS_TOPIC);
+      const busiest = offsets.sort((a, b) => Number(b.high) - Number(a.high))[0]!.partition;
+      const leader = await this.system.cluster.leaderOf(OPS_TOPIC, busiest);
+      if (leader === undefined) throw new Error(`no leader of ${OPS_TOPIC}/${busiest} right now`);
+      return leader;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port (Cassandra opens CQL only when ready). */
+async function untilListening(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+      socket.setTimeout(2_000, () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await sleep(500);
+  }
+}
