@@ -12,6 +12,7 @@ import { isCollabError, seededRandom, type OpCommitted } from '@collab/core';
 import type { TextOp, TextOpComponent } from '@collab/ot-text';
 import {
   decodeOpCommitted,
+  fromOpComponents,
   localOpCommittedCodecFor,
   readFrame,
   readSchemaFile,
@@ -201,5 +202,54 @@ describe('every pair of OpCommitted versions resolves both ways by Avro rules (a
         assert.doesNotThrow(() => typeOf(b.id).createResolver(typeOf(a.id)));
       });
     }
+  }
+});
+
+describe('the components projection (schemas/projections/op-committed-components.avsc)', () => {
+  const projection = JSON.parse(
+    readFileSync(new URL('../projections/op-committed-components.avsc', import.meta.url), 'utf8'),
+  ) as avro.Schema;
+
+  /** Every union in a schema, as the list of its branch type names. */
+  function unions(schema: unknown, found: string[][] = []): string[][] {
+    if (Array.isArray(schema)) {
+      found.push(schema.map((b) => (typeof b === 'string' ? b : String((b as { type: unknown }).type))));
+      for (const branch of schema) unions(branch, found);
+    } else if (typeof schema === 'object' && schema !== null) {
+      const s = schema as { type?: unknown; items?: unknown; values?: unknown; fields?: { type: unknown }[] };
+      if (s.fields !== undefined) for (const f of s.fields) unions(f.type, found);
+      if (s.items !== undefined) unions(s.items, found);
+      if (s.values !== undefined) unions(s.values, found);
+      if (typeof s.type === 'object') unions(s.type, found);
+    }
+    return found;
+  }
+
+  it('has no union but the optional ["null", T], and is v2 without `op`', () => {
+    for (const branches of unions(projection)) {
+      assert.ok(branches.length === 2 && branches[0] === 'null', `a union ${JSON.stringify(branches)}`);
+    }
+    const v2Fields = (readSchemaFile(schemaEntry(2)!) as { fields: { name: string }[] }).fields.map((f) => f.name);
+    const fields = (projection as { fields: { name: string }[] }).fields.map((f) => f.name);
+    assert.deepEqual(
+      fields,
+      v2Fields.filter((name) => name !== 'op'),
+    );
+    // What the projection removes: v1's union of long, string and Delete.
+    assert.ok(unions(readSchemaFile(schemaEntry(2)!)).some((b) => b.includes('long') && b.includes('string')));
+  });
+
+  for (const s of [...fixtures(1), ...fixtures(2)]) {
+    const version = readFrame(s.frame).schemaId;
+    it(`reads the v${version} bytes of "${s.name}": ${version === 1 ? 'no components (v1 has only `op`)' : 'the op, from components'}`, () => {
+      const reader = avro.Type.forSchema(projection, { wrapUnions: false });
+      const record = reader.fromBuffer(readFrame(s.frame).body, reader.createResolver(typeForId(version))) as {
+        components: AvroOpComponent[];
+      };
+      assert.deepEqual(
+        version === 1 ? record.components : fromOpComponents(record.components),
+        version === 1 ? [] : s.expected.op,
+      );
+    });
   }
 });
