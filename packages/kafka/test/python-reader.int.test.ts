@@ -147,7 +147,7 @@ describe('the ops topic read by Python (confluent-kafka, fastavro, the schema re
     if (otherWriter !== writer) await otherWriter.close();
 
     for (const readerSchema of [undefined, 'v1.avsc', 'v2.avsc']) {
-      const { stdout, stderr } = await run(
+      const { stdout, stderr }: { stdout: string; stderr: string } = await run(
         python,
         [
           `${readers}read_document.py`,
@@ -156,7 +156,7 @@ describe('the ops topic read by Python (confluent-kafka, fastavro, the schema re
           '--registry',
           registryUrl,
           '--topic',
-          fx.topic,
+          topic,
           '--doc',
           'py-doc',
           ...(readerSchema === undefined ? [] : ['--reader-schema', `${schemasDir}${readerSchema}`]),
