@@ -111,8 +111,8 @@ describe('the schema compatibility check (scripts/check-compatibility.ts) agains
     );
     const r = await check(file);
     assert.equal(r.code, 1, r.stdout);
-    // Apicurio 2.0.2 says compatible here (it matches the new record to Delete by structure; Avro matches by
-    // name); the avsc resolution in the check refuses it, as every v1 reader would.
+    // Apicurio 2.0.2 says compatible here (Delete could read Cut's fields: it seems to match record branches by
+    // structure, Avro by name); the avsc resolution in the check refuses it, as every v1 reader would.
     assert.match(
       r.stderr,
       /avro\/op-committed\/v1\.avsc cannot read data written with .*union-branch\.avsc.*cannot read "collab\.ops\.Cut"/,
