@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCollabError, type LogRecord, type OpCommitted, type OpLog } from '@collab/core';
@@ -194,10 +194,23 @@ describe('Kafka OpLog with a schema registry', function () {
       all,
     );
     // Today's codec learnt v1's id at start: it reads a v1 record with no registry request.
-    const today = await createRegistryOpCommittedCodec({ url: registryUrl, topic });
+    const cache = join(cacheDir, 'ids.json');
+    const today = await createRegistryOpCommittedCodec({ url: registryUrl, topic, idCachePath: cache });
     assert.equal(today.writerSchemaId, v2Id);
     assert.equal(today.prepare(frames[0]!), undefined, "v1's id is known without a lookup");
     assert.deepEqual(today.decode(frames[0]!), sample('doc', 1));
+    // Restarted while the registry is down: both ids from the cache (its entries, as if written for that URL).
+    const down = `http://127.0.0.1:${await freePort()}/apis/ccompat/v6`;
+    const entries = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, number>;
+    assert.deepEqual(Object.values(entries).sort(), [v1Id, v2Id].sort());
+    writeFileSync(
+      cache,
+      JSON.stringify(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k.replace(registryUrl, down), v]))),
+    );
+    const offline = await createRegistryOpCommittedCodec({ url: down, topic, idCachePath: cache, timeoutMs: 2_000 });
+    assert.equal(offline.writerSchemaId, v2Id);
+    assert.equal(offline.prepare(frames[0]!), undefined, "v1's id is known from the cache");
+    assert.deepEqual(offline.decode(frames[0]!), sample('doc', 1));
     // A v1 codec (as the previous servers run it, writing v1's id) reads the v2 records through the registry.
     const lookup = async (id: number) => JSON.parse(await client.schemaById(id)) as avro.Schema;
     const old = new OpCommittedCodec(v1Id, { schemaVersion: 1, lookup });
@@ -264,7 +277,6 @@ describe('Kafka OpLog with a schema registry', function () {
     // With the registry up once, the id lands in the cache; a later start with the same URL down uses it.
     fx = await kafkaFixture(brokers, 1, { schemaRegistry: { url: registryUrl, idCachePath: cache } });
     const assigned = await client.register(valueSubject(fx.topic), currentOpCommittedSchemaText());
-    const { readFileSync, writeFileSync } = await import('node:fs');
     const entries = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, number>;
     assert.deepEqual(Object.values(entries), [assigned]);
     // The same cache entry, as if it had been written for the unreachable URL (same subject and schema).
