@@ -289,24 +289,32 @@ describe('collab CLI (end to end)', function () {
       assert.equal(replayText(other), expected.other);
     });
 
-    it('writes an Avro container file that avsc decodes to the same records', async () => {
+    it('writes an Avro container file (schema v2) that avsc decodes to the same records, also as a v1 reader', async () => {
       const out = join(data.dir, 'notes.avro');
       await cli(['export', 'notes', '--format', 'avro', '--out', out, ...dataDir]);
-      const schema = JSON.parse(
-        readFileSync(new URL('../../schemas/avro/op-committed/v1.avsc', import.meta.url), 'utf8'),
-      );
-      const records: OpCommitted[] = [];
-      let header: { name?: string } | undefined;
-      await new Promise<void>((resolve, reject) => {
-        avro
-          .createFileDecoder(out)
-          .on('metadata', (type: { name?: string }) => (header = type))
-          .on('data', (record: Parameters<typeof fromAvro>[0]) => records.push(fromAvro({ ...record })))
-          .on('error', reject)
-          .on('end', resolve);
-      });
-      assert.equal(header?.name?.split('.').at(-1), (schema as { name: string }).name);
+      const schemaOf = (version: number) =>
+        JSON.parse(
+          readFileSync(new URL(`../../schemas/avro/op-committed/v${version}.avsc`, import.meta.url), 'utf8'),
+        ) as avro.Schema & { name: string };
+      const decodeFile = async (readerSchema?: avro.Schema) => {
+        const records: OpCommitted[] = [];
+        let header: avro.types.RecordType | undefined;
+        await new Promise<void>((resolve, reject) => {
+          avro
+            .createFileDecoder(out, readerSchema === undefined ? {} : { readerSchema })
+            .on('metadata', (type: avro.types.RecordType) => (header = type))
+            .on('data', (record: Parameters<typeof fromAvro>[0]) => records.push(fromAvro({ ...record })))
+            .on('error', reject)
+            .on('end', resolve);
+        });
+        return { records, header };
+      };
+      const { records, header } = await decodeFile();
+      assert.equal(header?.name?.split('.').at(-1), schemaOf(2).name);
+      assert.ok(header?.field('components') !== undefined, 'the file is written with v2 (it has `components`)');
       assert.deepEqual(records, ndjson);
+      // A reader that only knows v1 resolves the file's v2 schema to its own: the same records, from `op`.
+      assert.deepEqual((await decodeFile(schemaOf(1))).records, ndjson);
     });
 
     it('--all writes every document (the whole stream), each contiguous and replaying to its text', async () => {

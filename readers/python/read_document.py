@@ -6,13 +6,18 @@ invisible), its AvroDeserializer decodes each record through the schema registry
 and the ops are applied in version order with the text-unicode semantics of docs/ot.md (positions and counts are
 Unicode code points, which is what a Python str indexes). Prints {"docId", "version", "text"} as JSON.
 
+Records of schema v1 and v2 may share the topic (v2 is what today's servers write): a v2 record carries its op
+twice, as plain records in `components` and in v1's form in `op`; this reader applies `components` when a record
+has any, else `op` (a v1 record, or any record read through a v1 reader schema).
+
     python read_document.py --brokers 127.0.0.1:9092 --registry http://127.0.0.1:8081/apis/ccompat/v6 \\
-        --topic collab.ops --doc notes
+        --topic collab.ops --doc notes [--reader-schema schemas/avro/op-committed/v1.avsc]
 """
 import argparse
 import json
 import sys
 import uuid
+from typing import Optional
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -20,25 +25,52 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 
-def apply_op(text: str, op: list) -> str:
-    """One text-unicode op: an int keeps that many code points, a str inserts, a Delete record removes count."""
+def apply_components(text: str, components: list) -> str:
+    """One op in its v2 form: {kind, count, text} records (retain keeps count code points, insert adds text,
+    delete removes count)."""
     out, pos = [], 0
-    for component in op:
-        if isinstance(component, int):
-            out.append(text[pos : pos + component])
-            pos += component
-        elif isinstance(component, str):
-            out.append(component)
+    for component in components:
+        kind, count = component["kind"], component["count"]
+        if kind == "retain":
+            out.append(text[pos : pos + count])
+            pos += count
+        elif kind == "insert":
+            out.append(component["text"])
+        elif kind == "delete":
+            pos += count
         else:
-            pos += component["count"]
+            raise ValueError(f"unknown component kind {kind!r}")
     if pos > len(text):
         raise ValueError(f"op reaches code point {pos} of a {len(text)}-code-point text")
     out.append(text[pos:])
     return "".join(out)
 
 
-def read_ops(brokers: str, registry: str, topic: str, doc_id: str) -> dict:
-    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}))
+def apply_op(text: str, op: list) -> str:
+    """One op in its v1 form: an int keeps that many code points, a str inserts, a Delete record removes count."""
+    return apply_components(
+        text,
+        [
+            {"kind": "retain", "count": c}
+            if isinstance(c, int)
+            else {"kind": "insert", "count": len(c), "text": c}
+            if isinstance(c, str)
+            else {"kind": "delete", "count": c["count"]}
+            for c in op
+        ],
+    )
+
+
+def apply_record(text: str, record: dict) -> str:
+    """A record of any schema version: `components` when it has any (v2), else `op` (v1)."""
+    components = record.get("components") or []
+    return apply_components(text, components) if components else apply_op(text, record["op"])
+
+
+def read_ops(brokers: str, registry: str, topic: str, doc_id: str, reader_schema: Optional[str] = None) -> dict:
+    """The records of one document by version. `reader_schema`: Avro JSON every record is resolved to (the
+    writer schema of each record when None)."""
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}), schema_str=reader_schema)
     consumer = Consumer(
         {
             "bootstrap.servers": brokers,
@@ -66,7 +98,7 @@ def read_ops(brokers: str, registry: str, topic: str, doc_id: str) -> dict:
                 continue
             record = deserialize(message.value(), SerializationContext(topic, MessageField.VALUE))
             # A record written twice (a retried append) is the same op at the same version: keep one.
-            ops.setdefault(record["version"], record["op"])
+            ops.setdefault(record["version"], record)
         return ops
     finally:
         consumer.close()
@@ -78,13 +110,21 @@ def main() -> int:
     parser.add_argument("--registry", required=True, help="the registry's Confluent-compatible API root")
     parser.add_argument("--topic", default="collab.ops")
     parser.add_argument("--doc", required=True)
+    parser.add_argument(
+        "--reader-schema",
+        help="an .avsc file to resolve every record to, e.g. schemas/avro/op-committed/v1.avsc to read as a v1 reader",
+    )
     args = parser.parse_args()
-    ops = read_ops(args.brokers, args.registry, args.topic, args.doc)
+    reader_schema = None
+    if args.reader_schema is not None:
+        with open(args.reader_schema, encoding="utf-8") as f:
+            reader_schema = f.read()
+    ops = read_ops(args.brokers, args.registry, args.topic, args.doc, reader_schema)
     text = ""
     for version in range(1, len(ops) + 1):
         if version not in ops:
             raise ValueError(f"{args.doc}: version {version} is missing (versions are gapless from 1)")
-        text = apply_op(text, ops[version])
+        text = apply_record(text, ops[version])
     json.dump({"docId": args.doc, "version": len(ops), "text": text}, sys.stdout, ensure_ascii=False)
     print()
     return 0

@@ -3,9 +3,13 @@
 # registry's own compatibility endpoint (check-compatibility.ts). Uses SCHEMA_REGISTRY_URL when set; otherwise
 # starts a registry container from the local image (infra/images/build.sh, SCHEMA_REGISTRY_IMAGE) on a
 # 127.0.0.1 port, and removes it afterwards. A few seconds.
+#
+#   bash schemas/scripts/check-compatibility.sh [draft.avsc ...]   # drafts: checked as the next op-committed versions
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-run_check() { (cd "$ROOT" && npx tsx --conditions=@collab/source schemas/scripts/check-compatibility.ts); }
+DRAFTS=()
+for draft in "$@"; do DRAFTS+=("$(realpath "$draft")"); done
+run_check() { (cd "$ROOT" && npx tsx --conditions=@collab/source schemas/scripts/check-compatibility.ts "${DRAFTS[@]}"); }
 if [ -n "${SCHEMA_REGISTRY_URL:-}" ]; then
   run_check
   exit

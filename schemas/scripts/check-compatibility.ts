@@ -2,16 +2,22 @@
  * Checks that every schema version in `schemas/avro/<subject>/` is compatible with all earlier versions of its
  * subject, by the schema registry's own rules (not ours): each subject's versions are registered in order under
  * a fresh scratch subject with FULL_TRANSITIVE compatibility, and each new version is first put to the
- * registry's compatibility endpoint against every earlier version.
+ * registry's compatibility endpoint against every earlier version. Each pair is also resolved both ways by Avro's
+ * resolution rules (avsc): Apicurio 2.0.2 accepts a branch added to a union inside an array, which every older
+ * reader then fails to read.
  *
  *   SCHEMA_REGISTRY_URL=http://127.0.0.1:PORT/apis/ccompat/v6 tsx --conditions=@collab/source \
- *     schemas/scripts/check-compatibility.ts
+ *     schemas/scripts/check-compatibility.ts [draft.avsc ...]
  *
- * (schemas/scripts/check-compatibility.sh starts a registry container from the local image when the variable is
- * unset.) Prints one line per version; exits 1 naming every incompatible file, 2 without a registry URL.
+ * Draft files (arguments) are checked as the next versions of op-committed, in order, without adding them to the
+ * repository: how to try a schema change first. (schemas/scripts/check-compatibility.sh starts a registry
+ * container from the local image when the variable is unset.) Prints one line per version; exits 1 naming every
+ * incompatible file, 2 without a registry URL.
  */
 import { randomUUID } from 'node:crypto';
-import { SCHEMAS, SchemaRegistryClient, readSchemaFile, type SchemaEntry } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import avro from 'avsc';
+import { SCHEMAS, SchemaRegistryClient, readSchemaFile } from '../src/index.js';
 
 const url = process.env.SCHEMA_REGISTRY_URL ?? '';
 if (url === '') {
@@ -20,8 +26,34 @@ if (url === '') {
 }
 const client = new SchemaRegistryClient({ url, timeoutMs: 10_000 });
 
-const bySubject = new Map<string, SchemaEntry[]>();
-for (const entry of SCHEMAS) bySubject.set(entry.subject, [...(bySubject.get(entry.subject) ?? []), entry]);
+interface Version {
+  file: string;
+  version: number;
+  schema: avro.Schema;
+}
+
+const bySubject = new Map<string, Version[]>();
+for (const entry of SCHEMAS) {
+  const version = { file: entry.file, version: entry.version, schema: readSchemaFile(entry) };
+  bySubject.set(entry.subject, [...(bySubject.get(entry.subject) ?? []), version]);
+}
+for (const draft of process.argv.slice(2)) {
+  const versions = bySubject.get('op-committed') ?? [];
+  const schema = JSON.parse(readFileSync(draft, 'utf8')) as avro.Schema;
+  versions.push({ file: `${draft} (draft)`, version: Math.max(0, ...versions.map((v) => v.version)) + 1, schema });
+  bySubject.set('op-committed', versions);
+}
+
+/** Why avsc cannot resolve `writer` data with `reader`, or undefined when it can. */
+function resolutionFailure(reader: avro.Schema, writer: avro.Schema): string | undefined {
+  try {
+    const types = [reader, writer].map((s) => avro.Type.forSchema(s, { wrapUnions: true }));
+    types[0]!.createResolver(types[1]!);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 const failures: string[] = [];
 for (const [subject, entries] of bySubject) {
@@ -29,18 +61,31 @@ for (const [subject, entries] of bySubject) {
   // A scratch subject per run: the check never depends on (or changes) what a registry already holds.
   const scratch = `compat-check-${subject}-${randomUUID()}-value`;
   for (const [i, entry] of versions.entries()) {
-    const schema = JSON.stringify(readSchemaFile(entry));
-    if (i > 0) {
-      for (let earlier = 1; earlier <= i; earlier++) {
-        if (!(await client.isCompatibleWith(scratch, earlier, schema))) {
-          failures.push(`${entry.file} is not compatible with ${versions[earlier - 1]!.file}`);
+    const schema = JSON.stringify(entry.schema);
+    let compatible = true;
+    for (const [earlier, older] of versions.slice(0, i).entries()) {
+      if (!(await client.isCompatibleWith(scratch, earlier + 1, schema))) {
+        failures.push(`${entry.file} is not compatible with ${older.file} (the registry says so)`);
+        compatible = false;
+      }
+      for (const [reader, writer, what] of [
+        [older, entry, `${older.file} cannot read data written with ${entry.file}`],
+        [entry, older, `${entry.file} cannot read data written with ${older.file}`],
+      ] as const) {
+        const failure = resolutionFailure(reader.schema, writer.schema);
+        if (failure !== undefined) {
+          failures.push(`${what} (Avro resolution, avsc: ${failure})`);
+          compatible = false;
         }
       }
     }
+    if (!compatible) continue; // registering it would make the next versions checked against a refused one
     try {
       await client.register(scratch, schema);
       if (i === 0) await client.setCompatibility(scratch, 'FULL_TRANSITIVE');
-      console.log(`${entry.file}: ${i === 0 ? 'first version' : `compatible with v1..v${i}`} (FULL_TRANSITIVE)`);
+      console.log(
+        `${entry.file}: ${i === 0 ? 'first version' : i === 1 ? 'compatible with v1' : `compatible with v1..v${i}`} (FULL_TRANSITIVE)`,
+      );
     } catch (err) {
       failures.push(`${entry.file} refused by the registry: ${(err as Error).message}`);
     }
@@ -50,4 +95,5 @@ if (failures.length > 0) {
   console.error(`incompatible schema versions (registry ${url}):\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.exit(1);
 }
-console.log(`${SCHEMAS.length} schema version(s) in ${bySubject.size} subject(s): compatible (registry ${url})`);
+const count = [...bySubject.values()].reduce((n, versions) => n + versions.length, 0);
+console.log(`${count} schema version(s) in ${bySubject.size} subject(s): compatible (registry ${url})`);

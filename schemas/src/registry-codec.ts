@@ -6,8 +6,11 @@
  * subject's compatibility is set to FULL_TRANSITIVE, and the id the registry assigns is what every record is
  * framed with — no request per append. The id is also written to an optional cache file, so a restart while the
  * registry is down still writes the same id; with the registry unreachable and nothing cached, start-up fails
- * naming the registry URL. Readers decode by the frame's id: the local ids (records written before the registry,
- * id 1) stay readable, and unknown ids are fetched from the registry once each.
+ * naming the registry URL. The registry's ids of the older schema versions under the subject (records written
+ * before an upgrade) are looked up at start too, without registering them, and cached the same way. Readers
+ * decode by the frame's id: an id the codec does not know is fetched from the registry once; an id the registry
+ * does not resolve to an OpCommitted schema falls back to the local table (records written before the registry
+ * was configured carry the local ids).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,7 @@ import { dirname } from 'node:path';
 import type avro from 'avsc';
 import { CollabError } from '@collab/core';
 import { OpCommittedCodec } from './op-committed.js';
-import { currentSchema, readSchemaFile } from './registry.js';
+import { SCHEMAS, currentSchema, readSchemaFile, schemaVersion } from './registry.js';
 import { SchemaRegistryClient } from './schema-registry-client.js';
 
 export interface RegistryCodecOptions {
@@ -36,6 +39,13 @@ export function currentOpCommittedSchemaText(): string {
   return JSON.stringify(readSchemaFile(currentSchema('op-committed')));
 }
 
+/** One OpCommitted schema version as registered (compact JSON of its .avsc file). */
+export function opCommittedSchemaText(version: number): string {
+  return JSON.stringify(readSchemaFile(schemaVersion('op-committed', version)));
+}
+
+const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
 export async function createRegistryOpCommittedCodec(options: RegistryCodecOptions): Promise<OpCommittedCodec> {
   const client = new SchemaRegistryClient({
     url: options.url,
@@ -43,7 +53,7 @@ export async function createRegistryOpCommittedCodec(options: RegistryCodecOptio
   });
   const subject = valueSubject(options.topic);
   const schema = currentOpCommittedSchemaText();
-  const cacheKey = `${client.url} ${subject} ${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
+  const cacheKey = `${client.url} ${subject} ${hashOf(schema)}`;
   let id: number;
   try {
     id = await registerRacing(() => client.register(subject, schema));
@@ -62,9 +72,46 @@ export async function createRegistryOpCommittedCodec(options: RegistryCodecOptio
     }
     id = cached;
   }
-  const lookup = async (unknownId: number): Promise<avro.Schema> =>
-    JSON.parse(await client.schemaById(unknownId)) as avro.Schema;
-  return new OpCommittedCodec(id, lookup);
+  const knownIds = await olderVersionIds(client, subject, options.idCachePath);
+  const lookup = async (unknownId: number): Promise<avro.Schema | undefined> => {
+    try {
+      return JSON.parse(await client.schemaById(unknownId)) as avro.Schema;
+    } catch (err) {
+      // No such id, or not an Avro schema: the codec falls back to the local table. Unreachable: the error stands.
+      if (err instanceof CollabError && (err.code === 'ERR_NOT_FOUND' || err.code === 'ERR_CORRUPT')) return undefined;
+      throw err;
+    }
+  };
+  return new OpCommittedCodec(id, { lookup, knownIds });
+}
+
+/**
+ * The registry's ids of the older OpCommitted versions registered under the subject (id → version): the records
+ * written before an upgrade carry them, and knowing them at start keeps those records readable without the
+ * registry. Looked up, never registered (a new deployment's subject starts at the current version). Best effort:
+ * a version the registry does not answer for comes from the cache, else is looked up by id when a record has it.
+ */
+async function olderVersionIds(
+  client: SchemaRegistryClient,
+  subject: string,
+  idCachePath: string | undefined,
+): Promise<Map<number, number>> {
+  const current = currentSchema('op-committed');
+  const older = SCHEMAS.filter((e) => e.subject === 'op-committed' && e.version < current.version);
+  const ids = new Map<number, number>();
+  for (const entry of older) {
+    const text = opCommittedSchemaText(entry.version);
+    const key = `${client.url} ${subject} ${hashOf(text)}`;
+    let id: number | undefined;
+    try {
+      id = await client.lookup(subject, text);
+      if (id !== undefined && idCachePath !== undefined) writeCachedId(idCachePath, key, id);
+    } catch {
+      id = idCachePath === undefined ? undefined : readCachedId(idCachePath, key);
+    }
+    if (id !== undefined) ids.set(id, entry.version);
+  }
+  return ids;
 }
 
 /**

@@ -22,6 +22,7 @@ export interface SchemaEntry {
 
 export const SCHEMAS: readonly SchemaEntry[] = [
   { id: 1, subject: 'op-committed', version: 1, file: 'avro/op-committed/v1.avsc' },
+  { id: 2, subject: 'op-committed', version: 2, file: 'avro/op-committed/v2.avsc' },
 ];
 
 // The package's folder: this module runs as src/*.ts (tsx) or as the build's dist/src/*.js (plain node).
@@ -40,6 +41,16 @@ export function currentSchema(subject: SchemaEntry['subject']): SchemaEntry {
   );
   if (newest === undefined) throw new Error(`no schema registered for subject ${subject}`);
   return newest;
+}
+
+/** One version of a subject; throws naming the versions there are when it does not exist. */
+export function schemaVersion(subject: SchemaEntry['subject'], version: number): SchemaEntry {
+  const entry = SCHEMAS.find((e) => e.subject === subject && e.version === version);
+  if (entry === undefined) {
+    const known = SCHEMAS.filter((e) => e.subject === subject).map((e) => e.version);
+    throw new Error(`${subject} has no schema version ${version} (versions: ${known.join(', ')})`);
+  }
+  return entry;
 }
 
 export function readSchemaFile(entry: SchemaEntry): avro.Schema {

@@ -35,6 +35,20 @@ export class SchemaRegistryClient {
     return positiveId(body.id, `register under ${subject}`);
   }
 
+  /**
+   * The id of `schema` if it is registered under `subject`, without registering it; undefined when it is not (or
+   * the subject does not exist).
+   */
+  async lookup(subject: string, schema: string): Promise<number | undefined> {
+    try {
+      const body = await this.call<{ id: number }>('POST', `/subjects/${enc(subject)}`, { schema });
+      return positiveId(body.id, `look up under ${subject}`);
+    } catch (err) {
+      if (err instanceof CollabError && err.code === 'ERR_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
   /** Sets the subject's compatibility level (the subject must already have a version on some registries). */
   async setCompatibility(subject: string, level: CompatibilityLevel): Promise<void> {
     await this.call('PUT', `/config/${enc(subject)}`, { compatibility: level });

@@ -37,18 +37,29 @@ describe('OpCommitted codec', () => {
     const frame = encodeOpCommitted(sample);
     assert.equal(frame[0], 0);
     assert.equal(frame.readUInt32BE(1), OP_COMMITTED_SCHEMA_ID);
-    assert.deepEqual(frame.subarray(5), typeForId(OP_COMMITTED_SCHEMA_ID).toBuffer({ ...sample, op: decodeOp() }));
-  });
-
-  function decodeOp(): unknown[] {
-    return sample.op.map((c) =>
-      typeof c === 'object'
-        ? typeof c.d === 'number'
-          ? { count: c.d, text: null }
-          : { count: [...c.d].length, text: c.d }
-        : c,
+    assert.deepEqual(
+      frame.subarray(5),
+      typeForId(OP_COMMITTED_SCHEMA_ID).toBuffer({
+        ...sample,
+        op: sample.op.map((c) =>
+          typeof c === 'object'
+            ? typeof c.d === 'number'
+              ? { count: c.d, text: null }
+              : { count: [...c.d].length, text: c.d }
+            : c,
+        ),
+        components: sample.op.map((c) =>
+          typeof c === 'number'
+            ? { kind: 'retain', count: c, text: null }
+            : typeof c === 'string'
+              ? { kind: 'insert', count: [...c].length, text: c }
+              : typeof c.d === 'number'
+                ? { kind: 'delete', count: c.d, text: null }
+                : { kind: 'delete', count: [...c.d].length, text: c.d },
+        ),
+      }),
     );
-  }
+  });
 
   describe('refuses bad frames with ERR_CORRUPT', () => {
     const good = encodeOpCommitted(sample);
@@ -66,7 +77,11 @@ describe('OpCommitted codec', () => {
     }
 
     it('a Delete whose count disagrees with its text', () => {
-      const body = typeForId(OP_COMMITTED_SCHEMA_ID).toBuffer({ ...sample, op: [{ count: 2, text: 'abc' }] });
+      const body = typeForId(OP_COMMITTED_SCHEMA_ID).toBuffer({
+        ...sample,
+        op: [{ count: 2, text: 'abc' }],
+        components: [],
+      });
       const frame = Buffer.concat([good.subarray(0, 5), body]);
       assert.throws(() => decodeOpCommitted(frame), assertCode('ERR_CORRUPT'));
     });

@@ -41,7 +41,8 @@ export function registerExport(program: Command): void {
       `
 Versions are checked to run 1, 2, 3, ... with no gap or repeat; a violation fails the export (exit 1).
 With --all, the records come partition by partition: each document's in version order, documents interleaved.
-The Avro file embeds the schema of schemas/avro/op-committed (the op as an array of skip | insert | Delete).
+The Avro file embeds the newest schema of schemas/avro/op-committed (v2: the op as plain records in \`components\`,
+{kind: retain | insert | delete, count, text}, and in v1's form in \`op\`), for every record, old ones included.
 Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS.`,
     )
     .action(

@@ -24,12 +24,23 @@ export function assertWellFormedHistory(ops: readonly OpCommitted[]): void {
 
 interface AvroRecord extends Omit<OpCommitted, 'op'> {
   op: (number | string | { count: number; text: string | null })[];
+  /** v2 on. */
+  components?: { kind: 'retain' | 'insert' | 'delete'; count: number; text: string | null }[];
 }
 
-/** An Avro record of the OpCommitted schema back to the JSON form, written here, not with the CLI's code. */
+/**
+ * An Avro record of the OpCommitted schema back to the JSON form, written here, not with the CLI's code: the op
+ * from `components` when the record has them (v2), checked equal to the one from `op`; else from `op` (v1).
+ */
 export function fromAvro(record: AvroRecord): OpCommitted {
-  const op: TextOp = record.op.map((c) =>
+  const { components, ...rest } = record;
+  const fromOp: TextOp = record.op.map((c) =>
     typeof c === 'number' || typeof c === 'string' ? c : { d: c.text === null ? c.count : c.text },
   );
-  return { ...record, op };
+  if (components === undefined || components.length === 0) return { ...rest, op: fromOp };
+  const op: TextOp = components.map((c) =>
+    c.kind === 'retain' ? c.count : c.kind === 'insert' ? c.text! : { d: c.text === null ? c.count : c.text },
+  );
+  assert.deepEqual(op, fromOp, `version ${record.version}: components and op disagree`);
+  return { ...rest, op };
 }

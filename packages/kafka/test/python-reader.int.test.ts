@@ -3,6 +3,11 @@
  * isolation.level=read_committed, its AvroDeserializer through the real schema registry, the ops applied with the
  * code-point semantics of docs/ot.md): the text it rebuilds equals the log's replay here, emoji and all, and an
  * aborted transaction in the partition (a record framed like ours, then aborted) is not seen.
+ *
+ * The topic has the history of an upgrade: its first versions written with schema v1 (registered first, as the
+ * previous servers did), the rest by today's op log (v2, registered over it). The reader rebuilds the same text
+ * with each record's own writer schema, resolved to v1 (an old reader: it sees `op` only) and resolved to v2
+ * (fastavro fills `components` of the v1 records with the default, and the reader falls back to `op`).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -17,6 +22,8 @@ import {
   SchemaRegistryClient,
   currentOpCommittedSchemaText,
   encodeOpCommitted,
+  localOpCommittedCodecFor,
+  opCommittedSchemaText,
   readFrame,
   valueSubject,
   writeFrame,
@@ -25,6 +32,7 @@ import { kafkaFixture, type KafkaFixture } from './support/kafka-fixture.js';
 
 const run = promisify(execFile);
 const readers = fileURLToPath(new URL('../../../readers/python/', import.meta.url));
+const schemasDir = fileURLToPath(new URL('../../../schemas/avro/op-committed/', import.meta.url));
 
 /** A document's history: random inserts (emoji among them: positions count code points) and deletes. */
 function history(docId: string, count: number, seed: number): { ops: OpCommitted[]; text: string } {
@@ -69,18 +77,47 @@ describe('the ops topic read by Python (confluent-kafka, fastavro, the schema re
     await fx?.cleanup();
   });
 
-  it('rebuilds a document equal to the log replay, and never sees an aborted transaction', async () => {
-    fx = await kafkaFixture(brokers, 2, { schemaRegistry: { url: registryUrl } });
+  it('rebuilds a document equal to the log replay across the v1 → v2 upgrade, and never sees an aborted transaction', async () => {
+    const registry = new SchemaRegistryClient({ url: registryUrl });
+    const topic = `ops-test-${randomUUID().slice(0, 12)}`;
+    // What the servers before v2 did: v1 registered under the subject, FULL_TRANSITIVE.
+    const v1Id = await registry.register(valueSubject(topic), opCommittedSchemaText(1));
+    await registry.setCompatibility(valueSubject(topic), 'FULL_TRANSITIVE');
+    fx = await kafkaFixture(brokers, 2, { topic, schemaRegistry: { url: registryUrl } }); // registers v2 over it
+    assert.deepEqual(await registry.versions(valueSubject(topic)), [1, 2]);
+
     const seed = 20261207;
     const doc = history('py-doc', 120, seed);
     const other = history('py-other', 40, seed + 1);
     const partition = fx.log.partitionFor('py-doc');
+    // Versions 1..60 (and the other document's 1..20) as the previous servers wrote them: v1, framed with v1's id.
+    const v1Codec = localOpCommittedCodecFor(1);
+    const v1Frame = (value: OpCommitted) => writeFrame(v1Id, readFrame(v1Codec.encode(value)).body);
+    const before = fx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await before.connect();
+    try {
+      await before.send({
+        topic,
+        acks: -1,
+        messages: [
+          ...doc.ops.slice(0, 60).map((value) => ({ key: value.docId, value: v1Frame(value), partition })),
+          ...other.ops.slice(0, 20).map((value) => ({
+            key: value.docId,
+            value: v1Frame(value),
+            partition: fx!.log.partitionFor('py-other'),
+          })),
+        ],
+      });
+    } finally {
+      await before.disconnect();
+    }
+    // The rest through today's op log: v2, framed with v2's id.
     const writer = await fx.log.openWriter(partition);
     const otherWriter =
       fx.log.partitionFor('py-other') === partition ? writer : await fx.log.openWriter(fx.log.partitionFor('py-other'));
-    for (let i = 0; i < 120; i += 10) {
+    for (let i = 60; i < 120; i += 10) {
       await writer.append(doc.ops.slice(i, i + 10).map((value) => ({ value })));
-      if (i < 40) await otherWriter.append(other.ops.slice(i, i + 10).map((value) => ({ value })));
+      if (i < 80) await otherWriter.append(other.ops.slice(i - 40, i - 30).map((value) => ({ value })));
     }
 
     // A transaction that writes the next version of the document, framed as ours, and is aborted: a reader that
@@ -109,25 +146,29 @@ describe('the ops topic read by Python (confluent-kafka, fastavro, the schema re
     await writer.close();
     if (otherWriter !== writer) await otherWriter.close();
 
-    const { stdout, stderr } = await run(
-      python,
-      [
-        `${readers}read_document.py`,
-        '--brokers',
-        brokers.join(','),
-        '--registry',
-        registryUrl,
-        '--topic',
-        fx.topic,
-        '--doc',
-        'py-doc',
-      ],
-      { timeout: 120_000 },
-    );
-    console.log(`      ${stdout.trim()}`); // what docs/data.md shows
-    const read = JSON.parse(stdout) as { docId: string; version: number; text: string };
-    assert.equal(read.version, 120, `the aborted version 121 was not seen (seed ${seed}) ${stderr}`);
-    assert.equal(read.text, doc.text, `seed ${seed}`);
-    assert.ok(!read.text.includes('ABORTED'));
+    for (const readerSchema of [undefined, 'v1.avsc', 'v2.avsc']) {
+      const { stdout, stderr }: { stdout: string; stderr: string } = await run(
+        python,
+        [
+          `${readers}read_document.py`,
+          '--brokers',
+          brokers.join(','),
+          '--registry',
+          registryUrl,
+          '--topic',
+          topic,
+          '--doc',
+          'py-doc',
+          ...(readerSchema === undefined ? [] : ['--reader-schema', `${schemasDir}${readerSchema}`]),
+        ],
+        { timeout: 120_000 },
+      );
+      const how = readerSchema === undefined ? "each record's writer schema" : `reader schema ${readerSchema}`;
+      console.log(`      ${how}: ${stdout.trim()}`); // what docs/data.md shows
+      const read = JSON.parse(stdout) as { docId: string; version: number; text: string };
+      assert.equal(read.version, 120, `${how}: the aborted version 121 was not seen (seed ${seed}) ${stderr}`);
+      assert.equal(read.text, doc.text, `${how}, seed ${seed}`);
+      assert.ok(!read.text.includes('ABORTED'));
+    }
   });
 });

@@ -3,20 +3,25 @@
  * registered under `<topic>-value` with FULL_TRANSITIVE, records framed with the id the registry assigned, read
  * back by that id; an id only the registry knows is looked up; records framed with the pre-registry id 1 stay
  * readable; the registry refuses an incompatible schema; a start with the registry unreachable fails naming it,
- * unless the id is cached.
+ * unless the id is cached; the upgrade from v1: v2 registered over a subject holding v1, both read back by today's
+ * codec (v1's id known from the start) and by a v1 codec (the previous servers, still running during the roll).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCollabError, type LogRecord, type OpCommitted, type OpLog } from '@collab/core';
 import { freePort, requireSchemaRegistry, useStack } from '@collab/infra';
+import type avro from 'avsc';
 import {
+  OpCommittedCodec,
   SchemaRegistryClient,
   createRegistryOpCommittedCodec,
   currentOpCommittedSchemaText,
   encodeOpCommitted,
+  localOpCommittedCodecFor,
+  opCommittedSchemaText,
   readFrame,
   valueSubject,
   writeFrame,
@@ -128,7 +133,8 @@ describe('Kafka OpLog with a schema registry', function () {
     const variant = JSON.parse(currentOpCommittedSchemaText()) as Record<string, unknown>;
     variant.doc = `variant ${randomUUID()}`;
     const variantId = await client.register(`${fx.topic}-variant-value`, JSON.stringify(variant));
-    const legacy = encodeOpCommitted(sample('old', 1)); // framed with the local id 1, as before registries
+    // Framed with the local id 1, as the servers wrote v1 before registries (the registry's id 1 is another schema).
+    const legacy = localOpCommittedCodecFor(1).encode(sample('old', 1));
     assert.equal(readFrame(legacy).schemaId, 1);
     const viaVariant = writeFrame(variantId, readFrame(encodeOpCommitted(sample('new', 1))).body);
 
@@ -147,6 +153,73 @@ describe('Kafka OpLog with a schema registry', function () {
       (await readAll(fx.log, 0)).map((r) => r.value),
       [sample('old', 1), sample('new', 1)],
     );
+  });
+
+  it("the upgrade from v1: v2 registered over v1, records of both read by today's codec and by a v1 codec", async () => {
+    const topic = `ops-test-${randomUUID().slice(0, 12)}`;
+    const subject = valueSubject(topic);
+    // What the servers before v2 did: v1 registered, FULL_TRANSITIVE, records framed with v1's id.
+    const v1Id = await client.register(subject, opCommittedSchemaText(1));
+    await client.setCompatibility(subject, 'FULL_TRANSITIVE');
+    fx = await kafkaFixture(brokers, 1, { topic, schemaRegistry: { url: registryUrl } }); // today's servers
+    const v2Id = await client.register(subject, currentOpCommittedSchemaText()); // same schema: the same id
+    assert.notEqual(v2Id, v1Id);
+    assert.deepEqual(await client.versions(subject), [1, 2]);
+    assert.equal(await client.compatibility(subject), 'FULL_TRANSITIVE');
+
+    const v1Codec = localOpCommittedCodecFor(1);
+    const producer = fx.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [1, 2].map((v) => ({
+        key: 'doc',
+        value: writeFrame(v1Id, readFrame(v1Codec.encode(sample('doc', v))).body),
+        partition: 0,
+      })),
+    });
+    await producer.disconnect();
+    const writer = await fx.log.openWriter(0);
+    await writer.append([{ value: sample('doc', 3) }, { value: sample('doc', 4) }]);
+    await writer.close();
+
+    const frames = await rawValues(fx, 0, 4);
+    assert.deepEqual(
+      frames.map((f) => readFrame(f).schemaId),
+      [v1Id, v1Id, v2Id, v2Id],
+    );
+    const all = [1, 2, 3, 4].map((v) => sample('doc', v));
+    assert.deepEqual(
+      (await readAll(fx.log, 0)).map((r) => r.value),
+      all,
+    );
+    // Today's codec learnt v1's id at start: it reads a v1 record with no registry request.
+    const cache = join(cacheDir, 'ids.json');
+    const today = await createRegistryOpCommittedCodec({ url: registryUrl, topic, idCachePath: cache });
+    assert.equal(today.writerSchemaId, v2Id);
+    assert.equal(today.prepare(frames[0]!), undefined, "v1's id is known without a lookup");
+    assert.deepEqual(today.decode(frames[0]!), sample('doc', 1));
+    // Restarted while the registry is down: both ids from the cache (its entries, as if written for that URL).
+    const down = `http://127.0.0.1:${await freePort()}/apis/ccompat/v6`;
+    const entries = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, number>;
+    assert.deepEqual(Object.values(entries).sort(), [v1Id, v2Id].sort());
+    writeFileSync(
+      cache,
+      JSON.stringify(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k.replace(registryUrl, down), v]))),
+    );
+    const offline = await createRegistryOpCommittedCodec({ url: down, topic, idCachePath: cache, timeoutMs: 2_000 });
+    assert.equal(offline.writerSchemaId, v2Id);
+    assert.equal(offline.prepare(frames[0]!), undefined, "v1's id is known from the cache");
+    assert.deepEqual(offline.decode(frames[0]!), sample('doc', 1));
+    // A v1 codec (as the previous servers run it, writing v1's id) reads the v2 records through the registry.
+    const lookup = async (id: number) => JSON.parse(await client.schemaById(id)) as avro.Schema;
+    const old = new OpCommittedCodec(v1Id, { schemaVersion: 1, lookup });
+    const decoded = [];
+    for (const frame of frames) {
+      await old.prepare(frame);
+      decoded.push(old.decode(frame));
+    }
+    assert.deepEqual(decoded, all);
   });
 
   it('processes starting at once on a new subject all get the same id (the services of one deployment)', async () => {
@@ -204,7 +277,6 @@ describe('Kafka OpLog with a schema registry', function () {
     // With the registry up once, the id lands in the cache; a later start with the same URL down uses it.
     fx = await kafkaFixture(brokers, 1, { schemaRegistry: { url: registryUrl, idCachePath: cache } });
     const assigned = await client.register(valueSubject(fx.topic), currentOpCommittedSchemaText());
-    const { readFileSync, writeFileSync } = await import('node:fs');
     const entries = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, number>;
     assert.deepEqual(Object.values(entries), [assigned]);
     // The same cache entry, as if it had been written for the unreachable URL (same subject and schema).

@@ -1,6 +1,8 @@
 /**
  * Sample records for the golden fixtures and round-trip tests: every op component kind, astral-plane text
- * (emoji with skin-tone modifiers count as two code points), and numbers past 32 bits.
+ * (emoji with skin-tone modifiers count as two code points), numbers past 32 bits, and an op that changes nothing
+ * (empty: both forms of v2 are empty, and a reader falls back from `components` to `op`). A sample added later only
+ * gets fixtures for the versions written after it (write-golden.ts writes the current version's).
  */
 import type { OpCommitted } from '@collab/core';
 
@@ -34,5 +36,15 @@ export const OP_COMMITTED_SAMPLES: Record<string, OpCommitted> = {
     seq: 4_294_967_297,
     userId: 'user-日本',
     timestamp: 4_102_444_800_000,
+  },
+  'empty-op': {
+    docId: 'doc-2',
+    version: 3,
+    op: [],
+    baseVersion: 2,
+    clientId: 'client-c',
+    seq: 3,
+    userId: 'user-3',
+    timestamp: 1_764_230_402_000,
   },
 };

@@ -1,6 +1,7 @@
 /**
- * A fresh ops topic per test (unique name, so runs never collide) and an OpLog over it; cleanup closes the log
- * and deletes the topic.
+ * A fresh ops topic per test (unique name, so runs never collide; `extra.topic` when the test must know it before,
+ * e.g. to register a schema under its subject first) and an OpLog over it; cleanup closes the log and deletes the
+ * topic.
  */
 import { randomUUID } from 'node:crypto';
 import type { OpLog } from '@collab/core';
@@ -22,7 +23,7 @@ export async function kafkaFixture(
   partitions = 2,
   extra: Partial<KafkaOpLogOptions> = {},
 ): Promise<KafkaFixture> {
-  const topic = `ops-test-${randomUUID().slice(0, 12)}`;
+  const topic = extra.topic ?? `ops-test-${randomUUID().slice(0, 12)}`;
   const kafka = new Kafka({ clientId: 'ops-test-admin', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
