@@ -11,6 +11,8 @@
  *   ownership of a partition in onAssigned before it sees any of its records). onRevoked runs after the
  *   rebalance completed (kafkajs cannot tell us earlier), so a new owner may already be running: the writer
  *   fencing, not the callback, is what keeps one writer per partition.
+ * - A member that rejoins under a new member id (session lost, consumer restarted) has everything revoked and
+ *   assigned again, even what it gets back (see GROUP_JOIN below).
  * - A handler that throws gets its batch again (kafkajs retries the fetch from the last resolved offset, and
  *   restarts the consumer after its retries): records are redelivered, never skipped.
  */
@@ -95,10 +97,21 @@ export async function startGroupConsumer<R>(
     }
   };
 
+  let memberId: string | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const now = new Set(payload.memberAssignment[topic] ?? []);
-    const revoked = [...assigned].filter((p) => !now.has(p)).sort((a, b) => a - b);
-    const added = [...now].filter((p) => !assigned.has(p)).sort((a, b) => a - b);
+    // A new member id means this consumer was out of the group (its session expired while it was frozen or cut
+    // off, or it crashed and restarted): other members may have owned its partitions meanwhile. Everything it had
+    // is revoked and everything it has now is assigned afresh, even partitions it gets back — so the command-
+    // service gives up a writer that was fenced meanwhile and takes the partition again (a new writer fencing the
+    // interim owner, the documents reloaded). Comparing assignments alone, it would go on believing it owned them.
+    const rejoined = memberId !== undefined && payload.memberId !== memberId;
+    memberId = payload.memberId;
+    const before = rejoined ? new Set<number>() : assigned;
+    const revoked = [...assigned].filter((p) => rejoined || !now.has(p)).sort((a, b) => a - b);
+    const added = [...now].filter((p) => !before.has(p)).sort((a, b) => a - b);
+    if (rejoined)
+      logger.warn({ groupId: consume.groupId, revoked, added }, 'consumer rejoined its group as a new member');
     assigned = now;
     callbacks = callbacks.then(async () => {
       if (revoked.length > 0) {
