@@ -496,6 +496,15 @@ export class DocumentSync {
         this.sendInflight();
         return;
       }
+      if (error.code === 'ERR_DOC_NOT_OPEN') {
+        // The server refused it before sequencing anything (it has no subscription of ours for the document, e.g.
+        // a repeated open of ours failed there): open again and re-send the same op once opened — nothing is lost
+        // and nothing handed back to the user.
+        inflight.sent = false;
+        this.events.emit('error', { code: error.code, message: error.message, seq: error.seq, retriable: true });
+        this.requestOpen(false);
+        return;
+      }
       if (retriable) {
         inflight.sent = false;
         const delay = error.retryAfterMs ?? Math.min(this.retryBaseMs * 2 ** inflight.attempts, 30_000);

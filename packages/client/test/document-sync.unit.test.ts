@@ -456,6 +456,25 @@ describe('DocumentSync', () => {
       assert.deepEqual(h.takeSent(), [{ t: 'open', docId: 'd' }]);
     });
 
+    it('ERR_DOC_NOT_OPEN for the op in flight: opens again at its version and re-sends the op, nothing handed back', () => {
+      // Found by the chaos run: a re-open that failed on the server dropped the document there while the client
+      // held it open; its next op was refused as not open and the SDK gave the user's edits back.
+      const h = SyncHarness.loaded('abc', 2);
+      h.sync.applyLocal([3, 'd']);
+      h.takeSent();
+      h.receive({ t: 'error', code: 'ERR_DOC_NOT_OPEN', message: 'open first', retriable: false, docId: 'd', seq: 1 });
+      assert.deepEqual(h.of('unsent'), [], 'the edits are kept');
+      assert.equal(h.sync.text.toString(), 'abcd');
+      assert.deepEqual(h.takeSent(), [{ t: 'open', docId: 'd', version: 2 }]);
+      h.receive({ t: 'catchup', docId: 'd', version: 2, ops: [] });
+      assert.deepEqual(
+        h.takeSubmits().map((s) => [s.seq, s.baseVersion, s.op]),
+        [[1, 2, [3, 'd']]],
+      );
+      h.ack(1, 3);
+      assert.equal(h.sync.pendingCount, 0);
+    });
+
     it('ERR_CLIENT_ID_TAKEN: sends the op in flight again at once, same seq, under a new clientId kept for later ops', () => {
       const h = SyncHarness.loaded('', 0);
       h.sync.applyLocal(['a']);
