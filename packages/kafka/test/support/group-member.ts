@@ -6,7 +6,9 @@
 import { createKafkaOpLog } from '../../src/index.js';
 
 const env = process.env;
-const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const print = (line: object): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
 const log = await createKafkaOpLog({
   brokers: env.KAFKA_BROKERS!.split(','),
   topic: env.TOPIC!,
