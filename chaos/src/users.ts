@@ -8,8 +8,8 @@
  */
 import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
-import { signDevToken } from '@collab/command-service';
 import { seededRandom } from '@collab/core';
+import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import type { AckRecorder } from './ack-recorder.js';
 
@@ -30,6 +30,20 @@ export interface UsersOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A read/write token for every document, HS256 as the command-services are configured (docs/security.md). Signed
+ * here with jose rather than with the command-service's signDevToken: the command-service's tests use this
+ * package's checker, and the workspaces must not depend on each other in a cycle.
+ */
+function userToken(secret: string, userId: string): Promise<string> {
+  return new SignJWT({ docs: { '*': ['read', 'write'] } })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime('12h')
+    .sign(new TextEncoder().encode(secret));
+}
 
 class SimulatedUser {
   client!: CollabClient;
@@ -66,7 +80,7 @@ class SimulatedUser {
   async open(): Promise<void> {
     this.client = new CollabClient({
       url: this.options.wsUrls[0]!,
-      token: () => signDevToken({ secret: this.options.secret, userId: this.userId, docs: { '*': ['read', 'write'] } }),
+      token: () => userToken(this.options.secret, this.userId),
       WebSocket: this.socketClass() as never,
       // Quick retries: a dead instance is left for the other one within a second or two.
       reconnect: { initialMs: 200, maxMs: 2_000 },
