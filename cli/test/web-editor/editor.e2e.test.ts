@@ -189,6 +189,9 @@ describe('web editor in Chromium (embedded server)', function () {
     await bob.keyboard.press('Control+End');
     await bob.keyboard.type(' Done.', { delay: 5 });
     await until('alice sees bob typing', async () => (await text(alice)).endsWith('Done.'));
+    // Once both are quiet: right after Alice sees the last keystroke, Bob's view of her selection can still be one
+    // character behind (seen once in CI on Node 24: 'rown '). Where it settles is what this checks.
+    await until('the selection back on its characters', async () => (await where())?.selected === 'brown');
     seen = (await where())!;
     assert.equal(seen.selected, 'brown', 'the selection did not move off its characters');
     assert.ok(seen.dx <= 3 && seen.dy <= 4, JSON.stringify(seen));
