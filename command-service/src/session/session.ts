@@ -24,8 +24,11 @@ import { ClientMessage } from '@collab/protocol/schemas';
 import { inSpan, instruments, secondsSince } from '../telemetry.js';
 import { TokenBucket } from '@collab/core';
 
+/** The comment limits of `welcome`: the document's channel enforces them (HubSettings.commentLimits). */
+type CommentWireLimits = 'maxCommentLength' | 'maxThreadsPerDocument' | 'maxMessagesPerThread';
+
 /** The limits a session enforces: every limit of the protocol (this server sends them all), and one more. */
-export interface SessionLimits extends Required<WireLimits> {
+export interface SessionLimits extends Required<Omit<WireLimits, CommentWireLimits>> {
   /** Any message, per second, per connection (floods). */
   messagesPerSecond: number;
 }
