@@ -25,7 +25,7 @@ export const commentRef = z.string().min(1).max(64);
 const commentText = z.string().refine((s) => !hasLoneSurrogate(s), UNPAIRED_SURROGATE);
 
 /** A range [start, end) of code points; `detached`: its text was wholly deleted and it is a point for good. */
-export const WireAnchor = z.object({ start: position, end: position, detached: z.literal(true).optional() }).strict();
+export const WireAnchor = z.object({ start: position, end: position, detached: z.boolean().optional() }).strict();
 export type WireAnchor = z.infer<typeof WireAnchor>;
 
 export const CommentCommand = z.discriminatedUnion('kind', [
