@@ -64,7 +64,10 @@ export class DocumentComments {
     return this.state;
   }
 
-  /** Whether the threads are in (they arrive right after the text on every open). */
+  /**
+   * Whether `confirmed` is the server's: false from a disconnect or a reload until the answer to the re-open
+   * brings the threads (they come right after the text on every open); meanwhile `threads` shows the last known.
+   */
   get isLoaded(): boolean {
     return this.known;
   }
@@ -175,7 +178,9 @@ export class DocumentComments {
     }
   }
 
+  /** Events may be missed from now on: the threads are not known again until the re-open's answer brings them. */
   disconnected(): void {
+    this.known = false;
     for (const entry of this.queue) entry.sent = false;
   }
 
@@ -188,7 +193,7 @@ export class DocumentComments {
         const threads = this.parts;
         this.parts = [];
         if (message.version !== this.host.version) {
-          return this.host.resync(`threads at version ${message.version}, but the text is at ${this.host.version}`);
+          return this.resync(`threads at version ${message.version}, but the text is at ${this.host.version}`);
         }
         this.state = threadsFrom(message.version, threads);
         this.known = true;
@@ -196,10 +201,11 @@ export class DocumentComments {
         return;
       }
       case 'comment':
-        if (message.version !== this.state.version || message.version !== this.host.version) {
-          return this.host.resync(
-            `comment event at version ${message.version}, but the text is at ${this.host.version}`,
-          );
+        // Not known (a re-open is under way: its answer brings the threads whole), or older than our text (held
+        // back while we re-opened, and in those threads): nothing to fold.
+        if (!this.known || message.version < this.host.version) return;
+        if (message.version > this.host.version) {
+          return this.resync(`comment event at version ${message.version}, but the text is at ${this.host.version}`);
         }
         this.state = foldThreadEvent(this.state, message);
         this.host.changed();
@@ -234,6 +240,12 @@ export class DocumentComments {
     for (const entry of this.queue.splice(0)) {
       entry.reject(new CollabClientError('ERR_CLOSED', `Document ${this.host.docId} is closed.`));
     }
+  }
+
+  /** What we hold cannot be trusted: forget it until the answer to a new open brings the threads. */
+  private resync(reason: string): void {
+    this.known = false;
+    this.host.resync(reason);
   }
 
   private take(ref: string): Queued | undefined {
