@@ -494,9 +494,12 @@ function parse(text: string): ClientMessage {
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     const docId = (raw as { docId?: unknown }).docId;
     const seq = (raw as { seq?: unknown }).seq;
+    const ref = (raw as { ref?: unknown }).ref;
     throw new ProtocolError('ERR_INVALID_MESSAGE', `Invalid ${String(t)} message: ${where}${issue.message}.`, {
       ...(typeof docId === 'string' ? { docId } : {}),
       ...(typeof seq === 'number' ? { seq } : {}),
+      // A comment command's request id, when it is one the client could have sent: its promise then fails.
+      ...(typeof ref === 'string' && ref.length <= 64 ? { ref } : {}),
     });
   }
   return parsed.data;
