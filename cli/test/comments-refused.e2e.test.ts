@@ -79,11 +79,7 @@ describe('comment commands: bad input gets its code and changes nothing', functi
       ],
       ['ERR_DOC_NOT_OPEN', 'r', { ...create({}), docId: 'never-opened' }],
       ['ERR_INVALID_MESSAGE', 'r', create({ anchor: { start: -1, end: 2 } })],
-      [
-        'ERR_INVALID_MESSAGE',
-        undefined,
-        { t: 'comment', docId: DOC, ref: 'r', command: { kind: 'shout', threadId: 't1' } },
-      ],
+      ['ERR_INVALID_MESSAGE', 'r', { t: 'comment', docId: DOC, ref: 'r', command: { kind: 'shout', threadId: 't1' } }],
     ];
     for (const [code, ref, message] of cases) {
       const answer = await refusal(alice, message);
