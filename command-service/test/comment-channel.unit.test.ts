@@ -182,6 +182,23 @@ describe('DocumentChannel: comment commands', () => {
   });
 });
 
+describe('DocumentChannel: a server without comment threads', () => {
+  it('refuses every comment command with ERR_COMMENTS_DISABLED and appends nothing', async () => {
+    const writer = new ScriptedWriter();
+    const channel = new DocumentChannel(
+      initialState('doc'),
+      { window: 100, hashEvery: 0, limits: DEFAULT_SUBMIT_LIMITS, now: () => 1_000 },
+      new PartitionCommitter(writer),
+      () => {},
+    );
+    await assert.rejects(
+      channel.comment(request('alice', 'r', create('t1', 0, 0, 0)), new Inbox('alice')),
+      (err: unknown) => err instanceof ProtocolError && err.code === 'ERR_COMMENTS_DISABLED' && err.options.ref === 'r',
+    );
+    assert.equal(writer.transactions.length, 0);
+  });
+});
+
 describe('PartitionCommitter: comment events keep the versions gapless', () => {
   const event = (version: number): CommentEvent => ({
     docId: 'doc',

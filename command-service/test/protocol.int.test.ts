@@ -165,6 +165,11 @@ describe('command-service protocol (real Kafka)', function () {
       ],
       ['an oversized frame', submit({ op: ['z'.repeat(TEST_LIMITS.maxFrameBytes + 10)] }), 'ERR_FRAME_TOO_LARGE'],
       ['a submit to a document not opened', submit({ docId: 'never-opened' }), 'ERR_DOC_NOT_OPEN'],
+      [
+        'a comment to a server without comment threads (Kafka)',
+        { t: 'comment', docId: '<doc>', ref: 'r', command: { kind: 'resolve', threadId: 't' } },
+        'ERR_COMMENTS_DISABLED',
+      ],
     ];
     for (const [name, frame, code, detail] of table) {
       it(`${name} → ${code}${detail ? ` (${detail})` : ''}`, async () => {

@@ -24,7 +24,6 @@ import type {
 import {
   decideComment,
   decideSubmit,
-  DEFAULT_COMMENT_LIMITS,
   evolve,
   evolveComment,
   isCollabError,
@@ -49,7 +48,10 @@ export interface ChannelSettings {
   /** Send a state hash every this many versions (0: never). */
   hashEvery: number;
   limits: SubmitLimits;
-  /** Comment limits (threads per document, messages per thread, message length); default DEFAULT_COMMENT_LIMITS. */
+  /**
+   * Comment threads are on, with these limits (threads per document, messages per thread, message length).
+   * Absent: comment commands are refused (ERR_COMMENTS_DISABLED) before anything is decided or appended.
+   */
   commentLimits?: CommentLimits;
   now: () => number;
   /** Header values to attach to an appended record (trace context). */
@@ -215,6 +217,15 @@ export class DocumentChannel {
   comment(request: CommentRequest, from: Subscriber): Promise<CommentOutcome> {
     const committer = this.committer;
     const { ref } = request;
+    const limits = this.settings.commentLimits;
+    if (limits === undefined) {
+      return Promise.reject(
+        new ProtocolError('ERR_COMMENTS_DISABLED', 'This server does not keep comment threads.', {
+          docId: this.docId,
+          ref,
+        }),
+      );
+    }
     if (committer === undefined || this.broken) {
       return Promise.reject(
         new ProtocolError('ERR_NOT_OWNER', 'This server does not sequence this document right now; retry shortly.', {
@@ -232,7 +243,7 @@ export class DocumentChannel {
       version: head.version,
       length: head.doc.length,
       opsSince: (version) => opsSince(head, version)?.map((r) => r.op),
-      limits: this.settings.commentLimits ?? DEFAULT_COMMENT_LIMITS,
+      limits,
     });
     if (decision.kind === 'reject') {
       return Promise.reject(new ProtocolError(decision.code, decision.message, { docId: this.docId, ref }));

@@ -23,7 +23,7 @@ import { CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION } from '@collab/protocol';
 import { ClientMessage } from '@collab/protocol/schemas';
 import { inSpan, instruments, secondsSince } from '../telemetry.js';
 import type { CommentLimits } from '@collab/core';
-import { DEFAULT_COMMENT_LIMITS, TokenBucket } from '@collab/core';
+import { TokenBucket } from '@collab/core';
 
 /** The comment limits of `welcome`: the document's channel enforces them (HubSettings.commentLimits). */
 type CommentWireLimits = 'maxCommentLength' | 'maxThreadsPerDocument' | 'maxMessagesPerThread';
@@ -53,7 +53,7 @@ export interface SessionDeps {
   presence?: PresenceRouter;
   /** Counts rejections by code (metrics). */
   onRejected?: (code: string) => void;
-  /** The comment limits the documents' channels enforce, told to the client in `welcome`. */
+  /** The comment limits the documents' channels enforce, told to the client in `welcome`; absent: no comments. */
   commentLimits?: CommentLimits;
 }
 
@@ -277,14 +277,21 @@ export class Session {
       );
     }
     const { messagesPerSecond: _, ...limits } = this.deps.limits;
-    const { maxCommentLength, maxThreadsPerDocument, maxMessagesPerThread } =
-      this.deps.commentLimits ?? DEFAULT_COMMENT_LIMITS;
+    const comments = this.deps.commentLimits;
     this.transport.send({
       t: 'welcome',
       protocol: PROTOCOL_VERSION,
       userId: next.userId,
       sessionId: this.id,
-      limits: { ...limits, maxCommentLength, maxThreadsPerDocument, maxMessagesPerThread },
+      limits:
+        comments === undefined
+          ? limits
+          : {
+              ...limits,
+              maxCommentLength: comments.maxCommentLength,
+              maxThreadsPerDocument: comments.maxThreadsPerDocument,
+              maxMessagesPerThread: comments.maxMessagesPerThread,
+            },
       heartbeatMs: this.deps.heartbeatMs,
     });
   }
@@ -411,6 +418,9 @@ export class Session {
 
   private async comment(principal: Principal, message: Extract<ClientMessage, { t: 'comment' }>): Promise<void> {
     const { docId, ref } = message;
+    if (this.deps.commentLimits === undefined) {
+      throw new ProtocolError('ERR_COMMENTS_DISABLED', 'This server does not keep comment threads.', { docId, ref });
+    }
     if (!can(principal, 'comment', docId)) {
       throw new ProtocolError('ERR_FORBIDDEN', `You may not comment on document ${docId}.`, { docId, ref });
     }

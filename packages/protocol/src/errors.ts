@@ -48,6 +48,8 @@ export const PROTOCOL_ERRORS = {
   ERR_COMMENT_NOT_AUTHOR: { retriable: false },
   ERR_COMMENT_ID_TAKEN: { retriable: false },
   ERR_ANCHOR_INVALID: { retriable: false },
+  // This server does not keep comment threads (its log cannot store them yet: the distributed mode, so far).
+  ERR_COMMENTS_DISABLED: { retriable: false },
   // Document lifecycle
   ERR_DOC_NOT_OPEN: { retriable: false },
   ERR_NOT_OWNER: { retriable: true },
