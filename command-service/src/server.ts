@@ -10,7 +10,7 @@
  *   acks of our forwards).
  */
 import { randomUUID } from 'node:crypto';
-import type { CommandBus, Consumer, OpLog, PresenceBus, SubmitLimits } from '@collab/core';
+import type { CommandBus, CommentLimits, Consumer, OpLog, PresenceBus, SubmitLimits } from '@collab/core';
 import { tracedBatchHandler } from '@collab/observability';
 import { PresenceRouter } from '@collab/presence-service';
 import type { Logger } from 'pino';
@@ -67,6 +67,12 @@ export interface CommandServiceOptions {
    */
   documents?: DocumentSource;
   hashEvery: number;
+  /**
+   * Comment threads (docs/comments.md), with these limits; absent: comment commands are refused with
+   * ERR_COMMENTS_DISABLED and change nothing. Only a log that stores comment events may enable them (the embedded
+   * SQLite log does; the Kafka log does not yet).
+   */
+  comments?: CommentLimits;
   /** `opensPerSecond` defaults to DEFAULT_OPENS_PER_SECOND. */
   limits: Omit<SessionLimits, 'opensPerSecond'> & Partial<Pick<SessionLimits, 'opensPerSecond'>> & SubmitLimits;
   idleTimeoutSeconds: number;
@@ -135,6 +141,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
       maxFrameBytes: limits.maxFrameBytes,
       hashEvery: options.hashEvery,
       limits,
+      ...(options.comments === undefined ? {} : { commentLimits: options.comments }),
       now,
     },
     logger,
@@ -242,6 +249,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
         now,
         logger,
         ...(presence === undefined ? {} : { presence }),
+        ...(options.comments === undefined ? {} : { commentLimits: options.comments }),
       }),
   });
   logger.info({ port: ws.port }, 'command-service listening');

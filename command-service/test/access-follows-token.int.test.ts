@@ -29,6 +29,8 @@ async function authed(url: string, signed: string | Promise<string>): Promise<Ra
 async function opened(c: RawClient, docId: string, version?: number): Promise<Message> {
   c.send({ t: 'open', docId, ...(version === undefined ? {} : { version }) });
   const answer = await c.next((m) => m.docId === docId && ['snapshot', 'catchup', 'error'].includes(m.t));
+  // Then the document's comment threads, and who is here.
+  if (answer.t !== 'error') await c.next((m) => m.t === 'comments' && m.docId === docId);
   await c.next((m) => m.t === 'presence' && m.docId === docId && Array.isArray(m.users));
   return answer;
 }

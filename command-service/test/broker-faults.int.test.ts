@@ -15,7 +15,7 @@ import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
 import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
 import type { OpCommitted, OpLog } from '@collab/core';
-import { bestEffort, seededRandom } from '@collab/core';
+import { bestEffort, isOpCommitted, seededRandom } from '@collab/core';
 import type { StandaloneKafkaCluster } from '@collab/infra';
 import { startKafkaCluster } from '@collab/infra';
 import { Kafka } from 'kafkajs';
@@ -46,7 +46,8 @@ async function provisionOpsTopic(t: TestTopic): Promise<void> {
 async function readLog(log: OpLog, docIds: readonly string[]): Promise<Map<string, OpCommitted[]>> {
   const out = new Map<string, OpCommitted[]>(docIds.map((d) => [d, []]));
   for (const p of new Set(docIds.map((d) => log.partitionFor(d)))) {
-    for await (const batch of log.read(p, 0n)) for (const r of batch) out.get(r.value.docId)?.push(r.value);
+    for await (const batch of log.read(p, 0n))
+      for (const r of batch) if (isOpCommitted(r.value)) out.get(r.value.docId)?.push(r.value);
   }
   return out;
 }

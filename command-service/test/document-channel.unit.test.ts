@@ -4,65 +4,11 @@
  * takes everything sequenced after it down with it — nothing that builds on a lost op ever reaches the log.
  */
 import assert from 'node:assert/strict';
-import type { AppendInput, Offset, PartitionWriter, Submission } from '@collab/core';
+import type { AppendInput, OpCommitted, Submission } from '@collab/core';
 import { CollabError, DEFAULT_SUBMIT_LIMITS, initialState } from '@collab/core';
-import { DocumentChannel, type Subscriber } from '../src/documents/document-channel.js';
+import { DocumentChannel } from '../src/documents/document-channel.js';
 import { PartitionCommitter } from '../src/documents/partition-committer.js';
-import type { ServerMessage } from '@collab/protocol';
-
-/** A writer whose appends settle when the test says so, one transaction at a time like Kafka's. */
-class ScriptedWriter implements PartitionWriter {
-  readonly partition = 0;
-  readonly transactions: AppendInput[][] = [];
-  private readonly waiting: { resolve: (o: Offset[]) => void; reject: (e: unknown) => void }[] = [];
-  private offset = 0n;
-
-  append(records: readonly AppendInput[]): Promise<Offset[]> {
-    this.transactions.push([...records]);
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-
-  get inFlight(): number {
-    return this.waiting.length;
-  }
-
-  /** Let the oldest transaction commit. */
-  async land(): Promise<void> {
-    const next = this.waiting.shift();
-    assert.ok(next, 'no transaction in flight');
-    const count = this.transactions[this.transactions.length - 1 - this.waiting.length]!.length;
-    next.resolve(Array.from({ length: count }, () => this.offset++));
-    await settle();
-  }
-
-  async fail(error: unknown): Promise<void> {
-    const next = this.waiting.shift();
-    assert.ok(next, 'no transaction in flight');
-    next.reject(error);
-    await settle();
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  versions(): number[][] {
-    return this.transactions.map((t) => t.map((r) => r.value.version));
-  }
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-class Inbox implements Subscriber {
-  readonly messages: ServerMessage[] = [];
-  constructor(readonly id: string) {}
-  deliver(message: ServerMessage): void {
-    this.messages.push(message);
-  }
-  of(t: ServerMessage['t']): ServerMessage[] {
-    return this.messages.filter((m) => m.t === t);
-  }
-}
+import { Inbox, ScriptedWriter, settle } from './support/scripted-writer.js';
 
 const submission = (clientId: string, seq: number, baseVersion: number, op: unknown): Submission => ({
   docId: 'doc',
@@ -105,7 +51,7 @@ describe('DocumentChannel: the append pipeline', () => {
     assert.deepEqual(await first, { version: 1, duplicate: false });
     assert.deepEqual(writer.versions(), [[1], [2, 3]], 'what arrived meanwhile goes out together');
     assert.deepEqual(
-      writer.transactions[1]!.map((r) => r.value.op),
+      writer.transactions[1]!.map((r) => (r.value as OpCommitted).op),
       [[5, ' world'], ['>']],
       "bob's insert at 0 needed no transform; it is decided on the head that holds alice's ops",
     );

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { OpCommitted } from '@collab/core';
+import { isOpCommitted } from '@collab/core';
 import { ofType, RawClient } from './support/raw-client.js';
 import type { RunningService, TestTopic } from './support/service.js';
 import { freshTopic, openLog, startService, token } from './support/service.js';
@@ -15,7 +16,7 @@ async function readDoc(t: TestTopic, docId: string): Promise<OpCommitted[]> {
   try {
     const out: OpCommitted[] = [];
     for await (const batch of log.read(log.partitionFor(docId), 0n)) {
-      for (const r of batch) if (r.value.docId === docId) out.push(r.value);
+      for (const r of batch) if (r.value.docId === docId && isOpCommitted(r.value)) out.push(r.value);
     }
     return out;
   } finally {

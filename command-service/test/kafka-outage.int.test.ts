@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { createKafkaOpLog } from '@collab/adapter-kafka';
 import { CollabClient } from '@collab/client';
 import type { OpCommitted, OpLog } from '@collab/core';
-import { bestEffort } from '@collab/core';
+import { bestEffort, isOpCommitted } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { Doc, type } from '@collab/ot-text';
 import WebSocket from 'ws';
@@ -97,7 +97,7 @@ describe('command-service when Kafka stops answering mid-append (docker pause)',
     try {
       const ops: OpCommitted[] = [];
       for await (const batch of reader.read(reader.partitionFor(docId), 0n))
-        for (const r of batch) if (r.value.docId === docId) ops.push(r.value);
+        for (const r of batch) if (r.value.docId === docId && isOpCommitted(r.value)) ops.push(r.value);
       ops.forEach((op, i) => assert.equal(op.version, i + 1, `version ${i + 1} is missing or doubled`));
       assert.equal(new Set(ops.map((o) => `${o.clientId}:${o.seq}`)).size, ops.length, 'an op was committed twice');
       let replay = Doc.fromString('');

@@ -44,6 +44,10 @@ describe('command-service protocol (real Kafka)', function () {
     b.send({ t: 'open', docId });
     assert.deepEqual(await a.next(), { t: 'snapshot', docId, version: 0, text: '' });
     assert.deepEqual(await b.next(), { t: 'snapshot', docId, version: 0, text: '' });
+    // Right after the text, every open gets the document's comment threads (none here).
+    for (const c of [a, b]) {
+      assert.deepEqual(await c.next(), { t: 'comments', docId, version: 0, part: 0, parts: 1, threads: [] });
+    }
 
     a.send({ t: 'submit', docId, clientId: 'ca', seq: 1, baseVersion: 0, op: ['hello'] });
     assert.deepEqual(await a.next(), { t: 'ack', docId, seq: 1, version: 1 });
@@ -102,6 +106,7 @@ describe('command-service protocol (real Kafka)', function () {
     assert.equal(denied.docId, 'secret-doc');
     limited.send({ t: 'open', docId: 'public-1' });
     assert.equal((await limited.next()).t, 'snapshot');
+    assert.equal((await limited.next()).t, 'comments');
     limited.send({ t: 'submit', docId: 'public-1', clientId: 'm', seq: 1, baseVersion: 0, op: ['x'] });
     assert.equal((await limited.next()).code, 'ERR_FORBIDDEN');
   });
@@ -118,6 +123,7 @@ describe('command-service protocol (real Kafka)', function () {
       for (const c of [victim, attacker]) {
         c.send({ t: 'open', docId });
         await c.next(ofType('snapshot'));
+        await c.next(ofType('comments'));
       }
       victim.send({ t: 'submit', docId, clientId: 'v', seq: 1, baseVersion: 0, op: ['stable text'] });
       await victim.next(ofType('ack'));
@@ -159,6 +165,11 @@ describe('command-service protocol (real Kafka)', function () {
       ],
       ['an oversized frame', submit({ op: ['z'.repeat(TEST_LIMITS.maxFrameBytes + 10)] }), 'ERR_FRAME_TOO_LARGE'],
       ['a submit to a document not opened', submit({ docId: 'never-opened' }), 'ERR_DOC_NOT_OPEN'],
+      [
+        'a comment to a server without comment threads (Kafka)',
+        { t: 'comment', docId: '<doc>', ref: 'r', command: { kind: 'resolve', threadId: 't' } },
+        'ERR_COMMENTS_DISABLED',
+      ],
     ];
     for (const [name, frame, code, detail] of table) {
       it(`${name} → ${code}${detail ? ` (${detail})` : ''}`, async () => {

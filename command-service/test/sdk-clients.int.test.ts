@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
 import type { OpCommitted } from '@collab/core';
+import { isOpCommitted } from '@collab/core';
 import { Doc, type } from '@collab/ot-text';
 import { seeded } from './support/convergence.js';
 import { laggySocketClass } from './support/laggy-socket.js';
@@ -28,7 +29,7 @@ async function history(t: TestTopic, docId: string): Promise<OpCommitted[]> {
   try {
     const out: OpCommitted[] = [];
     for await (const batch of log.read(log.partitionFor(docId), 0n))
-      for (const r of batch) if (r.value.docId === docId) out.push(r.value);
+      for (const r of batch) if (r.value.docId === docId && isOpCommitted(r.value)) out.push(r.value);
     return out;
   } finally {
     await log.close();

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createPartitionFor } from '@collab/adapter-kafka';
 import { createS3SnapshotStore } from '@collab/adapter-s3';
 import type { DocumentState, OpCommitted, OpLog, PartitionWriter, ReadModelStore } from '@collab/core';
+import { isOpCommitted } from '@collab/core';
 import { generateHistory, rng, type GeneratedDoc } from '@collab/read-side/testing';
 import pino from 'pino';
 import { loadFromLog } from '../src/documents/document-loader.js';
@@ -55,7 +56,7 @@ async function appendInterleaved(
 async function readWholeDoc(log: OpLog, docId: string): Promise<OpCommitted[]> {
   const out: OpCommitted[] = [];
   for await (const batch of log.read(log.partitionFor(docId), 0n)) {
-    for (const r of batch) if (r.value.docId === docId) out.push(r.value);
+    for (const r of batch) if (r.value.docId === docId && isOpCommitted(r.value)) out.push(r.value);
   }
   return out;
 }

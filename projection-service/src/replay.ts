@@ -7,7 +7,7 @@
  * the documents are cut into chunks written concurrently (disjoint documents, so no two writes race on a head).
  * Everything is idempotent, so a replay that fails half-way can simply be run again.
  */
-import { bestEffort } from '@collab/core';
+import { bestEffort, isOpCommitted } from '@collab/core';
 import type { Offset, OpLog, ReadModelStore } from '@collab/core';
 import { chunkByDocument, isRetriable, runConcurrently } from './projector.js';
 
@@ -76,7 +76,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           await inFlight;
           const last = batch.at(-1);
           if (last === undefined) continue;
-          const values = batch.map((r) => r.value);
+          const values = batch.map((r) => r.value).filter(isOpCommitted);
           inFlight = runConcurrently(chunkByDocument(values, maxOpsPerWrite), chunkConcurrency, (chunk) =>
             store.writeOps(chunk),
           ).then(() => {

@@ -17,7 +17,7 @@ import type { RetentionPolicy } from '@collab/core';
 import type { DocumentReader } from '@collab/read-side';
 import { type } from '@collab/ot-text';
 import { PartitionProgress } from './checkpoints.js';
-import { silentLogger, type Logger } from '@collab/core';
+import { isCommentEvent, silentLogger, type Logger } from '@collab/core';
 import { DEFAULT_POLICY, snapshotDue, type SnapshotPolicy, type SnapshotReason } from './policy.js';
 import { DEFAULT_RETRY, retain, writeSnapshot, type RetrySettings, type WriteOutcome } from './snapshot-writer.js';
 import {
@@ -100,7 +100,9 @@ export function createSnapshotWorker(options: SnapshotWorkerOptions): SnapshotWo
 
   function fold(doc: TrackedDocument, record: LogRecord): void {
     const state = doc.state!;
-    const { version } = record.value;
+    const value = record.value;
+    if (isCommentEvent(value)) return; // never queued (handle skips them); here for the type
+    const { version } = value;
     if (version <= state.version) return; // a replay: we already have it
     if (version !== state.version + 1) {
       logger.warn({ docId: doc.docId, have: state.version, got: version }, 'version gap in the log; reloading');
@@ -109,10 +111,10 @@ export function createSnapshotWorker(options: SnapshotWorkerOptions): SnapshotWo
       doc.waiting.push(record);
       return;
     }
-    state.doc = type.apply(state.doc, record.value.op);
+    state.doc = type.apply(state.doc, value.op);
     state.version = version;
     doc.uncovered.push({ version, offset: record.offset });
-    doc.rate.record(record.value.timestamp);
+    doc.rate.record(value.timestamp);
     doc.lastOpAt = now();
     doc.firstDirtyAt ??= doc.lastOpAt;
   }
@@ -152,6 +154,11 @@ export function createSnapshotWorker(options: SnapshotWorkerOptions): SnapshotWo
     contexts.set(context.partition, context);
     const toLoad = new Set<TrackedDocument>();
     for (const record of records) {
+      if (isCommentEvent(record.value)) {
+        // Snapshots hold the text; comment threads are rebuilt from the log (docs/comments.md).
+        progress.handled(record.partition, record.offset);
+        continue;
+      }
       const { docId } = record.value;
       let doc = docs.get(docId);
       if (doc === undefined) {

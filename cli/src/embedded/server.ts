@@ -3,7 +3,7 @@
  * is the distributed mode's — the command-service, the projector, the snapshot worker, the read side — only
  * the adapters differ. Data lives in one SQLite file under the data folder; restart and every document is back.
  */
-import { bestEffort } from '@collab/core';
+import { bestEffort, DEFAULT_COMMENT_LIMITS } from '@collab/core';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import type { CommandService } from '@collab/command-service';
 import {
@@ -108,6 +108,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       maxCatchupBytes,
       hashEvery: 100,
       limits: { ...EMBEDDED_LIMITS, ...limits },
+      // The SQLite log stores comment events beside the ops (docs/comments.md).
+      comments: DEFAULT_COMMENT_LIMITS,
       idleTimeoutSeconds: 60,
       access: config.access,
       connections: config.connections,

@@ -3,7 +3,7 @@
  * kept, in version order — and checked: versions must run 1, 2, 3, ... with no gap and no repeat, or the read
  * fails naming the offset (an export that silently skipped an op would be worse than none).
  */
-import { CollabError, type OpCommitted, type OpLog } from '@collab/core';
+import { CollabError, isCommentEvent, type OpCommitted, type OpLog } from '@collab/core';
 
 export interface ScanProgress {
   /** Records of the partition read so far, and how many there are (the end offset when the read began). */
@@ -25,7 +25,8 @@ export async function* documentOps(
   for await (const batch of log.read(partition, 0n)) {
     for (const record of batch) {
       scanned = Number(record.offset) + 1;
-      if (record.value.docId !== docId) continue;
+      // The export is of ops; comment events (docs/comments.md) are not in its formats yet.
+      if (record.value.docId !== docId || isCommentEvent(record.value)) continue;
       checkNext(record.value, expected, record.offset);
       expected++;
       yield record.value;
@@ -55,6 +56,7 @@ export async function* allOps(
     for await (const batch of log.read(partition, 0n)) {
       for (const record of batch) {
         scanned = Number(record.offset) + 1;
+        if (isCommentEvent(record.value)) continue;
         const expected = next.get(record.value.docId) ?? 1;
         checkNext(record.value, expected, record.offset);
         next.set(record.value.docId, expected + 1);

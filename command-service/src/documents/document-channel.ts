@@ -6,9 +6,31 @@
  * partition's group commit at once: an op never waits for the previous op of its document to land before it is
  * sequenced, only for the transaction that carries it. A submission is acknowledged only after its record is
  * durable in the log, and acks and ops go out in version order.
+ *
+ * Comment commands take the same road (docs/comments.md): decided against the head (its threads, anchors at the
+ * head's version), appended to the same partition behind the ops they were decided after, folded and sent to
+ * every subscriber in log order once durable, and only then acknowledged.
  */
-import type { DocumentState, OpCommitted, Submission, SubmitLimits } from '@collab/core';
-import { decideSubmit, evolve, isCollabError } from '@collab/core';
+import type {
+  CommentCommand,
+  CommentEvent,
+  CommentLimits,
+  DocumentState,
+  LogValue,
+  OpCommitted,
+  Submission,
+  SubmitLimits,
+} from '@collab/core';
+import {
+  decideComment,
+  decideSubmit,
+  evolve,
+  evolveComment,
+  isCollabError,
+  isCommentEvent,
+  opsSince,
+} from '@collab/core';
+import { commentEventMessage } from './comment-frames.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage, WireOp } from '@collab/protocol';
 import type { PartitionCommitter } from './partition-committer.js';
@@ -26,6 +48,11 @@ export interface ChannelSettings {
   /** Send a state hash every this many versions (0: never). */
   hashEvery: number;
   limits: SubmitLimits;
+  /**
+   * Comment threads are on, with these limits (threads per document, messages per thread, message length).
+   * Absent: comment commands are refused (ERR_COMMENTS_DISABLED) before anything is decided or appended.
+   */
+  commentLimits?: CommentLimits;
   now: () => number;
   /** Header values to attach to an appended record (trace context). */
   headers?: () => Record<string, string>;
@@ -53,6 +80,30 @@ interface Accepted {
   durable?: boolean;
 }
 
+/** A comment command from a client: the user comes from its token. */
+export interface CommentRequest {
+  docId: string;
+  ref: string;
+  userId: string;
+  command: CommentCommand;
+}
+
+/** How a comment command ended: its event is durable, or it was already (`duplicate`: nothing appended). */
+export interface CommentOutcome {
+  duplicate: boolean;
+}
+
+/**
+ * What was sequenced here and is not folded yet, in append order (= log order): ops, comment events, and the
+ * answers to repeated commands that must wait for what is in flight before them. `settle` folds and tells
+ * everyone; it runs once this entry and every one before it are durable.
+ */
+interface Queued {
+  durable: boolean;
+  settle(): void;
+  fail(err: unknown): void;
+}
+
 export const toWireOp = (r: OpCommitted): WireOp => ({
   version: r.version,
   op: r.op,
@@ -70,6 +121,8 @@ export class DocumentChannel {
   private head: DocumentState;
   /** Sequenced here, not durable yet, by version. */
   private readonly inflight = new Map<number, Accepted>();
+  /** Everything sequenced here and not folded yet, in log order (ops are in `inflight` too). */
+  private readonly queue: Queued[] = [];
   /** The appends not settled yet: retire() waits for them. */
   private readonly appends = new Set<Promise<unknown>>();
   /** An append failed: nothing more is sequenced here (the hub reloads the document into a new channel). */
@@ -142,37 +195,106 @@ export class DocumentChannel {
       this.head = evolve(this.head, decision.record, this.settings.window);
       const accepted: Accepted = { item, record: decision.record, duplicates: [] };
       this.inflight.set(decision.record.version, accepted);
-      this.append(committer, accepted);
+      const queued: Queued = {
+        durable: false,
+        settle: () => {
+          this.inflight.delete(accepted.record.version);
+          instruments.opsCommitted.add(1);
+          this.commitLocally([accepted.record], [accepted]);
+        },
+        fail: (err) => {
+          for (const i of [accepted.item, ...accepted.duplicates]) i.reject(err);
+        },
+      };
+      this.append(committer, decision.record, queued);
     });
   }
 
-  private append(committer: PartitionCommitter, accepted: Accepted): void {
-    const { record } = accepted;
-    const appended = inSpan('collab.append', { 'collab.doc_id': this.docId, 'collab.version': record.version }, () => {
+  /**
+   * Decide a comment command against the head and append its event behind whatever was sequenced before it. The
+   * sender's `comment-ack` goes out once the event is durable and has been sent to every subscriber.
+   */
+  comment(request: CommentRequest, from: Subscriber): Promise<CommentOutcome> {
+    const committer = this.committer;
+    const { ref } = request;
+    const limits = this.settings.commentLimits;
+    if (limits === undefined) {
+      return Promise.reject(
+        new ProtocolError('ERR_COMMENTS_DISABLED', 'This server does not keep comment threads.', {
+          docId: this.docId,
+          ref,
+        }),
+      );
+    }
+    if (committer === undefined || this.broken) {
+      return Promise.reject(
+        new ProtocolError('ERR_NOT_OWNER', 'This server does not sequence this document right now; retry shortly.', {
+          retryAfterMs: 250,
+          docId: this.docId,
+          ref,
+        }),
+      );
+    }
+    const head = this.head;
+    const decision = decideComment(head.comments, request.command, {
+      docId: this.docId,
+      userId: request.userId,
+      now: this.settings.now(),
+      version: head.version,
+      length: head.doc.length,
+      opsSince: (version) => opsSince(head, version)?.map((r) => r.op),
+      limits,
+    });
+    if (decision.kind === 'reject') {
+      return Promise.reject(new ProtocolError(decision.code, decision.message, { docId: this.docId, ref }));
+    }
+    return new Promise<CommentOutcome>((resolve, reject) => {
+      const ack = (duplicate: boolean) => {
+        from.deliver({ t: 'comment-ack', docId: this.docId, ref, duplicate });
+        resolve({ duplicate });
+      };
+      if (decision.kind === 'duplicate') {
+        // Already so: answered now, or — when what made it so may still be in flight — after everything before it.
+        if (this.queue.length === 0) ack(true);
+        else this.queue.push({ durable: true, settle: () => ack(true), fail: reject });
+        return;
+      }
+      const { event } = decision;
+      this.head = evolveComment(this.head, event);
+      const queued: Queued = {
+        durable: false,
+        settle: () => {
+          this.state = evolveComment(this.state, event);
+          const message = commentEventMessage(event);
+          for (const sub of this.subscribers.values()) sub.deliver(message);
+          ack(false);
+        },
+        fail: reject,
+      };
+      this.append(committer, event, queued);
+    });
+  }
+
+  private append(committer: PartitionCommitter, value: LogValue, queued: Queued): void {
+    this.queue.push(queued);
+    const appended = inSpan('collab.append', { 'collab.doc_id': this.docId, 'collab.version': value.version }, () => {
       // The trace context rides in the record headers, so consumers (projection, relay) continue the trace.
       const headers = { ...traceHeaders(), ...(this.settings.headers?.() ?? {}) };
-      return committer.append([{ value: record, headers }]);
+      return committer.append([{ value, headers }]);
     });
     const settled = appended.then(
-      () => this.landed(record.version),
+      () => this.landed(queued),
       (err: unknown) => this.failed(err),
     );
     this.appends.add(settled);
     void settled.finally(() => this.appends.delete(settled));
   }
 
-  /** An append landed: fold every durable op in version order (appends can settle out of order). */
-  private landed(version: number): void {
-    const entry = this.inflight.get(version);
-    if (entry === undefined) return; // already failed
-    entry.durable = true;
-    for (;;) {
-      const next = this.inflight.get(this.state.version + 1);
-      if (next?.durable !== true) break;
-      this.inflight.delete(next.record.version);
-      instruments.opsCommitted.add(1);
-      this.commitLocally([next.record], [next]);
-    }
+  /** An append landed: fold every durable record in log order (appends can settle out of order). */
+  private landed(queued: Queued): void {
+    if (!this.queue.includes(queued)) return; // already failed
+    queued.durable = true;
+    while (this.queue[0]?.durable === true) this.queue.shift()!.settle();
   }
 
   private failed(err: unknown): void {
@@ -186,7 +308,7 @@ export class DocumentChannel {
       : new ProtocolError('ERR_UNAVAILABLE', 'The op log is unavailable; retry shortly.', { retryAfterMs: 500 });
     // Everything sequenced after the failed op was decided on top of it: none of it can land (the committer
     // refuses it), so all of it fails now.
-    for (const { item, duplicates } of this.inflight.values()) for (const i of [item, ...duplicates]) i.reject(failure);
+    for (const queued of this.queue.splice(0)) queued.fail(failure);
     this.inflight.clear();
     this.head = this.state;
     // Unknown outcome (or lost ownership): the log decides what is true; reload before trusting this replica.
@@ -194,10 +316,11 @@ export class DocumentChannel {
   }
 
   /** A record committed elsewhere (another instance, or our own seen again through the log). */
-  applyRemote(record: OpCommitted): void {
+  applyRemote(record: LogValue): void {
     // While we own the document we are its only writer (earlier owners are fenced, and we reloaded after taking
     // over): whatever the log shows us of it is our own, already applied or about to be.
     if (this.committer !== undefined) return;
+    if (isCommentEvent(record)) return this.applyRemoteComment(record);
     if (record.version <= this.state.version) return; // already have it
     if (record.version !== this.state.version + 1) {
       this.invalidate(`gap: at version ${this.state.version}, received ${record.version}`);
@@ -205,6 +328,20 @@ export class DocumentChannel {
     }
     this.commitLocally([record], undefined);
     this.head = this.state;
+  }
+
+  private applyRemoteComment(event: CommentEvent): void {
+    // An event of a version we are past was folded before (a redelivery); one ahead means we missed ops.
+    if (event.version < this.state.version) return;
+    if (event.version > this.state.version) {
+      this.invalidate(`gap: at version ${this.state.version}, received a comment event at ${event.version}`);
+      return;
+    }
+    // At our version it may still be a redelivery: folding it again changes nothing (evolveComments is idempotent).
+    this.state = evolveComment(this.state, event);
+    this.head = this.state;
+    const message = commentEventMessage(event);
+    for (const sub of this.subscribers.values()) sub.deliver(message);
   }
 
   /**

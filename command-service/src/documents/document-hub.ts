@@ -7,12 +7,21 @@
  * partition opens its writer first — which fences any previous owner — and only then reloads the partition's
  * open documents from the log, so no op committed by the previous owner is missed.
  */
-import type { CommandReply, DocumentState, ForwardedCommand, OpCommitted, OpLog, Submission } from '@collab/core';
+import type {
+  CommandReply,
+  DocumentState,
+  ForwardedCommand,
+  LogValue,
+  OpCommitted,
+  OpLog,
+  Submission,
+} from '@collab/core';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage } from '@collab/protocol';
 import { catchupMessages, missingBeforeWindow, PendingSubscriber } from './catchup.js';
-import type { ChannelSettings, Subscriber, SubmitOutcome } from './document-channel.js';
+import type { ChannelSettings, CommentOutcome, CommentRequest, Subscriber, SubmitOutcome } from './document-channel.js';
+import { commentsFrames } from './comment-frames.js';
 import { DocumentChannel } from './document-channel.js';
 import { loadFromLog } from './document-loader.js';
 import type { DocumentSource } from './document-source.js';
@@ -182,6 +191,28 @@ export class DocumentHub {
   }
 
   /**
+   * A comment command (docs/comments.md): decided and appended by the document's sequencer here. Comment commands
+   * are not forwarded between instances yet: an instance that does not own the document answers ERR_NOT_OWNER.
+   */
+  async comment(subscriber: Subscriber, request: CommentRequest): Promise<CommentOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const channel = await this.current(request.docId);
+      if (!channel.subscribers.has(subscriber.id)) {
+        throw new ProtocolError('ERR_DOC_NOT_OPEN', `Open document ${request.docId} before commenting on it.`, {
+          docId: request.docId,
+          ref: request.ref,
+        });
+      }
+      try {
+        return await channel.comment(request, subscriber);
+      } catch (err) {
+        // As for ops: a reload or an ownership move in between; the current channel may sequence it.
+        if (!(err instanceof ProtocolError && err.code === 'ERR_NOT_OWNER') || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  /**
    * The owner's side of forwarding: sequence a command from the bus like a local submission. Rejects with
    * ERR_NOT_OWNER when this instance does not (or no longer does) own the document's partition, and
    * ERR_UNAVAILABLE when the append failed: in both cases the command is not decided and must not be checkpointed.
@@ -204,7 +235,7 @@ export class DocumentHub {
   }
 
   /** A record committed by another instance (fed by a log consumer). */
-  async applyCommitted(record: OpCommitted): Promise<void> {
+  async applyCommitted(record: LogValue): Promise<void> {
     const pending = this.channels.get(record.docId);
     if (pending === undefined) return;
     const channel = await pending;
@@ -233,7 +264,11 @@ export class DocumentHub {
     fromVersion: number | undefined,
     older: readonly OpCommitted[] = [],
   ): ServerMessage[] {
-    return catchupMessages(state, fromVersion, this.settings, older);
+    // The threads at the version the snapshot or catch-up brings the client to, right after it.
+    return [
+      ...catchupMessages(state, fromVersion, this.settings, older),
+      ...commentsFrames(state.docId, state.comments, this.settings.maxFrameBytes),
+    ];
   }
 
   /** Committed ops older than the window, for a catch-up; undefined (the client resyncs) when they cannot be read. */

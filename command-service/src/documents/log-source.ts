@@ -4,6 +4,7 @@
  * (read-side-source.ts) reads the log only from the projection's committed offset, and falls back to this.
  */
 import type { DocumentState, LogRecord, Offset, OpCommitted, OpLog } from '@collab/core';
+import { isCommentEvent } from '@collab/core';
 import { loadFromLog } from './document-loader.js';
 import type { DocumentSource, SourceEvent } from './document-source.js';
 import { collectRange } from './history-fold.js';
@@ -21,7 +22,7 @@ export async function readDocumentTail(
   outer: for await (const batch of log.read(partition, from)) {
     for (const record of batch as LogRecord[]) {
       scanned++;
-      if (record.value.docId !== docId) continue;
+      if (record.value.docId !== docId || isCommentEvent(record.value)) continue;
       ops.push(record.value);
       if (record.value.version >= stopAfterVersion) break outer;
     }

@@ -14,7 +14,14 @@
  * broker finish (commit or abort) whatever it had open, so a reload after it reads the truth. A fenced writer is
  * never reopened: someone else owns the partition now.
  */
-import { CollabError, isCollabError, type AppendInput, type PartitionWriter, bestEffort } from '@collab/core';
+import {
+  CollabError,
+  isCollabError,
+  isCommentEvent,
+  type AppendInput,
+  type PartitionWriter,
+  bestEffort,
+} from '@collab/core';
 import { instruments, secondsSince } from '../telemetry.js';
 
 interface Waiting {
@@ -102,7 +109,8 @@ export class PartitionCommitter {
 
   /**
    * Resolves once `records` are durable in the log, or rejects with none of them appended (or, after a timeout,
-   * with their outcome unknown). Records of one document must continue its versions without a gap.
+   * with their outcome unknown). Records of one document must continue its versions without a gap: an op has the
+   * next version, a comment event the current one (it follows the op of that version: docs/comments.md).
    */
   append(records: readonly AppendInput[]): Promise<void> {
     const expected = new Map<string, number>();
@@ -116,15 +124,16 @@ export class PartitionCommitter {
           ),
         );
       }
-      if (want !== undefined && value.version !== want) {
+      const event = isCommentEvent(value);
+      if (want !== undefined && value.version !== (event ? want - 1 : want)) {
         return Promise.reject(
           new CollabError(
             'ERR_CONFLICT',
-            `document ${value.docId}: record version ${value.version} where ${want} was expected (refused: it would leave a gap)`,
+            `document ${value.docId}: ${event ? 'comment event' : 'record'} version ${value.version} where ${event ? want - 1 : want} was expected (refused: it would leave a gap)`,
           ),
         );
       }
-      expected.set(value.docId, value.version + 1);
+      expected.set(value.docId, event ? (want ?? value.version + 1) : value.version + 1);
     }
     for (const [docId, version] of expected) this.next.set(docId, version);
     this.count(records, +1);

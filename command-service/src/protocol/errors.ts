@@ -3,13 +3,14 @@
  * (`@collab/protocol`, with its retriable flag), a sentence, and which request it is about. Documented in
  * docs/protocol.md; the SDK switches on these codes.
  */
-import type { SubmitRejectionCode } from '@collab/core';
+import type { CommentRejectionCode, SubmitRejectionCode } from '@collab/core';
 import type { ProtocolErrorCode } from '@collab/protocol';
 import { isRetriable } from '@collab/protocol';
 
 // The sequencer's rejections go to clients as they are: each must be a code of the protocol's table.
 type Assert<T extends true> = T;
 export type SubmitRejectionsAreProtocolErrors = Assert<SubmitRejectionCode extends ProtocolErrorCode ? true : false>;
+export type CommentRejectionsAreProtocolErrors = Assert<CommentRejectionCode extends ProtocolErrorCode ? true : false>;
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
@@ -17,7 +18,14 @@ export class ProtocolError extends Error {
   constructor(
     readonly code: ProtocolErrorCode,
     message: string,
-    readonly options: { retryAfterMs?: number; docId?: string; seq?: number; detail?: string } = {},
+    readonly options: {
+      retryAfterMs?: number;
+      docId?: string;
+      seq?: number;
+      /** The comment command's request id. */
+      ref?: string;
+      detail?: string;
+    } = {},
   ) {
     super(message);
     this.retriable = isRetriable(code);

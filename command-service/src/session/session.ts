@@ -22,10 +22,14 @@ import type { ProtocolErrorCode, ResyncCause, ServerMessage, WireLimits } from '
 import { CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION } from '@collab/protocol';
 import { ClientMessage } from '@collab/protocol/schemas';
 import { inSpan, instruments, secondsSince } from '../telemetry.js';
+import type { CommentLimits } from '@collab/core';
 import { TokenBucket } from '@collab/core';
 
+/** The comment limits of `welcome`: the document's channel enforces them (HubSettings.commentLimits). */
+type CommentWireLimits = 'maxCommentLength' | 'maxThreadsPerDocument' | 'maxMessagesPerThread';
+
 /** The limits a session enforces: every limit of the protocol (this server sends them all), and one more. */
-export interface SessionLimits extends Required<WireLimits> {
+export interface SessionLimits extends Required<Omit<WireLimits, CommentWireLimits>> {
   /** Any message, per second, per connection (floods). */
   messagesPerSecond: number;
 }
@@ -49,6 +53,8 @@ export interface SessionDeps {
   presence?: PresenceRouter;
   /** Counts rejections by code (metrics). */
   onRejected?: (code: string) => void;
+  /** The comment limits the documents' channels enforce, told to the client in `welcome`; absent: no comments. */
+  commentLimits?: CommentLimits;
 }
 
 /** setTimeout's longest delay (about 24.8 days); a later expiry is checked again when this one fires. */
@@ -223,6 +229,10 @@ export class Session {
         // Not awaited: the next frame may be the next op. Ops keep their order in the document's queue.
         this.submit(principal, message).catch((err: unknown) => this.reject(err));
         return;
+      case 'comment':
+        // Not awaited either: decided in arrival order with the ops, acked once durable.
+        this.comment(principal, message).catch((err: unknown) => this.reject(err));
+        return;
       case 'presence':
         return this.presence(principal, message);
     }
@@ -267,12 +277,21 @@ export class Session {
       );
     }
     const { messagesPerSecond: _, ...limits } = this.deps.limits;
+    const comments = this.deps.commentLimits;
     this.transport.send({
       t: 'welcome',
       protocol: PROTOCOL_VERSION,
       userId: next.userId,
       sessionId: this.id,
-      limits,
+      limits:
+        comments === undefined
+          ? limits
+          : {
+              ...limits,
+              maxCommentLength: comments.maxCommentLength,
+              maxThreadsPerDocument: comments.maxThreadsPerDocument,
+              maxMessagesPerThread: comments.maxMessagesPerThread,
+            },
       heartbeatMs: this.deps.heartbeatMs,
     });
   }
@@ -403,6 +422,36 @@ export class Session {
     }
   }
 
+  private async comment(principal: Principal, message: Extract<ClientMessage, { t: 'comment' }>): Promise<void> {
+    const { docId, ref } = message;
+    if (this.deps.commentLimits === undefined) {
+      throw new ProtocolError('ERR_COMMENTS_DISABLED', 'This server does not keep comment threads.', { docId, ref });
+    }
+    if (!can(principal, 'comment', docId)) {
+      throw new ProtocolError('ERR_FORBIDDEN', `You may not comment on document ${docId}.`, { docId, ref });
+    }
+    if (!this.open.has(docId)) {
+      throw new ProtocolError('ERR_DOC_NOT_OPEN', `Open document ${docId} before commenting on it.`, { docId, ref });
+    }
+    // A comment is an append to the log like an op: it counts towards the same rate.
+    const wait = this.submits.take();
+    if (wait > 0) {
+      throw new ProtocolError('ERR_RATE_LIMITED', 'Too many ops and comments; slow down.', {
+        retryAfterMs: wait,
+        docId,
+        ref,
+      });
+    }
+    try {
+      await this.deps.hub.comment(this.subscriber, { docId, ref, userId: principal.userId, command: message.command });
+    } catch (err) {
+      if (err instanceof ProtocolError && err.options.ref === undefined) {
+        throw new ProtocolError(err.code, err.message, { ...err.options, docId, ref });
+      }
+      throw err;
+    }
+  }
+
   private reject(err: unknown): void {
     if (this.closed) return;
     const e =
@@ -420,6 +469,7 @@ export class Session {
       ...(e.options.retryAfterMs === undefined ? {} : { retryAfterMs: e.options.retryAfterMs }),
       ...(e.options.docId === undefined ? {} : { docId: e.options.docId }),
       ...(e.options.seq === undefined ? {} : { seq: e.options.seq }),
+      ...(e.options.ref === undefined ? {} : { ref: e.options.ref }),
       ...(e.options.detail === undefined ? {} : { detail: e.options.detail }),
     });
   }
@@ -460,9 +510,12 @@ function parse(text: string): ClientMessage {
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     const docId = (raw as { docId?: unknown }).docId;
     const seq = (raw as { seq?: unknown }).seq;
+    const ref = (raw as { ref?: unknown }).ref;
     throw new ProtocolError('ERR_INVALID_MESSAGE', `Invalid ${String(t)} message: ${where}${issue.message}.`, {
       ...(typeof docId === 'string' ? { docId } : {}),
       ...(typeof seq === 'number' ? { seq } : {}),
+      // A comment command's request id, when it is one the client could have sent: its promise then fails.
+      ...(typeof ref === 'string' && ref.length <= 64 ? { ref } : {}),
     });
   }
   return parsed.data;

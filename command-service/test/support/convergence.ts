@@ -3,7 +3,7 @@
  * 1..N with no gap, no (clientId, seq) twice, every op a client saw acked in the log at that version, and every
  * client's text equal to the log replayed.
  */
-import { seededRandom } from '@collab/core';
+import { isOpCommitted, seededRandom } from '@collab/core';
 import assert from 'node:assert/strict';
 import type { OpCommitted } from '@collab/core';
 import { type } from '@collab/ot-text';
@@ -18,7 +18,8 @@ export async function readDocs(t: TestTopic, docIds: readonly string[]): Promise
     const out = new Map<string, OpCommitted[]>(docIds.map((d) => [d, []]));
     const partitions = new Set(docIds.map((d) => log.partitionFor(d)));
     for (const p of partitions) {
-      for await (const batch of log.read(p, 0n)) for (const r of batch) out.get(r.value.docId)?.push(r.value);
+      for await (const batch of log.read(p, 0n))
+        for (const r of batch) if (isOpCommitted(r.value)) out.get(r.value.docId)?.push(r.value);
     }
     return out;
   } finally {

@@ -6,6 +6,7 @@
 import type { Doc, TextOp } from '@collab/ot-text';
 import { insertOp, removeOp } from '@collab/ot-text';
 import type { DocumentSync, SyncEvents, UnsentWork } from './document-sync.js';
+import type { DocumentComments } from './document-comments.js';
 import type { RemoteUser } from './presence.js';
 import type { Listener } from './emitter.js';
 import { CollabClientError } from './errors.js';
@@ -102,6 +103,23 @@ export class ClientDocument {
   /** Everyone else in the document, cursors in UTF-16 offsets of the local text ('presence' events say when). */
   get others(): RemoteUser[] {
     return this.sync.presence.users();
+  }
+
+  /**
+   * The document's comment threads: create/reply/edit/resolve/reopen/delete, `threads` (anchors in code points of
+   * the local text), `confirmed` (the server's threads at `version`), and the 'comments' event.
+   */
+  get comments(): DocumentComments {
+    return this.sync.comments;
+  }
+
+  /** Start a thread on `length` UTF-16 code units at `offset` of the local text; resolves with its id once durable. */
+  comment(offset: number, length: number, text: string): Promise<string> {
+    if (!Number.isSafeInteger(length) || length < 0) {
+      throw new CollabClientError('ERR_RANGE', `Cannot comment on ${length} characters.`);
+    }
+    const from = this.toCodePoint(offset, 'floor');
+    return this.sync.comments.create(from, this.toCodePoint(offset + length, 'ceil'), text);
   }
 
   /** The unsent work right now (for a "download my changes" button). */

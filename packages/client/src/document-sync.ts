@@ -15,6 +15,7 @@ import { type } from '@collab/ot-text';
 import { utf16Changes } from './changes.js';
 import { Emitter } from './emitter.js';
 import { DocumentPresence } from './presence.js';
+import { DocumentComments } from './document-comments.js';
 import { CollabClientError } from './errors.js';
 import type { OpBudget } from './op-budget.js';
 import { DEFAULT_BUDGET } from './op-budget.js';
@@ -60,6 +61,9 @@ export class DocumentSync {
   private readonly retryBaseMs: number;
   private readonly hash: (text: string) => string;
   readonly presence: DocumentPresence;
+  readonly comments: DocumentComments;
+  /** For comment ids when the host has no random ids. */
+  private commentIds = 0;
 
   constructor(
     readonly docId: string,
@@ -102,6 +106,24 @@ export class DocumentSync {
       },
       options.presence,
     );
+    this.comments = new DocumentComments({
+      docId,
+      get version() {
+        return sync.ops.version;
+      },
+      pendingOps: () => sync.ops.ops,
+      get isLive() {
+        return sync.isLive;
+      },
+      send: (message) => host.send(message),
+      schedule: (ms, fn) => sync.later(ms, fn),
+      newId: () => host.newClientId?.() ?? `${sync.clientId.slice(0, 100)}.${++sync.commentIds}`,
+      changed: () => sync.events.emit('comments', { version: sync.ops.version }),
+      resync: (reason) => {
+        sync.events.emit('resync', { reason });
+        sync.requestOpen(false);
+      },
+    });
   }
 
   // ---- state -------------------------------------------------------------------------------------------------
@@ -162,6 +184,7 @@ export class DocumentSync {
     }
     if (op.length === 0) return;
     const before = this.ops.applyLocal(op, this.budget);
+    this.comments.localTextChanged(op);
     this.events.emit('change', {
       source: 'local',
       op,
@@ -227,6 +250,7 @@ export class DocumentSync {
   /** The connection is gone: keep everything, send nothing; whatever was in flight is re-sent after re-opening. */
   disconnected(): void {
     this.presence.disconnected();
+    this.comments.disconnected();
     this.phase = disconnected(this.phase);
     this.open.reset();
     if (this.ops.inflight !== null) this.ops.inflight.sent = false;
@@ -240,6 +264,7 @@ export class DocumentSync {
     this.phase = CLOSED;
     this.disconnected();
     this.presence.close();
+    this.comments.close();
   }
 
   /** Give up the unsent work (reported in an 'unsent' event) and reload the document from the server. */
@@ -306,6 +331,9 @@ export class DocumentSync {
       case 'hash':
       case 'presence':
       case 'presence-leave':
+      case 'comment':
+      case 'comments':
+      case 'comment-ack':
         // Until the answer to our open lands, live messages may be ahead of what we hold: keep them in order.
         if (this.phase.kind === 'opening' || !this.loaded) {
           this.open.hold(message);
@@ -313,6 +341,9 @@ export class DocumentSync {
         }
         if (message.t === 'op') return this.onRemote(message);
         if (message.t === 'presence' || message.t === 'presence-leave') return this.presence.receive(message);
+        if (message.t === 'comment' || message.t === 'comments' || message.t === 'comment-ack') {
+          return this.comments.receive(message);
+        }
         if (message.t === 'ack') return this.onAck(message.seq, message.version);
         return this.onHash(message.version, message.hash);
       default:
@@ -338,6 +369,7 @@ export class DocumentSync {
 
   private acknowledge(version: number): void {
     const done = this.ops.acknowledge(version);
+    this.comments.committed(done.op, version);
     this.presence.confirmed(version, done.op, this.host.userId?.(), true);
     this.events.emit('ack', { seq: done.seq, version });
     if (done.batch !== undefined) {
@@ -347,6 +379,7 @@ export class DocumentSync {
     this.emitPending();
     this.checkHash();
     this.flush();
+    this.comments.flush(); // a create may have waited for this ack
   }
 
   onRemote(wire: WireOp & { docId?: string }): void {
@@ -366,6 +399,8 @@ export class DocumentSync {
 
   private integrate(wire: WireOp): void {
     const { before, remote } = this.ops.integrate(wire);
+    this.comments.committed(wire.op, wire.version);
+    this.comments.localTextChanged(remote);
     this.events.emit('change', {
       source: 'remote',
       op: remote,
@@ -399,6 +434,7 @@ export class DocumentSync {
   onSnapshot(version: number, text: string): void {
     if (!this.loaded) {
       this.ops.reset(version, text);
+      this.comments.reset(version);
       this.loaded = true;
       this.events.emit('load', { version });
       return this.opened();
@@ -418,6 +454,7 @@ export class DocumentSync {
     const before = this.ops.text;
     this.discardPending(`reloaded at version ${version}`, !ackedInSnapshot, false);
     this.ops.reset(version, text);
+    this.comments.reset(version);
     this.pendingHash = undefined;
     this.emitReload(before);
     this.opened();
@@ -465,6 +502,7 @@ export class DocumentSync {
     const inflight = this.ops.inflight;
     if (inflight !== null && !inflight.sent) this.sendInflight();
     this.flush();
+    this.comments.flush();
   }
 
   /**
@@ -482,6 +520,7 @@ export class DocumentSync {
   }
 
   private onError(error: ErrorMessage): void {
+    if (this.comments.onError(error)) return; // about a comment command: its promise says it
     const retriable = error.retriable || RETRIABLE_CODES.has(error.code);
     const inflight = this.ops.inflight;
     if (error.seq !== undefined) {
@@ -563,11 +602,12 @@ export class DocumentSync {
     this.events.emit('pending', { count: this.ops.edits });
   }
 
-  private later(delayMs: number, fn: () => void): void {
+  private later(delayMs: number, fn: () => void): () => void {
     const cancel = this.host.schedule(delayMs, () => {
       this.retryTimers.delete(cancel);
       fn();
     });
     this.retryTimers.add(cancel);
+    return cancel;
   }
 }

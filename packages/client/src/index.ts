@@ -23,3 +23,7 @@ export { UndoManager } from './undo-manager.js';
 export type { UndoOptions, UndoResult } from './undo-manager.js';
 export { DocumentPresence, movePosition } from './presence.js';
 export type { PresenceOptions, RemoteUser } from './presence.js';
+export { DocumentComments } from './document-comments.js';
+export { foldThreadEvent, moveThreads, noThreads, threadsFrom } from './comment-threads.js';
+export type { ThreadEvent, ThreadsAt } from './comment-threads.js';
+export type { CommentCommand, WireAnchor, WireThread } from '@collab/protocol';

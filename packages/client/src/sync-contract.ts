@@ -75,6 +75,8 @@ export interface SyncEvents {
   load: { version: number };
   /** The document reached a state hash check: `ok` false means it diverged and is being reloaded. */
   hash: { version: number; ok: boolean };
+  /** The comment threads changed (`doc.comments.threads`): an event, the list after an open, or an op moved them. */
+  comments: { version: number };
   /** Everyone else in the document, cursors in the local text (UTF-16): after every change of who or where. */
   presence: { users: RemoteUser[] };
 }

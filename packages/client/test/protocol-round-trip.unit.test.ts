@@ -58,6 +58,10 @@ describe('the protocol round trip (seed 20)', () => {
     doc.insert(0, 'hello');
     doc.setCursor(2, 4);
     await run(2500); // acks, the presence update, and a keep-alive ping or two
+    const commented = doc.comment(0, 2, 'a comment on "he"');
+    await run(100);
+    const threadId = await commented;
+    assert.deepEqual(doc.comments.confirmed.threads.get(threadId)?.anchor, { start: 0, end: 2 });
     connection().break();
     await run(1000); // reconnect: auth again, open from the version held
     doc.reload(); // open with resync: 'reload'
@@ -139,6 +143,14 @@ describe('the protocol round trip (seed 20)', () => {
       userId: 'someone',
       timestamp: 1,
     });
+    const thread = {
+      threadId: 't1',
+      anchor: { start: 0, end: 3 },
+      createdBy: 'someone',
+      createdAt: 1,
+      resolved: false,
+      messages: [{ messageId: 'm1', authorId: 'someone', text: 'look', at: 1 }],
+    };
     const user = { sessionId: 's-other', userId: 'someone', name: 'Someone', color: '#abcdef', version: 0 };
     const limits = {
       maxFrameBytes: 65_536,
@@ -187,6 +199,30 @@ describe('the protocol round trip (seed 20)', () => {
         message: () => ({ t: 'ack', docId: DOC, seq: lastSubmitSeq(), version: 13 }),
         then: () =>
           assert.deepEqual([doc.pendingCount, doc.version, docEvents.at(-1)], [0, 13, `ack ${lastSubmitSeq()}`]),
+      },
+      {
+        message: { t: 'comments', docId: DOC, version: 13, part: 0, parts: 1, threads: [thread] },
+        then: () => assert.deepEqual(doc.comments.threads, [thread]),
+      },
+      {
+        message: {
+          t: 'comment',
+          docId: DOC,
+          version: 13,
+          userId: 'someone',
+          timestamp: 2,
+          body: { kind: 'replied', threadId: 't1', messageId: 'm2', text: 'agreed' },
+        },
+        then: () =>
+          assert.deepEqual(
+            doc.comments.threads[0]?.messages.map((m) => m.text),
+            ['look', 'agreed'],
+          ),
+      },
+      {
+        before: () => void doc.comments.resolve('t1'),
+        message: () => ({ t: 'comment-ack', docId: DOC, ref: lastCommentRef(), duplicate: false }),
+        then: () => assert.equal(doc.comments.pendingCount, 0),
       },
       {
         message: { t: 'presence', docId: DOC, users: [user] },
@@ -253,6 +289,10 @@ describe('the protocol round trip (seed 20)', () => {
         },
       },
     ];
+    function lastCommentRef(): string {
+      const sent = net.framesToServer.map((f) => JSON.parse(f) as ClientMessage).filter((m) => m.t === 'comment');
+      return (sent.at(-1) as { ref: string }).ref;
+    }
     function lastSubmitSeq(): number {
       const submits = net.framesToServer.map((f) => JSON.parse(f) as ClientMessage).filter((m) => m.t === 'submit');
       return (submits.at(-1) as { seq: number }).seq;

@@ -3,6 +3,7 @@
  * read model is derived from. Its Avro schema is in `schemas/`; keep the two in step.
  */
 import type { TextOp } from '@collab/ot-text';
+import type { CommentEvent } from './domain/comments.js';
 
 /**
  * Version numbering: a new document is at version 0 (empty text). The op committed with version v turns version
@@ -23,6 +24,18 @@ export interface OpCommitted {
   /** Commit time, milliseconds since the epoch (server clock). */
   timestamp: number;
 }
+
+/**
+ * What a document's log holds: its ops and, in the same partition and order, its comment events (docs/comments.md).
+ * A comment event carries the version it was decided at: it applies after op `version`, before op `version + 1`.
+ * In the embedded log each record is JSON; on Kafka each kind has its own Avro schema (`op-committed`,
+ * `comment-event`), told apart by the schema id in the framing.
+ */
+export type LogValue = OpCommitted | CommentEvent;
+
+/** A comment event (every other record is an op). */
+export const isCommentEvent = (value: LogValue): value is CommentEvent => 'body' in value;
+export const isOpCommitted = (value: LogValue): value is OpCommitted => !('body' in value);
 
 /** The head of a document as the read models know it. */
 export interface DocHead {

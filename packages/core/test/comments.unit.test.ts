@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import type { TextOp } from '@collab/ot-text';
 import { insertOp, removeOp, transformAnchorThrough, type } from '@collab/ot-text';
-import type { CommentCommand, CommentContext, CommentDecision, CommentsState } from '../src/index.js';
+import type { CommentCommand, CommentContext, CommentDecision, CommentsState, OpCommitted } from '../src/index.js';
 import {
   decideComment,
   DEFAULT_COMMENT_LIMITS,
   emptyComments,
+  evolve,
+  evolveComment,
   evolveComments,
+  initialState,
   moveAnchors,
   seededRandom,
 } from '../src/index.js';
@@ -168,3 +171,40 @@ describe('comment threads', () => {
     }
   });
 });
+
+describe('comment threads in the document state', () => {
+  it('evolve moves the anchors with each op; evolveComment folds an event at the version; a second fold changes nothing', () => {
+    let state = evolve(initialState('d'), { ...opRecord(1), op: ['hello world'] }, 10);
+    const created = {
+      docId: 'd',
+      version: 1,
+      userId: 'alice',
+      timestamp: 5,
+      body: { kind: 'created' as const, threadId: 't', messageId: 'm', anchor: { start: 6, end: 11 }, text: 'x' },
+    };
+    const replied = {
+      ...created,
+      body: { kind: 'replied' as const, threadId: 't', messageId: 'm2', text: 'y' },
+    };
+    state = evolveComment(evolveComment(state, created), replied);
+    const again = evolveComment(evolveComment(state, created), replied);
+    assert.deepEqual(again.comments, state.comments, 'a redelivered event is harmless');
+    state = evolve(state, { ...opRecord(2), op: [{ d: 6 }] }, 10);
+    assert.deepEqual(state.comments.threads.get('t')?.anchor, { start: 0, end: 5 });
+    assert.equal(state.comments.version, 2);
+    assert.throws(() => evolveComment(state, created), /comment event at version 1 folded into comments at version 2/);
+  });
+});
+
+function opRecord(version: number): OpCommitted {
+  return {
+    docId: 'd',
+    version,
+    op: [],
+    baseVersion: version - 1,
+    clientId: 'c',
+    seq: version,
+    userId: 'u',
+    timestamp: 0,
+  };
+}

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { clientId, cursor, docId, version } from './fields.js';
 import { RESYNC_CAUSES } from './message-types.js';
+import { CommentClientMessage } from './comment-messages.js';
 
 /** Cursor, selection, name and colour of this session in an open document (docs/protocol.md, "Presence"). */
 export const PresenceClientMessage = z
@@ -52,6 +53,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('close'), docId }).strict(),
   z.object({ t: z.literal('ping'), id: z.union([z.string().max(64), z.number()]).optional() }).strict(),
   PresenceClientMessage,
+  CommentClientMessage,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type SubmitMessage = Extract<ClientMessage, { t: 'submit' }>;

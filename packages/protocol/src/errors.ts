@@ -39,6 +39,17 @@ export const PROTOCOL_ERRORS = {
   ERR_RESYNC_REQUIRED: { retriable: false },
   // Not retriable as it is: the SDK sends the op again under a new clientId (see CLIENT_ID_TAKEN).
   ERR_CLIENT_ID_TAKEN: { retriable: false },
+  // A comment command, as the command-service judges it (@collab/core's CommentRejectionCode; the base version
+  // of a `create` is judged with ERR_BASE_VERSION_INVALID above)
+  ERR_COMMENT_INVALID: { retriable: false },
+  ERR_COMMENT_TOO_LONG: { retriable: false },
+  ERR_COMMENT_LIMIT: { retriable: false },
+  ERR_COMMENT_NOT_FOUND: { retriable: false },
+  ERR_COMMENT_NOT_AUTHOR: { retriable: false },
+  ERR_COMMENT_ID_TAKEN: { retriable: false },
+  ERR_ANCHOR_INVALID: { retriable: false },
+  // This server does not keep comment threads (its log cannot store them yet: the distributed mode, so far).
+  ERR_COMMENTS_DISABLED: { retriable: false },
   // Document lifecycle
   ERR_DOC_NOT_OPEN: { retriable: false },
   ERR_NOT_OWNER: { retriable: true },

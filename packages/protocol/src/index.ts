@@ -7,6 +7,7 @@
 // The message types (type-only: the schemas they are inferred from stay out of the bundle).
 export type * from './client-messages.js';
 export type * from './server-messages.js';
+export type * from './comment-messages.js';
 export {
   AUTH_CODES,
   CLIENT_ID_TAKEN,

@@ -3,7 +3,7 @@
  */
 
 /** Every client message's `t`. A frame with another `t` is ERR_UNKNOWN_TYPE (before its fields are looked at). */
-export const CLIENT_MESSAGE_TYPES = ['auth', 'open', 'submit', 'close', 'ping', 'presence'] as const;
+export const CLIENT_MESSAGE_TYPES = ['auth', 'open', 'submit', 'close', 'ping', 'presence', 'comment'] as const;
 export type ClientMessageType = (typeof CLIENT_MESSAGE_TYPES)[number];
 
 /** Why a client reloads a document it holds (`open.resync`; counted by the server in collab.client.resyncs). */

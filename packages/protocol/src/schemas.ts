@@ -5,3 +5,4 @@
  */
 export * from './client-messages.js';
 export * from './server-messages.js';
+export * from './comment-messages.js';

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { PROTOCOL_ERROR_CODES } from './errors.js';
 import { cursor, docId, textOp, version } from './fields.js';
+import { CommentServerMessage } from './comment-messages.js';
 
 const count = z.number().int().nonnegative().safe();
 const seq = z.number().int().positive().safe();
@@ -31,6 +32,13 @@ export const WireLimits = z
     maxDocumentLength: count.optional(),
     /** Most components one op may have. */
     maxOpComponents: count.optional(),
+    // Comment threads (docs/protocol.md, "Comments"), later still: absent from servers without them.
+    /** Most code points in one comment message. */
+    maxCommentLength: count.optional(),
+    /** Most threads a document may have. */
+    maxThreadsPerDocument: count.optional(),
+    /** Most messages in one thread. */
+    maxMessagesPerThread: count.optional(),
   })
   .strict();
 export type WireLimits = z.infer<typeof WireLimits>;
@@ -95,6 +103,8 @@ export const ErrorMessage = z
     /** Which request failed, when there is one. */
     docId: z.string().optional(),
     seq: z.number().optional(),
+    /** Which comment command failed: its `ref`. */
+    ref: z.string().optional(),
     /** Refines the code, e.g. the OT error code of ERR_OP_INVALID. */
     detail: z.string().optional(),
   })
@@ -138,6 +148,7 @@ export const ServerMessage = z.union([
     .strict(),
   z.object({ t: z.literal('pong'), id: z.union([z.string(), z.number()]).optional() }).strict(),
   ...PresenceServerMessage.options,
+  ...CommentServerMessage.options,
   ErrorMessage,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

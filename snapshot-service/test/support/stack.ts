@@ -8,7 +8,7 @@ import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandr
 import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
 import { createS3Client, createS3SnapshotStore, ensureBucket, type S3EndpointConfig } from '@collab/adapter-s3';
 import type { OpCommitted, OpLog, ReadModelStore, SnapshotStore } from '@collab/core';
-import { bestEffort } from '@collab/core';
+import { bestEffort, isOpCommitted } from '@collab/core';
 import { useStack } from '@collab/infra';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
@@ -157,6 +157,7 @@ export async function replayLog(log: OpLog): Promise<Map<string, string[]>> {
   for (let partition = 0; partition < log.partitionCount; partition++) {
     for await (const batch of log.read(partition, 0n)) {
       for (const { value } of batch) {
+        if (!isOpCommitted(value)) continue;
         const entry = docs.get(value.docId) ?? { doc: type.create(''), texts: [''] };
         if (value.version !== entry.texts.length) throw new Error(`log gap in ${value.docId} at ${value.version}`);
         entry.doc = type.apply(entry.doc, value.op);

@@ -3,7 +3,9 @@
  * (`decideSubmit` — validate, dedupe by (user, clientId, seq) within the window, transform from the base version with the
  * incoming op on the left) and `evolve` from @collab/core; acks to the sender only after the commit, the op to every
  * other subscriber, a state hash every `hashEvery` versions, and opens answered like the command service's hub:
- * a snapshot, a catch-up of the missing ops, or resync + snapshot when the client is too far behind.
+ * a snapshot, a catch-up of the missing ops, or resync + snapshot when the client is too far behind — then the
+ * document's comment threads. Comment commands are decided with the core's `decideComment` and folded with
+ * `evolveComment`: the event to every subscriber, then the ack to the sender.
  *
  * Faults it can inject into submissions, as the real server can produce them: a retriable refusal (ERR_NOT_OWNER,
  * ERR_RATE_LIMITED with retryAfterMs) that commits nothing, and an "unknown outcome" (ERR_UNAVAILABLE after the
@@ -12,7 +14,16 @@
  * It runs in browsers as well as Node (no Node built-ins): apps can use it in browser-based test runners.
  */
 import type { DocumentState, OpCommitted } from '@collab/core';
-import { DEFAULT_SUBMIT_LIMITS, decideSubmit, evolve, initialState } from '@collab/core';
+import {
+  DEFAULT_COMMENT_LIMITS,
+  DEFAULT_SUBMIT_LIMITS,
+  decideComment,
+  decideSubmit,
+  evolve,
+  evolveComment,
+  initialState,
+  opsSince,
+} from '@collab/core';
 import type { ClientMessage, ServerMessage, WireLimits, WireOp } from '@collab/protocol';
 import { stateHash } from '@collab/protocol';
 import type { Rng } from './rng.js';
@@ -165,7 +176,51 @@ export class SimServer {
       session.send({ t: 'closed', docId: message.docId });
     } else if (message.t === 'submit') {
       this.submit(session, message);
+    } else if (message.t === 'comment') {
+      this.comment(session, message);
     }
+  }
+
+  private comment(session: SimSession, message: Extract<ClientMessage, { t: 'comment' }>): void {
+    const { docId, ref } = message;
+    if (!session.open.has(docId)) {
+      return session.send({
+        t: 'error',
+        code: 'ERR_DOC_NOT_OPEN',
+        message: 'open first',
+        retriable: false,
+        docId,
+        ref,
+      });
+    }
+    const doc = this.doc(docId);
+    const { state } = doc;
+    const decision = decideComment(state.comments, message.command, {
+      docId,
+      userId: session.userId!,
+      now: this.now(),
+      version: state.version,
+      length: state.doc.length,
+      opsSince: (version) => opsSince(state, version)?.map((r) => r.op),
+      limits: DEFAULT_COMMENT_LIMITS,
+    });
+    if (decision.kind === 'reject') {
+      return session.send({ t: 'error', code: decision.code, message: decision.message, retriable: false, docId, ref });
+    }
+    if (decision.kind === 'commit') {
+      const { event } = decision;
+      doc.state = evolveComment(state, event);
+      const sent: ServerMessage = {
+        t: 'comment',
+        docId,
+        version: event.version,
+        userId: event.userId,
+        timestamp: event.timestamp,
+        body: event.body,
+      };
+      for (const s of doc.subscribers) s.send(sent);
+    }
+    session.send({ t: 'comment-ack', docId, ref, duplicate: decision.kind === 'duplicate' });
   }
 
   private submit(session: SimSession, message: Extract<ClientMessage, { t: 'submit' }>): void {
@@ -258,13 +313,21 @@ export class SimServer {
 
   private upToDate(doc: SimDoc, from: number | undefined): ServerMessage[] {
     const { state } = doc;
-    if (from === undefined) return [this.snapshot(doc)];
+    const threads: ServerMessage = {
+      t: 'comments',
+      docId: state.docId,
+      version: state.version,
+      part: 0,
+      parts: 1,
+      threads: [...state.comments.threads.values()],
+    };
+    if (from === undefined) return [this.snapshot(doc), threads];
     const behind = state.version - from;
     if (from > state.version || behind > this.options.catchupLimit || behind > state.recent.length) {
-      return [{ t: 'resync', docId: state.docId, reason: `${behind} versions behind` }, this.snapshot(doc)];
+      return [{ t: 'resync', docId: state.docId, reason: `${behind} versions behind` }, this.snapshot(doc), threads];
     }
     const missing = state.recent.slice(state.recent.length - behind);
-    return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWire) }];
+    return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWire) }, threads];
   }
 
   disconnected(session: SimSession): void {

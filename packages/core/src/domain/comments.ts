@@ -228,7 +228,11 @@ export function decideComment(state: CommentsState, command: CommentCommand, ctx
   }
 }
 
-/** The threads after a committed comment event (events come at the state's version: anchors are current). */
+/**
+ * The threads after a committed comment event (events come at the state's version: anchors are current). Folding
+ * an event a second time changes nothing (a thread or message already there is kept as it is), so a redelivered
+ * event is harmless.
+ */
 export function evolveComments(state: CommentsState, event: CommentEvent): CommentsState {
   if (event.version !== state.version) {
     throw new Error(`comment event at version ${event.version} folded into comments at version ${state.version}`);
@@ -238,6 +242,7 @@ export function evolveComments(state: CommentsState, event: CommentEvent): Comme
   const thread = threads.get(body.threadId);
   switch (body.kind) {
     case 'created':
+      if (thread !== undefined) break;
       threads.set(body.threadId, {
         threadId: body.threadId,
         anchor: body.anchor,
@@ -248,7 +253,7 @@ export function evolveComments(state: CommentsState, event: CommentEvent): Comme
       });
       break;
     case 'replied':
-      if (thread !== undefined) {
+      if (thread !== undefined && !thread.messages.some((m) => m.messageId === body.messageId)) {
         const message = { messageId: body.messageId, authorId: event.userId, text: body.text, at: event.timestamp };
         threads.set(body.threadId, { ...thread, messages: [...thread.messages, message] });
       }

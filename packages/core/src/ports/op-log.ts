@@ -6,7 +6,7 @@
  * that partition, whose later appends fail with ERR_FENCED and append nothing. This is how the log enforces "one
  * writer per document" even when a stale instance still believes it owns the partition.
  */
-import type { OpCommitted } from '../records.js';
+import type { LogValue } from '../records.js';
 
 /** Offsets are bigints: Kafka's are 64-bit. */
 export type Offset = bigint;
@@ -14,13 +14,14 @@ export type Offset = bigint;
 export interface LogRecord {
   partition: number;
   offset: Offset;
-  value: OpCommitted;
+  /** An op, or a comment event of the same document (records.ts): consumers of ops skip the events. */
+  value: LogValue;
   /** Header values such as W3C `traceparent`, carried end to end for tracing. */
   headers: Record<string, string>;
 }
 
 export interface AppendInput {
-  value: OpCommitted;
+  value: LogValue;
   headers?: Record<string, string>;
 }
 
