@@ -37,6 +37,29 @@ function setup() {
 }
 
 describe('DocumentChannel: the append pipeline', () => {
+  it('given ownership released with an append in flight, when the relay brings that op first, then its landing settles it once', async () => {
+    // Found by the chaos run (seed 7, 15 min): the command-service crashed with "expected version 691, got 690"
+    // — the relay had applied the op from the log before its own append's landing tried to fold it again.
+    const { writer, channel, alice, bob } = setup();
+    const first = channel.submit(submission('a', 1, 0, ['hello']), alice);
+    await settle();
+    channel.committer = undefined; // released: a replica now, fed by the relay
+    channel.applyRemote(writer.transactions[0]![0]!.value);
+    assert.equal(channel.current.version, 1);
+    await writer.land();
+    const outcome = await Promise.race([
+      first,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the submission never settled')), 2_000)),
+    ]);
+    assert.deepEqual(outcome, { version: 1, duplicate: false });
+    assert.equal(channel.current.version, 1);
+    assert.deepEqual(
+      [alice, bob].map((inbox) => inbox.messages.map((m) => [m.t, 'version' in m ? m.version : undefined])),
+      [[['op', 1]], [['op', 1]]],
+      'every subscriber saw the op once (the relay sent it; the sender takes its own op as the ack)',
+    );
+  });
+
   it('given an append in flight, when more ops arrive, then they are sequenced at once and ride the next transaction', async () => {
     const { writer, channel, alice, bob } = setup();
     const first = channel.submit(submission('a', 1, 0, ['hello']), alice);

@@ -200,6 +200,13 @@ export class DocumentChannel {
         settle: () => {
           this.inflight.delete(accepted.record.version);
           instruments.opsCommitted.add(1);
+          if (accepted.record.version <= this.state.version) {
+            // Ownership was released while it was in flight, and the relay brought it from the log first (to every
+            // subscriber: its sender recognises its own op as the ack). Only the promises are left to settle.
+            accepted.item.resolve({ version: accepted.record.version, duplicate: false });
+            for (const d of accepted.duplicates) d.resolve({ version: accepted.record.version, duplicate: true });
+            return;
+          }
           this.commitLocally([accepted.record], [accepted]);
         },
         fail: (err) => {
