@@ -133,6 +133,8 @@ async function main(): Promise<number> {
     say(`typing stopped after ${Math.round((Date.now() - t0) / 1000)} s; waiting for every client to settle`);
 
     const violations: Violation[] = [];
+    for (const line of users.stuck())
+      violations.push({ docId: '(user)', versions: [], message: `a user never got going again: ${line}` });
     const settled = await settle(users, recorder, 180_000);
     if (!settled) {
       violations.push({

@@ -51,6 +51,8 @@ class SimulatedUser {
   offline = false;
   /** Where its current (or last) connection went, for the report of a user that did not settle. */
   lastUrl = '';
+  /** What it is waiting for, while a reload opens its documents (reported if the run ends with it waiting). */
+  busy: string | undefined;
   private connections = 0;
   private readonly sockets = new Set<WebSocket>();
 
@@ -130,7 +132,9 @@ class SimulatedUser {
     if (this.pending > 0) return false;
     this.options.recorder.forget(this.client);
     this.client.close();
+    this.busy = `reloading since ${new Date().toISOString().slice(11, 19)} (its documents' opens unanswered)`;
     await this.open();
+    this.busy = undefined;
     return true;
   }
 }
@@ -190,10 +194,28 @@ export class Users {
     });
   }
 
+  /**
+   * Stops every user, waiting at most a minute for their loops: a user whose reload is still waiting for its
+   * documents to open is left as it is and named in `stuck` (a liveness failure the run reports).
+   */
   async stopTyping(): Promise<void> {
     this.typing = false;
-    await Promise.all(this.loops);
     for (const user of this.all) user.goOnline();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.loops),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 60_000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Users still waiting for something after stopTyping (see there). */
+  stuck(): string[] {
+    return this.all
+      .filter((u) => u.busy !== undefined)
+      .map((u) => `${u.userId} (client ${u.client.clientId}): ${u.busy}`);
   }
 
   pending(): number {
