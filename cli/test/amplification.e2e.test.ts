@@ -57,8 +57,9 @@ describe('collab serve: what an open costs (real sockets)', function () {
         m.t === 'error' ||
         ((m.t === 'snapshot-part' || m.t === 'catchup-part') && m.part === (m.parts as number) - 1));
     await probe.next(done);
-    // Presence lists of earlier opens may arrive in between: they are not part of this answer.
-    const frames = probe.received.slice(from).filter((f) => f.message.t !== 'presence');
+    // Presence lists and comment threads of earlier opens (each follows its open's answer) may arrive in between:
+    // they are not part of this answer.
+    const frames = probe.received.slice(from).filter((f) => f.message.t !== 'presence' && f.message.t !== 'comments');
     return frames.slice(0, frames.findIndex((f) => done(f.message)) + 1);
   }
 
