@@ -233,6 +233,21 @@ export function opLogContract(name: string, factory: () => Promise<OpLogFixture>
       await writer.close();
     });
 
+    it('offsetsForTime: the first offset committed at or after the time, else the end offset', async () => {
+      const [doc] = docsIn(log(), 1, 1) as [string];
+      const writer = await log().openWriter(1);
+      // opRecord stamps version v at T0 + v.
+      const offsets = await writer.append([1, 2, 3, 4].map((v) => opRecord(doc, v)));
+      const T0 = 1_764_230_400_000;
+      const ends = await log().endOffsets();
+      assert.deepEqual(await log().offsetsForTime(0), [...ends.keys()].map((p) => (p === 1 ? offsets[0] : ends[p])));
+      assert.equal((await log().offsetsForTime(T0 + 3))[1], offsets[2], 'the record stamped exactly at the time');
+      assert.equal((await log().offsetsForTime(T0 + 5))[1], ends[1], 'nothing stamped at or after it: the end');
+      const fromThird = (await readAll(log(), 1, (await log().offsetsForTime(T0 + 3))[1])).map((r) => r.value.version);
+      assert.deepEqual(fromThird, [3, 4]);
+      await writer.close();
+    });
+
     it('a closed writer fails with ERR_CLOSED', async () => {
       const [doc] = docsIn(log(), 0, 1) as [string];
       const writer = await log().openWriter(0);

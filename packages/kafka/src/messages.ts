@@ -19,6 +19,9 @@ export function toMessage(input: AppendInput, partition: number, codec: OpCommit
     key: input.value.docId,
     value: codec.encode(input.value),
     partition,
+    // The record's timestamp is its op's commit time, so that Kafka's time index (offsetsForTime) and the value
+    // agree on when it was committed.
+    timestamp: String(input.value.timestamp),
     headers: { ...input.headers },
   };
 }

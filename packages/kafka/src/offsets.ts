@@ -10,7 +10,7 @@
  * (the commit marker takes an offset). So offsets are not record counts, and "end" is never "last offset + 1"
  * of what was appended, only greater than it.
  */
-import type { Offset } from '@collab/core';
+import { CollabError, type Offset } from '@collab/core';
 import type { Admin } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -33,4 +33,36 @@ export async function fetchEndOffsets(admin: Admin, options: ResolvedOptions): P
     if (partition < options.partitionCount) ends[partition] = BigInt(offset);
   }
   return ends;
+}
+
+/**
+ * ListOffsets by timestamp: per partition, the first offset whose record timestamp is at or after `time` (the time
+ * index's answer), or the end offset when there is none. The writer stamps each record with its op's commit time
+ * (messages.ts); records written before it did carry the producer's send time, a few milliseconds later, which
+ * can only move the answer earlier, never past a record committed at or after `time`. Capped at the end offsets
+ * (the last stable offset) that read() stops at.
+ */
+export async function fetchOffsetsForTime(admin: Admin, options: ResolvedOptions, time: number): Promise<Offset[]> {
+  if (!Number.isSafeInteger(time) || time < 0) {
+    throw new CollabError('ERR_INVALID_ARGUMENT', `offsetsForTime needs a time in ms since the epoch, got ${time}`);
+  }
+  const what = `offsets of ${options.topic} at ${new Date(time).toISOString()}`;
+  const ends = await fetchEndOffsets(admin, options);
+  let found: { partition: number; offset: string }[];
+  try {
+    found = await withDeadline(
+      admin.fetchTopicOffsetsByTimestamp(options.topic, time),
+      options.timeouts.operationMs,
+      what,
+      options.endpoint,
+    );
+  } catch (err) {
+    throw toCollabError(err, what, options.endpoint);
+  }
+  const offsets = [...ends];
+  for (const { partition, offset } of found) {
+    const at = BigInt(offset);
+    if (partition < options.partitionCount && at >= 0n && at < ends[partition]!) offsets[partition] = at;
+  }
+  return offsets;
 }

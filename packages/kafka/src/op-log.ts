@@ -19,7 +19,7 @@ import { toCollabError, withDeadline } from './errors.js';
 import { startGroupConsumer } from './group-consumer.js';
 import { kafkajsLogCreator } from './logger.js';
 import { prepareMessages, toLogRecord } from './messages.js';
-import { fetchEndOffsets } from './offsets.js';
+import { fetchEndOffsets, fetchOffsetsForTime } from './offsets.js';
 import { resolveOptions, type KafkaOpLogOptions } from './options.js';
 import { createPartitionFor } from './partitioner.js';
 import { readPartition } from './reader.js';
@@ -120,6 +120,11 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
     endOffsets() {
       assertOpen();
       return fetchEndOffsets(admin, options);
+    },
+
+    offsetsForTime(time: number) {
+      assertOpen();
+      return fetchOffsetsForTime(admin, options, time);
     },
 
     async consume(consumeOptions: ConsumeOptions): Promise<Consumer> {

@@ -83,6 +83,13 @@ export interface OpLog {
   read(partition: number, from: Offset, options?: { batchSize?: number }): AsyncIterable<LogRecord[]>;
   /** The offset the next record appended to each partition will get (the "high watermark"). */
   endOffsets(): Promise<Offset[]>;
+  /**
+   * For each partition, the first offset whose record was committed at or after `time` (ms since the epoch, the
+   * record's commit timestamp), or the end offset when none was: what Kafka's ListOffsets by timestamp answers. So
+   * every record before the returned offset was stamped before `time`; a reader from it misses none stamped at or
+   * after. Records after it may still carry an earlier stamp if a writer's clock stepped back.
+   */
+  offsetsForTime(time: number): Promise<Offset[]>;
   consume(options: ConsumeOptions): Promise<Consumer>;
   close(): Promise<void>;
 }

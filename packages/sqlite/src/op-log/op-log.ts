@@ -114,6 +114,17 @@ export function createSqliteOpLog(options: SqliteOpLogOptions): SqliteOpLog {
       return run(ctx, 'read end offsets', () => endOffsets(ctx));
     },
 
+    async offsetsForTime(time: number) {
+      if (!Number.isFinite(time)) {
+        throw new CollabError('ERR_INVALID_ARGUMENT', `offsetsForTime needs a time in ms, got ${String(time)}`);
+      }
+      return run(ctx, 'find offsets by time', () => {
+        const offsets = endOffsets(ctx);
+        for (const row of sql.firstOffsetsAtOrAfter.all(time)) offsets[row.partition_id] = BigInt(row.first_offset);
+        return offsets;
+      });
+    },
+
     async consume(consumeOptions: ConsumeOptions): Promise<Consumer> {
       run(ctx, 'consume', () => undefined);
       return coordinator.join(consumeOptions);

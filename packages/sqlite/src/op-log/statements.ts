@@ -36,6 +36,15 @@ export function prepareLogStatements(db: SqliteDatabase) {
       db,
       'SELECT next_offset FROM log_partitions WHERE partition_id = ?',
     ),
+    /**
+     * The first offset of each partition whose record was committed at or after a time. The log has no index by
+     * time, so this is one pass over the records in SQL (no row leaves SQLite): fine for an embedded log.
+     */
+    firstOffsetsAtOrAfter: prepare<[number], { partition_id: number; first_offset: number }>(
+      db,
+      `SELECT partition_id, MIN(record_offset) AS first_offset FROM log_records
+       WHERE json_extract(value, '$.timestamp') >= ? GROUP BY partition_id`,
+    ),
     readRange: prepare<
       [number, bigint, bigint, number],
       { partition_id: number; record_offset: number; value: string; headers: string }
