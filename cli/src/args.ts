@@ -34,27 +34,36 @@ export function parseTime(flag: string, raw: string): number {
 }
 
 /**
+ * Offsets per partition: "1200" (every partition) or "0=1200,3=5000" / "0:1200,3:5000" (the partitions named;
+ * absent from the map are the others). Each partition at most once.
+ */
+export function parsePartitionOffsets(flag: string, raw: string, partitions: number): Map<number, bigint> {
+  const trimmed = raw.trim();
+  if (DIGITS.test(trimmed)) return new Map(Array.from({ length: partitions }, (_, p) => [p, BigInt(trimmed)]));
+  const offsets = new Map<number, bigint>();
+  const bad: string[] = [];
+  for (const part of trimmed.split(',').map((s) => s.trim())) {
+    const match = /^(\d+)[=:](\d+)$/.exec(part);
+    const partition = match === null ? NaN : Number(match[1]);
+    if (match === null || partition >= partitions || offsets.has(partition)) {
+      bad.push(part);
+      continue;
+    }
+    offsets.set(partition, BigInt(match[2]!));
+  }
+  if (bad.length > 0) {
+    throw new UsageError(
+      `${flag}: ${bad.map((b) => JSON.stringify(b)).join(', ')} not <offset> or <partition>=<offset> (or <partition>:<offset>) with a partition in [0, ${partitions}), each partition once`,
+    );
+  }
+  return offsets;
+}
+
+/**
  * Where a replay starts: "1200" (every partition from offset 1200) or "0=1200,3=5000" (those partitions; the
  * others from 0).
  */
 export function parseFromOffsets(flag: string, raw: string, partitions: number): bigint[] {
-  const trimmed = raw.trim();
-  if (DIGITS.test(trimmed)) return Array.from({ length: partitions }, () => BigInt(trimmed));
-  const from = Array.from({ length: partitions }, () => 0n);
-  const bad: string[] = [];
-  for (const part of trimmed.split(',').map((s) => s.trim())) {
-    const match = /^(\d+)=(\d+)$/.exec(part);
-    const partition = match === null ? NaN : Number(match[1]);
-    if (match === null || partition >= partitions) {
-      bad.push(part);
-      continue;
-    }
-    from[partition] = BigInt(match[2]!);
-  }
-  if (bad.length > 0) {
-    throw new UsageError(
-      `${flag}: ${bad.map((b) => JSON.stringify(b)).join(', ')} not <offset> or <partition>=<offset> with a partition in [0, ${partitions})`,
-    );
-  }
-  return from;
+  const named = parsePartitionOffsets(flag, raw, partitions);
+  return Array.from({ length: partitions }, (_, p) => named.get(p) ?? 0n);
 }

@@ -1,22 +1,58 @@
 /**
- * `collab export <docId>` — a document's full history from the op log (the source of truth, not the read
- * models), in version order, checked contiguous: NDJSON or an Avro object container file.
+ * `collab export` — ops from the op log (the source of truth, not the read models): of one document, a list of
+ * documents or the whole stream (--all), optionally only a time range (--since/--until, on the records' commit
+ * timestamps) or an offset range per partition, as NDJSON, an Avro container file or a directory of Parquet files.
+ * An export to --out keeps a checkpoint as it goes, and --resume continues it after an interruption.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { parsePartitionOffsets, parsePositiveInt, parseTime } from '../args.js';
 import { loadCommandConfig } from '../config/load.js';
 import { EXIT, UsageError } from '../errors.js';
-import { allOps, documentOps } from '../export/document-log.js';
-import { createSink, type ExportFormat } from '../export/sinks.js';
-import { startProgress, type Progress } from '../progress.js';
-import { openLogSource } from '../storage/sources.js';
+import { defaultCheckpointPath } from '../export/checkpoint.js';
+import { runExport } from '../export/run.js';
+import {
+  checkRequest,
+  defaultCodec,
+  EXPORT_CODECS,
+  EXPORT_FORMATS,
+  type ExportCodec,
+  type ExportFormat,
+} from '../export/request.js';
+import { openExportSource } from '../storage/sources.js';
 import { action, addCommonOptions, printConfig, type CommonOptions } from './common.js';
 
 interface ExportOptions extends CommonOptions {
   all?: boolean;
+  doc: string[];
+  docsFrom?: string;
+  since?: string;
+  until?: string;
+  fromOffsets?: string;
+  toOffsets?: string;
   format: ExportFormat;
+  codec?: ExportCodec;
   out?: string;
+  checkpoint?: string;
+  checkpointEvery: string;
+  resume?: boolean;
   progress: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The documents asked for: the argument, every --doc, the lines of --docs-from; or 'all'. */
+function documentsOf(docId: string | undefined, opts: ExportOptions): string[] | 'all' {
+  const docs = [...(docId === undefined ? [] : [docId]), ...opts.doc];
+  if (opts.docsFrom !== undefined) {
+    const lines = readFileSync(opts.docsFrom, 'utf8').split('\n');
+    docs.push(...lines.map((l) => l.trim()).filter((l) => l !== ''));
+  }
+  const named = docs.length > 0 || opts.docsFrom !== undefined;
+  if (named === (opts.all === true)) throw new UsageError('give a document id, or --all for every document (not both)');
+  if (opts.all === true) return 'all';
+  if (docs.length === 0) throw new UsageError(`--docs-from ${opts.docsFrom}: no document id in it`);
+  return [...new Set(docs)];
 }
 
 export function registerExport(program: Command): void {
@@ -24,67 +60,90 @@ export function registerExport(program: Command): void {
     program
       .command('export')
       .description(
-        "write a document's full history from the op log, or every document's (--all): NDJSON, or an Avro container file",
+        'write ops from the op log — of documents, or the whole stream (--all), whole or a time or offset range — as NDJSON, Avro or Parquet',
       ),
   )
-    .argument('[docId]', 'the document id (or --all)')
-    .option('--all', "every document: each partition from offset 0, each document's versions checked")
+    .argument('[docId]', 'a document id (or --doc, --docs-from, --all)')
+    .option('--doc <docId>', 'a document to export (repeat it for several)', collect, [])
+    .option('--docs-from <file>', 'the documents to export, one id per line')
+    .option('--all', 'every document: the whole stream')
+    .option('--since <time>', 'only ops committed at or after this time (ISO-8601 with a zone, or ms since the epoch)')
+    .option('--until <time>', 'only ops committed before this time')
+    .option('--from-offsets <offsets>', 'start offset per partition: 0:120,3:55 (or 0=120), or one for all')
+    .option('--to-offsets <offsets>', 'stop before this offset per partition: 0:500,3:90, or one for all')
     .addOption(
-      new Option('--format <format>', 'ndjson (one OpCommitted JSON per line) or avro (object container file)')
-        .choices(['ndjson', 'avro'])
+      new Option('--format <format>', 'ndjson, avro (object container file) or parquet (a directory of part files)')
+        .choices([...EXPORT_FORMATS])
         .default('ndjson'),
     )
-    .option('--out <file>', 'write here instead of stdout (removed again if the export fails)')
+    .addOption(
+      new Option(
+        '--codec <codec>',
+        'compression: avro null|deflate|snappy (default null), parquet null|snappy (default snappy)',
+      ).choices([...EXPORT_CODECS]),
+    )
+    .option('--out <path>', 'write here (a file; a directory for parquet) instead of stdout, with a checkpoint')
+    .option('--checkpoint <file>', 'where the checkpoint is kept (default <out>.checkpoint.json)')
+    .option('--checkpoint-every <records>', 'ops between checkpoints', '10000')
+    .option('--resume', 'continue the interrupted export of the same command from its checkpoint')
     .option('--no-progress', 'no progress bar on stderr (drawn only on a terminal, when the data goes elsewhere)')
     .addHelpText(
       'after',
       `
-Versions are checked to run 1, 2, 3, ... with no gap or repeat; a violation fails the export (exit 1).
-With --all, the records come partition by partition: each document's in version order, documents interleaved.
-The Avro file embeds the newest schema of schemas/avro/op-committed (v2: the op as plain records in \`components\`,
-{kind: retain | insert | delete, count, text}, and in v1's form in \`op\`), for every record, old ones included.
-Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS.`,
+Each document's versions are checked to run on by one (from 1 for a whole history); a gap or repeat fails (exit 1).
+The records come partition by partition: each document's in version order, documents interleaved as in the log.
+A time range reads each partition from the first offset committed at or after --since to the first committed at
+or after --until (Kafka's ListOffsets by timestamp): consecutive windows cover the log exactly once.
+A document's records are found from the read models (the commit time of its version 1), not by reading from 0.
+Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS,
+and CASSANDRA_* for documents.`,
     )
     .action(
       action(async (docId: string | undefined, opts: ExportOptions) => {
-        if ((docId === undefined) === (opts.all !== true)) {
-          throw new UsageError('give a document id, or --all for every document (not both)');
-        }
-        const config = loadCommandConfig(process.env, opts, ['kafka']);
+        const docs = documentsOf(docId, opts);
+        const config = loadCommandConfig(process.env, opts, docs === 'all' ? ['kafka'] : ['kafka', 'cassandra']);
         if (opts.printConfig === true) return printConfig(config);
-        const source = await openLogSource(config);
-        const toTerminal = opts.out === undefined && process.stdout.isTTY === true;
-        const sink = createSink(opts.format, opts.out);
-        let progress: Progress | undefined;
-        let ops = 0;
-        const documents = new Set<string>();
-        const onProgress = (p: { scanned: number; total: number; ops: number }) => {
-          progress ??= startProgress('export', p.total, opts.progress && !toTerminal);
-          progress.update(p.scanned, `${p.ops} ops`);
-        };
+        const partitions =
+          config.mode === 'embedded' ? config.embedded.partitions : config.distributed.kafka!.partitions;
+        const format = opts.format;
+        const request = checkRequest({
+          docs,
+          ...(opts.since === undefined ? {} : { since: parseTime('--since', opts.since) }),
+          ...(opts.until === undefined ? {} : { until: parseTime('--until', opts.until) }),
+          fromOffsets:
+            opts.fromOffsets === undefined
+              ? new Map()
+              : parsePartitionOffsets('--from-offsets', opts.fromOffsets, partitions),
+          toOffsets:
+            opts.toOffsets === undefined
+              ? new Map()
+              : parsePartitionOffsets('--to-offsets', opts.toOffsets, partitions),
+          format,
+          codec: opts.codec ?? defaultCodec(format),
+          ...(opts.out === undefined ? {} : { out: opts.out }),
+        });
+        if (opts.out === undefined && (opts.resume === true || opts.checkpoint !== undefined)) {
+          throw new UsageError('--resume and --checkpoint need --out: an export to stdout cannot be resumed');
+        }
+        const source = await openExportSource(config, docs !== 'all');
         try {
-          const records =
-            docId === undefined ? allOps(source.log, onProgress) : documentOps(source.log, docId, onProgress);
-          for await (const op of records) {
-            await sink.write(op);
-            documents.add(op.docId);
-            ops++;
-          }
-          await sink.end();
+          const summary = await runExport(source, request, {
+            checkpoint: opts.out === undefined ? undefined : (opts.checkpoint ?? defaultCheckpointPath(opts.out)),
+            checkpointEvery: parsePositiveInt('--checkpoint-every', opts.checkpointEvery),
+            resume: opts.resume === true,
+            progress: opts.progress && !(opts.out === undefined && process.stdout.isTTY === true),
+          });
+          console.error(summary);
         } catch (err) {
-          sink.destroy();
-          if (opts.out !== undefined) rmSync(opts.out, { force: true });
+          if (opts.out !== undefined && !(err instanceof UsageError)) {
+            console.error(
+              `collab export: stopped; ${opts.out} and its checkpoint are kept: the same command with --resume continues it`,
+            );
+          }
           throw err;
         } finally {
-          progress?.stop();
           await source.close();
         }
-        const where = opts.out ?? 'stdout';
-        console.error(
-          docId === undefined
-            ? `exported ${ops} op(s) of ${documents.size} document(s) as ${opts.format} to ${where}`
-            : `exported ${ops} op(s) of ${docId} (versions 1..${ops}) as ${opts.format} to ${where}`,
-        );
         return EXIT.ok;
       }),
     );

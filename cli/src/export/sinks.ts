@@ -1,69 +1,52 @@
 /**
- * Where an export goes: NDJSON (one OpCommitted JSON per line, as the log and the read API show it) or an Avro
- * object container file — the OpCommitted schema of schemas/ in its header, records in Avro binary — which any
- * Avro tool reads (avro-tools tojson, Spark, pandas via fastavro) without our code or a schema registry.
+ * Where an export goes: NDJSON (one OpCommitted JSON per line, as the log and the read API show it), an Avro
+ * object container file — the OpCommitted schema of schemas/ in its header, records in Avro binary, blocks
+ * compressed with the codec asked for — which any Avro tool reads without our code or a schema registry, or a
+ * directory of Parquet part files.
+ *
+ * Every sink writes in segments: commit() puts what was written since the last one into the output and on disk
+ * and says where the output stands, which a checkpoint records; resuming from that position continues the same
+ * output (the file cut back to it, the next Avro blocks with the file's sync marker, the next part file).
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { OpCommitted } from '@collab/core';
-import { currentSchema, encodeOpCommitted, readFrame, readSchemaFile, typeForId } from '@collab/schemas';
-import avro from 'avsc';
-
-export type ExportFormat = 'ndjson' | 'avro';
+import { createAvroSink } from './avro-sink.js';
+import type { OutputPosition } from './checkpoint.js';
+import { createNdjsonSink } from './ndjson-sink.js';
+import { createParquetSink } from './parquet-sink.js';
+import type { ExportRequest } from './request.js';
+import { fileTarget, stdoutTarget } from './targets.js';
 
 export interface RecordSink {
   write(op: OpCommitted): Promise<void>;
-  /** Flush and close; resolves once every byte is written. */
+  /** Everything written so far is in the output and on disk; returns where the output stands. */
+  commit(): Promise<OutputPosition>;
+  /** Commit, finish the output (e.g. its last block), close it. */
   end(): Promise<void>;
-  /** Give up after a failure (the caller removes a partial file). */
-  destroy(): void;
+  /** Close after a failure, keeping what was committed (the checkpoint's output). */
+  close(): Promise<void>;
 }
 
-/** The record as the Avro schema holds it: the codec's own validation and op mapping, then decoded back. */
-export function toAvroRecord(op: OpCommitted): unknown {
-  const { schemaId, body } = readFrame(encodeOpCommitted(op));
-  return typeForId(schemaId).fromBuffer(body);
-}
-
-async function writeWithBackpressure(stream: Writable, chunk: unknown): Promise<void> {
-  if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
-}
-
-/** `out` undefined: stdout. */
-export function createSink(format: ExportFormat, out: string | undefined): RecordSink {
-  if (format === 'ndjson') {
-    const stream: Writable = out === undefined ? process.stdout : createWriteStream(out);
-    return {
-      write: (op) => writeWithBackpressure(stream, `${JSON.stringify(op)}\n`),
-      end: async () => {
-        if (stream === process.stdout) return;
-        stream.end();
-        await finished(stream);
-      },
-      destroy: () => {
-        if (stream !== process.stdout) stream.destroy();
-      },
-    };
+/** `resumeAt`: continue an output written up to this position (its checkpoint's). */
+export async function createSink(
+  request: Pick<ExportRequest, 'format' | 'codec' | 'out'>,
+  resumeAt?: OutputPosition,
+): Promise<RecordSink> {
+  const { format, codec, out } = request;
+  if (format === 'parquet') {
+    if (out === undefined) throw new Error('internal: parquet needs --out (checkRequest)');
+    return createParquetSink(out, codec, resumeAt === undefined ? undefined : partsOf(resumeAt));
   }
-  const schema = readSchemaFile(currentSchema('op-committed'));
-  // What avsc's createFileEncoder does (a BlockEncoder piped into a file), spelled out so that we can wait for
-  // the file stream itself to finish: createFileEncoder returns the encoder only, whose 'finish' comes first.
-  const encoder = new avro.streams.BlockEncoder(schema);
-  const target: Writable = out === undefined ? process.stdout : createWriteStream(out);
-  encoder.pipe(target, { end: target !== process.stdout });
-  const done = target === process.stdout ? finished(encoder) : finished(target);
-  done.catch(() => {}); // observed by end(); this keeps an early failure from being an unhandled rejection
-  return {
-    write: (op) => writeWithBackpressure(encoder, toAvroRecord(op)),
-    end: async () => {
-      encoder.end();
-      await done;
-    },
-    destroy: () => {
-      encoder.destroy();
-      if (target !== process.stdout) target.destroy();
-    },
-  };
+  const bytes = resumeAt === undefined ? undefined : bytesOf(resumeAt);
+  const target = out === undefined ? stdoutTarget() : await fileTarget(out, bytes);
+  return format === 'ndjson' ? createNdjsonSink(target) : createAvroSink(target, codec, out, bytes !== undefined);
+}
+
+function bytesOf(position: OutputPosition): number {
+  if (!('bytes' in position)) throw new Error('a checkpoint of part files cannot resume a file');
+  return position.bytes;
+}
+
+function partsOf(position: OutputPosition): number {
+  if (!('parts' in position)) throw new Error('a checkpoint of a file cannot resume a Parquet directory');
+  return position.parts;
 }

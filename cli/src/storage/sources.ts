@@ -2,7 +2,7 @@
  * What the inspecting commands read, whatever the mode: a DocumentReader (read models + snapshots) and the op
  * log. Each comes with its close(), called when the command is done.
  */
-import type { OpLog } from '@collab/core';
+import type { OpLog, ReadModelStore } from '@collab/core';
 import { createDocumentReader, type DocumentReader } from '@collab/read-side';
 import { need, type CommandConfig } from '../config/load.js';
 import { openEmbeddedStorage } from './embedded.js';
@@ -43,4 +43,32 @@ export async function openLogSource(config: CommandConfig): Promise<LogSource> {
   }
   const log = await openKafkaLog(need(config.distributed.kafka, 'kafka'));
   return { log, close: () => log.close() };
+}
+
+/** What an export reads: the log, and for documents the read models that say where each one starts. */
+export interface ExportSource extends LogSource {
+  readModels?: ReadModelStore;
+}
+
+export async function openExportSource(config: CommandConfig, withReadModels: boolean): Promise<ExportSource> {
+  if (config.mode === 'embedded') {
+    const storage = await openEmbeddedStorage(config.embedded);
+    return { log: storage.opLog, readModels: storage.readModels, close: () => storage.close() };
+  }
+  const log = await openKafkaLog(need(config.distributed.kafka, 'kafka'));
+  if (!withReadModels) return { log, close: () => log.close() };
+  let readModels: ReadModelStore;
+  try {
+    readModels = await openCassandraReadModels(need(config.distributed.cassandra, 'cassandra'));
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+  return {
+    log,
+    readModels,
+    close: async () => {
+      await Promise.all([log.close(), readModels.close()]);
+    },
+  };
 }

@@ -240,7 +240,10 @@ export function opLogContract(name: string, factory: () => Promise<OpLogFixture>
       const offsets = await writer.append([1, 2, 3, 4].map((v) => opRecord(doc, v)));
       const T0 = 1_764_230_400_000;
       const ends = await log().endOffsets();
-      assert.deepEqual(await log().offsetsForTime(0), [...ends.keys()].map((p) => (p === 1 ? offsets[0] : ends[p])));
+      assert.deepEqual(
+        await log().offsetsForTime(0),
+        [...ends.keys()].map((p) => (p === 1 ? offsets[0] : ends[p])),
+      );
       assert.equal((await log().offsetsForTime(T0 + 3))[1], offsets[2], 'the record stamped exactly at the time');
       assert.equal((await log().offsetsForTime(T0 + 5))[1], ends[1], 'nothing stamped at or after it: the end');
       const fromThird = (await readAll(log(), 1, (await log().offsetsForTime(T0 + 3))[1])).map((r) => r.value.version);

@@ -1,0 +1,98 @@
+/**
+ * An Avro object container file with the newest OpCommitted schema of schemas/avro/op-committed in its header.
+ * Each segment between commits is one avsc BlockEncoder (blocks of up to 64 KiB, compressed with the codec), its
+ * bytes appended when the segment ends: a file cut at a commit is a complete container file, and the next
+ * segment's encoder writes no header and reuses the file's sync marker (read back from the header on a resume).
+ */
+import { finished } from 'node:stream/promises';
+import { once } from 'node:events';
+import { CollabError, type OpCommitted } from '@collab/core';
+import { currentSchema, encodeOpCommitted, readFrame, readSchemaFile, typeForId } from '@collab/schemas';
+import avro from 'avsc';
+import { avroEncoderCodecs } from './avro-codecs.js';
+import type { ExportCodec } from './request.js';
+import type { RecordSink } from './sinks.js';
+import type { ByteTarget } from './targets.js';
+
+/** The record as the Avro schema holds it: the codec's own validation and op mapping, then decoded back. */
+export function toAvroRecord(op: OpCommitted): unknown {
+  const { schemaId, body } = readFrame(encodeOpCommitted(op));
+  return typeForId(schemaId).fromBuffer(body);
+}
+
+interface Segment {
+  encoder: avro.streams.BlockEncoder;
+  chunks: Buffer[];
+  records: number;
+  done: Promise<void>;
+}
+
+/** `resuming`: the file (`out`) already has a header and the blocks of the checkpoint; append after them. */
+export function createAvroSink(
+  target: ByteTarget,
+  codec: ExportCodec,
+  out: string | undefined,
+  resuming: boolean,
+): RecordSink {
+  const schema = readSchemaFile(currentSchema('op-committed'));
+  let syncMarker: Buffer | undefined;
+  if (resuming) {
+    const header = avro.extractFileHeader(out!) as { meta: Record<string, Buffer>; sync: Buffer } | null;
+    const written = header?.meta['avro.codec']?.toString() ?? 'null';
+    if (header === null || written !== codec) {
+      throw new CollabError('ERR_CORRUPT', `cannot resume into ${out}: not an Avro file written with codec ${codec}`);
+    }
+    syncMarker = header.sync;
+  }
+
+  const start = (writeHeader: boolean): Segment => {
+    const encoder = new avro.streams.BlockEncoder(schema, {
+      codec,
+      codecs: avroEncoderCodecs,
+      writeHeader: writeHeader ? 'always' : 'never',
+      ...(syncMarker === undefined ? {} : { syncMarker }),
+    });
+    // The first encoder chooses the marker; every later segment of the file must use the same one.
+    syncMarker ??= (encoder as unknown as { _syncMarker: Buffer })._syncMarker;
+    const chunks: Buffer[] = [];
+    encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const done = finished(encoder);
+    done.catch(() => {}); // observed by commit(); this keeps an early failure from being an unhandled rejection
+    return { encoder, chunks, records: 0, done };
+  };
+
+  let segment = start(!resuming);
+  let headerPending = !resuming; // a new file gets its header at the first commit even when it has no record
+
+  const commit = async () => {
+    if (segment.records > 0 || headerPending) {
+      const ending = segment;
+      ending.encoder.end();
+      await ending.done;
+      await target.append(ending.chunks);
+      headerPending = false;
+      segment = start(false);
+    }
+    await target.sync();
+    return { bytes: target.bytes };
+  };
+
+  return {
+    async write(op) {
+      segment.records++;
+      if (!segment.encoder.write(toAvroRecord(op))) {
+        await Promise.race([once(segment.encoder, 'drain'), segment.done]);
+      }
+    },
+    commit,
+    async end() {
+      await commit();
+      segment.encoder.destroy();
+      await target.close();
+    },
+    async close() {
+      segment.encoder.destroy();
+      await target.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Reads the planned ranges of the log, partition by partition, and hands over the ops in batches, each with the
+ * partition's next offset once the batch is written: what a checkpoint records. Records that are not ops
+ * (comment events, docs/comments.md) and ops of documents not asked for are skipped, their offsets passed all the
+ * same. Each document's versions are checked to run on by one (VersionCheck): an export that silently skipped an
+ * op would be worse than none.
+ */
+import { CollabError, isOpCommitted, type Offset, type OpCommitted, type OpLog } from '@collab/core';
+import type { PartitionRange } from './plan.js';
+
+export interface ScanBatch {
+  partition: number;
+  ops: OpCommitted[];
+  /** Every record of the partition below this offset is handled once this batch is written. */
+  next: Offset;
+}
+
+/**
+ * Each document's versions must run on by one from the first one seen; a document in `fromVersionOne` must
+ * start at version 1 (its whole history was asked for). `expected` can be saved and handed back (resume).
+ */
+export class VersionCheck {
+  readonly expected: Map<string, number>;
+
+  constructor(
+    private readonly fromVersionOne: ReadonlySet<string> = new Set(),
+    expected: ReadonlyMap<string, number> = new Map(),
+  ) {
+    this.expected = new Map(expected);
+  }
+
+  next(op: OpCommitted, offset: Offset): void {
+    const expected = this.expected.get(op.docId) ?? (this.fromVersionOne.has(op.docId) ? 1 : op.version);
+    checkNext(op, expected, offset);
+    this.expected.set(op.docId, expected + 1);
+  }
+}
+
+export function checkNext(op: OpCommitted, expected: number, offset: bigint): void {
+  if (op.version === expected) return;
+  const what = op.version < expected ? 'a repeated or out-of-order version' : 'a version gap';
+  throw new CollabError(
+    'ERR_CORRUPT',
+    `${op.docId}: ${what} in the log: expected version ${expected}, found ${op.version} at offset ${offset}`,
+  );
+}
+
+export async function* scanRanges(
+  log: OpLog,
+  ranges: readonly PartitionRange[],
+  docs: ReadonlySet<string> | undefined,
+  versions: VersionCheck,
+): AsyncIterable<ScanBatch> {
+  for (const { partition, from, to } of ranges) {
+    if (from >= to) continue;
+    let done = false;
+    for await (const batch of log.read(partition, from)) {
+      const ops: OpCommitted[] = [];
+      let next = batch[0]?.offset ?? from;
+      for (const record of batch) {
+        if (record.offset >= to) {
+          done = true;
+          break;
+        }
+        next = record.offset + 1n;
+        if (!isOpCommitted(record.value) || (docs !== undefined && !docs.has(record.value.docId))) continue;
+        versions.next(record.value, record.offset);
+        ops.push(record.value);
+      }
+      if (ops.length > 0 || !done) yield { partition, ops, next };
+      if (done) break;
+    }
+    // The rest of the range holds no op (Kafka's transaction markers, aborted records): the range is done.
+    yield { partition, ops: [], next: to };
+  }
+}
