@@ -1,9 +1,10 @@
 /**
  * Which offsets of which partitions an export reads: per partition the range [from, to), the intersection of
  *  - the offset range asked for (--from-offsets / --to-offsets),
- *  - the time range asked for (--since / --until): from the first offset committed at or after `since` to the
- *    first committed at or after `until` (Kafka's ListOffsets by timestamp; the same rule in SQL on the embedded
- *    log), so consecutive windows [a, b), [b, c) cover the log exactly, no record in both and none in neither,
+ *  - with --since, from the log's offsetsForTime(since) (Kafka's ListOffsets by timestamp; the same rule in SQL on
+ *    the embedded log): no record before it was committed at or after `since`. The time range itself is applied
+ *    record by record (scan.ts). --until does not shorten the read: a record committed before `until` may follow
+ *    an entry stamped after it (a commit marker carries the broker's time; writers' clocks differ),
  *  - for a set of documents, their partitions only, from the earliest start of their documents (document-start.ts),
  *  - the end of the partition when the export began: records appended after it belong to the next export.
  */
@@ -27,7 +28,6 @@ export async function planRanges(
 ): Promise<PartitionRange[]> {
   const ends = await log.endOffsets();
   const since = request.since === undefined ? undefined : await log.offsetsForTime(request.since);
-  const until = request.until === undefined ? undefined : await log.offsetsForTime(request.until);
   const starts = new Map<number, Offset>(); // the earliest document start of each partition asked for
   if (request.docs !== 'all') {
     for (const docId of request.docs) {
@@ -43,8 +43,7 @@ export async function planRanges(
     let from = request.fromOffsets.get(partition) ?? 0n;
     if (since !== undefined) from = max(from, since[partition] ?? end);
     from = max(from, starts.get(partition) ?? 0n);
-    let to = min(request.toOffsets.get(partition) ?? end, end);
-    if (until !== undefined) to = min(to, until[partition] ?? end);
+    const to = min(request.toOffsets.get(partition) ?? end, end);
     ranges.push({ partition, from: min(from, to), to });
   }
   return ranges;

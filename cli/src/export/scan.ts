@@ -1,9 +1,9 @@
 /**
  * Reads the planned ranges of the log, partition by partition, and hands over the ops in batches, each with the
  * partition's next offset once the batch is written: what a checkpoint records. Records that are not ops
- * (comment events, docs/comments.md) and ops of documents not asked for are skipped, their offsets passed all the
- * same. Each document's versions are checked to run on by one (VersionCheck): an export that silently skipped an
- * op would be worse than none.
+ * (comment events, docs/comments.md), ops of documents not asked for and ops committed outside the time range are
+ * skipped, their offsets passed all the same. Each document's versions are checked (VersionCheck): an export that
+ * silently skipped an op would be worse than none.
  */
 import { CollabError, isOpCommitted, type Offset, type OpCommitted, type OpLog } from '@collab/core';
 import type { PartitionRange } from './plan.js';
@@ -17,7 +17,9 @@ export interface ScanBatch {
 
 /**
  * Each document's versions must run on by one from the first one seen; a document in `fromVersionOne` must
- * start at version 1 (its whole history was asked for). `expected` can be saved and handed back (resume).
+ * start at version 1 (its whole history was asked for). In a time range (`gapsAllowed`) they must only increase:
+ * an op stamped outside the range by a skewed clock may be missing between two inside it. `expected` (the next
+ * version of each document) can be saved and handed back (resume).
  */
 export class VersionCheck {
   readonly expected: Map<string, number>;
@@ -25,16 +27,26 @@ export class VersionCheck {
   constructor(
     private readonly fromVersionOne: ReadonlySet<string> = new Set(),
     expected: ReadonlyMap<string, number> = new Map(),
+    private readonly gapsAllowed = false,
   ) {
     this.expected = new Map(expected);
   }
 
   next(op: OpCommitted, offset: Offset): void {
     const expected = this.expected.get(op.docId) ?? (this.fromVersionOne.has(op.docId) ? 1 : op.version);
-    checkNext(op, expected, offset);
-    this.expected.set(op.docId, expected + 1);
+    if (!(this.gapsAllowed && op.version > expected)) checkNext(op, expected, offset);
+    this.expected.set(op.docId, op.version + 1);
   }
 }
+
+/** Commit times kept: from `since` (inclusive) to `until` (exclusive); either may be open. */
+export interface TimeRange {
+  since?: number;
+  until?: number;
+}
+
+const inRange = (op: OpCommitted, { since, until }: TimeRange) =>
+  (since === undefined || op.timestamp >= since) && (until === undefined || op.timestamp < until);
 
 export function checkNext(op: OpCommitted, expected: number, offset: bigint): void {
   if (op.version === expected) return;
@@ -49,6 +61,7 @@ export async function* scanRanges(
   log: OpLog,
   ranges: readonly PartitionRange[],
   docs: ReadonlySet<string> | undefined,
+  time: TimeRange,
   versions: VersionCheck,
 ): AsyncIterable<ScanBatch> {
   for (const { partition, from, to } of ranges) {
@@ -63,9 +76,10 @@ export async function* scanRanges(
           break;
         }
         next = record.offset + 1n;
-        if (!isOpCommitted(record.value) || (docs !== undefined && !docs.has(record.value.docId))) continue;
-        versions.next(record.value, record.offset);
-        ops.push(record.value);
+        const value = record.value;
+        if (!isOpCommitted(value) || (docs !== undefined && !docs.has(value.docId)) || !inRange(value, time)) continue;
+        versions.next(value, record.offset);
+        ops.push(value);
       }
       if (ops.length > 0 || !done) yield { partition, ops, next };
       if (done) break;

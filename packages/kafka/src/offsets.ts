@@ -36,11 +36,12 @@ export async function fetchEndOffsets(admin: Admin, options: ResolvedOptions): P
 }
 
 /**
- * ListOffsets by timestamp: per partition, the first offset whose record timestamp is at or after `time` (the time
+ * ListOffsets by timestamp: per partition, the first offset whose entry is stamped at or after `time` (the time
  * index's answer), or the end offset when there is none. The writer stamps each record with its op's commit time
- * (messages.ts); records written before it did carry the producer's send time, a few milliseconds later, which
- * can only move the answer earlier, never past a record committed at or after `time`. Capped at the end offsets
- * (the last stable offset) that read() stops at.
+ * (messages.ts); records written before it did carry the producer's send time, a few milliseconds later, and a
+ * transaction's commit marker carries the broker's time of the commit: both can only move the answer earlier,
+ * never past a record committed at or after `time`. Capped at the end offsets (the last stable offset) that
+ * read() stops at.
  */
 export async function fetchOffsetsForTime(admin: Admin, options: ResolvedOptions, time: number): Promise<Offset[]> {
   if (!Number.isSafeInteger(time) || time < 0) {

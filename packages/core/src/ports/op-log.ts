@@ -84,10 +84,11 @@ export interface OpLog {
   /** The offset the next record appended to each partition will get (the "high watermark"). */
   endOffsets(): Promise<Offset[]>;
   /**
-   * For each partition, the first offset whose record was committed at or after `time` (ms since the epoch, the
-   * record's commit timestamp), or the end offset when none was: what Kafka's ListOffsets by timestamp answers. So
-   * every record before the returned offset was stamped before `time`; a reader from it misses none stamped at or
-   * after. Records after it may still carry an earlier stamp if a writer's clock stepped back.
+   * For each partition, an offset before which no record was committed at or after `time` (ms since the epoch, the
+   * value's `timestamp`): a reader from it misses no record committed at or after `time`. It is the first entry of
+   * the log stamped at or after `time` (Kafka's ListOffsets by timestamp), or the end offset when there is none.
+   * Records after it may carry earlier stamps (on Kafka a transaction's commit marker, stamped by the broker's
+   * clock, is such an entry; writers' clocks differ), so a reader keeps records by their own timestamp.
    */
   offsetsForTime(time: number): Promise<Offset[]>;
   consume(options: ConsumeOptions): Promise<Consumer>;
