@@ -138,7 +138,7 @@ async function main() {
           ? readdirSync(out).reduce((n, f) => n + statSync(join(out, f)).size, 0)
           : statSync(out).size;
       console.log(
-        `${format} (${codec}): ${OPS} records in ${s.toFixed(1)} s = ${Math.round(OPS / s)} records/s, ${(bytes / 1e6).toFixed(1)} MB (verified: ${held} records)`,
+        `${format} (${codec}): ${OPS} records in ${s.toFixed(1)} s = ${Math.round(OPS / s)} records/s, ${(bytes / 1e6).toFixed(2)} MB (verified: ${held} records)`,
       );
     }
   } finally {
