@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
@@ -173,12 +173,22 @@ describe('collab export on Kafka', function () {
     assert.deepEqual(sorted(parseNdjson(r.stdout)), sorted(all.filter(inRange)));
   });
 
-  it('documents: their whole histories, each checked from version 1', async () => {
+  it('documents (--doc, --docs-from): their whole histories, each checked from version 1', async () => {
+    const expected = sorted(all.filter((o) => o.docId === 'doc-4' || o.docId === 'doc-1'));
     const r = await exportCli(['--doc', 'doc-4', '--doc', 'doc-1']);
-    assert.deepEqual(
-      sorted(parseNdjson(r.stdout)),
-      sorted(all.filter((o) => o.docId === 'doc-4' || o.docId === 'doc-1')),
-    );
+    assert.deepEqual(sorted(parseNdjson(r.stdout)), expected);
+    const list = join(tmp.dir, 'docs.txt');
+    writeFileSync(list, 'doc-4\n\ndoc-1\n');
+    assert.deepEqual(sorted(parseNdjson((await exportCli(['--docs-from', list])).stdout)), expected);
+  });
+
+  it('refuses --resume without --out, and a resume with no checkpoint, with exit 2', async () => {
+    const noOut = await runCli(['export', '--all', '--resume'], env);
+    assert.equal(noOut.code, 2, noOut.stderr);
+    assert.match(noOut.stderr, /--resume and --checkpoint need --out/);
+    const none = await runCli(['export', '--all', '--resume', '--out', join(tmp.dir, 'never.ndjson')], env);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /no checkpoint at .*never\.ndjson\.checkpoint\.json: nothing to resume/);
   });
 
   it('Parquet, killed with SIGKILL mid-way, then --resume: every op exactly once', async () => {

@@ -292,6 +292,22 @@ describe('collab export (unit, embedded log)', function () {
     });
   }
 
+  it('a checkpoint that is not one, and an output shorter than its checkpoint, fail with ERR_CORRUPT', async () => {
+    const path = join(dir, 'out.checkpoint.json');
+    writeFileSync(path, '{"format": 1, "output": {"bytes": -3}}');
+    assert.throws(() => readCheckpoint(path), /is not an export checkpoint/);
+    rmSync(path);
+    const out = join(dir, 'short.ndjson');
+    const req = request({ out });
+    await assert.rejects(runExport({ ...source(), log: failingAfter(storage.opLog, 20) }, req, options(dir)));
+    writeFileSync(out, 'x'); // the file lost what the checkpoint counted
+    await assert.rejects(runExport(source(), req, options(dir, { resume: true })), (err: unknown) => {
+      assert.ok(isCollabError(err) && err.code === 'ERR_CORRUPT', String(err));
+      assert.match(err.message, /it has 1 bytes, fewer than the \d+ its checkpoint counted/);
+      return true;
+    });
+  });
+
   it('skips records that are not ops (comment events) instead of failing', async () => {
     const docId = 'd1';
     const writer = await storage.opLog.openWriter(storage.opLog.partitionFor(docId));
