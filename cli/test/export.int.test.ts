@@ -2,14 +2,16 @@
  * `collab export` in the distributed mode, as a child process against the integration stack's Kafka (and
  * Cassandra for the read models that say where a document starts): a time range found with Kafka's ListOffsets
  * by timestamp (Avro, snappy), an offset range per partition, documents, and an export to Parquet killed with
- * SIGKILL mid-way then resumed — each output read back and compared with the log, every op exactly once.
+ * SIGKILL mid-way then resumed — each output read back and compared with the log, every op exactly once; the Avro
+ * and Parquet files also by Python's fastavro and pyarrow (readers/python/read_export.py), not our code.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
 import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
 import { bestEffort, type OpCommitted, type OpLog, type ReadModelStore } from '@collab/core';
@@ -32,6 +34,19 @@ const MINUTE = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const key = (op: OpCommitted) => `${op.docId}@${op.version}`;
 const sorted = (ops: readonly OpCommitted[]) => ops.map(key).sort();
+const run = promisify(execFile);
+
+type PythonRow = Pick<OpCommitted, 'docId' | 'version' | 'timestamp'> & Record<string, unknown>;
+
+/** readers/python/read_export.py (pyarrow, fastavro from PyPI, in the readers' virtualenv): one JSON per op. */
+async function pythonRead(args: string[]): Promise<{ rows: PythonRow[]; stderr: string }> {
+  const readers = join(ROOT, 'readers/python');
+  const python = (await run('bash', [join(readers, 'setup.sh')], { timeout: 240_000 })).stdout.trim();
+  const { stdout, stderr } = await run(python, [join(readers, 'read_export.py'), ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { rows: parseNdjson(stdout) as unknown as PythonRow[], stderr };
+}
 
 describe('collab export on Kafka', function () {
   this.timeout(300_000);
@@ -115,6 +130,12 @@ describe('collab export on Kafka', function () {
     tmp.remove();
   });
 
+  const opOf = (row: { docId: string; version: number }): OpCommitted => {
+    const op = all.find((o) => o.docId === row.docId && o.version === row.version);
+    if (op === undefined) throw new Error(`${row.docId}@${row.version} is not an op of the log`);
+    return op;
+  };
+
   const exportCli = async (args: string[]) => {
     const r = await runCli(['export', ...args], env);
     assert.equal(r.code, 0, r.stderr);
@@ -158,6 +179,11 @@ describe('collab export on Kafka', function () {
     );
     assert.equal(codec, 'snappy');
     assert.deepEqual(sorted(got), sorted(expected));
+    // And with fastavro (Python), which checks each snappy block's CRC.
+    const python = await pythonRead(['--avro', out]);
+    assert.match(python.stderr, /"codec": "snappy"/);
+    assert.deepEqual(python.rows.map((row) => `${row.docId}@${row.version}`).sort(), sorted(expected));
+    for (const row of python.rows) assert.equal(row.timestamp, opOf(row).timestamp);
     const byKey = new Map(all.map((o) => [key(o), o]));
     for (const op of got) assert.deepEqual(op, byKey.get(key(op)));
   });
@@ -244,5 +270,21 @@ describe('collab export on Kafka', function () {
         .subarray(0, 4)
         .toString() === 'PAR1',
     );
+    // And with pyarrow, reading the directory as one table.
+    const python = await pythonRead(['--parquet', out]);
+    assert.equal(python.rows.length, all.length);
+    for (const row of python.rows) {
+      const op = opOf(row);
+      assert.deepEqual(row, {
+        docId: op.docId,
+        version: op.version,
+        baseVersion: op.baseVersion,
+        clientId: op.clientId,
+        seq: op.seq,
+        userId: op.userId,
+        timestamp: op.timestamp,
+        op: op.op,
+      });
+    }
   });
 });
