@@ -4,7 +4,7 @@
  * timestamps) or an offset range per partition, as NDJSON, an Avro container file or a directory of Parquet files.
  * An export to --out keeps a checkpoint as it goes, and --resume continues it after an interruption.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { parsePartitionOffsets, parsePositiveInt, parseTime } from '../args.js';
 import { loadCommandConfig } from '../config/load.js';
@@ -125,19 +125,21 @@ and CASSANDRA_* for documents.`,
         if (opts.out === undefined && (opts.resume === true || opts.checkpoint !== undefined)) {
           throw new UsageError('--resume and --checkpoint need --out: an export to stdout cannot be resumed');
         }
+        const checkpoint = opts.out === undefined ? undefined : (opts.checkpoint ?? defaultCheckpointPath(opts.out));
+        const checkpointEvery = parsePositiveInt('--checkpoint-every', opts.checkpointEvery);
         const source = await openExportSource(config, docs !== 'all');
         try {
           const summary = await runExport(source, request, {
-            checkpoint: opts.out === undefined ? undefined : (opts.checkpoint ?? defaultCheckpointPath(opts.out)),
-            checkpointEvery: parsePositiveInt('--checkpoint-every', opts.checkpointEvery),
+            checkpoint,
+            checkpointEvery,
             resume: opts.resume === true,
             progress: opts.progress && !(opts.out === undefined && process.stdout.isTTY === true),
           });
           console.error(summary);
         } catch (err) {
-          if (opts.out !== undefined && !(err instanceof UsageError)) {
+          if (checkpoint !== undefined && !(err instanceof UsageError) && existsSync(checkpoint)) {
             console.error(
-              `collab export: stopped; ${opts.out} and its checkpoint are kept: the same command with --resume continues it`,
+              `collab export: stopped; ${opts.out} and its checkpoint ${checkpoint} are kept: the same command with --resume continues it`,
             );
           }
           throw err;
