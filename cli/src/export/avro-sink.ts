@@ -4,6 +4,7 @@
  * bytes appended when the segment ends: a file cut at a commit is a complete container file, and the next
  * segment's encoder writes no header and reuses the file's sync marker (read back from the header on a resume).
  */
+import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import { CollabError, type OpCommitted } from '@collab/core';
@@ -35,7 +36,8 @@ export function createAvroSink(
   resuming: boolean,
 ): RecordSink {
   const schema = readSchemaFile(currentSchema('op-committed'));
-  let syncMarker: Buffer | undefined;
+  // The file's sync marker: ours for a new file, the header's on a resume (every block of a file must end with it).
+  let syncMarker: Buffer = randomBytes(16);
   if (resuming) {
     const header = avro.extractFileHeader(out!) as { meta: Record<string, Buffer>; sync: Buffer } | null;
     const written = header?.meta['avro.codec']?.toString() ?? 'null';
@@ -50,10 +52,8 @@ export function createAvroSink(
       codec,
       codecs: avroEncoderCodecs,
       writeHeader: writeHeader ? 'always' : 'never',
-      ...(syncMarker === undefined ? {} : { syncMarker }),
+      syncMarker,
     });
-    // The first encoder chooses the marker; every later segment of the file must use the same one.
-    syncMarker ??= (encoder as unknown as { _syncMarker: Buffer })._syncMarker;
     const chunks: Buffer[] = [];
     encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
     const done = finished(encoder);
