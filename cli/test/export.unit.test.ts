@@ -328,6 +328,20 @@ describe('collab export (unit, embedded log)', function () {
     assert.equal(readNdjson(out).length, 40);
   });
 
+  it('in a time range, an op stamped outside it by a skewed clock is left out without failing the export', async () => {
+    const last = all.find((o) => o.docId === 'd2' && o.version === 40)!;
+    const writer = await storage.opLog.openWriter(storage.opLog.partitionFor('d2'));
+    const skewed = { ...last, version: 41, timestamp: T0 - MINUTE }; // a writer whose clock was behind
+    const after = { ...last, version: 42, timestamp: T0 + 2000 * MINUTE };
+    await writer.append([{ value: skewed }, { value: after }]);
+    await writer.close();
+    const out = join(dir, 'skew.ndjson');
+    await runExport(source(), request({ docs: ['d2'], since: T0 + 100 * MINUTE, out }), options(dir));
+    const versions = readNdjson(out).map((o) => o.version);
+    assert.deepEqual(versions, [...versions.filter((v) => v <= 40), 42]);
+    assert.ok(!versions.includes(41));
+  });
+
   it('a version gap fails with ERR_CORRUPT', async () => {
     const writer = await storage.opLog.openWriter(storage.opLog.partitionFor('d2'));
     await writer.append([{ value: { ...all.find((o) => o.docId === 'd2')!, version: 42 } }]);
