@@ -5,7 +5,7 @@
  * telemetry. Signals, exit codes, the ready line and the shutdown order and deadline are the process kit's
  * (@collab/observability, runServiceProcess), run by main.ts and by `collab serve --mode distributed`.
  */
-import { bestEffort } from '@collab/core';
+import { bestEffort, DEFAULT_COMMENT_LIMITS } from '@collab/core';
 import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import {
@@ -193,6 +193,7 @@ async function startReadSide(
           ),
           window: config.window,
           logger: logger.child({ component: 'document-source' }),
+          comments: config.comments,
         });
   if (documents === undefined) logger.warn('COLLAB_LOAD_FROM_READ_SIDE=false: documents load from the whole log');
   return {
@@ -283,6 +284,8 @@ async function startDistributedCommandService(
     ...(readSide.documents === undefined ? {} : { documents: readSide.documents }),
     hashEvery: config.hashEvery,
     limits: config.limits,
+    // The Kafka log stores comment events beside the ops (the comment-event schema); COLLAB_COMMENTS=false: off.
+    ...(config.comments ? { comments: DEFAULT_COMMENT_LIMITS } : {}),
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     access: config.access,
     connections: config.connections,
