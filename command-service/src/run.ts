@@ -35,6 +35,7 @@ import { guardedByProjectionSource, projectionOffsets } from './documents/projec
 import { createReadSideSource } from './documents/read-side-source.js';
 import { healthRoutes } from './http/health.js';
 import { READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
+import { commentsAtVersion } from './documents/comments-at.js';
 import { webPageRoutes } from './http/web-page.js';
 import { startCommandService } from './server.js';
 import type { HttpRoute } from './transport/http-routes.js';
@@ -197,7 +198,14 @@ async function startReadSide(
         });
   if (documents === undefined) logger.warn('COLLAB_LOAD_FROM_READ_SIDE=false: documents load from the whole log');
   return {
-    routes: readApiRoutes(reader, verifier, logger, config.readApiLimits),
+    routes: readApiRoutes(
+      reader,
+      verifier,
+      logger,
+      config.readApiLimits,
+      Date.now,
+      config.comments ? (docId, version) => commentsAtVersion(log, docId, version) : undefined,
+    ),
     ...(documents === undefined ? {} : { documents }),
     close: async () => {
       await bestEffort(admin?.disconnect());
