@@ -17,6 +17,7 @@ import { requireSchemaRegistry, useStack } from '@collab/infra';
 import type { MultiTopic } from './support/processes.js';
 import { freshTopics, Instance, until } from './support/processes.js';
 import { type Message, ofType, RawClient } from './support/raw-client.js';
+import { freshReadSide, type TestReadSide } from './support/read-side.js';
 import { token } from './support/service.js';
 
 const PARTITIONS = 4;
@@ -43,6 +44,7 @@ describe('comment threads, distributed (real processes, real Kafka, schema regis
   let registryUrl: string;
   let a: Instance;
   let b: Instance;
+  let rs: TestReadSide;
   const started: Instance[] = [];
   const raw: RawClient[] = [];
   const track = (c: RawClient) => {
@@ -95,7 +97,14 @@ describe('comment threads, distributed (real processes, real Kafka, schema regis
     });
     assert.ok(registered.ok, `registering a schema: HTTP ${registered.status}`);
     t = await freshTopics(PARTITIONS);
-    const env = { COLLAB_SCHEMA_REGISTRY_URL: registryUrl };
+    // With the read side configured (Cassandra, S3): the read API is mounted, and with comments on a document still
+    // loads from the whole log.
+    rs = await freshReadSide();
+    const env = {
+      ...rs.env,
+      COLLAB_PROJECTION_GROUP: `${t.topic}-projection`,
+      COLLAB_SCHEMA_REGISTRY_URL: registryUrl,
+    };
     [a, b] = await Promise.all([Instance.start(t, 'a', env), Instance.start(t, 'b', env)]);
     started.push(a, b);
     await until('both instances to own partitions', async () => {
@@ -107,6 +116,7 @@ describe('comment threads, distributed (real processes, real Kafka, schema regis
     for (const c of raw) c.close();
     for (const i of started) i.kill('SIGKILL');
     await Promise.all(started.map((i) => i.exited));
+    await rs?.close();
   });
 
   it('through A on a document B owns: acked after its frame, seen on both instances, in the log once, on every open', async () => {
@@ -175,6 +185,21 @@ describe('comment threads, distributed (real processes, real Kafka, schema regis
       [],
       'no second comment frame, no error',
     );
+    // The read API of either instance: the threads as they were at each version (GET …/comments?version=N).
+    const reader = await token('reader', { '*': ['read'] });
+    for (const instance of [a, b]) {
+      const base = instance.url.replace(/^ws/, 'http').replace(/\/v1\/ws$/, '');
+      const at = async (v: number) => {
+        const res = await fetch(`${base}/v1/docs/${docId}/comments?version=${v}`, {
+          headers: { authorization: `Bearer ${reader}` },
+        });
+        assert.equal(res.status, 200, `${instance.name} version ${v}`);
+        return (await res.json()) as { version: number; threads: Array<{ anchor: unknown }> };
+      };
+      assert.deepEqual((await at(0)).threads, []);
+      assert.deepEqual((await at(1)).threads[0]?.anchor, { start: 6, end: 11 }, instance.name);
+      assert.deepEqual((await at(2)).threads[0]?.anchor, { start: 10, end: 15 }, instance.name);
+    }
   });
 
   it('bad comment input through a non-owner: its error code and ref, and nothing changes', async () => {
