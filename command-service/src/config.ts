@@ -106,6 +106,9 @@ const Env = z.object({
   // the offset this projection group has committed. It must be the group that writes CASSANDRA_KEYSPACE.
   COLLAB_PROJECTION_GROUP: z.string().min(1).default('collab-projection-service'),
   COLLAB_LOAD_FROM_READ_SIDE: z.enum(['true', 'false']).default('true'),
+  // Comment threads (docs/comments.md): on by default, with DEFAULT_COMMENT_LIMITS. While they are on a document
+  // loads from the whole log (the read models hold no threads yet); `false` refuses every comment command.
+  COLLAB_COMMENTS: z.enum(['true', 'false']).default('true'),
   // Serve the web editor page at / (the same page as the embedded mode).
   COLLAB_SERVE_PAGE: z.enum(['true', 'false']).default('true'),
 });
@@ -232,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
                   },
           },
     servePage: e.COLLAB_SERVE_PAGE === 'true',
+    comments: e.COLLAB_COMMENTS === 'true',
     redis: redis.value,
   };
 }

@@ -6,6 +6,7 @@ export { ProtocolError } from './protocol/errors.js';
 export { DEFAULT_READ_API_LIMITS, READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
 export type { ReadApiLimits } from './http/read-api.js';
 export { webPageRoutes } from './http/web-page.js';
+export { commentsAtVersion } from './documents/comments-at.js';
 export { healthRoutes } from './http/health.js';
 export type { HealthRoutesOptions } from './http/health.js';
 export type { HttpRequest, HttpResponse, HttpRoute } from './transport/http-routes.js';

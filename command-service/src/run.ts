@@ -5,7 +5,7 @@
  * telemetry. Signals, exit codes, the ready line and the shutdown order and deadline are the process kit's
  * (@collab/observability, runServiceProcess), run by main.ts and by `collab serve --mode distributed`.
  */
-import { bestEffort } from '@collab/core';
+import { bestEffort, DEFAULT_COMMENT_LIMITS } from '@collab/core';
 import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import {
@@ -35,6 +35,7 @@ import { guardedByProjectionSource, projectionOffsets } from './documents/projec
 import { createReadSideSource } from './documents/read-side-source.js';
 import { healthRoutes } from './http/health.js';
 import { READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
+import { commentsAtVersion } from './documents/comments-at.js';
 import { webPageRoutes } from './http/web-page.js';
 import { startCommandService } from './server.js';
 import type { HttpRoute } from './transport/http-routes.js';
@@ -193,10 +194,18 @@ async function startReadSide(
           ),
           window: config.window,
           logger: logger.child({ component: 'document-source' }),
+          comments: config.comments,
         });
   if (documents === undefined) logger.warn('COLLAB_LOAD_FROM_READ_SIDE=false: documents load from the whole log');
   return {
-    routes: readApiRoutes(reader, verifier, logger, config.readApiLimits),
+    routes: readApiRoutes(
+      reader,
+      verifier,
+      logger,
+      config.readApiLimits,
+      Date.now,
+      config.comments ? (docId, version) => commentsAtVersion(log, docId, version) : undefined,
+    ),
     ...(documents === undefined ? {} : { documents }),
     close: async () => {
       await bestEffort(admin?.disconnect());
@@ -283,6 +292,8 @@ async function startDistributedCommandService(
     ...(readSide.documents === undefined ? {} : { documents: readSide.documents }),
     hashEvery: config.hashEvery,
     limits: config.limits,
+    // The Kafka log stores comment events beside the ops (the comment-event schema); COLLAB_COMMENTS=false: off.
+    ...(config.comments ? { comments: DEFAULT_COMMENT_LIMITS } : {}),
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     access: config.access,
     connections: config.connections,

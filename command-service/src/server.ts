@@ -70,7 +70,7 @@ export interface CommandServiceOptions {
   /**
    * Comment threads (docs/comments.md), with these limits; absent: comment commands are refused with
    * ERR_COMMENTS_DISABLED and change nothing. Only a log that stores comment events may enable them (the embedded
-   * SQLite log does; the Kafka log does not yet).
+   * SQLite log and the Kafka log with the comment-event schema do).
    */
   comments?: CommentLimits;
   /** `opensPerSecond` defaults to DEFAULT_OPENS_PER_SECOND. */

@@ -56,7 +56,7 @@ describe('command-service forwarding timeout (real Kafka op log, no owner)', fun
       assert.equal(err.seq, 7);
       assert.equal(bus.forwarded.length, 1);
       assert.equal(bus.forwarded[0]!.origin, svc.service.instanceId);
-      assert.deepEqual(bus.forwarded[0]!.submission, {
+      assert.deepEqual((bus.forwarded[0] as { submission?: unknown }).submission, {
         docId,
         clientId: 'c',
         seq: 7,

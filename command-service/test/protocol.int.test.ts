@@ -166,7 +166,7 @@ describe('command-service protocol (real Kafka)', function () {
       ['an oversized frame', submit({ op: ['z'.repeat(TEST_LIMITS.maxFrameBytes + 10)] }), 'ERR_FRAME_TOO_LARGE'],
       ['a submit to a document not opened', submit({ docId: 'never-opened' }), 'ERR_DOC_NOT_OPEN'],
       [
-        'a comment to a server without comment threads (Kafka)',
+        'a comment to a server started without comment limits',
         { t: 'comment', docId: '<doc>', ref: 'r', command: { kind: 'resolve', threadId: 't' } },
         'ERR_COMMENTS_DISABLED',
       ],

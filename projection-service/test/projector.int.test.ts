@@ -3,7 +3,15 @@
  * them over (records of one partition, offset order). Failures are injected by wrapping the real store.
  */
 import assert from 'node:assert/strict';
-import { CollabError, type ConsumerContext, type LogRecord, type Offset, type ReadModelStore } from '@collab/core';
+import {
+  CollabError,
+  isCommentEvent,
+  type ConsumerContext,
+  type LogRecord,
+  type LogValue,
+  type Offset,
+  type ReadModelStore,
+} from '@collab/core';
 import type { Client } from 'cassandra-driver';
 import pino from 'pino';
 import { createProjector } from '../src/projector.js';
@@ -76,6 +84,38 @@ describe('projector (on Cassandra)', function () {
       const stored = await store.getOps(docId, 1);
       assert.deepEqual(
         stored,
+        ops.filter((o) => o.docId === docId),
+      );
+    }
+  });
+
+  it('given comment events between the ops (docs/comments.md), writes the ops alone and checkpoints past the events', async function () {
+    const { store } = await fresh();
+    const { ops, heads } = generateOps({ documents: 3, ops: 60, seed: 12 });
+    const values: LogValue[] = [];
+    for (const [i, op] of ops.entries()) {
+      values.push(op);
+      if (i % 7 === 0) {
+        values.push({
+          docId: op.docId,
+          version: op.version,
+          userId: 'u',
+          timestamp: op.timestamp,
+          body: { kind: 'created', threadId: `t${i}`, messageId: `m${i}`, anchor: { start: 0, end: 0 }, text: 'hm' },
+        });
+      }
+    }
+    assert.ok(values.some(isCommentEvent));
+    const context = recordingContext(1);
+    const records = values.map((value, i) => ({ partition: 1, offset: BigInt(i), value, headers: {} }));
+
+    await createProjector({ store, logger, maxOpsPerWrite: 20 })(records, context);
+
+    assert.deepEqual(context.checkpoints, [BigInt(records.length - 1)]);
+    for (const [docId, head] of heads) {
+      assert.deepEqual(await store.getHead(docId), head);
+      assert.deepEqual(
+        await store.getOps(docId, 1),
         ops.filter((o) => o.docId === docId),
       );
     }

@@ -10,6 +10,10 @@ Records of schema v1 and v2 may share the topic (v2 is what today's servers writ
 twice, as plain records in `components` and in v1's form in `op`; this reader applies `components` when a record
 has any, else `op` (a v1 record, or any record read through a v1 reader schema).
 
+The topic also holds each document's comment events (schema `collab.comments.CommentEvent`, docs/comments.md),
+in the same partition and order as its ops. They change no text: this reader skips them by the writer schema
+their frame's id names (looked up once per id), before decoding, since no op reader schema can read them.
+
     python read_document.py --brokers 127.0.0.1:9092 --registry http://127.0.0.1:8081/apis/ccompat/v6 \\
         --topic collab.ops --doc notes [--reader-schema schemas/avro/op-committed/v1.avsc]
 """
@@ -67,10 +71,36 @@ def apply_record(text: str, record: dict) -> str:
     return apply_components(text, components) if components else apply_op(text, record["op"])
 
 
+COMMENT_EVENT = "collab.comments.CommentEvent"
+
+
+def full_name(schema: dict) -> str:
+    name = schema.get("name", "")
+    return name if "." in name or not schema.get("namespace") else f"{schema['namespace']}.{name}"
+
+
+def comment_event_filter(client: SchemaRegistryClient):
+    """Tells whether a framed value is a comment event, by its writer schema's full name (cached per id)."""
+    kinds = {}
+
+    def is_comment_event(value: bytes) -> bool:
+        if len(value) < 5 or value[0] != 0:
+            return False  # not a Confluent frame: the deserializer says what is wrong with it
+        schema_id = int.from_bytes(value[1:5], "big")
+        if schema_id not in kinds:
+            schema = json.loads(client.get_schema(schema_id).schema_str)
+            kinds[schema_id] = isinstance(schema, dict) and full_name(schema) == COMMENT_EVENT
+        return kinds[schema_id]
+
+    return is_comment_event
+
+
 def read_ops(brokers: str, registry: str, topic: str, doc_id: str, reader_schema: Optional[str] = None) -> dict:
-    """The records of one document by version. `reader_schema`: Avro JSON every record is resolved to (the
-    writer schema of each record when None)."""
-    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}), schema_str=reader_schema)
+    """The ops of one document by version (its comment events skipped). `reader_schema`: Avro JSON every op is
+    resolved to (the writer schema of each record when None)."""
+    client = SchemaRegistryClient({"url": registry})
+    deserialize = AvroDeserializer(client, schema_str=reader_schema)
+    is_comment_event = comment_event_filter(client)
     consumer = Consumer(
         {
             "bootstrap.servers": brokers,
@@ -94,7 +124,7 @@ def read_ops(brokers: str, registry: str, topic: str, doc_id: str, reader_schema
                     remaining.discard(message.partition())
                     continue
                 raise RuntimeError(message.error())
-            if message.key() != doc_id.encode():
+            if message.key() != doc_id.encode() or is_comment_event(message.value()):
                 continue
             record = deserialize(message.value(), SerializationContext(topic, MessageField.VALUE))
             # A record written twice (a retried append) is the same op at the same version: keep one.

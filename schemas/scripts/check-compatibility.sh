@@ -5,10 +5,16 @@
 # 127.0.0.1 port, and removes it afterwards. A few seconds.
 #
 #   bash schemas/scripts/check-compatibility.sh [draft.avsc ...]   # drafts: checked as the next op-committed versions
+#   bash schemas/scripts/check-compatibility.sh comment-event:draft.avsc   # a draft of comment-event
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DRAFTS=()
-for draft in "$@"; do DRAFTS+=("$(realpath "$draft")"); done
+for draft in "$@"; do
+  case "$draft" in
+    comment-event:*) DRAFTS+=("comment-event:$(realpath "${draft#comment-event:}")") ;;
+    *) DRAFTS+=("$(realpath "$draft")") ;;
+  esac
+done
 run_check() { (cd "$ROOT" && npx tsx --conditions=@collab/source schemas/scripts/check-compatibility.ts "${DRAFTS[@]}"); }
 if [ -n "${SCHEMA_REGISTRY_URL:-}" ]; then
   run_check

@@ -10,7 +10,7 @@
  *     schemas/scripts/check-compatibility.ts [draft.avsc ...]
  *
  * Draft files (arguments) are checked as the next versions of op-committed, in order, without adding them to the
- * repository: how to try a schema change first. (schemas/scripts/check-compatibility.sh starts a registry
+ * repository: how to try a schema change first. `comment-event:draft.avsc` checks a draft of that subject instead. (schemas/scripts/check-compatibility.sh starts a registry
  * container from the local image when the variable is unset.) Prints one line per version; exits 1 naming every
  * incompatible file, 2 without a registry URL.
  */
@@ -37,11 +37,14 @@ for (const entry of SCHEMAS) {
   const version = { file: entry.file, version: entry.version, schema: readSchemaFile(entry) };
   bySubject.set(entry.subject, [...(bySubject.get(entry.subject) ?? []), version]);
 }
-for (const draft of process.argv.slice(2)) {
-  const versions = bySubject.get('op-committed') ?? [];
+for (const arg of process.argv.slice(2)) {
+  const [subject, draft] = arg.startsWith('comment-event:')
+    ? ['comment-event', arg.slice('comment-event:'.length)]
+    : ['op-committed', arg];
+  const versions = bySubject.get(subject) ?? [];
   const schema = JSON.parse(readFileSync(draft, 'utf8')) as avro.Schema;
   versions.push({ file: `${draft} (draft)`, version: Math.max(0, ...versions.map((v) => v.version)) + 1, schema });
-  bySubject.set('op-committed', versions);
+  bySubject.set(subject, versions);
 }
 
 /** Why avsc cannot resolve `writer` data with `reader`, or undefined when it can. */

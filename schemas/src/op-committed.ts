@@ -37,6 +37,8 @@ export const OP_COMMITTED_SCHEMA_ID = CURRENT.id;
 
 /** The full name every OpCommitted schema version has: how a registry's schema is recognised as one. */
 const OP_COMMITTED_NAME = 'collab.ops.OpCommitted';
+/** The topic's other record kind (comment-event.ts). */
+const COMMENT_EVENT_NAME = 'collab.comments.CommentEvent';
 
 export interface OpCommittedCodecOptions {
   /**
@@ -123,14 +125,25 @@ export class OpCommittedCodec {
     return pending;
   }
 
-  /** The registry's schema when it is an OpCommitted, else the local table's schema of that id, else none. */
+  /**
+   * The registry's schema when it is an OpCommitted; none when it is a CommentEvent (the topic's other kind, whose
+   * union of records avsc cannot even parse unwrapped); else the local table's schema of that id, else none.
+   */
   private writerFor(id: number, schema: avro.Schema | undefined): avro.Type | null {
     if (schema !== undefined) {
-      const type = avro.Type.forSchema(schema, { wrapUnions: false });
-      if (type.name === OP_COMMITTED_NAME) return type;
+      const name = avro.Type.forSchema(schema, { wrapUnions: 'auto' }).name;
+      if (name === OP_COMMITTED_NAME) return avro.Type.forSchema(schema, { wrapUnions: false });
+      if (name === COMMENT_EVENT_NAME) return null;
     }
     const local = schemaEntry(id);
     return local?.subject === 'op-committed' ? typeForId(id) : null;
+  }
+
+  /** Whether the frame's schema id is an OpCommitted schema this codec reads (call `prepare` first). */
+  knows(frame: Buffer): boolean {
+    if (frame.length < 5 || frame.readUInt8(0) !== 0) return false;
+    const writer = this.writers.get(frame.readUInt32BE(1));
+    return writer !== undefined && writer !== null;
   }
 
   /**

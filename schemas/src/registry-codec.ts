@@ -17,8 +17,10 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type avro from 'avsc';
 import { CollabError } from '@collab/core';
+import { COMMENT_EVENT_NAME, CommentEventCodec } from './comment-event.js';
+import { LogValueCodec } from './log-value.js';
 import { OpCommittedCodec } from './op-committed.js';
-import { SCHEMAS, currentSchema, readSchemaFile, schemaVersion } from './registry.js';
+import { SCHEMAS, currentSchema, readSchemaFile, schemaVersion, type SchemaEntry } from './registry.js';
 import { SchemaRegistryClient } from './schema-registry-client.js';
 
 export interface RegistryCodecOptions {
@@ -46,13 +48,85 @@ export function opCommittedSchemaText(version: number): string {
 
 const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
+/**
+ * The registry subject of comment events: TopicRecordNameStrategy's `<topic>-<record full name>`. The topic's
+ * TopicNameStrategy subject `<topic>-value` holds OpCommitted under FULL_TRANSITIVE, where a second record type
+ * can never be compatible (schemas/README.md, "Two record kinds on one topic").
+ */
+export const commentEventSubject = (topic: string): string => `${topic}-${COMMENT_EVENT_NAME}`;
+
+/** One comment-event schema version as registered (compact JSON of its .avsc file). */
+export function commentEventSchemaText(version?: number): string {
+  return JSON.stringify(
+    readSchemaFile(version === undefined ? currentSchema('comment-event') : schemaVersion('comment-event', version)),
+  );
+}
+
 export async function createRegistryOpCommittedCodec(options: RegistryCodecOptions): Promise<OpCommittedCodec> {
-  const client = new SchemaRegistryClient({
+  const client = clientOf(options);
+  const { id, knownIds } = await resolveSubject(client, 'op-committed', valueSubject(options.topic), options);
+  return new OpCommittedCodec(id, { lookup: lookupIn(client), knownIds });
+}
+
+/**
+ * The codec of the whole ops topic with a registry: OpCommitted under `<topic>-value` (as before comment events),
+ * CommentEvent under `<topic>-collab.comments.CommentEvent`, both registered at start and FULL_TRANSITIVE. An id
+ * neither knows is fetched once, for both codecs.
+ */
+export async function createRegistryLogValueCodec(options: RegistryCodecOptions): Promise<LogValueCodec> {
+  const client = clientOf(options);
+  const ops = await resolveSubject(client, 'op-committed', valueSubject(options.topic), options);
+  const comments = await resolveSubject(client, 'comment-event', commentEventSubject(options.topic), options);
+  const fetched = new Map<number, Promise<avro.Schema | undefined>>();
+  const uncached = lookupIn(client);
+  const lookup = (id: number): Promise<avro.Schema | undefined> => {
+    let schema = fetched.get(id);
+    if (schema === undefined) {
+      schema = uncached(id);
+      fetched.set(id, schema);
+      schema.catch(() => fetched.delete(id)); // unreachable: ask again next time
+    }
+    return schema;
+  };
+  return new LogValueCodec(
+    new OpCommittedCodec(ops.id, { lookup, knownIds: ops.knownIds }),
+    new CommentEventCodec(comments.id, { lookup, knownIds: comments.knownIds }),
+  );
+}
+
+function clientOf(options: RegistryCodecOptions): SchemaRegistryClient {
+  return new SchemaRegistryClient({
     url: options.url,
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
-  const subject = valueSubject(options.topic);
-  const schema = currentOpCommittedSchemaText();
+}
+
+/** The registry's schema of an id; undefined when it has none (or it is no Avro schema); unreachable: throws. */
+function lookupIn(client: SchemaRegistryClient): (id: number) => Promise<avro.Schema | undefined> {
+  return async (unknownId) => {
+    try {
+      return JSON.parse(await client.schemaById(unknownId)) as avro.Schema;
+    } catch (err) {
+      // No such id, or not an Avro schema: the codec falls back to the local table. Unreachable: the error stands.
+      if (err instanceof CollabError && (err.code === 'ERR_NOT_FOUND' || err.code === 'ERR_CORRUPT')) return undefined;
+      throw err;
+    }
+  };
+}
+
+const schemaTextOf = (entry: SchemaEntry): string => JSON.stringify(readSchemaFile(entry));
+
+/**
+ * Registers the subject's current schema (the id every record of that kind is framed with), makes the subject
+ * FULL_TRANSITIVE, and looks up the ids of its older versions.
+ */
+async function resolveSubject(
+  client: SchemaRegistryClient,
+  kind: SchemaEntry['subject'],
+  subject: string,
+  options: RegistryCodecOptions,
+): Promise<{ id: number; knownIds: Map<number, number> }> {
+  const schema = schemaTextOf(currentSchema(kind));
   const cacheKey = `${client.url} ${subject} ${hashOf(schema)}`;
   let id: number;
   try {
@@ -72,35 +146,27 @@ export async function createRegistryOpCommittedCodec(options: RegistryCodecOptio
     }
     id = cached;
   }
-  const knownIds = await olderVersionIds(client, subject, options.idCachePath);
-  const lookup = async (unknownId: number): Promise<avro.Schema | undefined> => {
-    try {
-      return JSON.parse(await client.schemaById(unknownId)) as avro.Schema;
-    } catch (err) {
-      // No such id, or not an Avro schema: the codec falls back to the local table. Unreachable: the error stands.
-      if (err instanceof CollabError && (err.code === 'ERR_NOT_FOUND' || err.code === 'ERR_CORRUPT')) return undefined;
-      throw err;
-    }
-  };
-  return new OpCommittedCodec(id, { lookup, knownIds });
+  const knownIds = await olderVersionIds(client, kind, subject, options.idCachePath);
+  return { id, knownIds };
 }
 
 /**
- * The registry's ids of the older OpCommitted versions registered under the subject (id → version): the records
+ * The registry's ids of the older versions registered under the subject (id → version): the records
  * written before an upgrade carry them, and knowing them at start keeps those records readable without the
  * registry. Looked up, never registered (a new deployment's subject starts at the current version). Best effort:
  * a version the registry does not answer for comes from the cache, else is looked up by id when a record has it.
  */
 async function olderVersionIds(
   client: SchemaRegistryClient,
+  kind: SchemaEntry['subject'],
   subject: string,
   idCachePath: string | undefined,
 ): Promise<Map<number, number>> {
-  const current = currentSchema('op-committed');
-  const older = SCHEMAS.filter((e) => e.subject === 'op-committed' && e.version < current.version);
+  const current = currentSchema(kind);
+  const older = SCHEMAS.filter((e) => e.subject === kind && e.version < current.version);
   const ids = new Map<number, number>();
   for (const entry of older) {
-    const text = opCommittedSchemaText(entry.version);
+    const text = schemaTextOf(entry);
     const key = `${client.url} ${subject} ${hashOf(text)}`;
     let id: number | undefined;
     try {

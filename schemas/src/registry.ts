@@ -13,7 +13,7 @@ export interface SchemaEntry {
   /** The id written in every frame (see framing.ts). */
   id: number;
   /** What the schema describes; one subject per record type. */
-  subject: 'op-committed';
+  subject: 'op-committed' | 'comment-event';
   /** 1, 2, ... within the subject. */
   version: number;
   /** Path of the .avsc file relative to the schemas package root. */
@@ -23,6 +23,7 @@ export interface SchemaEntry {
 export const SCHEMAS: readonly SchemaEntry[] = [
   { id: 1, subject: 'op-committed', version: 1, file: 'avro/op-committed/v1.avsc' },
   { id: 2, subject: 'op-committed', version: 2, file: 'avro/op-committed/v2.avsc' },
+  { id: 3, subject: 'comment-event', version: 1, file: 'avro/comment-event/v1.avsc' },
 ];
 
 // The package's folder: this module runs as src/*.ts (tsx) or as the build's dist/src/*.js (plain node).
@@ -60,9 +61,13 @@ export function readSchemaFile(entry: SchemaEntry): avro.Schema {
 const types = new Map<number, avro.Type>();
 
 /**
- * The parsed avsc Type of a schema id. Unions are unwrapped (a skip is a plain number, an insert a plain string)
- * because every union we use has branches of distinct JavaScript kinds; avsc refuses the schema otherwise.
+ * How avsc represents a subject's unions. OpCommitted's are unwrapped (a skip is a plain number, an insert a plain
+ * string): their branches are of distinct JavaScript kinds. CommentEvent's `body` is a union of records, which only
+ * a wrapped union can tell apart (`{"collab.comments.Created": {...}}`).
  */
+export const wrapUnionsOf = (subject: SchemaEntry['subject']): boolean => subject === 'comment-event';
+
+/** The parsed avsc Type of a schema id (unions per `wrapUnionsOf`). */
 export function typeForId(id: number): avro.Type {
   let type = types.get(id);
   if (type === undefined) {
@@ -71,7 +76,7 @@ export function typeForId(id: number): avro.Type {
       const known = SCHEMAS.map((e) => e.id).join(', ');
       throw new CollabError('ERR_CORRUPT', `unknown Avro schema id ${id} (known ids: ${known})`);
     }
-    type = avro.Type.forSchema(readSchemaFile(entry), { wrapUnions: false });
+    type = avro.Type.forSchema(readSchemaFile(entry), { wrapUnions: wrapUnionsOf(entry.subject) });
     types.set(id, type);
   }
   return type;

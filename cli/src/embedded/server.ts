@@ -7,6 +7,7 @@ import { bestEffort, DEFAULT_COMMENT_LIMITS } from '@collab/core';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import type { CommandService } from '@collab/command-service';
 import {
+  commentsAtVersion,
   healthRoutes,
   READ_API_PAGE_SIZE,
   readApiRoutes,
@@ -124,7 +125,9 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
           relays: false,
           draining: () => draining,
         }),
-        ...readApiRoutes(apiReader, verifier, logger, config.readApi),
+        ...readApiRoutes(apiReader, verifier, logger, config.readApi, Date.now, (docId, version) =>
+          commentsAtVersion(storage.opLog, docId, version),
+        ),
         ...webPageRoutes(assets),
         ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),
       ],

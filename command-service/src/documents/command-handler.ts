@@ -9,7 +9,17 @@
  * and the handler throws, so the consumer delivers the rest again — to us, or after a rebalance to the new
  * owner, whose dedupe answers whatever did land.
  */
-import type { CommandBatchHandler, CommandBus, CommandRecord, CommandReply, ForwardedCommand } from '@collab/core';
+import {
+  commentCommandKey,
+  forwardedDocId,
+  isForwardedComment,
+  type CommandBatchHandler,
+  type CommandBus,
+  type CommandOutcome,
+  type CommandRecord,
+  type CommandReply,
+  type ForwardedCommand,
+} from '@collab/core';
 import type { Logger } from 'pino';
 import { continueTrace } from '@collab/observability';
 import { ProtocolError } from '../protocol/errors.js';
@@ -40,26 +50,43 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandBatchHand
 
   /** true once decided; false if this instance could not decide it (not the owner, or still failing). */
   const decide = async (command: ForwardedCommand, partition: number): Promise<boolean> => {
-    const { docId, userId, clientId, seq } = command.submission;
-    const base = { origin: command.origin, docId, userId, clientId, seq };
+    const docId = forwardedDocId(command);
+    // A comment command's origin finds its waiting command by the key of the event it makes; a submission's by
+    // (userId, clientId, seq).
+    const replyWith = (outcome: CommandOutcome): CommandReply =>
+      isForwardedComment(command)
+        ? {
+            origin: command.origin,
+            docId,
+            userId: command.comment.userId,
+            commentKey: commentCommandKey(docId, command.comment.userId, command.comment.command),
+            outcome,
+          }
+        : {
+            origin: command.origin,
+            docId,
+            userId: command.submission.userId,
+            clientId: command.submission.clientId,
+            seq: command.submission.seq,
+            outcome,
+          };
     const deadline = Date.now() + retryForMs;
     for (let attempt = 0; ; attempt++) {
       try {
         const outcome = await hub.sequenceForwarded(command);
-        if (outcome.duplicate) await send({ ...base, outcome: { kind: 'duplicate', version: outcome.version } });
+        if (outcome.duplicate) await send(replyWith({ kind: 'duplicate', version: outcome.version }));
         return true;
       } catch (err) {
         if (err instanceof ProtocolError && !err.retriable) {
-          await send({
-            ...base,
-            outcome: {
+          await send(
+            replyWith({
               kind: 'reject',
               code: err.code,
               message: err.message,
               retriable: false,
               ...(err.options.detail === undefined ? {} : { detail: err.options.detail }),
-            },
-          });
+            }),
+          );
           return true;
         }
         if (!(err instanceof ProtocolError)) logger.error({ err, docId }, 'sequencing a forwarded command failed');
@@ -75,7 +102,7 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandBatchHand
     // Each command continues the trace of the submit it carries (the origin put it in the record's headers).
     const decided = await Promise.all(
       records.map((r) =>
-        continueTrace(TRACER_NAME, 'collab.forwarded', [r.headers], { 'collab.doc_id': r.value.submission.docId }, () =>
+        continueTrace(TRACER_NAME, 'collab.forwarded', [r.headers], { 'collab.doc_id': forwardedDocId(r.value) }, () =>
           decide(r.value, r.partition),
         ),
       ),

@@ -140,6 +140,13 @@ export class DocumentChannel {
      * instance forwarded to the owner (see Forwarder.claim). They get the ack instead of the op.
      */
     private readonly claim: (record: OpCommitted) => Subscriber[] = () => [],
+    /**
+     * The comment commands this instance forwarded to the owner that this event answers (Forwarder.claimComment):
+     * acked after the event has gone to every subscriber.
+     */
+    private readonly claimComment: (
+      event: CommentEvent,
+    ) => { from: Subscriber; ref: string; resolve: () => void }[] = () => [],
   ) {
     this.state = state;
     this.head = state;
@@ -275,6 +282,7 @@ export class DocumentChannel {
           const message = commentEventMessage(event);
           for (const sub of this.subscribers.values()) sub.deliver(message);
           ack(false);
+          this.ackForwardedComments(event);
         },
         fail: reject,
       };
@@ -349,6 +357,15 @@ export class DocumentChannel {
     this.head = this.state;
     const message = commentEventMessage(event);
     for (const sub of this.subscribers.values()) sub.deliver(message);
+    this.ackForwardedComments(event);
+  }
+
+  /** The senders of forwarded commands this event answers: their `comment-ack`, after the event itself. */
+  private ackForwardedComments(event: CommentEvent): void {
+    for (const claimed of this.claimComment(event)) {
+      claimed.from.deliver({ t: 'comment-ack', docId: this.docId, ref: claimed.ref, duplicate: false });
+      claimed.resolve();
+    }
   }
 
   /**

@@ -7,6 +7,7 @@
  * partition opens its writer first — which fences any previous owner — and only then reloads the partition's
  * open documents from the log, so no op committed by the previous owner is missed.
  */
+import { forwardedDocId, isForwardedComment } from '@collab/core';
 import type {
   CommandReply,
   DocumentState,
@@ -191,8 +192,9 @@ export class DocumentHub {
   }
 
   /**
-   * A comment command (docs/comments.md): decided and appended by the document's sequencer here. Comment commands
-   * are not forwarded between instances yet: an instance that does not own the document answers ERR_NOT_OWNER.
+   * A comment command (docs/comments.md): decided and appended by the document's sequencer — here when this
+   * instance owns the document, else forwarded to its owner like a submission (the answer comes back through the
+   * relay of the log or a reply: Forwarder.forwardComment).
    */
   async comment(subscriber: Subscriber, request: CommentRequest): Promise<CommentOutcome> {
     for (let attempt = 1; ; attempt++) {
@@ -202,6 +204,13 @@ export class DocumentHub {
           docId: request.docId,
           ref: request.ref,
         });
+      }
+      if (
+        channel.committer === undefined &&
+        this.forwarder !== undefined &&
+        this.settings.commentLimits !== undefined
+      ) {
+        return this.forwarder.forwardComment(request, subscriber);
       }
       try {
         return await channel.comment(request, subscriber);
@@ -213,19 +222,25 @@ export class DocumentHub {
   }
 
   /**
-   * The owner's side of forwarding: sequence a command from the bus like a local submission. Rejects with
-   * ERR_NOT_OWNER when this instance does not (or no longer does) own the document's partition, and
+   * The owner's side of forwarding: sequence a command from the bus like a local submission or comment command.
+   * Rejects with ERR_NOT_OWNER when this instance does not (or no longer does) own the document's partition, and
    * ERR_UNAVAILABLE when the append failed: in both cases the command is not decided and must not be checkpointed.
+   * A forwarded comment resolves with the owner's durable version once answered (for a duplicate's reply).
    */
   async sequenceForwarded(command: ForwardedCommand): Promise<SubmitOutcome> {
-    const { docId } = command.submission;
+    const docId = forwardedDocId(command);
     const notOwner = () =>
       new ProtocolError('ERR_NOT_OWNER', `This instance does not own document ${docId}.`, { docId });
     if (!this.committers.has(this.log.partitionFor(docId))) throw notOwner();
     const channel = await this.current(docId);
     if (channel.committer === undefined) throw notOwner();
     // The origin's session is elsewhere; its ack goes back through the relay (commit) or a reply.
-    return channel.submit(command.submission, { id: `forwarded:${command.origin}`, deliver: () => {} });
+    const origin: Subscriber = { id: `forwarded:${command.origin}`, deliver: () => {} };
+    if (isForwardedComment(command)) {
+      const outcome = await channel.comment(command.comment, origin);
+      return { version: channel.current.version, duplicate: outcome.duplicate };
+    }
+    return channel.submit(command.submission, origin);
   }
 
   /** A reply to one of our forwards (or, when we own the document ourselves, its outcome decided here). */
@@ -322,6 +337,7 @@ export class DocumentHub {
       committer,
       (reason) => void this.reload(docId, reason),
       (record) => this.forwarder?.claim(record) ?? [],
+      (event) => this.forwarder?.claimComment(event) ?? [],
     );
     if (previous !== undefined) {
       // Forwards answered by what the reload brought in: their senders see those ops in the catch-up below

@@ -48,6 +48,12 @@ export interface ReadSideSourceOptions {
   pageSize?: number;
   logger: Logger;
   onEvent?: (event: SourceEvent) => void;
+  /**
+   * Comment threads are on: a load reads the whole log, where the document's comment events are (the read models
+   * and the log tail after the committed offset do not hold the events before it). Catch-ups still read the read
+   * side: they are of ops only.
+   */
+  comments?: boolean;
 }
 
 export function createReadSideSource(options: ReadSideSourceOptions): DocumentSource {
@@ -142,6 +148,9 @@ export function createReadSideSource(options: ReadSideSourceOptions): DocumentSo
   return {
     async load(docId) {
       const started = performance.now();
+      if (options.comments === true) {
+        return loadWholeLog(log, docId, window, 'comment threads are rebuilt from the log', started, options.onEvent);
+      }
       let reason: string;
       try {
         const result = await loadFromReadSide(docId, started);

@@ -1,5 +1,5 @@
 /**
- * The read API (GET /v1/docs/:docId, ?version=, ?at=, /history) mounted beside the WebSocket endpoint, with the
+ * The read API (GET /v1/docs/:docId, ?version=, ?at=, /history, /comments) mounted beside the WebSocket endpoint, with the
  * same tokens and permissions as the WebSocket. The handling itself lives in @collab/read-side.
  *
  * A read can replay thousands of ops for a request of a few hundred bytes, on the event loop that also serves
@@ -7,8 +7,8 @@
  * at once with `queuedReads` waiting (503 beyond), and the reader given here must yield between pages of a
  * replay (createDocumentReader does; READ_API_PAGE_SIZE keeps each page short).
  */
-import type { DocumentReader } from '@collab/read-side';
-import { handleReadRequest, limitConcurrency } from '@collab/read-side';
+import type { CommentsReader, DocumentReader } from '@collab/read-side';
+import { concurrencyLimiter, handleReadRequest, limitConcurrency } from '@collab/read-side';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { can } from '../auth/tokens.js';
@@ -36,9 +36,15 @@ export function readApiRoutes(
   logger: Logger,
   limits: ReadApiLimits = DEFAULT_READ_API_LIMITS,
   now: () => number = Date.now,
+  /** The threads at a version (comments-at.ts), when this server keeps comment threads; else /comments is 404. */
+  comments?: CommentsReader,
 ): HttpRoute[] {
   const rates = new TokenBuckets(limits.readsPerSecond, limits.readsPerSecond * 2, now);
-  const limited = limitConcurrency(reader, { concurrent: limits.concurrentReads, queued: limits.queuedReads });
+  // One budget for every read that replays history: texts and threads.
+  const run = concurrencyLimiter({ concurrent: limits.concurrentReads, queued: limits.queuedReads });
+  const limited = limitConcurrency(reader, run);
+  const limitedComments: CommentsReader | undefined =
+    comments === undefined ? undefined : (docId, version) => run(() => comments(docId, version));
   const authorize = async (token: string, docId: string): Promise<{ userId: string }> => {
     const principal = await verifier.verify(token);
     if (!can(principal, 'read', docId)) throw new ProtocolError('ERR_FORBIDDEN', `You may not read document ${docId}.`);
@@ -64,6 +70,7 @@ export function readApiRoutes(
           },
           {
             reader: limited,
+            ...(limitedComments === undefined ? {} : { comments: limitedComments }),
             authorize,
             onError: (err, req) => logger.error({ err, path: req.path }, 'read API failed'),
           },

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import {
   isCollabError,
   type AppendInput,
+  type CommentEvent,
   type Consumer,
   type LogRecord,
   type OpCommitted,
@@ -64,6 +65,25 @@ function opRecord(docId: string, version: number, headers?: Record<string, strin
     timestamp: 1_764_230_400_000 + version,
   };
   return headers === undefined ? { value } : { value, headers };
+}
+
+/** A comment event of the document at `version` (docs/comments.md): every body kind over `n`. */
+function commentRecord(docId: string, version: number, n: number): AppendInput {
+  const bodies: CommentEvent['body'][] = [
+    { kind: 'created', threadId: 't1', messageId: 'm1', anchor: { start: 0, end: 1 }, text: 'look 👀' },
+    { kind: 'replied', threadId: 't1', messageId: 'm2', text: 'ok' },
+    { kind: 'edited', threadId: 't1', messageId: 'm1', text: 'look' },
+    { kind: 'created', threadId: 't2', messageId: 'm3', anchor: { start: 0, end: 0, detached: true }, text: 'gone' },
+    { kind: 'resolved', threadId: 't1' },
+  ];
+  const value: CommentEvent = {
+    docId,
+    version,
+    userId: 'user-2',
+    timestamp: 1_764_230_500_000 + n,
+    body: bodies[n % bodies.length]!,
+  };
+  return { value };
 }
 
 async function readAll(log: OpLog, partition: number, from: Offset = 0n): Promise<LogRecord[]> {
@@ -192,6 +212,30 @@ export function opLogContract(name: string, factory: () => Promise<OpLogFixture>
         [1],
       );
       await writer.close();
+    });
+
+    it('comment events: appended between ops in one batch, read back in log order, fenced like ops', async () => {
+      const [doc] = docsIn(log(), 1, 1) as [string];
+      const a = await log().openWriter(1);
+      const records = [
+        opRecord(doc, 1),
+        commentRecord(doc, 1, 0),
+        commentRecord(doc, 1, 1),
+        opRecord(doc, 2),
+        commentRecord(doc, 2, 2),
+        commentRecord(doc, 2, 3),
+        commentRecord(doc, 2, 4),
+      ];
+      await a.append(records.slice(0, 4));
+      await a.append(records.slice(4));
+      assert.deepEqual(
+        values(await readAll(log(), 1)),
+        records.map((r) => r.value),
+      );
+      const b = await log().openWriter(1);
+      await assert.rejects(a.append([commentRecord(doc, 2, 0)]), rejectsWith('ERR_FENCED'));
+      assert.equal((await readAll(log(), 1)).length, records.length, 'the fenced writer appended nothing');
+      await Promise.all([a.close(), b.close()]);
     });
 
     it('fencing: a newer writer of the partition makes the older one fail with ERR_FENCED and append nothing', async () => {

@@ -23,6 +23,8 @@ import {
   type ConsumeCommandsOptions,
   type Consumer,
   type ForwardedCommand,
+  forwardedDocId,
+  isForwardedComment,
   silentLogger,
   bestEffort,
 } from '@collab/core';
@@ -49,9 +51,7 @@ interface MaybeCommand {
   command: CommandRecord | undefined;
 }
 
-interface CommandValue extends ForwardedCommand {
-  v: number;
-}
+type CommandValue = ForwardedCommand & { v: number };
 
 function headersOf(message: KafkaMessage): Record<string, string> {
   const out: Record<string, string> = {};
@@ -64,13 +64,43 @@ function headersOf(message: KafkaMessage): Record<string, string> {
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 
-/** A command that does not decode is skipped (and logged): it came from a bug or another version, not a client. */
+/**
+ * A command that does not decode is skipped (and logged): it came from a bug or another version, not a client.
+ * Two kinds share the topic: a submission (`submission`) and a comment command (`comment`, whose `command` the
+ * owner's decideComment checks again).
+ */
 function decodeCommand(message: KafkaMessage, partition: number): CommandRecord | undefined {
   try {
     const value = JSON.parse(message.value?.toString('utf8') ?? '') as unknown;
-    if (!isObject(value) || value.v !== FORMAT || typeof value.origin !== 'string' || !isObject(value.submission)) {
-      return undefined;
+    if (!isObject(value) || value.v !== FORMAT || typeof value.origin !== 'string') return undefined;
+    const common = {
+      origin: value.origin,
+      forwardedAt: typeof value.forwardedAt === 'number' ? value.forwardedAt : 0,
+    };
+    const record = (forwarded: ForwardedCommand): CommandRecord => ({
+      partition,
+      offset: BigInt(message.offset),
+      value: forwarded,
+      headers: headersOf(message),
+    });
+    if (isObject(value.comment)) {
+      const c = value.comment;
+      if (
+        typeof c.docId !== 'string' ||
+        typeof c.userId !== 'string' ||
+        typeof c.ref !== 'string' ||
+        !isObject(c.command) ||
+        typeof c.command.kind !== 'string' ||
+        typeof c.command.threadId !== 'string'
+      ) {
+        return undefined;
+      }
+      return record({
+        ...common,
+        comment: { docId: c.docId, userId: c.userId, ref: c.ref, command: c.command as never },
+      });
     }
+    if (!isObject(value.submission)) return undefined;
     const s = value.submission;
     if (
       typeof s.docId !== 'string' ||
@@ -81,23 +111,17 @@ function decodeCommand(message: KafkaMessage, partition: number): CommandRecord 
     ) {
       return undefined;
     }
-    return {
-      partition,
-      offset: BigInt(message.offset),
-      value: {
-        origin: value.origin,
-        forwardedAt: typeof value.forwardedAt === 'number' ? value.forwardedAt : 0,
-        submission: {
-          docId: s.docId,
-          clientId: s.clientId,
-          seq: s.seq,
-          baseVersion: s.baseVersion,
-          op: s.op,
-          userId: s.userId,
-        },
+    return record({
+      ...common,
+      submission: {
+        docId: s.docId,
+        clientId: s.clientId,
+        seq: s.seq,
+        baseVersion: s.baseVersion,
+        op: s.op,
+        userId: s.userId,
       },
-      headers: headersOf(message),
-    };
+    });
   } catch {
     return undefined;
   }
@@ -185,9 +209,13 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
 
     async forward(command, headers = {}) {
       assertOpen();
-      const partition = partitionFor(command.submission.docId);
+      const docId = forwardedDocId(command);
+      const partition = partitionFor(docId);
       const value: CommandValue = { v: FORMAT, ...command };
-      const doing = `forward ${command.submission.docId} (${command.submission.clientId}, ${command.submission.seq}) to ${commandsTopic} partition ${partition}`;
+      const what = isForwardedComment(command)
+        ? `comment ${command.comment.command.kind} (ref ${command.comment.ref})`
+        : `(${command.submission.clientId}, ${command.submission.seq})`;
+      const doing = `forward ${docId} ${what} to ${commandsTopic} partition ${partition}`;
       try {
         await withDeadline(
           producer.send({
@@ -195,7 +223,7 @@ export async function createKafkaCommandBus(input: KafkaCommandBusOptions): Prom
             acks: -1,
             messages: [
               {
-                key: command.submission.docId,
+                key: docId,
                 partition,
                 value: JSON.stringify(value),
                 headers: { ...headers, [ORIGIN_HEADER]: command.origin },

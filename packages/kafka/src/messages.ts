@@ -1,25 +1,19 @@
 /**
- * OpLog records ↔ Kafka messages: key = docId (UTF-8), value = the Avro frame of `OpCommitted` (see
- * @collab/schemas), headers = string headers such as `traceparent`.
+ * OpLog records ↔ Kafka messages: key = docId (UTF-8), value = the Avro frame of the record, an `OpCommitted` or
+ * a `CommentEvent`, each with its own schema id (see @collab/schemas, LogValueCodec), headers = string headers
+ * such as `traceparent`.
  */
 import type { AppendInput, LogRecord } from '@collab/core';
-import { CollabError, isCommentEvent } from '@collab/core';
-import type { OpCommittedCodec } from '@collab/schemas';
+import type { LogValueCodec } from '@collab/schemas';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
-export function toMessage(input: AppendInput, partition: number, codec: OpCommittedCodec): Message {
-  if (isCommentEvent(input.value)) {
-    // The Kafka log carries ops only so far: comment events need their own Avro schema (schemas/avro/comment-event)
-    // registered beside op-committed and a reader that dispatches on the schema id (docs/comments.md).
-    throw new CollabError('ERR_INVALID_ARGUMENT', 'comment events are not supported on the Kafka log yet', {
-      retriable: false,
-    });
-  }
+export function toMessage(input: AppendInput, partition: number, codec: LogValueCodec): Message {
   return {
     key: input.value.docId,
     value: codec.encode(input.value),
     partition,
-    // The record's timestamp is its op's commit time, so that Kafka's time index (offsetsForTime) and the value
+    // The record's timestamp is its commit time (an op's or a comment event's), so that Kafka's time index
+    // (offsetsForTime) and the value
     // agree on when it was committed.
     timestamp: String(input.value.timestamp),
     headers: { ...input.headers },
@@ -40,7 +34,7 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
  * Lets the codec learn the schema ids of a batch it has not seen (a registry lookup, once per id); resolves at
  * once when every id is known — the common case.
  */
-export async function prepareMessages(messages: readonly KafkaMessage[], codec: OpCommittedCodec): Promise<void> {
+export async function prepareMessages(messages: readonly KafkaMessage[], codec: LogValueCodec): Promise<void> {
   for (const message of messages) {
     if (message.value === null) continue;
     const pending = codec.prepare(message.value);
@@ -49,7 +43,7 @@ export async function prepareMessages(messages: readonly KafkaMessage[], codec: 
 }
 
 /** Decodes a consumed message; a value that does not decode throws ERR_CORRUPT (from the codec). */
-export function toLogRecord(message: KafkaMessage, partition: number, codec: OpCommittedCodec): LogRecord {
+export function toLogRecord(message: KafkaMessage, partition: number, codec: LogValueCodec): LogRecord {
   if (message.value === null) {
     throw new Error(`ops topic partition ${partition} offset ${message.offset}: record has no value`);
   }

@@ -14,7 +14,7 @@ import {
   bestEffort,
 } from '@collab/core';
 import { Kafka, logLevel } from 'kafkajs';
-import { createRegistryOpCommittedCodec } from '@collab/schemas';
+import { createRegistryLogValueCodec } from '@collab/schemas';
 import { toCollabError, withDeadline } from './errors.js';
 import { startGroupConsumer } from './group-consumer.js';
 import { kafkajsLogCreator } from './logger.js';
@@ -37,7 +37,7 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
   const options = resolveOptions(input);
   if (input.schemaRegistry !== undefined) {
     // Before Kafka: a registry that cannot give the id fails the start, naming its URL.
-    options.codec = await createRegistryOpCommittedCodec({ ...input.schemaRegistry, topic: options.topic });
+    options.codec = await createRegistryLogValueCodec({ ...input.schemaRegistry, topic: options.topic });
   }
   const { topic, partitionCount, endpoint, timeouts } = options;
   const kafka = new Kafka({

@@ -4,7 +4,7 @@
  */
 import { CollabError } from '@collab/core';
 import { silentLogger, type Logger } from '@collab/core';
-import { localOpCommittedCodec, type OpCommittedCodec } from '@collab/schemas';
+import { localLogValueCodec, type LogValueCodec } from '@collab/schemas';
 import type { KafkaSecurity } from './security.js';
 
 export interface KafkaTimeouts {
@@ -72,8 +72,11 @@ export interface ResolvedOptions {
   timeouts: KafkaTimeouts;
   retries: number;
   security: KafkaSecurity | undefined;
-  /** Encodes appended records and decodes read ones; createKafkaOpLog replaces it when a registry is given. */
-  codec: OpCommittedCodec;
+  /**
+   * Encodes appended records and decodes read ones, ops and comment events (each kind by its schema id);
+   * createKafkaOpLog replaces it when a registry is given.
+   */
+  codec: LogValueCodec;
   logger: Logger;
   /** For error messages: the brokers an operator should look at. */
   endpoint: string;
@@ -99,7 +102,7 @@ export function resolveOptions(options: KafkaOpLogOptions): ResolvedOptions {
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     retries: options.retries ?? 3,
     security: options.security,
-    codec: localOpCommittedCodec,
+    codec: localLogValueCodec,
     logger: options.logger ?? silentLogger,
     endpoint: `kafka ${options.brokers.join(',')}`,
   };

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { CommandBus, CommandRecord, CommandReply, ForwardedCommand } from '@collab/core';
-import { isCollabError } from '@collab/core';
+import { commentCommandKey, isCollabError, isForwardedComment } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafkaCommandBus, createPartitionFor, ensureCommandTopics } from '../src/index.js';
@@ -21,6 +21,8 @@ function command(docId: string, seq: number, origin = 'origin-1'): ForwardedComm
     submission: { docId, clientId: 'c', seq, baseVersion: seq - 1, op: ['x'], userId: 'u' },
   };
 }
+
+const seqOf = (r: CommandRecord): number => (isForwardedComment(r.value) ? -1 : r.value.submission.seq);
 
 /** Waits (bounded) until `n` items are in `list`. */
 async function collected<T>(list: T[], n: number, timeoutMs = 30_000): Promise<T[]> {
@@ -103,9 +105,9 @@ describe('Kafka CommandBus', function () {
       groupId,
       handler: async (records, context) => {
         for (const r of records) {
-          seen.push(r.value.submission.seq);
+          seen.push(seqOf(r));
           // Only seq 1 is "decided"; 2 and 3 are left undecided, as when ownership moves mid-batch.
-          if (r.value.submission.seq === 1) context.checkpoint(r.offset);
+          if (seqOf(r) === 1) context.checkpoint(r.offset);
         }
       },
     });
@@ -117,7 +119,7 @@ describe('Kafka CommandBus', function () {
     await second.consumeCommands({
       groupId,
       handler: async (records, context) => {
-        for (const r of records) again.push(r.value.submission.seq);
+        for (const r of records) again.push(seqOf(r));
         context.checkpoint(records[records.length - 1]!.offset);
       },
     });
@@ -146,6 +148,52 @@ describe('Kafka CommandBus', function () {
     await bus.reply(reject);
     // One replies partition: the reply to someone else, sent before ours, was read (and dropped) before it.
     assert.deepEqual(await collected(mine, 1), [reject]);
+  });
+
+  it('a comment command travels like a submission (same key and partition) and its reply reaches its origin', async () => {
+    const bus = await open();
+    const docId = `doc-${randomUUID()}`;
+    const comment: ForwardedCommand = {
+      origin: 'origin-c',
+      forwardedAt: 1_764_230_400_000,
+      comment: {
+        docId,
+        userId: 'u',
+        ref: 'r1',
+        command: {
+          kind: 'create',
+          threadId: 't',
+          messageId: 'm',
+          anchor: { start: 0, end: 1 },
+          version: 3,
+          text: 'hi',
+        },
+      },
+    };
+    await bus.forward(comment, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    const got: CommandRecord[] = [];
+    await bus.consumeCommands({
+      groupId: `g-${randomUUID()}`,
+      handler: async (records, context) => {
+        got.push(...records);
+        context.checkpoint(records[records.length - 1]!.offset);
+      },
+    });
+    const [record] = await collected(got, 1);
+    assert.deepEqual(record!.value, comment);
+    assert.equal(record!.partition, bus.partitionFor(docId));
+
+    const replies: CommandReply[] = [];
+    await bus.consumeReplies('origin-c', (r) => replies.push(r));
+    const reply: CommandReply = {
+      origin: 'origin-c',
+      docId,
+      userId: 'u',
+      commentKey: commentCommandKey(docId, 'u', { kind: 'resolve', threadId: 't' }),
+      outcome: { kind: 'reject', code: 'ERR_COMMENT_NOT_FOUND', message: 'no such thread', retriable: false },
+    };
+    await bus.reply(reply);
+    assert.deepEqual(await collected(replies, 1), [reply]);
   });
 
   it('refuses a commands topic whose partition count differs from the ops topic’s', async () => {

@@ -7,14 +7,15 @@
  * The topic has the history of an upgrade: its first versions written with schema v1 (registered first, as the
  * previous servers did), the rest by today's op log (v2, registered over it). The reader rebuilds the same text
  * with each record's own writer schema, resolved to v1 (an old reader: it sees `op` only) and resolved to v2
- * (fastavro fills `components` of the v1 records with the default, and the reader falls back to `op`).
+ * (fastavro fills `components` of the v1 records with the default, and the reader falls back to `op`). Comment
+ * events of the document sit between its ops (comment-event schema, its own subject): the reader skips them.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { OpCommitted } from '@collab/core';
+import type { CommentEvent, OpCommitted } from '@collab/core';
 import { seededRandom } from '@collab/core';
 import { requireSchemaRegistry, useStack } from '@collab/infra';
 import { insertOp, removeOp, type TextOp, type as textType } from '@collab/ot-text';
@@ -116,7 +117,16 @@ describe('the ops topic read by Python (confluent-kafka, fastavro, the schema re
     const otherWriter =
       fx.log.partitionFor('py-other') === partition ? writer : await fx.log.openWriter(fx.log.partitionFor('py-other'));
     for (let i = 60; i < 120; i += 10) {
-      await writer.append(doc.ops.slice(i, i + 10).map((value) => ({ value })));
+      // Each batch followed by a comment event of the document (its own schema and subject, docs/comments.md): a
+      // reader of ops must skip them, whatever reader schema it uses.
+      const comment: CommentEvent = {
+        docId: 'py-doc',
+        version: i + 10,
+        userId: 'u',
+        timestamp: 1_764_230_400_000 + i,
+        body: { kind: 'created', threadId: `t${i}`, messageId: `m${i}`, anchor: { start: 0, end: 1 }, text: '👀' },
+      };
+      await writer.append([...doc.ops.slice(i, i + 10).map((value) => ({ value })), { value: comment }]);
       if (i < 80) await otherWriter.append(other.ops.slice(i - 40, i - 30).map((value) => ({ value })));
     }
 

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCollabError, type LogRecord, type OpCommitted, type OpLog } from '@collab/core';
+import { isCollabError, type CommentEvent, type LogRecord, type OpCommitted, type OpLog } from '@collab/core';
 import { freePort, requireSchemaRegistry, useStack } from '@collab/infra';
 import type avro from 'avsc';
 import {
@@ -24,6 +24,8 @@ import {
   opCommittedSchemaText,
   readFrame,
   valueSubject,
+  commentEventSubject,
+  commentEventSchemaText,
   writeFrame,
 } from '@collab/schemas';
 import { createKafkaOpLog } from '../src/index.js';
@@ -253,6 +255,43 @@ describe('Kafka OpLog with a schema registry', function () {
     assert.equal(await client.isCompatible(subject, JSON.stringify(compatible)), true);
   });
 
+  it('comment events: registered under <topic>-collab.comments.CommentEvent (FULL_TRANSITIVE), framed with that id, read back between ops; an ops-only codec refuses them', async () => {
+    fx = await kafkaFixture(brokers, 1, { schemaRegistry: { url: registryUrl } });
+    const subject = commentEventSubject(fx.topic);
+    assert.equal(subject, `${fx.topic}-collab.comments.CommentEvent`);
+    const commentsId = await client.register(subject, commentEventSchemaText()); // same schema: same id
+    const opsId = await client.register(valueSubject(fx.topic), currentOpCommittedSchemaText());
+    assert.notEqual(commentsId, opsId);
+    assert.equal(await client.compatibility(subject), 'FULL_TRANSITIVE');
+    assert.deepEqual(await client.versions(valueSubject(fx.topic)), [1], 'op-committed alone under <topic>-value');
+
+    const event: CommentEvent = {
+      docId: 'doc',
+      version: 1,
+      userId: 'u',
+      timestamp: 1_764_230_400_000,
+      body: { kind: 'created', threadId: 't', messageId: 'm', anchor: { start: 0, end: 1 }, text: 'hm 👀' },
+    };
+    const writer = await fx.log.openWriter(0);
+    await writer.append([{ value: sample('doc', 1) }, { value: event }, { value: sample('doc', 2) }]);
+    await writer.close();
+    const frames = await rawValues(fx, 0, 3);
+    assert.deepEqual(
+      frames.map((f) => readFrame(f).schemaId),
+      [opsId, commentsId, opsId],
+    );
+    assert.deepEqual(
+      (await readAll(fx.log, 0)).map((r) => r.value),
+      [sample('doc', 1), event, sample('doc', 2)],
+    );
+    const opsOnly = await createRegistryOpCommittedCodec({ url: registryUrl, topic: fx.topic });
+    await opsOnly.prepare(frames[1]!);
+    assert.throws(
+      () => opsOnly.decode(frames[1]!),
+      (err: unknown) => isCollabError(err, 'ERR_CORRUPT'),
+    );
+  });
+
   it('start-up with the registry unreachable fails naming its URL, unless the id is cached', async () => {
     const down = `http://127.0.0.1:${await freePort()}/apis/ccompat/v6`;
     const topic = `ops-test-${randomUUID().slice(0, 12)}`;
@@ -277,11 +316,17 @@ describe('Kafka OpLog with a schema registry', function () {
     // With the registry up once, the id lands in the cache; a later start with the same URL down uses it.
     fx = await kafkaFixture(brokers, 1, { schemaRegistry: { url: registryUrl, idCachePath: cache } });
     const assigned = await client.register(valueSubject(fx.topic), currentOpCommittedSchemaText());
+    const commentsId = await client.register(commentEventSubject(fx.topic), commentEventSchemaText());
     const entries = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, number>;
-    assert.deepEqual(Object.values(entries), [assigned]);
-    // The same cache entry, as if it had been written for the unreachable URL (same subject and schema).
-    const [key] = Object.keys(entries);
-    writeFileSync(cache, JSON.stringify({ [key!.replace(registryUrl, down)]: assigned }));
+    // Both record kinds of the topic (ops and comment events, each under its subject) are cached.
+    assert.deepEqual(Object.values(entries).sort(), [assigned, commentsId].sort());
+    // The same cache entries, as if they had been written for the unreachable URL (same subjects and schemas).
+    writeFileSync(
+      cache,
+      JSON.stringify(
+        Object.fromEntries(Object.entries(entries).map(([key, id]) => [key.replace(registryUrl, down), id])),
+      ),
+    );
     const log = await createKafkaOpLog({
       brokers,
       topic: fx.topic,

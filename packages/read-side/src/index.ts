@@ -7,12 +7,14 @@ export {
   type TailSource,
   nextTurn,
 } from './document-reader.js';
-export { limitConcurrency, ReadsBusy, type ReadConcurrency } from './limited-reader.js';
+export { concurrencyLimiter, limitConcurrency, ReadsBusy, type ReadConcurrency } from './limited-reader.js';
 export { fold, historyGap, type DocumentState } from './replay.js';
 export { handleReadRequest } from './http/handle-read-request.js';
 export { BadRequest, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './http/params.js';
 export type {
   Authorize,
+  CommentsBody,
+  CommentsReader,
   DocumentBody,
   ErrorBody,
   HistoryBody,

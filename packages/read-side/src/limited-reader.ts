@@ -26,7 +26,21 @@ export class ReadsBusy extends CollabError {
   }
 }
 
-export function limitConcurrency(reader: DocumentReader, limits: ReadConcurrency): DocumentReader {
+/** Runs reads under the limits: share one between several readers to give them one budget. */
+export type Limiter = <T>(read: () => Promise<T>) => Promise<T>;
+
+export function limitConcurrency(reader: DocumentReader, limits: ReadConcurrency | Limiter): DocumentReader {
+  const run = typeof limits === 'function' ? limits : concurrencyLimiter(limits);
+  return {
+    current: (docId) => run(() => reader.current(docId)),
+    atVersion: (docId, version) => run(() => reader.atVersion(docId, version)),
+    atTime: (docId, time) => run(() => reader.atTime(docId, time)),
+    history: (docId, options) => run(() => reader.history(docId, options)),
+    stateAt: (docId, version) => run(() => reader.stateAt(docId, version)),
+  };
+}
+
+export function concurrencyLimiter(limits: ReadConcurrency): Limiter {
   let running = 0;
   const waiting: Array<() => void> = [];
 
@@ -48,12 +62,5 @@ export function limitConcurrency(reader: DocumentReader, limits: ReadConcurrency
       else next();
     }
   };
-
-  return {
-    current: (docId) => run(() => reader.current(docId)),
-    atVersion: (docId, version) => run(() => reader.atVersion(docId, version)),
-    atTime: (docId, time) => run(() => reader.atTime(docId, time)),
-    history: (docId, options) => run(() => reader.history(docId, options)),
-    stateAt: (docId, version) => run(() => reader.stateAt(docId, version)),
-  };
+  return run;
 }

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { createDocumentReader, handleReadRequest, type Authorize, type ReadRequest } from '../src/index.js';
+import { CollabError } from '@collab/core';
+import {
+  createDocumentReader,
+  handleReadRequest,
+  type Authorize,
+  type CommentsReader,
+  type ReadRequest,
+} from '../src/index.js';
 import { MemoryReadModels, MemorySnapshots } from './support/memory-stores.js';
 import { generateHistory, rng } from '../src/testing/random-history.js';
 
@@ -113,5 +120,49 @@ describe('handleReadRequest', () => {
     assert.equal((await get('/v2/whatever')).status, 404);
     const post = await handleReadRequest({ method: 'POST', path: '/v1/docs/x', authorization: 'Bearer good' }, deps);
     assert.deepEqual([post.status, post.headers.allow], [405, 'GET']);
+  });
+});
+
+describe('handleReadRequest: GET /v1/docs/:docId/comments (the threads at a version)', () => {
+  const reader = createDocumentReader({ readModels: new MemoryReadModels(), snapshots: new MemorySnapshots() });
+  const authorize: Authorize = async (_token, docId) => {
+    if (docId === 'secret') throw authError('ERR_FORBIDDEN');
+    return { userId: 'u1' };
+  };
+  const asked: Array<[string, number | undefined]> = [];
+  const comments: CommentsReader = async (docId, version) => {
+    asked.push([docId, version]);
+    if (version !== undefined && version > 3) throw new CollabError('ERR_NOT_FOUND', `no version ${version}`);
+    return { docId, version: version ?? 3, threads: [{ threadId: 't1' }] };
+  };
+  const get = (path: string, query?: string, withComments = true) =>
+    handleReadRequest(
+      { method: 'GET', path, ...(query === undefined ? {} : { query }), authorization: 'Bearer good' },
+      { reader, authorize, ...(withComments ? { comments } : {}) },
+    );
+
+  it('answers the threads at a version, and the latest without one; never cached', async () => {
+    const at2 = await get('/v1/docs/team%2Fnotes/comments', 'version=2');
+    assert.equal(at2.status, 200);
+    assert.deepEqual(JSON.parse(at2.body), { docId: 'team/notes', version: 2, threads: [{ threadId: 't1' }] });
+    assert.equal(at2.headers['cache-control'], 'no-store');
+    assert.equal(JSON.parse((await get('/v1/docs/team%2Fnotes/comments/')).body).version, 3);
+    assert.deepEqual(asked, [
+      ['team/notes', 2],
+      ['team/notes', undefined],
+    ]);
+  });
+
+  it('checks access first, then parameters; a version beyond the head is 404; no threads kept here is 404', async () => {
+    asked.length = 0;
+    assert.equal((await get('/v1/docs/secret/comments', 'version=1')).status, 403);
+    const bad = await get('/v1/docs/d/comments', 'version=-1');
+    assert.equal(bad.status, 400);
+    assert.equal((await get('/v1/docs/d/comments', 'at=2026-01-01T00:00:00Z')).status, 400);
+    assert.equal((await get('/v1/docs/d/comments', 'version=9')).status, 404);
+    assert.deepEqual(asked, [['d', 9]]);
+    const none = await get('/v1/docs/d/comments', undefined, false);
+    assert.equal(none.status, 404);
+    assert.equal(JSON.parse(none.body).code, 'ERR_NOT_FOUND');
   });
 });

@@ -13,17 +13,63 @@
  * checkpointed, and the origin may forward the same (clientId, seq) again after a timeout. The sequencer's
  * dedupe by (userId, clientId, seq) is what makes that exactly once in the ops log.
  */
+import type { CommentCommand, CommentEvent } from '../domain/comments.js';
 import type { Submission } from '../domain/submit.js';
 import type { ConsumerContext, Consumer, Offset } from './op-log.js';
 
 /** A client's submission on its way to the document's owner. */
-export interface ForwardedCommand {
+export interface ForwardedSubmission {
   /** The instance the client is connected to; replies go to it. */
   origin: string;
   /** As validated by the origin (the op itself is validated by the sequencer). */
   submission: Submission;
   /** When the origin forwarded it (ms since epoch, origin clock): for logs and lag metrics only. */
   forwardedAt: number;
+}
+
+/**
+ * A client's comment command on its way to the document's owner (docs/comments.md). The origin checked the
+ * token (`comment` permission) and the message's shape; the owner decides it against the head like a local one.
+ */
+export interface ForwardedCommentCommand {
+  origin: string;
+  comment: { docId: string; userId: string; ref: string; command: CommentCommand };
+  forwardedAt: number;
+}
+
+export type ForwardedCommand = ForwardedSubmission | ForwardedCommentCommand;
+
+export const isForwardedComment = (command: ForwardedCommand): command is ForwardedCommentCommand =>
+  'comment' in command;
+
+/** The document a forwarded command is for (its key and partition on the bus). */
+export const forwardedDocId = (command: ForwardedCommand): string =>
+  isForwardedComment(command) ? command.comment.docId : command.submission.docId;
+
+/**
+ * What tells a forwarded comment command's origin that it was committed: the key of the event it makes, computed
+ * from the command (origin) and from the event the relay brings (`commentEventKey`). The ids are the client's, so a
+ * retry has the same key; an edit's key holds its text (two edits of one message are two events).
+ */
+export function commentCommandKey(docId: string, userId: string, command: CommentCommand): string {
+  const made = {
+    create: 'created',
+    reply: 'replied',
+    edit: 'edited',
+    resolve: 'resolved',
+    reopen: 'reopened',
+    delete: 'deleted',
+  }[command.kind];
+  const messageId = 'messageId' in command ? command.messageId : null;
+  const text = command.kind === 'edit' ? command.text : null;
+  return JSON.stringify([docId, userId, made, command.threadId, messageId, text]);
+}
+
+export function commentEventKey(event: CommentEvent): string {
+  const { body } = event;
+  const messageId = 'messageId' in body ? body.messageId : null;
+  const text = body.kind === 'edited' ? body.text : null;
+  return JSON.stringify([event.docId, event.userId, body.kind, body.threadId, messageId, text]);
 }
 
 export interface CommandRecord {
@@ -42,7 +88,7 @@ export type CommandOutcome =
   | { kind: 'duplicate'; version: number }
   | { kind: 'reject'; code: string; message: string; retriable: boolean; detail?: string };
 
-export interface CommandReply {
+export interface SubmissionReply {
   origin: string;
   docId: string;
   /** The submitter: with clientId and seq, the dedupe key the origin's waiting submission is found by. */
@@ -51,6 +97,23 @@ export interface CommandReply {
   seq: number;
   outcome: CommandOutcome;
 }
+
+/**
+ * The outcome of a forwarded comment command the origin cannot see in the log: a rejection, or a duplicate
+ * (`version`: the owner's durable version when it answered). A commit needs no reply: the relay brings the event,
+ * found by its `commentKey` (commentCommandKey).
+ */
+export interface CommentReply {
+  origin: string;
+  docId: string;
+  userId: string;
+  commentKey: string;
+  outcome: CommandOutcome;
+}
+
+export type CommandReply = SubmissionReply | CommentReply;
+
+export const isCommentReply = (reply: CommandReply): reply is CommentReply => 'commentKey' in reply;
 
 export type CommandBatchHandler = (records: readonly CommandRecord[], context: ConsumerContext) => Promise<void>;
 

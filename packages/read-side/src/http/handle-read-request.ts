@@ -1,15 +1,15 @@
 /**
- * The read API as one pure async function: GET /v1/docs/:docId (current, ?version=V, ?at=T) and
- * GET /v1/docs/:docId/history (?limit, ?cursor). Order of checks: route and method, then authentication and
+ * The read API as one pure async function: GET /v1/docs/:docId (current, ?version=V, ?at=T),
+ * GET /v1/docs/:docId/history (?limit, ?cursor) and GET /v1/docs/:docId/comments (?version=V: the threads then). Order of checks: route and method, then authentication and
  * authorization (so nothing about a document leaks to someone who may not read it), then parameters, then the
  * read. Every failure is a JSON {code, message}.
  */
 import { isCollabError } from '@collab/core';
 import { ReadsBusy } from '../limited-reader.js';
 import { BadRequest, parseCursor, parseLimit, parseQuery, parseTime, parseVersion } from './params.js';
-import type { DocumentBody, HistoryBody, ReadHandlerDeps, ReadRequest, ReadResponse } from './types.js';
+import type { CommentsReader, DocumentBody, HistoryBody, ReadHandlerDeps, ReadRequest, ReadResponse } from './types.js';
 
-const ROUTE = /^\/v1\/docs\/([^/]+)(\/history)?\/?$/;
+const ROUTE = /^\/v1\/docs\/([^/]+)(\/history|\/comments)?\/?$/;
 const MAX_DOC_ID_LENGTH = 512;
 
 const AUTH_STATUS: Readonly<Record<string, number>> = {
@@ -48,7 +48,11 @@ export async function handleReadRequest(request: ReadRequest, deps: ReadHandlerD
   if (docId === undefined) {
     return failure(400, 'ERR_INVALID_DOC_ID', `the document id must be 1-${MAX_DOC_ID_LENGTH} printable characters`);
   }
-  const isHistory = match[2] !== undefined;
+  const isHistory = match[2] === '/history';
+  const isComments = match[2] === '/comments';
+  if (isComments && deps.comments === undefined) {
+    return failure(404, 'ERR_NOT_FOUND', 'this server keeps no comment threads');
+  }
 
   const token = bearerToken(request.authorization);
   if (token === undefined) {
@@ -68,6 +72,7 @@ export async function handleReadRequest(request: ReadRequest, deps: ReadHandlerD
   }
 
   try {
+    if (isComments) return await comments(docId, request, deps.comments!);
     return isHistory ? await history(docId, request, deps) : await document(docId, request, deps);
   } catch (err) {
     if (err instanceof BadRequest) return failure(400, err.code, err.message);
@@ -105,6 +110,14 @@ async function document(docId: string, request: ReadRequest, { reader }: ReadHan
   } else {
     body = await reader.current(docId);
   }
+  return json(200, body, { 'cache-control': 'no-store' });
+}
+
+async function comments(docId: string, request: ReadRequest, read: CommentsReader): Promise<ReadResponse> {
+  const params = parseQuery(request.query, ['version']);
+  const version = params.get('version');
+  const body = await read(docId, version === undefined ? undefined : parseVersion(version));
+  // Not cacheable even at a version: events decided at the head's version join that version's threads later.
   return json(200, body, { 'cache-control': 'no-store' });
 }
 

@@ -27,9 +27,24 @@ export interface ReadResponse {
  */
 export type Authorize = (token: string, docId: string, action: 'read') => Promise<{ userId: string }>;
 
+/**
+ * The comment threads of a document as they were at `version` (undefined: the latest), anchors in the text at that
+ * version (docs/comments.md). ERR_NOT_FOUND for a version the document has not reached.
+ */
+export type CommentsReader = (docId: string, version: number | undefined) => Promise<CommentsBody>;
+
+export interface CommentsBody {
+  docId: string;
+  version: number;
+  /** As in the protocol's `comments` message (docs/protocol.md): whole threads, deleted ones gone. */
+  threads: unknown[];
+}
+
 export interface ReadHandlerDeps {
   reader: DocumentReader;
   authorize: Authorize;
+  /** GET /v1/docs/:docId/comments (?version=V); absent: that route answers 404 (no comment threads here). */
+  comments?: CommentsReader;
   /** Told about failures that are ours (5xx), with the request; the client only sees a generic message. */
   onError?: (err: unknown, request: ReadRequest) => void;
 }
