@@ -2,8 +2,9 @@
  * `collab export` in the distributed mode, as a child process against the integration stack's Kafka (and
  * Cassandra for the read models that say where a document starts): a time range found with Kafka's ListOffsets
  * by timestamp (Avro, snappy), an offset range per partition, documents, and an export to Parquet killed with
- * SIGKILL mid-way then resumed — each output read back and compared with the log, every op exactly once; the Avro
- * and Parquet files also by Python's fastavro and pyarrow (readers/python/read_export.py), not our code.
+ * SIGKILL mid-way then resumed — each output read back and compared with the log, every op exactly once (a comment
+ * event in the log skipped); the Avro and Parquet files also by Python's fastavro and pyarrow
+ * (readers/python/read_export.py), not our code.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -98,6 +99,20 @@ describe('collab export on Kafka', function () {
       }
       await writer.close();
     }
+    // A comment event after doc-1's ops, in its partition: exports of ops skip it.
+    const commented = await log.openWriter(log.partitionFor('doc-1'));
+    await commented.append([
+      {
+        value: {
+          docId: 'doc-1',
+          version: VERSIONS,
+          userId: 'u',
+          timestamp: T0 + 10 * DOCS * VERSIONS * MINUTE,
+          body: { kind: 'resolved', threadId: 'thread-1' },
+        },
+      },
+    ]);
+    await commented.close();
     client = new cassandra.Client({
       contactPoints: stack.cassandra.contactPoints,
       localDataCenter: stack.cassandra.localDataCenter,

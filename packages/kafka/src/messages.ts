@@ -13,8 +13,7 @@ export function toMessage(input: AppendInput, partition: number, codec: LogValue
     value: codec.encode(input.value),
     partition,
     // The record's timestamp is its commit time (an op's or a comment event's), so that Kafka's time index
-    // (offsetsForTime) and the value
-    // agree on when it was committed.
+    // (offsetsForTime) and the value agree on when it was committed.
     timestamp: String(input.value.timestamp),
     headers: { ...input.headers },
   };
