@@ -50,6 +50,8 @@ export class DocumentHub {
   private readonly committers = new Map<number, PartitionCommitter>();
   /** Channels dropped while their last appends were in flight: a new load of the document waits for them. */
   private readonly retiring = new Map<string, Promise<void>>();
+  /** What a document's channel being created waits for right now (for the slow-open warning). */
+  private readonly creating = new Map<string, string>();
 
   constructor(
     private readonly log: OpLog,
@@ -303,16 +305,44 @@ export class DocumentHub {
     return pending;
   }
 
+  /**
+   * Where an open of `docId` waits, for a warning when it takes long: the stage of its channel's creation, or
+   * that the channel is there (the open then waits for older ops or its session's earlier frames).
+   */
+  describeOpen(docId: string): string {
+    const stage = this.creating.get(docId);
+    if (stage !== undefined) return stage;
+    return this.channels.has(docId) ? 'channel loaded or being replaced' : 'no channel';
+  }
+
   private async create(docId: string, previous: DocumentChannel | undefined): Promise<DocumentChannel> {
     const partition = this.log.partitionFor(docId);
-    await this.retiring.get(docId);
-    const before = this.committers.get(partition);
-    // After a failed append of unknown outcome, load only once a new writer has fenced the doubtful one: the
-    // broker has then committed or aborted its transaction, and the log tells which.
-    await before?.ready();
-    const loadStarted = performance.now();
-    const state = await this.load(docId);
-    instruments.documentLoad.record(secondsSince(loadStarted));
+    try {
+      this.creating.set(docId, "waiting for the previous channel's appends to settle");
+      await this.retiring.get(docId);
+      const before = this.committers.get(partition);
+      // After a failed append of unknown outcome, load only once a new writer has fenced the doubtful one: the
+      // broker has then committed or aborted its transaction, and the log tells which.
+      this.creating.set(docId, "waiting for the partition's writer to be reopened");
+      await before?.ready();
+      this.creating.set(docId, 'loading the document');
+      const loadStarted = performance.now();
+      const state = await this.load(docId);
+      instruments.documentLoad.record(secondsSince(loadStarted));
+      this.creating.set(docId, 'fetching ops older than the window for its subscribers');
+      return await this.createLoaded(docId, partition, before, state, previous);
+    } finally {
+      this.creating.delete(docId);
+    }
+  }
+
+  private async createLoaded(
+    docId: string,
+    partition: number,
+    before: PartitionCommitter | undefined,
+    state: DocumentState,
+    previous: DocumentChannel | undefined,
+  ): Promise<DocumentChannel> {
     // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we
     // were loading, the load may have missed the previous owner's last ops (takeOwnership reloads this channel).
     const committer = this.committers.get(partition) === before ? before : undefined;

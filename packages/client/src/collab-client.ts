@@ -125,6 +125,7 @@ export class CollabClient {
           return seq;
         },
         send: (message) => this.send(message),
+        reconnect: (reason) => this.drop(this.socket, reason),
         schedule: (ms, fn) => this.scheduler.schedule(ms, fn),
         userId: () => this.userId,
         now: () => this.scheduler.now(),

@@ -75,6 +75,12 @@ export class SimServer {
   hung = false;
   /** Documents nobody may open. */
   readonly forbidden = new Set<string>();
+  /**
+   * Documents whose next open leaves the connection that sent it stuck: that session reads no more frames (as a
+   * real session whose open never completes holds every later frame behind it), while what it is subscribed to
+   * still reaches it. Each entry stalls one open.
+   */
+  readonly stallNextOpen = new Set<string>();
 
   constructor(
     private readonly rng: Rng,
@@ -350,9 +356,17 @@ export class SimSession {
     private readonly deliver: (frame: string) => void,
   ) {}
 
+  /** Stuck behind an open that never completes (SimServer.stallNextOpen): later frames are never read. */
+  private stalled = false;
+
   receive(frame: string): void {
-    if (this.server.hung) return;
-    this.server.handle(this, JSON.parse(frame) as ClientMessage);
+    if (this.server.hung || this.stalled) return;
+    const message = JSON.parse(frame) as ClientMessage;
+    if (message.t === 'open' && this.server.stallNextOpen.delete(message.docId)) {
+      this.stalled = true;
+      return;
+    }
+    this.server.handle(this, message);
   }
 
   send(message: ServerMessage): void {
