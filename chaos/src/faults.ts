@@ -4,7 +4,7 @@
  * waits for it. Every fault is recorded with when it really started and ended, for the recovery figures and for
  * the checker's report (which faults were active around a violation).
  */
-import { createConnection } from 'node:net';
+import { probeUntil } from '@collab/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Isolation } from './isolation.js';
 import { startContainer, stopContainer } from './isolation.js';
@@ -120,7 +120,9 @@ export class FaultInjector {
         await sleep(fault.durationMs);
         record.endedAt = Date.now();
         await startContainer(container);
-        await untilListening(this.storePort(fault.target), 180_000);
+        // Recovered once it serves a real request (a CQL query, a PING, a bucket listing): docker-proxy accepts
+        // connections on the host port at once, long before the server behind it answers.
+        await probeUntil(fault.target, system.stack.endpoints, Date.now() + 180_000);
         record.recoveredAt = Date.now();
         log(`${fault.target} started again`);
         return;
@@ -146,14 +148,6 @@ export class FaultInjector {
     }
   }
 
-  private storePort(store: string): number {
-    const e = this.system.stack.endpoints;
-    const hostPort = (address: string) => Number(/:(\d+)(?:\/|$)/.exec(address)?.[1]);
-    if (store === 'cassandra') return hostPort(e.cassandra.contactPoints[0]!);
-    if (store === 'redis') return hostPort(e.redis.url);
-    return hostPort(e.s3.endpoint);
-  }
-
   /** The broker a "kill the leader" means: the leader of the ops partition with the most records. */
   private async brokerFor(target: string): Promise<number> {
     if (target.startsWith('broker-')) return Number(target.slice('broker-'.length));
@@ -177,26 +171,5 @@ export class FaultInjector {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-  }
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port (Cassandra opens CQL only when ready). */
-async function untilListening(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-      socket.setTimeout(2_000, () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await sleep(500);
   }
 }

@@ -16,6 +16,7 @@ import type {
   OpLog,
   Submission,
 } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage } from '@collab/protocol';
@@ -67,11 +68,12 @@ export class DocumentHub {
   ) {}
 
   get ownedPartitions(): number[] {
-    return [...this.committers.keys()].sort((a, b) => a - b);
+    return [...this.committers.keys()].filter((p) => this.owns(p)).sort((a, b) => a - b);
   }
 
+  /** Whether this instance sequences the partition: it was assigned it and no newer writer has fenced ours. */
   owns(partition: number): boolean {
-    return this.committers.has(partition);
+    return this.committers.get(partition)?.fenced === false;
   }
 
   /** Documents held in memory (replicas and sequencers). */
@@ -82,11 +84,14 @@ export class DocumentHub {
   async takeOwnership(partitions: readonly number[]): Promise<void> {
     await Promise.all(
       partitions
-        .filter((p) => !this.committers.has(p))
+        // A committer fenced by a newer owner is replaced: the partition is ours again, through a new writer.
+        .filter((p) => !this.owns(p))
         .map(async (partition) => {
           const writer = await this.log.openWriter(partition); // fences the previous owner
+          const stale = this.committers.get(partition);
           // After an append of unknown outcome the committer replaces its writer (fencing the doubtful one).
           this.committers.set(partition, new PartitionCommitter(writer, () => this.log.openWriter(partition)));
+          if (stale !== undefined) void bestEffort(stale.close());
           this.logger.info({ partition }, 'took ownership of partition');
         }),
     );
@@ -96,7 +101,9 @@ export class DocumentHub {
       affected.map(async (docId) => {
         // A channel loaded after our writer fenced the previous owner is already current (and may be sequencing).
         const channel = await this.channels.get(docId)?.catch(() => undefined);
-        if (channel?.committer === undefined) await this.reload(docId, 'partition ownership changed');
+        if (channel?.committer === undefined || channel.committer.fenced) {
+          await this.reload(docId, 'partition ownership changed');
+        }
       }),
     );
   }
@@ -223,7 +230,7 @@ export class DocumentHub {
     const { docId } = command.submission;
     const notOwner = () =>
       new ProtocolError('ERR_NOT_OWNER', `This instance does not own document ${docId}.`, { docId });
-    if (!this.committers.has(this.log.partitionFor(docId))) throw notOwner();
+    if (!this.owns(this.log.partitionFor(docId))) throw notOwner();
     const channel = await this.current(docId);
     if (channel.committer === undefined) throw notOwner();
     // The origin's session is elsewhere; its ack goes back through the relay (commit) or a reply.
@@ -256,7 +263,7 @@ export class DocumentHub {
   }
 
   async closeAll(): Promise<void> {
-    await this.releaseOwnership(this.ownedPartitions);
+    await this.releaseOwnership([...this.committers.keys()]);
     this.forwarder?.abortAll();
     this.channels.clear();
   }
@@ -345,7 +352,8 @@ export class DocumentHub {
   ): Promise<DocumentChannel> {
     // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we
     // were loading, the load may have missed the previous owner's last ops (takeOwnership reloads this channel).
-    const committer = this.committers.get(partition) === before ? before : undefined;
+    // And never on a writer a newer owner has fenced: until the partition is assigned here again, this is a replica.
+    const committer = this.committers.get(partition) === before && before?.fenced === false ? before : undefined;
     const channel: DocumentChannel = new DocumentChannel(
       state,
       this.settings,
