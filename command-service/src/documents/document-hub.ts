@@ -100,7 +100,7 @@ export class DocumentHub {
     await Promise.all(
       affected.map(async (docId) => {
         // A channel loaded after our writer fenced the previous owner is already current (and may be sequencing).
-        const channel = await this.channels.get(docId)?.catch(() => undefined);
+        const channel = await settledChannel(this.channels.get(docId));
         if (channel?.committer === undefined || channel.committer.fenced) {
           await this.reload(docId, 'partition ownership changed');
         }
@@ -113,10 +113,11 @@ export class DocumentHub {
       const committer = this.committers.get(partition);
       if (committer === undefined) continue;
       this.committers.delete(partition);
-      for (const [docId, channel] of this.channels) {
+      for (const [docId, pending] of this.channels) {
         if (this.log.partitionFor(docId) === partition) {
           // New submissions get ERR_NOT_OWNER (and are forwarded to the new owner); those in flight land or fail.
-          (await channel).committer = undefined;
+          const channel = await settledChannel(pending);
+          if (channel !== undefined) channel.committer = undefined;
         }
       }
       await committer.close().catch((err: unknown) => this.logger.warn({ err, partition }, 'closing writer failed'));
@@ -163,7 +164,9 @@ export class DocumentHub {
   async close(subscriber: Subscriber, docId: string): Promise<void> {
     const pending = this.channels.get(docId);
     if (pending === undefined) return;
-    const channel = await pending;
+    // A channel whose load failed has nobody subscribed (its entry is gone already, or about to be).
+    const channel = await settledChannel(pending);
+    if (channel === undefined) return;
     channel.subscribers.delete(subscriber.id);
     if (channel.subscribers.size === 0 && this.channels.get(docId) === pending) {
       // Nobody is looking: free the memory. The log has everything; the next open reloads it — once this
@@ -239,7 +242,7 @@ export class DocumentHub {
 
   /** A reply to one of our forwards (or, when we own the document ourselves, its outcome decided here). */
   async settleReply(reply: CommandReply): Promise<void> {
-    const channel = await this.channels.get(reply.docId)?.catch(() => undefined);
+    const channel = await settledChannel(this.channels.get(reply.docId));
     this.forwarder?.settleReply(reply, () => channel?.current.version);
   }
 
@@ -247,7 +250,9 @@ export class DocumentHub {
   async applyCommitted(record: LogValue): Promise<void> {
     const pending = this.channels.get(record.docId);
     if (pending === undefined) return;
-    const channel = await pending;
+    // A channel whose load failed holds nothing to bring up to date; the next load reads the record from the log.
+    const channel = await settledChannel(pending);
+    if (channel === undefined) return;
     // Only where it is news (a replica of another instance's document): commit → here, by the two clocks.
     if (channel.committer === undefined)
       instruments.remoteOpLag.record(Math.max(0, Date.now() - record.timestamp) / 1000);
@@ -259,7 +264,7 @@ export class DocumentHub {
    * moves cursors through `recent`. Read-only; undefined while nobody here has the document open.
    */
   async peek(docId: string): Promise<DocumentState | undefined> {
-    return (await this.channels.get(docId)?.catch(() => undefined))?.current;
+    return (await settledChannel(this.channels.get(docId)))?.current;
   }
 
   async closeAll(): Promise<void> {
@@ -386,7 +391,7 @@ export class DocumentHub {
     // Replace the entry at once (callers from now on wait for the new channel), but load only once the old one
     // has stopped sequencing and its last append has landed: the load must see it.
     const next = (async () => {
-      const previous = await current.catch(() => undefined);
+      const previous = await settledChannel(current);
       await previous?.retire();
       // The log (or the writer's reopen) may be unreachable for a while: keep trying with backoff while anyone
       // is subscribed, so they stay subscribed and their ops wait for the reload instead of being dropped.
@@ -408,4 +413,13 @@ export class DocumentHub {
       if (this.channels.get(docId) === next) this.channels.delete(docId);
     });
   }
+}
+
+/**
+ * The channel once loaded, or undefined if its load failed. For everyone but the opener, who is told why: a
+ * failed load must not reject a close, a relayed record or a revocation (a session's close on disconnect is not
+ * awaited by anyone, and its rejection crashed the process: the chaos run, seed 7).
+ */
+function settledChannel(pending: Promise<DocumentChannel> | undefined): Promise<DocumentChannel | undefined> {
+  return pending === undefined ? Promise.resolve(undefined) : pending.catch(() => undefined);
 }

@@ -192,13 +192,18 @@ export class Session {
     }
   }
 
-  /** The connection is gone: unsubscribe everywhere. */
+  /** The connection is gone: unsubscribe everywhere. Never rejects (the transport does not wait for it). */
   async disconnected(): Promise<void> {
     this.closed = true;
     this.watchExpiry(undefined);
-    await this.deps.presence?.leaveAll(this.presenceMember());
-    await Promise.all([...this.open].map((docId) => this.deps.hub.close(this.subscriber, docId)));
-    this.open.clear();
+    try {
+      await this.deps.presence?.leaveAll(this.presenceMember());
+      await Promise.all([...this.open].map((docId) => this.deps.hub.close(this.subscriber, docId)));
+    } catch (err) {
+      this.deps.logger.error({ err, session: this.id }, 'cleaning up after a closed connection failed');
+    } finally {
+      this.open.clear();
+    }
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {

@@ -1,5 +1,7 @@
 /**
- * An owner whose writer a newer owner has fenced stops sequencing the partition at once, instead of waiting for
+ * The document hub under the failures the chaos run found, on the embedded mode's SQLite log.
+ *
+ * 1. An owner whose writer a newer owner has fenced stops sequencing the partition at once, instead of waiting for
  * its consumer group to say so. Found by the 15-minute chaos run (seed 7): an instance cut off from the brokers
  * lost its partitions to the other instance, and until its own group membership caught up (tens of seconds under
  * overlapping faults) every document of those partitions reloaded from the log, was handed the same fenced
@@ -9,15 +11,19 @@
  * documents reload once, as replicas, and their submits are forwarded; when the partition is assigned here again,
  * a new writer is opened (before, the fenced one was kept, and nothing could be appended any more).
  *
- * On the embedded mode's SQLite log, whose writers are fenced by an epoch exactly as Kafka's transactional ids
- * are (a second `openWriter` of the partition fences the first).
+ * The SQLite log's writers are fenced by an epoch exactly as Kafka's transactional ids are (a second `openWriter`
+ * of the partition fences the first).
+ *
+ * 2. A document whose load fails (Kafka unreachable) while a session that was opening it disconnects: the
+ * session's close awaited the failing load and rejected, and the transport does not await a disconnect, so the
+ * rejection was unhandled and the process exited (command-2 in the same run, under a broker kill and a partition).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStorage, type SqliteStorage } from '@collab/adapter-sqlite';
-import type { Submission } from '@collab/core';
+import type { DocumentState, Submission } from '@collab/core';
 import { DEFAULT_SUBMIT_LIMITS } from '@collab/core';
 import type { ServerMessage } from '@collab/protocol';
 import { DocumentHub } from '../src/documents/document-hub.js';
@@ -38,6 +44,16 @@ function logger(warnings: string[]) {
   };
   return log as never;
 }
+
+const SETTINGS = {
+  window: 100,
+  catchupLimit: 100,
+  maxCatchupBytes: 1 << 20,
+  maxFrameBytes: 1 << 20,
+  hashEvery: 0,
+  limits: DEFAULT_SUBMIT_LIMITS,
+  now: Date.now,
+};
 
 describe('document hub: a partition whose writer a newer owner fenced', () => {
   let dir: string;
@@ -71,21 +87,7 @@ describe('document hub: a partition whose writer a newer owner fenced', () => {
       abortAll: () => {},
       settleReply: () => {},
     } as unknown as Forwarder;
-    hub = new DocumentHub(
-      storage.opLog,
-      {
-        window: 100,
-        catchupLimit: 100,
-        maxCatchupBytes: 1 << 20,
-        maxFrameBytes: 1 << 20,
-        hashEvery: 0,
-        limits: DEFAULT_SUBMIT_LIMITS,
-        now: Date.now,
-      },
-      logger(warnings),
-      undefined,
-      forwarder,
-    );
+    hub = new DocumentHub(storage.opLog, SETTINGS, logger(warnings), undefined, forwarder);
     partition = storage.opLog.partitionFor(DOC);
     await hub.takeOwnership([0, 1]);
     await hub.open(alice, DOC);
@@ -122,5 +124,51 @@ describe('document hub: a partition whose writer a newer owner fenced', () => {
     await hub.takeOwnership([partition]);
     assert.equal(hub.owns(partition), true);
     assert.deepEqual(await hub.submit(alice, submission(7, 1, [3, ' again'])), { version: 2, duplicate: false });
+  });
+});
+
+describe('document hub: a load that fails while its opener goes away', () => {
+  let dir: string;
+  let storage: SqliteStorage;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-failed-load-'));
+    storage = await createSqliteStorage({ path: join(dir, 'log.db'), partitionCount: 2 });
+  });
+  after(async () => {
+    await storage?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the close, a relayed record and a revocation resolve; the opener is told', async () => {
+    let fail: ((err: Error) => void) | undefined;
+    const load = (): Promise<DocumentState> =>
+      new Promise((_, reject) => {
+        fail = reject;
+      });
+    const hub = new DocumentHub(storage.opLog, SETTINGS, logger([]), load);
+    const bob: Subscriber = { id: 'bob', deliver: () => {} };
+    const opening = hub.open(bob, DOC);
+    const opened = assert.rejects(opening, /Kafka unreachable/);
+    // The connection drops while the document loads: its close waits for the load.
+    const closed = hub.close(bob, DOC);
+    const relayed = hub.applyCommitted({
+      docId: DOC,
+      version: 1,
+      op: ['x'],
+      baseVersion: 0,
+      clientId: 'c',
+      seq: 1,
+      userId: 'u',
+      timestamp: Date.now(),
+    });
+    const revoked = hub.releaseOwnership([storage.opLog.partitionFor(DOC)]);
+    while (fail === undefined) await new Promise((resolve) => setImmediate(resolve));
+    fail(new Error('Kafka unreachable'));
+    await opened;
+    await closed;
+    await relayed;
+    await revoked;
+    assert.equal(hub.openDocuments, 0, 'nothing left of the failed load');
   });
 });
