@@ -48,18 +48,19 @@ export class FaultInjector {
   private async one(fault: PlannedFault, t0: number): Promise<void> {
     await sleep(Math.max(0, t0 + fault.atMs - Date.now()));
     const locks = locksOf(fault);
-    for (;;) {
-      const busy = locks.map((l) => this.held.get(l)).filter((p) => p !== undefined);
-      if (busy.length === 0) break;
-      await Promise.all(busy);
-    }
     let release!: () => void;
     const done = new Promise<void>((resolve) => (release = resolve));
-    for (const l of locks) this.held.set(l, done);
+    await this.acquire(locks, done);
     const record: FaultRecord = { fault, detail: '', startedAt: Date.now() };
     this.records.push(record);
+    // A broker named only at injection (the busiest partition's leader, the coordinator) is locked then, so
+    // that a slow link is not put on a broker that is down (its container has no network namespace to shape).
+    const lockLater = async (lock: string) => {
+      await this.acquire([lock], done);
+      locks.push(lock);
+    };
     try {
-      await this.inject(fault, record);
+      await this.inject(fault, record, lockLater);
     } catch (err) {
       record.error = (err as Error).message;
       this.say(`  ! ${describeFault(fault)}: ${record.error.split('\n')[0]}`);
@@ -70,7 +71,21 @@ export class FaultInjector {
     }
   }
 
-  private async inject(fault: PlannedFault, record: FaultRecord): Promise<void> {
+  /** Waits until none of `locks` is held, then holds them all until `until` (released by the caller). */
+  private async acquire(locks: readonly string[], until: Promise<void>): Promise<void> {
+    for (;;) {
+      const busy = locks.map((l) => this.held.get(l)).filter((p) => p !== undefined);
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    for (const l of locks) this.held.set(l, until);
+  }
+
+  private async inject(
+    fault: PlannedFault,
+    record: FaultRecord,
+    lockLater: (lock: string) => Promise<void>,
+  ): Promise<void> {
     const { system, isolation } = this;
     const log = (what: string) =>
       this.say(`  ${new Date().toISOString().slice(11, 19)} ${what} (${describeFault(fault)} ${fault.durationMs} ms)`);
@@ -97,6 +112,7 @@ export class FaultInjector {
       }
       case 'kill-broker': {
         const node = await this.brokerFor(fault.target);
+        await lockLater(`broker-${node}`);
         record.detail = `broker ${node}`;
         log(`SIGKILL broker ${node}`);
         await system.cluster.kill(node);
