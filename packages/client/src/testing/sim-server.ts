@@ -25,7 +25,7 @@ import {
   opsSince,
 } from '@collab/core';
 import type { ClientMessage, ServerMessage, WireLimits, WireOp } from '@collab/protocol';
-import { stateHash } from '@collab/protocol';
+import { stateHash, toWireOp } from '@collab/protocol';
 import type { Rng } from './rng.js';
 
 export interface SimServerOptions {
@@ -49,15 +49,6 @@ export const DEFAULT_LIMITS: WireLimits = {
   maxUnacked: 256,
   opsPerSecond: 200,
 };
-
-const toWire = (r: OpCommitted): WireOp => ({
-  version: r.version,
-  op: r.op,
-  clientId: r.clientId,
-  seq: r.seq,
-  userId: r.userId,
-  timestamp: r.timestamp,
-});
 
 interface SimDoc {
   state: DocumentState;
@@ -303,7 +294,7 @@ export class SimServer {
   private commit(doc: SimDoc, record: OpCommitted, sender: SimSession | undefined, silent?: SimSession): void {
     doc.state = evolve(doc.state, record, this.options.window);
     this.commits++;
-    const op: ServerMessage = { t: 'op', docId: record.docId, ...toWire(record) };
+    const op: ServerMessage = { t: 'op', docId: record.docId, ...toWireOp(record) };
     for (const s of doc.subscribers) if (s !== sender && s !== silent) s.send(op);
     sender?.send({ t: 'ack', docId: record.docId, seq: record.seq, version: record.version });
     const { hashEvery } = this.options;
@@ -333,7 +324,7 @@ export class SimServer {
       return [{ t: 'resync', docId: state.docId, reason: `${behind} versions behind` }, this.snapshot(doc), threads];
     }
     const missing = state.recent.slice(state.recent.length - behind);
-    return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWire) }, threads];
+    return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWireOp) }, threads];
   }
 
   disconnected(session: SimSession): void {
