@@ -20,15 +20,28 @@ export interface ProcessSample {
 /** Linux clock ticks per second (`getconf CLK_TCK`; 100 on every Linux this runs on). */
 const CLOCK_TICKS = 100;
 
+/**
+ * A process's /proc/<pid>/stat, in CPU seconds: its own (utime + stime), its reaped children's (cutime + cstime),
+ * and its parent; throws once it is gone (or not on Linux).
+ */
+function procStat(pid: number | string): { ppid: number; ownSeconds: number; childrenSeconds: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces, so split after its closing parenthesis), 0-based
+  // from the state: state ppid … utime(11) stime(12) cutime(13) cstime(14).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    ppid: Number(fields[1]),
+    ownSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+    childrenSeconds: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
+  };
+}
+
 /** CPU seconds and RSS of another process, from /proc; undefined once it is gone (or not on Linux). */
 function procUsage(pid: number): { cpuSeconds: number; rssMiB: number } | undefined {
   try {
-    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    const cpuSeconds = procStat(pid).ownSeconds;
     const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    return { cpuSeconds: ticks / CLOCK_TICKS, rssMiB: rssKiB / 1024 };
+    return { cpuSeconds, rssMiB: rssKiB / 1024 };
   } catch {
     return undefined;
   }
@@ -357,11 +370,8 @@ export function processTreeCpuSeconds(root: number): number | undefined {
   }
   for (const name of entries) {
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // After the name: state ppid … utime(11) stime(12) cutime(13) cstime(14), 0-based from the state.
-      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-      stats.set(Number(name), { ppid: Number(fields[1]), seconds: ticks / CLOCK_TICKS });
+      const { ppid, ownSeconds, childrenSeconds } = procStat(name);
+      stats.set(Number(name), { ppid, seconds: ownSeconds + childrenSeconds });
     } catch {
       // gone between the listing and the read
     }

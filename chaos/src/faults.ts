@@ -4,7 +4,7 @@
  * waits for it. Every fault is recorded with when it really started and ended, for the recovery figures and for
  * the checker's report (which faults were active around a violation).
  */
-import { createConnection } from 'node:net';
+import { probeUntil } from '@collab/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Isolation } from './isolation.js';
 import { startContainer, stopContainer } from './isolation.js';
@@ -48,18 +48,19 @@ export class FaultInjector {
   private async one(fault: PlannedFault, t0: number): Promise<void> {
     await sleep(Math.max(0, t0 + fault.atMs - Date.now()));
     const locks = locksOf(fault);
-    for (;;) {
-      const busy = locks.map((l) => this.held.get(l)).filter((p) => p !== undefined);
-      if (busy.length === 0) break;
-      await Promise.all(busy);
-    }
     let release!: () => void;
     const done = new Promise<void>((resolve) => (release = resolve));
-    for (const l of locks) this.held.set(l, done);
+    await this.acquire(locks, done);
     const record: FaultRecord = { fault, detail: '', startedAt: Date.now() };
     this.records.push(record);
+    // A broker named only at injection (the busiest partition's leader, the coordinator) is locked then, so
+    // that a slow link is not put on a broker that is down (its container has no network namespace to shape).
+    const lockLater = async (lock: string) => {
+      await this.acquire([lock], done);
+      locks.push(lock);
+    };
     try {
-      await this.inject(fault, record);
+      await this.inject(fault, record, lockLater);
     } catch (err) {
       record.error = (err as Error).message;
       this.say(`  ! ${describeFault(fault)}: ${record.error.split('\n')[0]}`);
@@ -70,7 +71,21 @@ export class FaultInjector {
     }
   }
 
-  private async inject(fault: PlannedFault, record: FaultRecord): Promise<void> {
+  /** Waits until none of `locks` is held, then holds them all until `until` (released by the caller). */
+  private async acquire(locks: readonly string[], until: Promise<void>): Promise<void> {
+    for (;;) {
+      const busy = locks.map((l) => this.held.get(l)).filter((p) => p !== undefined);
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    for (const l of locks) this.held.set(l, until);
+  }
+
+  private async inject(
+    fault: PlannedFault,
+    record: FaultRecord,
+    lockLater: (lock: string) => Promise<void>,
+  ): Promise<void> {
     const { system, isolation } = this;
     const log = (what: string) =>
       this.say(`  ${new Date().toISOString().slice(11, 19)} ${what} (${describeFault(fault)} ${fault.durationMs} ms)`);
@@ -97,6 +112,7 @@ export class FaultInjector {
       }
       case 'kill-broker': {
         const node = await this.brokerFor(fault.target);
+        await lockLater(`broker-${node}`);
         record.detail = `broker ${node}`;
         log(`SIGKILL broker ${node}`);
         await system.cluster.kill(node);
@@ -120,7 +136,9 @@ export class FaultInjector {
         await sleep(fault.durationMs);
         record.endedAt = Date.now();
         await startContainer(container);
-        await untilListening(this.storePort(fault.target), 180_000);
+        // Recovered once it serves a real request (a CQL query, a PING, a bucket listing): docker-proxy accepts
+        // connections on the host port at once, long before the server behind it answers.
+        await probeUntil(fault.target, system.stack.endpoints, Date.now() + 180_000);
         record.recoveredAt = Date.now();
         log(`${fault.target} started again`);
         return;
@@ -146,14 +164,6 @@ export class FaultInjector {
     }
   }
 
-  private storePort(store: string): number {
-    const e = this.system.stack.endpoints;
-    const hostPort = (address: string) => Number(/:(\d+)(?:\/|$)/.exec(address)?.[1]);
-    if (store === 'cassandra') return hostPort(e.cassandra.contactPoints[0]!);
-    if (store === 'redis') return hostPort(e.redis.url);
-    return hostPort(e.s3.endpoint);
-  }
-
   /** The broker a "kill the leader" means: the leader of the ops partition with the most records. */
   private async brokerFor(target: string): Promise<number> {
     if (target.startsWith('broker-')) return Number(target.slice('broker-'.length));
@@ -177,26 +187,5 @@ export class FaultInjector {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-  }
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port (Cassandra opens CQL only when ready). */
-async function untilListening(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-      socket.setTimeout(2_000, () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await sleep(500);
   }
 }

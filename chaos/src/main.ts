@@ -97,6 +97,14 @@ async function main(): Promise<number> {
   const onSignal = () => void stopEverything().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A bug of the run itself (or of the SDK its users run) must not leave containers, partitions and slow links
+  // behind: undo everything, then fail the run as unable to judge (2).
+  const onCrash = (err: unknown) => {
+    process.stderr.write(`chaos run crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    void stopEverything().finally(() => process.exit(2));
+  };
+  process.once('uncaughtException', onCrash);
+  process.once('unhandledRejection', onCrash);
   try {
     system = await startSystem({ repo: REPO, runId, logDir: reportDir, isolation, say });
     const random = seededRandom(seed);

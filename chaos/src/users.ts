@@ -125,11 +125,27 @@ class SimulatedUser {
     return this.docs.reduce((n, d) => n + d.pendingCount, 0);
   }
 
+  /** Resolves true once nothing typed is waiting for its ack (told by the documents' 'pending' events), false after `ms`. */
+  private settled(ms: number): Promise<boolean> {
+    if (this.pending === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const offs = this.docs.map((doc) =>
+        doc.on('pending', () => {
+          if (this.pending === 0) done(true);
+        }),
+      );
+      const timer = setTimeout(() => done(false), ms);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        for (const off of offs) off();
+        resolve(ok);
+      };
+    });
+  }
+
   /** A page reload: once everything typed is acked (bounded wait), a new client with a new id opens the same docs. */
   async reload(): Promise<boolean> {
-    const deadline = Date.now() + 20_000;
-    while (this.pending > 0 && Date.now() < deadline) await sleep(100);
-    if (this.pending > 0) return false;
+    if (!(await this.settled(20_000))) return false;
     this.options.recorder.forget(this.client);
     this.client.close();
     this.busy = `reloading since ${new Date().toISOString().slice(11, 19)} (its documents' opens unanswered)`;

@@ -12,9 +12,10 @@
 import assert from 'node:assert/strict';
 import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
+import { laggySocketClass } from '@collab/client/testing';
+import WebSocket from 'ws';
 import { seededRandom } from '@collab/core';
 import { startTestServer, type TestServer } from '@collab/cli/testing';
-import { laggySocketClass } from './support/laggy-socket.js';
 import { readCommentTruth, threadsJson } from './support/comment-log.js';
 
 const DOC = 'comments-convergence';
@@ -40,7 +41,7 @@ describe('comment threads converge: every client has the server’s anchors at e
     const random = seededRandom(seed);
     const where = `(COMMENTS_SEED=${seed})`;
     const int = (n: number) => Math.floor(random() * n);
-    const { LaggySocket, sockets } = laggySocketClass(random, 15);
+    const { LaggySocket, sockets } = laggySocketClass(WebSocket, random, 15);
     const clients: CollabClient[] = [];
     const docs: ClientDocument[] = [];
     const users: string[] = [];
@@ -50,7 +51,7 @@ describe('comment threads converge: every client has the server’s anchors at e
       const client = new CollabClient({
         url: server.wsUrl,
         token: () => server.token(user, { docs: { '*': ['read', 'write', 'comment'] } }),
-        WebSocket: LaggySocket as never,
+        WebSocket: LaggySocket,
         reconnect: { initialMs: 10, maxMs: 200, factor: 2, jitter: 1 },
       });
       clients.push(client);

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
+import { laggySocketClass } from '@collab/client/testing';
+import WebSocket from 'ws';
 import {
   devToken,
   restartServer,
@@ -16,7 +18,6 @@ import {
   until,
   type ServerProcess,
 } from './support/cli.js';
-import { laggySocketClass } from './support/laggy-socket.js';
 
 const DOC = 'reviewed-notes';
 
@@ -44,7 +45,7 @@ describe('comment threads through collab serve', function () {
     server = await startServer(data.dir);
     const alice = sdkClient(server.wsUrl, await devToken(server.url, 'alice'));
     // Bob's connection can be cut, and his next sign-in held back until we let it through.
-    const { LaggySocket, sockets } = laggySocketClass(() => 0, 0);
+    const { LaggySocket, sockets } = laggySocketClass(WebSocket, () => 0, 0);
     let letBobIn: () => void = () => {};
     let gate: Promise<void> = Promise.resolve();
     const bobToken = await devToken(server.url, 'bob');
@@ -54,7 +55,7 @@ describe('comment threads through collab serve', function () {
         await gate;
         return bobToken;
       },
-      WebSocket: LaggySocket as never,
+      WebSocket: LaggySocket,
       reconnect: { initialMs: 20, maxMs: 200, factor: 2, jitter: 1 },
     });
     clients.push(alice, bob);

@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ClientDocument } from '@collab/client';
 import { CollabClient } from '@collab/client';
+import { laggySocketClass } from '@collab/client/testing';
+import WebSocket from 'ws';
 import type { OpCommitted } from '@collab/core';
 import { isOpCommitted } from '@collab/core';
 import { Doc, type } from '@collab/ot-text';
 import { seeded } from './support/convergence.js';
-import { laggySocketClass } from './support/laggy-socket.js';
 import type { RunningService, TestTopic } from './support/service.js';
 import { freshTopic, openLog, startService, token } from './support/service.js';
 
@@ -63,8 +64,8 @@ describe('SDK clients against the command-service (real Kafka, laggy sockets)', 
   });
 
   async function connect(random: () => number, maxDelayMs: number, user: string) {
-    const { LaggySocket, sockets } = laggySocketClass(random, maxDelayMs);
-    const client = new CollabClient({ url: svc.url, token: () => token(user), WebSocket: LaggySocket as never });
+    const { LaggySocket, sockets } = laggySocketClass(WebSocket, random, maxDelayMs);
+    const client = new CollabClient({ url: svc.url, token: () => token(user), WebSocket: LaggySocket });
     clients.push(client);
     return { client, sockets };
   }

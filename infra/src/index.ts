@@ -5,6 +5,7 @@ export type { StackChoice, StackSource, HarnessTimeouts } from './config.js';
 export { provision, provisionOptionsFromEnv } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { checkEndpoints } from './probes.js';
+export { probeUntil } from './probes.js';
 // For a suite outside the integration run (.mocharc.int.json loads these as root hooks) that needs the stack:
 // `before(stackHooks.beforeAll)` / `after(stackHooks.afterAll)` apply the same skip rule and clean-up.
 export { mochaHooks as stackHooks } from './mocha-hooks.js';

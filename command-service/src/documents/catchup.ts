@@ -15,7 +15,7 @@
 import type { DocumentState, OpCommitted } from '@collab/core';
 import type { ServerMessage } from '@collab/protocol';
 import type { Subscriber } from './document-channel.js';
-import { toWireOp } from './document-channel.js';
+import { toWireOp } from '@collab/protocol';
 import { catchupFrames, snapshotFrames } from './frames.js';
 
 /**

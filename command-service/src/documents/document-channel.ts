@@ -32,7 +32,8 @@ import {
 } from '@collab/core';
 import { commentEventMessage } from './comment-frames.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { ServerMessage, WireOp } from '@collab/protocol';
+import type { ServerMessage } from '@collab/protocol';
+import { toWireOp } from '@collab/protocol';
 import type { PartitionCommitter } from './partition-committer.js';
 import { inSpan, instruments, traceHeaders } from '../telemetry.js';
 import { stateHash } from './state-hash.js';
@@ -103,15 +104,6 @@ interface Queued {
   settle(): void;
   fail(err: unknown): void;
 }
-
-export const toWireOp = (r: OpCommitted): WireOp => ({
-  version: r.version,
-  op: r.op,
-  clientId: r.clientId,
-  seq: r.seq,
-  userId: r.userId,
-  timestamp: r.timestamp,
-});
 
 export class DocumentChannel {
   readonly subscribers = new Map<string, Subscriber>();

@@ -17,6 +17,7 @@ import type {
   OpLog,
   Submission,
 } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage } from '@collab/protocol';
@@ -51,6 +52,8 @@ export class DocumentHub {
   private readonly committers = new Map<number, PartitionCommitter>();
   /** Channels dropped while their last appends were in flight: a new load of the document waits for them. */
   private readonly retiring = new Map<string, Promise<void>>();
+  /** What a document's channel being created waits for right now (for the slow-open warning). */
+  private readonly creating = new Map<string, string>();
 
   constructor(
     private readonly log: OpLog,
@@ -66,11 +69,12 @@ export class DocumentHub {
   ) {}
 
   get ownedPartitions(): number[] {
-    return [...this.committers.keys()].sort((a, b) => a - b);
+    return [...this.committers.keys()].filter((p) => this.owns(p)).sort((a, b) => a - b);
   }
 
+  /** Whether this instance sequences the partition: it was assigned it and no newer writer has fenced ours. */
   owns(partition: number): boolean {
-    return this.committers.has(partition);
+    return this.committers.get(partition)?.fenced === false;
   }
 
   /** Documents held in memory (replicas and sequencers). */
@@ -81,11 +85,14 @@ export class DocumentHub {
   async takeOwnership(partitions: readonly number[]): Promise<void> {
     await Promise.all(
       partitions
-        .filter((p) => !this.committers.has(p))
+        // A committer fenced by a newer owner is replaced: the partition is ours again, through a new writer.
+        .filter((p) => !this.owns(p))
         .map(async (partition) => {
           const writer = await this.log.openWriter(partition); // fences the previous owner
+          const stale = this.committers.get(partition);
           // After an append of unknown outcome the committer replaces its writer (fencing the doubtful one).
           this.committers.set(partition, new PartitionCommitter(writer, () => this.log.openWriter(partition)));
+          if (stale !== undefined) void bestEffort(stale.close());
           this.logger.info({ partition }, 'took ownership of partition');
         }),
     );
@@ -94,8 +101,10 @@ export class DocumentHub {
     await Promise.all(
       affected.map(async (docId) => {
         // A channel loaded after our writer fenced the previous owner is already current (and may be sequencing).
-        const channel = await this.channels.get(docId)?.catch(() => undefined);
-        if (channel?.committer === undefined) await this.reload(docId, 'partition ownership changed');
+        const channel = await settledChannel(this.channels.get(docId));
+        if (channel?.committer === undefined || channel.committer.fenced) {
+          await this.reload(docId, 'partition ownership changed');
+        }
       }),
     );
   }
@@ -105,10 +114,11 @@ export class DocumentHub {
       const committer = this.committers.get(partition);
       if (committer === undefined) continue;
       this.committers.delete(partition);
-      for (const [docId, channel] of this.channels) {
+      for (const [docId, pending] of this.channels) {
         if (this.log.partitionFor(docId) === partition) {
           // New submissions get ERR_NOT_OWNER (and are forwarded to the new owner); those in flight land or fail.
-          (await channel).committer = undefined;
+          const channel = await settledChannel(pending);
+          if (channel !== undefined) channel.committer = undefined;
         }
       }
       await committer.close().catch((err: unknown) => this.logger.warn({ err, partition }, 'closing writer failed'));
@@ -155,7 +165,9 @@ export class DocumentHub {
   async close(subscriber: Subscriber, docId: string): Promise<void> {
     const pending = this.channels.get(docId);
     if (pending === undefined) return;
-    const channel = await pending;
+    // A channel whose load failed has nobody subscribed (its entry is gone already, or about to be).
+    const channel = await settledChannel(pending);
+    if (channel === undefined) return;
     channel.subscribers.delete(subscriber.id);
     if (channel.subscribers.size === 0 && this.channels.get(docId) === pending) {
       // Nobody is looking: free the memory. The log has everything; the next open reloads it — once this
@@ -231,7 +243,7 @@ export class DocumentHub {
     const docId = forwardedDocId(command);
     const notOwner = () =>
       new ProtocolError('ERR_NOT_OWNER', `This instance does not own document ${docId}.`, { docId });
-    if (!this.committers.has(this.log.partitionFor(docId))) throw notOwner();
+    if (!this.owns(this.log.partitionFor(docId))) throw notOwner();
     const channel = await this.current(docId);
     if (channel.committer === undefined) throw notOwner();
     // The origin's session is elsewhere; its ack goes back through the relay (commit) or a reply.
@@ -245,7 +257,7 @@ export class DocumentHub {
 
   /** A reply to one of our forwards (or, when we own the document ourselves, its outcome decided here). */
   async settleReply(reply: CommandReply): Promise<void> {
-    const channel = await this.channels.get(reply.docId)?.catch(() => undefined);
+    const channel = await settledChannel(this.channels.get(reply.docId));
     this.forwarder?.settleReply(reply, () => channel?.current.version);
   }
 
@@ -253,7 +265,9 @@ export class DocumentHub {
   async applyCommitted(record: LogValue): Promise<void> {
     const pending = this.channels.get(record.docId);
     if (pending === undefined) return;
-    const channel = await pending;
+    // A channel whose load failed holds nothing to bring up to date; the next load reads the record from the log.
+    const channel = await settledChannel(pending);
+    if (channel === undefined) return;
     // Only where it is news (a replica of another instance's document): commit → here, by the two clocks.
     if (channel.committer === undefined)
       instruments.remoteOpLag.record(Math.max(0, Date.now() - record.timestamp) / 1000);
@@ -265,11 +279,11 @@ export class DocumentHub {
    * moves cursors through `recent`. Read-only; undefined while nobody here has the document open.
    */
   async peek(docId: string): Promise<DocumentState | undefined> {
-    return (await this.channels.get(docId)?.catch(() => undefined))?.current;
+    return (await settledChannel(this.channels.get(docId)))?.current;
   }
 
   async closeAll(): Promise<void> {
-    await this.releaseOwnership(this.ownedPartitions);
+    await this.releaseOwnership([...this.committers.keys()]);
     this.forwarder?.abortAll();
     this.channels.clear();
   }
@@ -318,19 +332,48 @@ export class DocumentHub {
     return pending;
   }
 
+  /**
+   * Where an open of `docId` waits, for a warning when it takes long: the stage of its channel's creation, or
+   * that the channel is there (the open then waits for older ops or its session's earlier frames).
+   */
+  describeOpen(docId: string): string {
+    const stage = this.creating.get(docId);
+    if (stage !== undefined) return stage;
+    return this.channels.has(docId) ? 'channel loaded or being replaced' : 'no channel';
+  }
+
   private async create(docId: string, previous: DocumentChannel | undefined): Promise<DocumentChannel> {
     const partition = this.log.partitionFor(docId);
-    await this.retiring.get(docId);
-    const before = this.committers.get(partition);
-    // After a failed append of unknown outcome, load only once a new writer has fenced the doubtful one: the
-    // broker has then committed or aborted its transaction, and the log tells which.
-    await before?.ready();
-    const loadStarted = performance.now();
-    const state = await this.load(docId);
-    instruments.documentLoad.record(secondsSince(loadStarted));
+    try {
+      this.creating.set(docId, "waiting for the previous channel's appends to settle");
+      await this.retiring.get(docId);
+      const before = this.committers.get(partition);
+      // After a failed append of unknown outcome, load only once a new writer has fenced the doubtful one: the
+      // broker has then committed or aborted its transaction, and the log tells which.
+      this.creating.set(docId, "waiting for the partition's writer to be reopened");
+      await before?.ready();
+      this.creating.set(docId, 'loading the document');
+      const loadStarted = performance.now();
+      const state = await this.load(docId);
+      instruments.documentLoad.record(secondsSince(loadStarted));
+      this.creating.set(docId, 'fetching ops older than the window for its subscribers');
+      return await this.createLoaded(docId, partition, before, state, previous);
+    } finally {
+      this.creating.delete(docId);
+    }
+  }
+
+  private async createLoaded(
+    docId: string,
+    partition: number,
+    before: PartitionCommitter | undefined,
+    state: DocumentState,
+    previous: DocumentChannel | undefined,
+  ): Promise<DocumentChannel> {
     // Sequence only on a state loaded after our writer fenced the previous owner: if ownership arrived while we
     // were loading, the load may have missed the previous owner's last ops (takeOwnership reloads this channel).
-    const committer = this.committers.get(partition) === before ? before : undefined;
+    // And never on a writer a newer owner has fenced: until the partition is assigned here again, this is a replica.
+    const committer = this.committers.get(partition) === before && before?.fenced === false ? before : undefined;
     const channel: DocumentChannel = new DocumentChannel(
       state,
       this.settings,
@@ -364,7 +407,7 @@ export class DocumentHub {
     // Replace the entry at once (callers from now on wait for the new channel), but load only once the old one
     // has stopped sequencing and its last append has landed: the load must see it.
     const next = (async () => {
-      const previous = await current.catch(() => undefined);
+      const previous = await settledChannel(current);
       await previous?.retire();
       // The log (or the writer's reopen) may be unreachable for a while: keep trying with backoff while anyone
       // is subscribed, so they stay subscribed and their ops wait for the reload instead of being dropped.
@@ -386,4 +429,13 @@ export class DocumentHub {
       if (this.channels.get(docId) === next) this.channels.delete(docId);
     });
   }
+}
+
+/**
+ * The channel once loaded, or undefined if its load failed. For everyone but the opener, who is told why: a
+ * failed load must not reject a close, a relayed record or a revocation (a session's close on disconnect is not
+ * awaited by anyone, and its rejection crashed the process: the chaos run, seed 7).
+ */
+function settledChannel(pending: Promise<DocumentChannel> | undefined): Promise<DocumentChannel | undefined> {
+  return pending === undefined ? Promise.resolve(undefined) : pending.catch(() => undefined);
 }

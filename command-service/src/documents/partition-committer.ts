@@ -45,6 +45,8 @@ export class PartitionCommitter {
   private doubtful = false;
   private reopening: Promise<void> | undefined;
   private closed = false;
+  /** An append was fenced: another instance owns the partition now, and nothing more is appended through here. */
+  private fencedByNewerOwner = false;
 
   constructor(
     private current: PartitionWriter,
@@ -54,6 +56,15 @@ export class PartitionCommitter {
 
   get writer(): PartitionWriter {
     return this.current;
+  }
+
+  /**
+   * An append was fenced by a newer writer of the partition: this instance no longer owns it, whatever its group
+   * membership says yet. Channels loaded from now on are replicas (their submits go to the owner), and a later
+   * assignment of the partition opens a new writer instead of keeping this one.
+   */
+  get fenced(): boolean {
+    return this.fencedByNewerOwner;
   }
 
   /**
@@ -113,6 +124,9 @@ export class PartitionCommitter {
    * next version, a comment event the current one (it follows the op of that version: docs/comments.md).
    */
   append(records: readonly AppendInput[]): Promise<void> {
+    if (this.fencedByNewerOwner) {
+      return Promise.reject(new CollabError('ERR_FENCED', 'a newer writer owns this partition; this one is fenced'));
+    }
     const expected = new Map<string, number>();
     for (const { value } of records) {
       const want = expected.get(value.docId) ?? this.next.get(value.docId);
@@ -173,7 +187,8 @@ export class PartitionCommitter {
         // waited behind it may build on it (a document's next versions), so it fails too, untried.
         const failed = [...batch, ...this.queue];
         this.queue = [];
-        if (!isCollabError(err, 'ERR_FENCED')) this.doubtful = true;
+        if (isCollabError(err, 'ERR_FENCED')) this.fencedByNewerOwner = true;
+        else this.doubtful = true;
         for (const w of failed) for (const { value } of w.records) this.next.set(value.docId, UNKNOWN);
         for (const w of failed) w.reject(err);
       }

@@ -57,6 +57,9 @@ export interface SessionDeps {
   commentLimits?: CommentLimits;
 }
 
+/** How long an open may take before the session logs what it waits for (and again at each such interval). */
+const SLOW_OPEN_WARNING_MS = 20_000;
+
 /** setTimeout's longest delay (about 24.8 days); a later expiry is checked again when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -189,13 +192,18 @@ export class Session {
     }
   }
 
-  /** The connection is gone: unsubscribe everywhere. */
+  /** The connection is gone: unsubscribe everywhere. Never rejects (the transport does not wait for it). */
   async disconnected(): Promise<void> {
     this.closed = true;
     this.watchExpiry(undefined);
-    await this.deps.presence?.leaveAll(this.presenceMember());
-    await Promise.all([...this.open].map((docId) => this.deps.hub.close(this.subscriber, docId)));
-    this.open.clear();
+    try {
+      await this.deps.presence?.leaveAll(this.presenceMember());
+      await Promise.all([...this.open].map((docId) => this.deps.hub.close(this.subscriber, docId)));
+    } catch (err) {
+      this.deps.logger.error({ err, session: this.id }, 'cleaning up after a closed connection failed');
+    } finally {
+      this.open.clear();
+    }
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
@@ -312,12 +320,23 @@ export class Session {
       throw new ProtocolError('ERR_RATE_LIMITED', 'Too many opens; slow down.', { retryAfterMs: wait, docId });
     }
     this.open.add(docId);
+    // Every later frame of this connection waits for this open: say so when it takes long, and on what.
+    const started = this.deps.now();
+    const slow = setInterval(() => {
+      this.deps.logger.warn(
+        { docId, session: this.id, waitingMs: this.deps.now() - started, on: this.deps.hub.describeOpen(docId) },
+        "an open is still unanswered; the connection's later frames wait behind it",
+      );
+    }, SLOW_OPEN_WARNING_MS);
+    slow.unref();
     try {
       await this.deps.hub.open(this.subscriber, docId, version);
     } catch (err) {
       this.open.delete(docId);
       await this.deps.hub.close(this.subscriber, docId);
       throw err;
+    } finally {
+      clearInterval(slow);
     }
     // After the snapshot or catch-up: who is here, with cursors at the version the client now holds.
     await this.deps.presence?.join(this.presenceMember(principal, docId), docId);

@@ -10,6 +10,10 @@ import type { DocumentComments } from './document-comments.js';
 import type { RemoteUser } from './presence.js';
 import type { Listener } from './emitter.js';
 import { CollabClientError } from './errors.js';
+import type { WireThread } from '@collab/protocol';
+
+/** A comment thread with its range in the local text as UTF-16 offsets (ClientDocument.threads). */
+export type ShownThread = WireThread & { from: number; to: number };
 
 export class ClientDocument {
   constructor(
@@ -111,6 +115,19 @@ export class ClientDocument {
    */
   get comments(): DocumentComments {
     return this.sync.comments;
+  }
+
+  /**
+   * The threads to show, each with its range as UTF-16 offsets of the local text (`from`, `to`: what an editor
+   * marks); `anchor` stays in code points. A detached thread (its text deleted) has `from === to`.
+   */
+  get threads(): ShownThread[] {
+    const text = this.sync.text;
+    return this.sync.comments.threads.map((thread) => ({
+      ...thread,
+      from: text.codePointToUtf16(Math.min(thread.anchor.start, text.length)),
+      to: text.codePointToUtf16(Math.min(thread.anchor.end, text.length)),
+    }));
   }
 
   /** Start a thread on `length` UTF-16 code units at `offset` of the local text; resolves with its id once durable. */

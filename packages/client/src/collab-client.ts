@@ -125,6 +125,7 @@ export class CollabClient {
           return seq;
         },
         send: (message) => this.send(message),
+        reconnect: (reason) => this.drop(this.socket, reason),
         schedule: (ms, fn) => this.scheduler.schedule(ms, fn),
         userId: () => this.userId,
         now: () => this.scheduler.now(),
@@ -289,7 +290,10 @@ export class CollabClient {
   private lost(socket: SocketLike): void {
     if (this.socket !== socket) return; // already handled (onerror is followed by onclose)
     this.socket = undefined;
-    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    // Not null: closing a socket that is still connecting (a handshake that timed out) makes Node's `ws` emit
+    // 'error' afterwards, and an 'error' event with no listener throws — it took down the process using the SDK.
+    socket.onerror = ignore;
     for (const { sync } of this.documents.values()) sync.disconnected();
     if (this.stateValue !== 'closed') this.retryLater();
   }
@@ -328,6 +332,8 @@ export class CollabClient {
     this.cancelTimer = undefined;
   }
 }
+
+const ignore = (): void => {};
 
 function randomId(): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;

@@ -41,6 +41,9 @@ import {
 export type { UnsentWork };
 export type { ChangeEvent, SyncEvents, SyncHost, SyncOptions } from './sync-contract.js';
 
+/** Open timeouts in a row, with nothing of the answer arriving, before the connection is given up for a new one. */
+const OPEN_TIMEOUTS_BEFORE_RECONNECT = 3;
+
 export class DocumentSync {
   readonly events = new Emitter<SyncEvents>();
   /** The texts, the version, and what the server does not have yet. */
@@ -75,8 +78,17 @@ export class DocumentSync {
     this.maxPending = options.maxPending ?? 1000;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.hash = options.hash ?? stateHash;
-    this.open = new OpenHandshake(docId, host, options.openTimeoutMs ?? 15_000, () => {
-      if (this.phase.kind === 'opening') this.sendOpen(wantsFresh(this.phase) || !this.loaded);
+    const openTimeoutMs = options.openTimeoutMs ?? 15_000;
+    this.open = new OpenHandshake(docId, host, openTimeoutMs, (silentTimeouts) => {
+      if (this.phase.kind !== 'opening') return;
+      if (silentTimeouts >= OPEN_TIMEOUTS_BEFORE_RECONNECT && host.reconnect !== undefined) {
+        // The server answers frames in order: an open unanswered this long means this connection is stuck behind
+        // something on the server, and asking again on it cannot help. Another connection (perhaps to another
+        // instance behind the load balancer) can; the documents re-open there.
+        host.reconnect(`the open of ${docId} had no answer in ${(silentTimeouts * openTimeoutMs) / 1000} s`);
+        return;
+      }
+      this.sendOpen(wantsFresh(this.phase) || !this.loaded);
     });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the presence host reads live state
     const sync = this;
@@ -316,7 +328,7 @@ export class DocumentSync {
         const whole = this.open.parts.add(message);
         if (whole !== undefined) return this.receive(whole);
         // A large answer is arriving: it is not lost, so the open timer waits for the next part.
-        if (this.phase.kind === 'opening' && this.open.parts.busy) this.open.armTimer();
+        if (this.phase.kind === 'opening' && this.open.parts.busy) this.open.progressed();
         return;
       }
       case 'resync':

@@ -1,6 +1,7 @@
 export { CollabClient } from './collab-client.js';
 export type { ClientEvents, CollabClientOptions, ConnectionState } from './collab-client.js';
 export { ClientDocument } from './client-document.js';
+export type { ShownThread } from './client-document.js';
 export { DocumentSync } from './document-sync.js';
 export type { ChangeEvent, SyncEvents, SyncHost, SyncOptions, UnsentWork } from './document-sync.js';
 export type { Utf16Change } from './changes.js';

@@ -17,13 +17,18 @@ export class OpenHandshake {
   readonly parts = new PartsAssembler();
   private held: ServerMessage[] = [];
   private cancelTimer: (() => void) | undefined;
+  /** Timeouts in a row on this connection with nothing of the answer arriving. */
+  private silentTimeouts = 0;
 
   constructor(
     private readonly docId: string,
     private readonly host: Pick<SyncHost, 'send' | 'schedule'>,
     private readonly timeoutMs: number,
-    /** No answer within the timeout: ask again (the caller knows whether it still waits, and for what). */
-    private readonly onTimeout: () => void,
+    /**
+     * No answer within the timeout: ask again, or give up on the connection (the caller knows whether it still
+     * waits, and for what). `silentTimeouts` counts this one.
+     */
+    private readonly onTimeout: (silentTimeouts: number) => void,
   ) {}
 
   /** Send an open: for the whole text (`fresh`), or for what came after `version`. */
@@ -42,8 +47,14 @@ export class OpenHandshake {
     this.stopTimer();
     this.cancelTimer = this.host.schedule(this.timeoutMs, () => {
       this.cancelTimer = undefined;
-      this.onTimeout();
+      this.onTimeout(++this.silentTimeouts);
     });
+  }
+
+  /** Part of a large answer arrived: the server is working on it, so the timer starts again from zero. */
+  progressed(): void {
+    this.silentTimeouts = 0;
+    this.armTimer();
   }
 
   stopTimer(): void {
@@ -64,6 +75,7 @@ export class OpenHandshake {
   /** The answer landed: the messages held back, in order, to be handled now. */
   answered(): ServerMessage[] {
     this.cause = undefined;
+    this.silentTimeouts = 0;
     this.stopTimer();
     const held = this.held;
     this.held = [];
@@ -73,6 +85,7 @@ export class OpenHandshake {
   /** The connection is gone: nothing is on its way any more. */
   reset(): void {
     this.held = [];
+    this.silentTimeouts = 0;
     this.parts.reset();
     this.stopTimer();
   }

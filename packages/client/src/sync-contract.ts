@@ -20,6 +20,11 @@ export interface SyncHost {
   newClientId?(): string;
   /** Send a message on the current connection (only called while connected). */
   send(message: ClientMessage): void;
+  /**
+   * Give up the current connection and make a new one (the server has stopped answering on it). Absent: the
+   * document keeps asking on the connection it has.
+   */
+  reconnect?(reason: string): void;
   /** Run `fn` after `delayMs`; returns a cancel function. */
   schedule(delayMs: number, fn: () => void): () => void;
   /** Our user id once welcomed (presence: our own ops push our cursors). */
@@ -33,7 +38,10 @@ export interface SyncOptions {
   maxPending?: number;
   /** Size limits for one op (set from the server's welcome by the connection). */
   budget?: OpBudget;
-  /** Re-send an `open` that has had no answer for this long (default 15 s). */
+  /**
+   * Re-send an `open` that has had no answer for this long (default 15 s); after three such timeouts in a row the
+   * connection is replaced (`SyncHost.reconnect`).
+   */
   openTimeoutMs?: number;
   /** Delay before re-sending an op after a retriable error without `retryAfterMs` (doubles per attempt). */
   retryBaseMs?: number;

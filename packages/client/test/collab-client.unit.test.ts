@@ -161,6 +161,42 @@ describe('CollabClient', () => {
     assert.equal(env.client.state, 'online');
   });
 
+  it('gives up a connection whose session is stuck behind an unanswered open, though other documents’ ops still arrive', async () => {
+    // The chaos run's hung reload: the server never answered one open, and re-sending it on the same connection
+    // queued it behind the stuck one; the connection never went quiet (the other documents were live), so the
+    // keep-alive never dropped it. After three open timeouts the client now reconnects, and the open is answered.
+    const env = setup();
+    const client = new CollabClient({
+      url: 'ws://sim',
+      token: 'good',
+      WebSocket: env.net.WebSocket,
+      clientId: 'c2',
+      scheduler: env.scheduler,
+      random: () => 0.5,
+      reconnect: RECONNECT,
+      document: { openTimeoutMs: 2000 },
+    });
+    const states: ConnectionState[] = [];
+    client.events.on('state', (e) => states.push(e.state));
+    const live = await open(env, 'live', client);
+    env.server.stallNextOpen.add('stuck');
+    let opened: ClientDocument | undefined;
+    void client.openDocument('stuck').then((doc) => (opened = doc));
+    for (let i = 0; i < 10; i++) {
+      env.server.commitExternal('live', ['x']); // the connection is never silent
+      await env.run(500);
+    }
+    assert.equal(live.version, 10, 'the live document kept receiving ops meanwhile');
+    assert.equal(opened, undefined, 'not answered on the stuck connection (two re-sends later)');
+    assert.ok(!states.includes('offline'), 'not dropped before the third timeout');
+    await env.run(1500);
+    assert.ok(states.includes('offline'), 'dropped after three open timeouts');
+    await env.run(500);
+    assert.equal(client.state, 'online');
+    assert.notEqual(opened, undefined, 'opened on the new connection');
+    assert.equal(opened!.version, 0);
+  });
+
   it('rejects openDocument with the server’s code when the open is refused', async () => {
     const env = setup();
     env.server.forbidden.add('secret');

@@ -6,6 +6,7 @@
  *   is dispatched with an annotation, so it is not sent again.
  * - Presence: the view's selection is our cursor (the SDK throttles it); other people's cursors and selections
  *   are decorations (remote-cursors.ts).
+ * - Comment threads: each open thread's range is marked (comment-marks.ts).
  * - Undo and redo act on this user's own edits only (the SDK's UndoManager: others' text is never removed);
  *   Mod-z, Mod-Shift-z and Mod-y, or `collabUndo(view)` / `collabRedo(view)` from buttons.
  *
@@ -18,6 +19,7 @@ import type { Extension } from '@codemirror/state';
 import { Annotation, Facet, Prec } from '@codemirror/state';
 import type { PluginValue, ViewUpdate } from '@codemirror/view';
 import { type EditorView, keymap, ViewPlugin } from '@codemirror/view';
+import { commentMarks, setCommentThreads } from './comment-marks.js';
 import { remoteCursors, setRemoteUsers } from './remote-cursors.js';
 
 export interface CollabOptions {
@@ -30,6 +32,8 @@ export interface CollabOptions {
   cursors?: boolean;
   /** Send this view's selection as our cursor. Default true. */
   shareCursor?: boolean;
+  /** Mark the ranges of open comment threads. Default true. */
+  comments?: boolean;
 }
 
 /** Marks the transactions that carry the document's changes into the view (not to be sent back). */
@@ -53,6 +57,7 @@ export function collab(doc: ClientDocument, options: CollabOptions = {}): Extens
     collabConfig.of(config),
     ViewPlugin.define((view) => new DocumentSync(view, config)),
     options.cursors === false ? [] : remoteCursors(),
+    options.comments === false ? [] : commentMarks(),
     undo === undefined
       ? []
       : Prec.high(
@@ -88,8 +93,10 @@ function step(view: EditorView, which: 'undo' | 'redo'): boolean {
 class DocumentSync implements PluginValue {
   private readonly offChange: () => void;
   private readonly offPresence: () => void;
+  private readonly offComments: () => void;
   private destroyed = false;
   private presenceScheduled = false;
+  private commentsScheduled = false;
   /** Set while the view's own edits are handed to the document (their 'change' events are not echoed back). */
   private sendingFromView = false;
 
@@ -109,11 +116,13 @@ class DocumentSync implements PluginValue {
       });
     });
     this.offPresence = doc.on('presence', () => this.showOthers());
+    this.offComments = doc.on('comments', () => this.showThreads());
     // A plugin may not dispatch while the view is being built: align the content and show others just after.
     queueMicrotask(() => {
       if (this.destroyed) return;
       if (view.state.doc.toString() !== doc.text) this.replaceAll();
       this.showOthers();
+      this.showThreads();
     });
   }
 
@@ -147,6 +156,7 @@ class DocumentSync implements PluginValue {
     this.destroyed = true;
     this.offChange();
     this.offPresence();
+    this.offComments();
   }
 
   private replaceAll(): void {
@@ -166,6 +176,16 @@ class DocumentSync implements PluginValue {
     queueMicrotask(() => {
       this.presenceScheduled = false;
       if (!this.destroyed) this.view.dispatch({ effects: setRemoteUsers.of(this.config.doc.others) });
+    });
+  }
+
+  /** As for presence: the threads' offsets are read on a microtask, when they match the view's text. */
+  private showThreads(): void {
+    if (this.commentsScheduled) return;
+    this.commentsScheduled = true;
+    queueMicrotask(() => {
+      this.commentsScheduled = false;
+      if (!this.destroyed) this.view.dispatch({ effects: setCommentThreads.of(this.config.doc.threads) });
     });
   }
 }

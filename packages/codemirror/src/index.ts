@@ -1,2 +1,3 @@
 export { collab, collabRedo, collabUndo, fromDocument, type CollabOptions } from './collab.js';
 export { remoteCursors, setRemoteUsers } from './remote-cursors.js';
+export { commentMarks, setCommentThreads } from './comment-marks.js';

@@ -22,3 +22,4 @@ export type { ClientMessageType, ResyncCause } from './message-types.js';
 export { sha256Hex, STATE_HASH_HEX_DIGITS, stateHash, stateHashFromDigest } from './state-hash.js';
 export { hasLoneSurrogate, UNPAIRED_SURROGATE } from './well-formed.js';
 export { PROTOCOL_VERSION } from './version.js';
+export { toWireOp } from './wire-op.js';

@@ -10,6 +10,7 @@ import { collabRedo, collabUndo } from '@collab/codemirror';
 import type { EditorView } from '@codemirror/view';
 import type { Binding } from './editor-binding.js';
 import { bindEditor } from './editor-binding.js';
+import { showComments } from './comments-panel.js';
 import { HistoryView } from './history-view.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -128,7 +129,6 @@ async function main(): Promise<void> {
   });
 
   const doc: ClientDocument = await client.openDocument(docId);
-  (window as unknown as Record<string, unknown>).collab = { client, doc };
   // Undo/redo act on this user's own edits only (others' text is never removed); the cursor goes where it happened.
   // One history for the keys (inside collab()) and the buttons.
   const undo = new UndoManager(doc);
@@ -139,6 +139,8 @@ async function main(): Promise<void> {
   $('undo').addEventListener('click', () => step(collabUndo));
   $('redo').addEventListener('click', () => step(collabRedo));
   let binding: Binding = bindEditor($('editor'), doc, undo);
+  // For tests and debugging: the live objects, the editor's view included (it is replaced after a history visit).
+  (window as unknown as Record<string, unknown>).collab = { client, doc, view: () => binding.view };
   $('pending').textContent = 'all saved';
   showPresence(doc.others);
   doc.on('presence', ({ users }) => showPresence(users));
@@ -147,6 +149,18 @@ async function main(): Promise<void> {
   doc.on('progress', ({ sent, total }) => {
     progress.hidden = sent >= total;
     (progress.firstElementChild as HTMLElement).style.width = `${Math.round((100 * sent) / Math.max(1, total))}%`;
+  });
+  showComments({
+    doc,
+    list: $('threads'),
+    form: $<HTMLFormElement>('comment-form'),
+    input: $<HTMLInputElement>('comment-text'),
+    selection: () => binding.view.state.selection.main,
+    say: (message) => {
+      const banner = $('banner');
+      banner.hidden = false;
+      banner.textContent = message;
+    },
   });
   doc.on('unsent', (work) => offerDownload(work.localText, work.reason));
   doc.on('pending-limit', ({ limit, work }) => {

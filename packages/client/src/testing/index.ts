@@ -9,6 +9,8 @@
  * - `ManualScheduler` is the clock: hand it to `CollabClient` as `scheduler`; nothing happens until a test
  *   advances it.
  * - `Rng` is the seeded randomness both draw from: a seed reproduces a run.
+ * - `laggySocketClass` wraps a real WebSocket constructor (against a real server) so that frames arrive late, in
+ *   order, and a connection can be killed without a closing handshake.
  *
  * Browser-safe like the SDK (no Node built-ins).
  */
@@ -16,5 +18,7 @@ export { FakeNetwork, FakeSocket, Connection } from './fake-network.js';
 export type { NetworkOptions } from './fake-network.js';
 export { ManualScheduler } from './manual-scheduler.js';
 export { Rng } from './rng.js';
+export { laggySocketClass } from './laggy-socket.js';
+export type { LaggySocket } from './laggy-socket.js';
 export { DEFAULT_LIMITS, SimServer, SimSession } from './sim-server.js';
 export type { SimServerOptions } from './sim-server.js';

@@ -25,7 +25,7 @@ import {
   opsSince,
 } from '@collab/core';
 import type { ClientMessage, ServerMessage, WireLimits, WireOp } from '@collab/protocol';
-import { stateHash } from '@collab/protocol';
+import { stateHash, toWireOp } from '@collab/protocol';
 import type { Rng } from './rng.js';
 
 export interface SimServerOptions {
@@ -50,15 +50,6 @@ export const DEFAULT_LIMITS: WireLimits = {
   opsPerSecond: 200,
 };
 
-const toWire = (r: OpCommitted): WireOp => ({
-  version: r.version,
-  op: r.op,
-  clientId: r.clientId,
-  seq: r.seq,
-  userId: r.userId,
-  timestamp: r.timestamp,
-});
-
 interface SimDoc {
   state: DocumentState;
   subscribers: Set<SimSession>;
@@ -75,6 +66,12 @@ export class SimServer {
   hung = false;
   /** Documents nobody may open. */
   readonly forbidden = new Set<string>();
+  /**
+   * Documents whose next open leaves the connection that sent it stuck: that session reads no more frames (as a
+   * real session whose open never completes holds every later frame behind it), while what it is subscribed to
+   * still reaches it. Each entry stalls one open.
+   */
+  readonly stallNextOpen = new Set<string>();
 
   constructor(
     private readonly rng: Rng,
@@ -297,7 +294,7 @@ export class SimServer {
   private commit(doc: SimDoc, record: OpCommitted, sender: SimSession | undefined, silent?: SimSession): void {
     doc.state = evolve(doc.state, record, this.options.window);
     this.commits++;
-    const op: ServerMessage = { t: 'op', docId: record.docId, ...toWire(record) };
+    const op: ServerMessage = { t: 'op', docId: record.docId, ...toWireOp(record) };
     for (const s of doc.subscribers) if (s !== sender && s !== silent) s.send(op);
     sender?.send({ t: 'ack', docId: record.docId, seq: record.seq, version: record.version });
     const { hashEvery } = this.options;
@@ -327,7 +324,7 @@ export class SimServer {
       return [{ t: 'resync', docId: state.docId, reason: `${behind} versions behind` }, this.snapshot(doc), threads];
     }
     const missing = state.recent.slice(state.recent.length - behind);
-    return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWire) }, threads];
+    return [{ t: 'catchup', docId: state.docId, version: state.version, ops: missing.map(toWireOp) }, threads];
   }
 
   disconnected(session: SimSession): void {
@@ -350,9 +347,17 @@ export class SimSession {
     private readonly deliver: (frame: string) => void,
   ) {}
 
+  /** Stuck behind an open that never completes (SimServer.stallNextOpen): later frames are never read. */
+  private stalled = false;
+
   receive(frame: string): void {
-    if (this.server.hung) return;
-    this.server.handle(this, JSON.parse(frame) as ClientMessage);
+    if (this.server.hung || this.stalled) return;
+    const message = JSON.parse(frame) as ClientMessage;
+    if (message.t === 'open' && this.server.stallNextOpen.delete(message.docId)) {
+      this.stalled = true;
+      return;
+    }
+    this.server.handle(this, message);
   }
 
   send(message: ServerMessage): void {
