@@ -108,7 +108,8 @@ const Env = z.object({
   COLLAB_LOAD_FROM_READ_SIDE: z.enum(['true', 'false']).default('true'),
   // Comment threads (docs/comments.md): on by default, with DEFAULT_COMMENT_LIMITS. While they are on a document
   // loads from the whole log (the read models hold no threads yet); `false` refuses every comment command.
-  COLLAB_COMMENTS: z.enum(['true', 'false']).default('true'),
+  // Off by default until threads have a read model: while on, every document load reads its whole partition.
+  COLLAB_COMMENTS: z.enum(['true', 'false']).default('false'),
   // Serve the web editor page at / (the same page as the embedded mode).
   COLLAB_SERVE_PAGE: z.enum(['true', 'false']).default('true'),
 });

@@ -292,7 +292,7 @@ async function startDistributedCommandService(
     ...(readSide.documents === undefined ? {} : { documents: readSide.documents }),
     hashEvery: config.hashEvery,
     limits: config.limits,
-    // The Kafka log stores comment events beside the ops (the comment-event schema); COLLAB_COMMENTS=false: off.
+    // The Kafka log stores comment events beside the ops (the comment-event schema); on with COLLAB_COMMENTS=true.
     ...(config.comments ? { comments: DEFAULT_COMMENT_LIMITS } : {}),
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     access: config.access,

@@ -104,6 +104,7 @@ describe('comment threads, distributed (real processes, real Kafka, schema regis
       ...rs.env,
       COLLAB_PROJECTION_GROUP: `${t.topic}-projection`,
       COLLAB_SCHEMA_REGISTRY_URL: registryUrl,
+      COLLAB_COMMENTS: 'true',
     };
     [a, b] = await Promise.all([Instance.start(t, 'a', env), Instance.start(t, 'b', env)]);
     started.push(a, b);
