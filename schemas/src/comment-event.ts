@@ -10,7 +10,8 @@
 import avro from 'avsc';
 import { CollabError, type CommentEvent, type CommentEventBody } from '@collab/core';
 import { readFrame, writeFrame } from './framing.js';
-import { SCHEMAS, currentSchema, schemaEntry, schemaVersion, typeForId, type SchemaEntry } from './registry.js';
+import { currentSchema, schemaEntry, schemaVersion, typeForId, type SchemaEntry } from './registry.js';
+import { WriterSchemas } from './writer-schemas.js';
 
 const NS = 'collab.comments';
 /** The full name every CommentEvent schema version has: how a registry's schema is recognised as one. */
@@ -103,17 +104,27 @@ export interface CommentEventCodecOptions {
 }
 
 /**
+ * The registry's schema when it is a CommentEvent; none when the registry names it an OpCommitted; else the local
+ * table's comment-event schema of that id (frames written before a registry was configured), else none.
+ */
+function writerFor(id: number, schema: avro.Schema | undefined): avro.Type | null {
+  if (schema !== undefined) {
+    const type = avro.Type.forSchema(schema, { wrapUnions: true });
+    if (type.name === COMMENT_EVENT_NAME) return type;
+    if (type.name === OP_COMMITTED_NAME) return null;
+  }
+  const local = schemaEntry(id);
+  return local?.subject === 'comment-event' ? typeForId(id) : null;
+}
+
+/**
  * Encodes comment events under one schema id and decodes the frames whose id it knows as a CommentEvent schema.
  * `knows(frame)` tells a reader of the mixed topic which codec a frame is for (after `prepare`).
  */
 export class CommentEventCodec {
   readonly schema: SchemaEntry;
   private readonly type: avro.Type;
-  /** Writer schemas by frame id; null: an id known to be no CommentEvent schema. */
-  private readonly writers = new Map<number, avro.Type | null>();
-  private readonly resolvers = new Map<number, avro.Resolver>();
-  private readonly pending = new Map<number, Promise<void>>();
-  private readonly lookup: CommentEventCodecOptions['lookup'];
+  private readonly writers: WriterSchemas;
 
   constructor(
     readonly writerSchemaId: number,
@@ -121,15 +132,7 @@ export class CommentEventCodec {
   ) {
     this.schema = options.schemaVersion === undefined ? CURRENT : schemaVersion('comment-event', options.schemaVersion);
     this.type = typeForId(this.schema.id);
-    this.lookup = options.lookup;
-    if (this.lookup === undefined) {
-      for (const entry of SCHEMAS)
-        if (entry.subject === 'comment-event') this.writers.set(entry.id, typeForId(entry.id));
-    }
-    for (const [id, version] of options.knownIds ?? []) {
-      this.writers.set(id, typeForId(schemaVersion('comment-event', version).id));
-    }
-    this.writers.set(writerSchemaId, this.type);
+    this.writers = new WriterSchemas('comment-event', { type: this.type, id: writerSchemaId }, options, writerFor);
   }
 
   encode(value: CommentEvent): Buffer {
@@ -150,63 +153,26 @@ export class CommentEventCodec {
     return writeFrame(this.writerSchemaId, this.type.toBuffer(record));
   }
 
-  /** See OpCommittedCodec.prepare: a lookup per unknown id, shared by concurrent callers. */
+  /** Makes `decode(frame)` able to read the frame's schema id (WriterSchemas.prepare). */
   prepare(frame: Buffer): Promise<void> | undefined {
-    if (frame.length < 5 || frame.readUInt8(0) !== 0) return undefined;
-    const id = frame.readUInt32BE(1);
-    const lookup = this.lookup;
-    if (this.writers.has(id) || lookup === undefined) return undefined;
-    let pending = this.pending.get(id);
-    if (pending === undefined) {
-      pending = lookup(id)
-        .then((schema) => {
-          this.writers.set(id, this.writerFor(id, schema));
-        })
-        .finally(() => this.pending.delete(id));
-      this.pending.set(id, pending);
-    }
-    return pending;
-  }
-
-  /**
-   * The registry's schema when it is a CommentEvent; none when the registry names it an OpCommitted; else the local
-   * table's comment-event schema of that id (frames written before a registry was configured), else none.
-   */
-  private writerFor(id: number, schema: avro.Schema | undefined): avro.Type | null {
-    if (schema !== undefined) {
-      const type = avro.Type.forSchema(schema, { wrapUnions: true });
-      if (type.name === COMMENT_EVENT_NAME) return type;
-      if (type.name === OP_COMMITTED_NAME) return null;
-    }
-    const local = schemaEntry(id);
-    return local?.subject === 'comment-event' ? typeForId(id) : null;
+    return this.writers.prepare(frame);
   }
 
   /** Whether the frame's schema id is a CommentEvent schema this codec reads (call `prepare` first). */
   knows(frame: Buffer): boolean {
-    if (frame.length < 5 || frame.readUInt8(0) !== 0) return false;
-    const writer = this.writers.get(frame.readUInt32BE(1));
-    return writer !== undefined && writer !== null;
+    return this.writers.knows(frame);
   }
 
   /** Throws ERR_CORRUPT for a bad frame, an id that is no CommentEvent schema, or bytes that do not decode. */
   decode(frame: Buffer): CommentEvent {
     const { schemaId, body } = readFrame(frame);
-    const writer = this.writers.get(schemaId);
+    const writer = this.writers.writer(schemaId);
     if (writer === undefined || writer === null) {
       throw new CollabError('ERR_CORRUPT', `Avro schema id ${schemaId} is not a known CommentEvent schema`);
     }
     let record: AvroCommentEvent;
     try {
-      if (writer === this.type) record = this.type.fromBuffer(body) as AvroCommentEvent;
-      else {
-        let resolver = this.resolvers.get(schemaId);
-        if (resolver === undefined) {
-          resolver = this.type.createResolver(writer);
-          this.resolvers.set(schemaId, resolver);
-        }
-        record = this.type.fromBuffer(body, resolver) as AvroCommentEvent;
-      }
+      record = this.writers.read(schemaId, writer, body) as AvroCommentEvent;
     } catch (err) {
       throw new CollabError(
         'ERR_CORRUPT',

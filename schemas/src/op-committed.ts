@@ -20,7 +20,8 @@ import {
   type AvroOpComponent,
   type AvroUnionComponent,
 } from './op-components.js';
-import { SCHEMAS, currentSchema, schemaEntry, schemaVersion, typeForId, type SchemaEntry } from './registry.js';
+import { currentSchema, schemaEntry, schemaVersion, typeForId, type SchemaEntry } from './registry.js';
+import { WriterSchemas } from './writer-schemas.js';
 
 /** The record as avsc reads and writes it; `components` exists from v2 on. */
 interface AvroOpCommitted extends Omit<OpCommitted, 'op'> {
@@ -58,6 +59,20 @@ export interface OpCommittedCodecOptions {
 }
 
 /**
+ * The registry's schema when it is an OpCommitted; none when it is a CommentEvent (the topic's other kind, whose
+ * union of records avsc cannot even parse unwrapped); else the local table's schema of that id, else none.
+ */
+function writerFor(id: number, schema: avro.Schema | undefined): avro.Type | null {
+  if (schema !== undefined) {
+    const name = avro.Type.forSchema(schema, { wrapUnions: 'auto' }).name;
+    if (name === OP_COMMITTED_NAME) return avro.Type.forSchema(schema, { wrapUnions: false });
+    if (name === COMMENT_EVENT_NAME) return null;
+  }
+  const local = schemaEntry(id);
+  return local?.subject === 'op-committed' ? typeForId(id) : null;
+}
+
+/**
  * Encodes with one schema version under one schema id, and decodes frames by the id they carry (Avro schema
  * resolution from the writer's schema to the codec's). Without a schema registry the ids are the local table's
  * (registry.ts); with one (registry-codec.ts) they are the registry's, and an id the codec does not know is
@@ -68,11 +83,7 @@ export class OpCommittedCodec {
   readonly schema: SchemaEntry;
   private readonly type: avro.Type;
   private readonly writesComponents: boolean;
-  /** Writer schemas by frame id; null: an id known to be no OpCommitted schema. */
-  private readonly writers = new Map<number, avro.Type | null>();
-  private readonly resolvers = new Map<number, avro.Resolver>();
-  private readonly pending = new Map<number, Promise<void>>();
-  private readonly lookup: OpCommittedCodecOptions['lookup'];
+  private readonly writers: WriterSchemas;
 
   /** `writerSchemaId`: the id framed into every record this codec encodes. */
   constructor(
@@ -82,15 +93,7 @@ export class OpCommittedCodec {
     this.schema = options.schemaVersion === undefined ? CURRENT : schemaVersion('op-committed', options.schemaVersion);
     this.type = typeForId(this.schema.id);
     this.writesComponents = (this.type as avro.types.RecordType).field('components') !== undefined;
-    this.lookup = options.lookup;
-    if (this.lookup === undefined) {
-      for (const entry of SCHEMAS)
-        if (entry.subject === 'op-committed') this.writers.set(entry.id, typeForId(entry.id));
-    }
-    for (const [id, version] of options.knownIds ?? []) {
-      this.writers.set(id, typeForId(schemaVersion('op-committed', version).id));
-    }
-    this.writers.set(writerSchemaId, this.type);
+    this.writers = new WriterSchemas('op-committed', { type: this.type, id: writerSchemaId }, options, writerFor);
   }
 
   /** Encode with the codec's schema, framed (magic byte, `writerSchemaId`, Avro binary). */
@@ -104,46 +107,14 @@ export class OpCommittedCodec {
     return writeFrame(this.writerSchemaId, this.type.toBuffer(record));
   }
 
-  /**
-   * Makes `decode(frame)` able to read the frame's schema id: a no-op (undefined, nothing to await) when the id
-   * is known, else one lookup per id (concurrent callers share it). A frame that is not a frame is left to decode.
-   */
+  /** Makes `decode(frame)` able to read the frame's schema id (WriterSchemas.prepare). */
   prepare(frame: Buffer): Promise<void> | undefined {
-    if (frame.length < 5 || frame.readUInt8(0) !== 0) return undefined;
-    const id = frame.readUInt32BE(1);
-    const lookup = this.lookup;
-    if (this.writers.has(id) || lookup === undefined) return undefined;
-    let pending = this.pending.get(id);
-    if (pending === undefined) {
-      pending = lookup(id)
-        .then((schema) => {
-          this.writers.set(id, this.writerFor(id, schema));
-        })
-        .finally(() => this.pending.delete(id));
-      this.pending.set(id, pending);
-    }
-    return pending;
-  }
-
-  /**
-   * The registry's schema when it is an OpCommitted; none when it is a CommentEvent (the topic's other kind, whose
-   * union of records avsc cannot even parse unwrapped); else the local table's schema of that id, else none.
-   */
-  private writerFor(id: number, schema: avro.Schema | undefined): avro.Type | null {
-    if (schema !== undefined) {
-      const name = avro.Type.forSchema(schema, { wrapUnions: 'auto' }).name;
-      if (name === OP_COMMITTED_NAME) return avro.Type.forSchema(schema, { wrapUnions: false });
-      if (name === COMMENT_EVENT_NAME) return null;
-    }
-    const local = schemaEntry(id);
-    return local?.subject === 'op-committed' ? typeForId(id) : null;
+    return this.writers.prepare(frame);
   }
 
   /** Whether the frame's schema id is an OpCommitted schema this codec reads (call `prepare` first). */
   knows(frame: Buffer): boolean {
-    if (frame.length < 5 || frame.readUInt8(0) !== 0) return false;
-    const writer = this.writers.get(frame.readUInt32BE(1));
-    return writer !== undefined && writer !== null;
+    return this.writers.knows(frame);
   }
 
   /**
@@ -152,9 +123,9 @@ export class OpCommittedCodec {
    */
   decode(frame: Buffer): OpCommitted {
     const { schemaId, body } = readFrame(frame);
-    const writer = this.writers.get(schemaId);
+    const writer = this.writers.writer(schemaId);
     if (writer === undefined || writer === null) {
-      const known = [...this.writers].filter(([, type]) => type !== null).map(([id]) => id);
+      const known = this.writers.knownIds();
       throw new CollabError(
         'ERR_CORRUPT',
         `unknown Avro schema id ${schemaId}${writer === null ? ' (not an OpCommitted schema in the registry, not a local id)' : ''} (known ids: ${known.join(', ')})`,
@@ -162,16 +133,7 @@ export class OpCommittedCodec {
     }
     let record: AvroOpCommitted;
     try {
-      if (writer === this.type) {
-        record = this.type.fromBuffer(body) as AvroOpCommitted;
-      } else {
-        let resolver = this.resolvers.get(schemaId);
-        if (resolver === undefined) {
-          resolver = this.type.createResolver(writer);
-          this.resolvers.set(schemaId, resolver);
-        }
-        record = this.type.fromBuffer(body, resolver) as AvroOpCommitted;
-      }
+      record = this.writers.read(schemaId, writer, body) as AvroOpCommitted;
     } catch (err) {
       throw new CollabError(
         'ERR_CORRUPT',
