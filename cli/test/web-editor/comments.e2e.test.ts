@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { artifactsDir } from '../support/browser.js';
-import { until, usePageServer } from './page-server.js';
+import { openEditorAs, until, usePageServer } from './page-server.js';
 
 const START = 'the quick brown fox jumps over the lazy dog';
 
@@ -53,17 +53,8 @@ describe('web editor comments in Chromium (embedded server)', function () {
   this.timeout(120_000);
   const env = usePageServer('collab-comments-e2e-');
 
-  async function openAs(name: string, docId: string, viewport = { width: 1100, height: 600 }): Promise<Page> {
-    const context = await env.newContext({ viewport });
-    const page = await context.newPage();
-    await page.goto(`${env.server.url}/?doc=${docId}&name=${name}`);
-    await page.locator('.cm-content').waitFor();
-    await until(
-      `${name} is online`,
-      async () => (await page.locator('#status').getAttribute('data-state')) === 'online',
-    );
-    return page;
-  }
+  const openAs = (name: string, docId: string, viewport = { width: 1100, height: 600 }) =>
+    openEditorAs(env, name, docId, viewport);
 
   it('threads stay on their words in every browser while a third person types around them', async () => {
     const docId = `comments-e2e-${Date.now()}`;

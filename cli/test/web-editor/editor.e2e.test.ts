@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { EmbeddedServer } from '../../src/embedded/server.js';
 import { artifactsDir } from '../support/browser.js';
-import { until, usePageServer } from './page-server.js';
+import { openEditorAs, until, usePageServer } from './page-server.js';
 
 const text = (page: Page): Promise<string> => page.evaluate(() => (window as any).collab?.doc?.text ?? '');
 // The lines' text only: remote cursor widgets (and CodeMirror's buffers around them) are not text.
@@ -32,17 +32,8 @@ describe('web editor in Chromium (embedded server)', function () {
   this.timeout(120_000);
   const env = usePageServer('collab-e2e-');
 
-  async function openAs(name: string, docId: string, viewport = { width: 1000, height: 700 }): Promise<Page> {
-    const context = await env.newContext({ viewport });
-    const page = await context.newPage();
-    await page.goto(`${env.server.url}/?doc=${docId}&name=${name}`);
-    await page.locator('.cm-content').waitFor();
-    await until(
-      `${name} is online`,
-      async () => (await page.locator('#status').getAttribute('data-state')) === 'online',
-    );
-    return page;
-  }
+  const openAs = (name: string, docId: string, viewport?: { width: number; height: number }) =>
+    openEditorAs(env, name, docId, viewport);
 
   it('three people typing at once converge to the same text as the server', async () => {
     const docId = `e2e-${Date.now()}`;

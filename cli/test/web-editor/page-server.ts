@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import pino from 'pino';
 import type { EmbeddedServer } from '../../src/embedded/server.js';
 import { startEmbedded } from '../../src/embedded/server.js';
@@ -77,4 +77,19 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A new browser context showing the editor on `docId` as `name`, once its connection is online. */
+export async function openEditorAs(
+  env: PageServer,
+  name: string,
+  docId: string,
+  viewport = { width: 1000, height: 700 },
+): Promise<Page> {
+  const context = await env.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(`${env.server.url}/?doc=${docId}&name=${name}`);
+  await page.locator('.cm-content').waitFor();
+  await until(`${name} is online`, async () => (await page.locator('#status').getAttribute('data-state')) === 'online');
+  return page;
 }
