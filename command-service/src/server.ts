@@ -182,8 +182,12 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   const consumers: Consumer[] = [];
   const relay = () =>
     options.log.consume({
-      groupId: `${options.consumerGroup}-relay-${instanceId}`,
+      // A group of this process's own (the instance id may be stable, a pod's name): the relay serves only this
+      // process's sessions, so it starts at the end of the topic each time and commits nothing — an offset commit
+      // per fetch was a write to __consumer_offsets per transaction, read back by nobody.
+      groupId: `${options.consumerGroup}-relay-${instanceId}-${randomUUID()}`,
       fromBeginning: false,
+      commitOffsets: false,
       // Delivery on this instance continues each op's trace (the batch's span links the records' traces).
       handler: tracedBatchHandler(TRACER_NAME, 'collab.relay', async (records, context) => {
         for (const r of records) await hub.applyCommitted(r.value);

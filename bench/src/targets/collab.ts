@@ -59,8 +59,11 @@ interface Storage {
 }
 
 /** `owner`: this process deletes the run's topic when it closes (the one started first and closed last). */
-/** `commandBus`: several command-service instances, which forward through the run's commands topic. */
-async function kafkaStorage(partitions: number, run: string, owner: boolean, commandBus: boolean): Promise<Storage> {
+/**
+ * The command-service runs as in production (run.ts): a commands topic for forwards, its consumer group for
+ * ownership and the relay of the ops topic — with one instance or several.
+ */
+async function kafkaStorage(partitions: number, run: string, owner: boolean): Promise<Storage> {
   const stack = await useStack();
   const brokers = stack.kafka.brokers;
   const topic = `bench.ops.${run}`;
@@ -68,7 +71,7 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean, com
   const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await ensureOpsTopic(admin, { topic, partitions: partitions, replicationFactor: 1 });
-  if (commandBus) await ensureCommandTopics(admin, { ...commandTopics, partitions, replicationFactor: 1 });
+  await ensureCommandTopics(admin, { ...commandTopics, partitions, replicationFactor: 1 });
   const buses: CommandBus[] = [];
   const client = new cassandra.Client({
     contactPoints: stack.cassandra.contactPoints,
@@ -104,20 +107,16 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean, com
       logs.push(log);
       return log;
     },
-    ...(commandBus
-      ? {
-          async commandBus(role: string) {
-            const bus = await createKafkaCommandBus({
-              brokers,
-              ...commandTopics,
-              partitionCount: partitions,
-              clientId: `bench-${role}`,
-            });
-            buses.push(bus);
-            return bus;
-          },
-        }
-      : {}),
+    async commandBus(role: string) {
+      const bus = await createKafkaCommandBus({
+        brokers,
+        ...commandTopics,
+        partitionCount: partitions,
+        clientId: `bench-${role}`,
+      });
+      buses.push(bus);
+      return bus;
+    },
     readModels,
     snapshots,
     async close() {
@@ -131,7 +130,7 @@ async function kafkaStorage(partitions: number, run: string, owner: boolean, com
       if (owner) {
         await admin
           .deleteTopics({
-            topics: commandBus ? [topic, commandTopics.commandsTopic, commandTopics.repliesTopic] : [topic],
+            topics: [topic, commandTopics.commandsTopic, commandTopics.repliesTopic],
           })
           .catch(() => {});
       }
@@ -178,7 +177,7 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
   const { run, roles } = args;
   const storage = args.embedded
     ? await sqliteStorage(args.partitions)
-    : await kafkaStorage(args.partitions, run, roles.includes('workers'), args.instances > 1);
+    : await kafkaStorage(args.partitions, run, roles.includes('workers'));
   const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' });
   let stopWorkers = async (): Promise<void> => {};
   if (roles.includes('workers')) {
@@ -210,7 +209,9 @@ export async function startCollabServers(args: CollabServerArgs): Promise<Server
     };
   }
   const instance = `command-${args.instance ?? 1}`;
-  const bus = roles.includes('command') && args.instances > 1 ? await storage.commandBus?.(instance) : undefined;
+  // As deployed (run.ts): a bus whenever the mode is distributed, even with one instance — its relay consumer and
+  // ownership by consumer group are part of what an op costs. The embedded mode owns every partition.
+  const bus = roles.includes('command') ? await storage.commandBus?.(instance) : undefined;
   if (roles.includes('command') && args.instances > 1 && bus === undefined) {
     throw new Error('several command-service instances need the distributed mode (a commands topic)');
   }

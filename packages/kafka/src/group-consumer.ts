@@ -20,6 +20,7 @@ import { CollabError, type Consumer, type ConsumerContext, type Offset, bestEffo
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import type { VisibleOffsets } from './visible-offsets.js';
 
 /** What both the ops consumer (ConsumeOptions) and the commands consumer (ConsumeCommandsOptions) are. */
 export interface GroupConsumeOptions<R> {
@@ -30,6 +31,8 @@ export interface GroupConsumeOptions<R> {
   onRevoked?: (partitions: number[]) => Promise<void> | void;
   /** See ConsumeOptions.batchWaitMs (core): the broker holds a fetch this long unless 1 MiB is ready. */
   batchWaitMs?: number;
+  /** See ConsumeOptions.commitOffsets (core). */
+  commitOffsets?: boolean;
 }
 
 export interface GroupConsumerSpec<R> {
@@ -40,6 +43,8 @@ export interface GroupConsumerSpec<R> {
   prepare?: (messages: readonly KafkaMessage[]) => Promise<void>;
   /** Partitions whose batches may be handled at the same time (kafkajs partitionsConsumedConcurrently). */
   concurrency?: number;
+  /** Told what this consumer covers and what its fetches bring (read_committed: proof of readability). */
+  visible?: VisibleOffsets;
 }
 
 export async function startGroupConsumer<R>(
@@ -71,6 +76,7 @@ export async function startGroupConsumer<R>(
   const inFlight = new Set<Promise<void>>();
 
   const commit = async (partitions: Iterable<number>): Promise<void> => {
+    if (consume.commitOffsets === false) return;
     const offsets = [];
     for (const partition of partitions) {
       const checkpoint = checkpoints.get(partition);
@@ -112,6 +118,8 @@ export async function startGroupConsumer<R>(
     const added = [...now].filter((p) => !before.has(p)).sort((a, b) => a - b);
     if (rejoined)
       logger.warn({ groupId: consume.groupId, revoked, added }, 'consumer rejoined its group as a new member');
+    spec.visible?.cover(revoked, -1);
+    spec.visible?.cover(added, +1);
     assigned = now;
     callbacks = callbacks.then(async () => {
       if (revoked.length > 0) {
@@ -135,6 +143,9 @@ export async function startGroupConsumer<R>(
           autoCommit: false,
           partitionsConsumedConcurrently: spec.concurrency ?? 1,
           eachBatch: async ({ batch, isRunning, isStale }) => {
+            // Before anything that could wait: a writer of this process may be waiting for exactly this proof.
+            const last = batch.messages[batch.messages.length - 1];
+            if (last !== undefined) spec.visible?.delivered(batch.partition, BigInt(last.offset));
             await callbacks;
             if (stopping || !isRunning() || isStale()) return;
             const partition = batch.partition;
@@ -187,6 +198,7 @@ export async function startGroupConsumer<R>(
           (err: unknown) => logger.warn({ err }, 'consumer did not disconnect cleanly'),
         );
         await callbacks;
+        spec.visible?.cover([...assigned], -1);
         if (assigned.size > 0)
           await runCallback(
             'onRevoked',

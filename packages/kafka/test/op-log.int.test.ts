@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { isCollabError, type LogRecord } from '@collab/core';
 import { opLogContract } from '@collab/contracts';
 import { useStack } from '@collab/infra';
@@ -141,6 +142,54 @@ describe('Kafka OpLog specifics', function () {
       assert.equal(await lastStableOffset(fx.topic, partition), (await fx.log.endOffsets())[partition]);
     } finally {
       await producer.disconnect();
+    }
+  });
+
+  it('read-your-writes without asking the leader: a consumer of this log proves an append readable', async () => {
+    // kafkajs has no request hook across clients: count ListOffsets at the connection, for this test only.
+    const connection = createRequire(import.meta.url)('kafkajs/src/network/connection.js') as {
+      prototype: { send: (args: { request: { apiName: string } }) => Promise<unknown> };
+    };
+    const send = connection.prototype.send;
+    let listOffsets = 0;
+    connection.prototype.send = function (this: unknown, args) {
+      if (args.request.apiName === 'ListOffsets') listOffsets++;
+      return send.call(this, args);
+    };
+    const docId = `doc-${randomUUID()}`;
+    const partition = fx.log.partitionFor(docId);
+    let assigned!: () => void;
+    const isAssigned = new Promise<void>((resolve) => (assigned = resolve));
+    const delivered: number[] = [];
+    const consumer = await fx.log.consume({
+      groupId: `relay-${randomUUID()}`,
+      fromBeginning: false,
+      commitOffsets: false,
+      onAssigned: () => assigned(),
+      handler: async (records) => {
+        for (const r of records) delivered.push(r.value.version);
+      },
+    });
+    const writer = await fx.log.openWriter(partition);
+    try {
+      await isAssigned;
+      const appends = 10;
+      let asked = 0;
+      for (let v = 1; v <= appends; v++) {
+        const before = listOffsets;
+        const [offset] = await writer.append([{ value: sample(docId, v) }]);
+        asked += listOffsets - before;
+        // Resolved: readable by every read_committed reader, which the end offset confirms.
+        assert.ok((await fx.log.endOffsets())[partition]! > offset!, `append ${v} readable when acked`);
+      }
+      assert.deepEqual(delivered.slice(0, appends), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      // Without the consumer's proof every append asks the leader at least once; with it, almost none do (one
+      // whose delivery is slower than the writer's short wait still may).
+      assert.ok(asked <= appends / 2, `${asked} ListOffsets from the writer for ${appends} appends`);
+    } finally {
+      connection.prototype.send = send;
+      await writer.close();
+      await consumer.stop();
     }
   });
 

@@ -66,6 +66,13 @@ export interface ConsumeOptions {
    * without fetches (the embedded one) may ignore it.
    */
   batchWaitMs?: number;
+  /**
+   * false: never commit this group's offsets, so it starts at the end each time (with `fromBeginning` false)
+   * and checkpoints cost nothing. For a consumer whose work does not outlive its process — the command-service's
+   * relay, one group per instance, which otherwise wrote an offset commit for every transaction it fetched.
+   * Default true.
+   */
+  commitOffsets?: boolean;
 }
 
 export interface Consumer {
