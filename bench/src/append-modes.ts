@@ -1,0 +1,189 @@
+/**
+ * `npm run bench:append -- [--appends 300] [--partitions 6] [--runs 2]`
+ *
+ * What one op costs Kafka and its client when every op is an append of its own (the distributed mode at light
+ * load), for the write modes a design could choose between — measured side by side on the same broker:
+ *
+ * - `transaction`: the ops writer as deployed (packages/kafka writer.ts): one transaction per append; a
+ *   read_committed consumer of the same log in the process (the command-service's relay) proves each append
+ *   readable by delivering it;
+ * - `transaction, leader asked`: the same, but the consumer belongs to another log client, so the writer asks
+ *   the partition's leader for its last stable offset (ListOffsets) until the append is readable (before
+ *   2026-12-08);
+ * - `idempotent produce`: no transaction: one idempotent produce with acks=all per op — what a writer fenced by
+ *   the log itself rather than by transactional ids would send (docs/performance.md).
+ *
+ * Every mode runs the relay consumer (the command-service always does), so its fetches are counted in all three.
+ * One writer per partition, one append in flight each, `--appends` per partition after a warm-up pass. CPU:
+ * the broker container's cgroup and this process's own (`process.cpuUsage`), per op. Endpoints come from the
+ * integration harness (KAFKA_BROKERS, or containers it starts).
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
+import type { OpCommitted, OpLog } from '@collab/core';
+import { stopStack, useStack } from '@collab/infra';
+import { encodeOpCommitted } from '@collab/schemas';
+import { Kafka, logLevel } from 'kafkajs';
+import { containerCpuSeconds, containerIds, stackContainers } from './resources.js';
+
+const { values } = parseArgs({
+  options: {
+    appends: { type: 'string', default: '300' },
+    partitions: { type: 'string', default: '6' },
+    runs: { type: 'string', default: '2' },
+  },
+});
+const APPENDS = Number(values.appends);
+const PARTITIONS = Number(values.partitions);
+const RUNS = Number(values.runs);
+for (const [name, n] of Object.entries({ appends: APPENDS, partitions: PARTITIONS, runs: RUNS })) {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+}
+
+type Mode = 'transaction' | 'transaction, leader asked' | 'idempotent produce';
+const MODES: Mode[] = ['transaction', 'transaction, leader asked', 'idempotent produce'];
+
+interface Writers {
+  /** Appends `APPENDS` ops to every partition, one in flight per partition. */
+  pass(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const stack = await useStack();
+const brokers = stack.kafka.brokers;
+const [brokerContainer] = await containerIds(await stackContainers([brokers[0]]));
+if (brokerContainer === undefined) throw new Error(`no container found for the broker at ${brokers[0]}`);
+const kafka = new Kafka({ clientId: 'bench-append', brokers, logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+
+let version = 0;
+const op = (docId: string): OpCommitted => {
+  version++;
+  return {
+    docId,
+    version,
+    op: ['x'],
+    baseVersion: version - 1,
+    clientId: 'c',
+    seq: version,
+    userId: 'u',
+    timestamp: Date.now(),
+  };
+};
+
+/** The command-service's relay: a read_committed consumer of every partition, started at the end. */
+async function startRelay(log: OpLog): Promise<{ stop(): Promise<void> }> {
+  let assigned!: () => void;
+  const ready = new Promise<void>((resolve) => (assigned = resolve));
+  const relay = await log.consume({
+    groupId: `bench-append-relay-${randomUUID()}`,
+    commitOffsets: false,
+    onAssigned: () => assigned(),
+    handler: async () => {},
+  });
+  await ready;
+  return relay;
+}
+
+async function open(mode: Mode, topic: string): Promise<Writers> {
+  const logOf = () => createKafkaOpLog({ brokers, topic, partitionCount: PARTITIONS, clientId: 'bench-append' });
+  const log = await logOf();
+  // The relay on the writers' log client proves their appends readable; on a log client of its own, it cannot.
+  const relayLog = mode === 'transaction' ? log : await logOf();
+  const relay = await startRelay(relayLog);
+  const closeLogs = async () => {
+    await relay.stop();
+    await Promise.all([...new Set([log, relayLog])].map((l) => l.close()));
+  };
+  if (mode === 'idempotent produce') {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    const perPartition = async (partition: number) => {
+      for (let i = 0; i < APPENDS; i++) {
+        const value = encodeOpCommitted(op(`doc-${partition}`));
+        await producer.send({ topic, acks: -1, messages: [{ partition, key: `doc-${partition}`, value }] });
+      }
+    };
+    return {
+      pass: async () => void (await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => perPartition(p)))),
+      close: async () => {
+        await producer.disconnect();
+        await closeLogs();
+      },
+    };
+  }
+  const docs = Array.from({ length: PARTITIONS }, (_, p) => {
+    for (let i = 0; ; i++) if (log.partitionFor(`doc-${p}-${i}`) === p) return `doc-${p}-${i}`;
+  });
+  const writers = await Promise.all(docs.map((_, p) => log.openWriter(p)));
+  return {
+    pass: async () => {
+      await Promise.all(
+        writers.map(async (writer, p) => {
+          for (let i = 0; i < APPENDS; i++) await writer.append([{ value: op(docs[p]!) }]);
+        }),
+      );
+    },
+    close: async () => {
+      await Promise.all(writers.map((w) => w.close()));
+      await closeLogs();
+    },
+  };
+}
+
+const rows: { mode: Mode; run: number; opsPerSecond: number; brokerMs: number; clientMs: number }[] = [];
+for (let run = 1; run <= RUNS; run++) {
+  for (const mode of MODES) {
+    const topic = `bench.append.${randomUUID().slice(0, 8)}`;
+    await ensureOpsTopic(admin, { topic, partitions: PARTITIONS, replicationFactor: 1 });
+    const writers = await open(mode, topic);
+    try {
+      await writers.pass(); // warm-up: connections, metadata, the JIT
+      const broker0 = containerCpuSeconds(brokerContainer.id);
+      const client0 = process.cpuUsage();
+      const started = performance.now();
+      await writers.pass();
+      const seconds = (performance.now() - started) / 1000;
+      const client = process.cpuUsage(client0);
+      const broker1 = containerCpuSeconds(brokerContainer.id);
+      const ops = APPENDS * PARTITIONS;
+      if (broker0 === undefined || broker1 === undefined)
+        throw new Error("the broker container's cgroup is not readable");
+      rows.push({
+        mode,
+        run,
+        opsPerSecond: ops / seconds,
+        brokerMs: ((broker1 - broker0) * 1000) / ops,
+        clientMs: (client.user + client.system) / 1000 / ops,
+      });
+      console.log(`  run ${run}, ${mode}: ${ops} appends in ${seconds.toFixed(1)} s`);
+    } finally {
+      await writers.close();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    }
+  }
+}
+await admin.disconnect();
+await stopStack();
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const of = (mode: Mode, key: 'opsPerSecond' | 'brokerMs' | 'clientMs') =>
+  median(rows.filter((r) => r.mode === mode).map((r) => r[key]));
+console.log(
+  `\n# bench:append — ${PARTITIONS} partitions, ${APPENDS} single-op appends each, one in flight per partition; medians of ${RUNS} run(s)\n`,
+);
+console.log(
+  '| mode | appends/s | broker CPU per op | client CPU per op | broker ÷ transaction | client ÷ transaction |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const mode of MODES) {
+  console.log(
+    `| ${mode} | ${of(mode, 'opsPerSecond').toFixed(0)} | ${of(mode, 'brokerMs').toFixed(3)} ms | ${of(mode, 'clientMs').toFixed(3)} ms | ${(of(mode, 'brokerMs') / of('transaction', 'brokerMs')).toFixed(2)}× | ${(of(mode, 'clientMs') / of('transaction', 'clientMs')).toFixed(2)}× |`,
+  );
+}
