@@ -103,6 +103,9 @@ export async function startGroupConsumer<R>(
     }
   };
 
+  // What this consumer tells the writers of its process it reads (visible-offsets.ts).
+  const coverage = spec.visible?.reader();
+
   let memberId: string | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const now = new Set(payload.memberAssignment[topic] ?? []);
@@ -118,8 +121,7 @@ export async function startGroupConsumer<R>(
     const added = [...now].filter((p) => !before.has(p)).sort((a, b) => a - b);
     if (rejoined)
       logger.warn({ groupId: consume.groupId, revoked, added }, 'consumer rejoined its group as a new member');
-    spec.visible?.cover(revoked, -1);
-    spec.visible?.cover(added, +1);
+    coverage?.reads(now);
     assigned = now;
     callbacks = callbacks.then(async () => {
       if (revoked.length > 0) {
@@ -131,6 +133,8 @@ export async function startGroupConsumer<R>(
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     logger.error({ err: payload.error, restart: payload.restart, groupId: consume.groupId }, 'consumer crashed');
+    // A consumer that will not restart delivers nothing more: writers must not wait for it.
+    if (!payload.restart) coverage?.reads([]);
   });
 
   const what = `consume ${topic} as group ${consume.groupId}`;
@@ -198,7 +202,7 @@ export async function startGroupConsumer<R>(
           (err: unknown) => logger.warn({ err }, 'consumer did not disconnect cleanly'),
         );
         await callbacks;
-        spec.visible?.cover([...assigned], -1);
+        coverage?.reads([]);
         if (assigned.size > 0)
           await runCallback(
             'onRevoked',

@@ -42,8 +42,27 @@ export class VisibleOffsets {
     }
   }
 
+  /** One consumer's share of the coverage: each call says what it reads now (GROUP_JOIN; nothing once stopped). */
+  reader(): { reads(partitions: Iterable<number>): void } {
+    let mine = new Set<number>();
+    return {
+      reads: (partitions) => {
+        const now = new Set(partitions);
+        this.cover(
+          [...mine].filter((p) => !now.has(p)),
+          -1,
+        );
+        this.cover(
+          [...now].filter((p) => !mine.has(p)),
+          +1,
+        );
+        mine = now;
+      },
+    };
+  }
+
   /** A consumer was given (+1) or lost (−1) these partitions. */
-  cover(partitions: readonly number[], delta: 1 | -1): void {
+  private cover(partitions: readonly number[], delta: 1 | -1): void {
     for (const p of partitions) {
       const n = (this.coverage.get(p) ?? 0) + delta;
       if (n <= 0) this.coverage.delete(p);

@@ -8,7 +8,7 @@ import { VisibleOffsets } from '../src/visible-offsets.js';
 describe('VisibleOffsets', () => {
   it('resolves a waiter once a delivery reaches past its offset, not before', async () => {
     const visible = new VisibleOffsets();
-    visible.cover([0, 1], +1);
+    visible.reader().reads([0, 1]);
     let settled: boolean | undefined;
     const waiting = visible.waitFor(0, 10n, 5_000).then((reached) => (settled = reached));
     visible.delivered(0, 9n); // below: the record at 10 is not proven readable
@@ -26,22 +26,28 @@ describe('VisibleOffsets', () => {
     const started = Date.now();
     assert.equal(await visible.waitFor(3, 0n, 5_000), false);
     assert.ok(Date.now() - started < 1_000);
-    visible.cover([3], +1);
-    visible.cover([3], -1); // revoked again
+    const consumer = visible.reader();
+    consumer.reads([3]);
+    consumer.reads([]); // revoked again
     assert.equal(visible.covers(3), false);
   });
 
   it('counts coverage per consumer: one of two consumers losing a partition leaves it covered', () => {
     const visible = new VisibleOffsets();
-    visible.cover([2], +1);
-    visible.cover([2], +1);
-    visible.cover([2], -1);
+    const [a, b] = [visible.reader(), visible.reader()];
+    a.reads([2, 4]);
+    b.reads([2]);
+    a.reads([4]);
+    a.reads([4]); // said twice: counted once
     assert.equal(visible.covers(2), true);
+    b.reads([]);
+    assert.equal(visible.covers(2), false);
+    assert.equal(visible.covers(4), true);
   });
 
   it('gives up after its time when nothing is delivered, and forgets the waiter', async () => {
     const visible = new VisibleOffsets();
-    visible.cover([0], +1);
+    visible.reader().reads([0]);
     assert.equal(await visible.waitFor(0, 5n, 20), false);
     visible.delivered(0, 5n); // a late delivery resolves nothing twice (no throw, no leak)
     assert.equal(await visible.waitFor(0, 5n, 20), true);
