@@ -26,6 +26,7 @@ import { stopStack, useStack } from '@collab/infra';
 import { encodeOpCommitted } from '@collab/schemas';
 import { Kafka, logLevel } from 'kafkajs';
 import { containerCpuSeconds, containerIds, stackContainers } from './resources.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -168,11 +169,6 @@ for (let run = 1; run <= RUNS; run++) {
 await admin.disconnect();
 await stopStack();
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const of = (mode: Mode, key: 'opsPerSecond' | 'brokerMs' | 'clientMs') =>
   median(rows.filter((r) => r.mode === mode).map((r) => r[key]));
 console.log(
