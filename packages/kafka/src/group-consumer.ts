@@ -3,7 +3,8 @@
  *
  * - autoCommit is off. kafkajs still moves its in-memory fetch position past each batch, but the group's
  *   committed offset only moves to (highest checkpoint + 1) — Kafka's committed offset is the *next* record to
- *   read. We commit after each batch, when a partition is revoked, and on stop(); never past a checkpoint.
+ *   read. We commit at most once per COMMIT_INTERVAL_MS after batches, off the fetch loop, and always (awaited)
+ *   when a partition is revoked and on stop(); never past a checkpoint.
  * - read_committed: aborted records and those of open transactions are never delivered.
  * - kafkajs has no rebalance listener. Its GROUP_JOIN event carries this member's new assignment; comparing it
  *   with the previous one gives what was assigned and what was revoked. Those callbacks run in order, and a
@@ -21,6 +22,14 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { VisibleOffsets } from './visible-offsets.js';
+
+/**
+ * How often checkpoints are committed while consuming. Every commit is a write to `__consumer_offsets`; committing
+ * after each batch cost one per transaction at light load, and its round trip held up the next fetch (a forwarded
+ * submission waited for it). A crash redelivers what was checkpointed since the last commit — at most this much
+ * more than before — which the port allows: effects are idempotent, forwarded commands deduplicated.
+ */
+export const COMMIT_INTERVAL_MS = 1_000;
 
 /** What both the ops consumer (ConsumeOptions) and the commands consumer (ConsumeCommandsOptions) are. */
 export interface GroupConsumeOptions<R> {
@@ -95,6 +104,29 @@ export async function startGroupConsumer<R>(
     }
   };
 
+  // Commits run one after the other (a later one never overtaken by an earlier); `commitSoon` batches them.
+  let commits: Promise<void> = Promise.resolve();
+  const commitNow = (partitions: Iterable<number>): Promise<void> => {
+    const list = [...partitions];
+    commits = commits.then(() => commit(list));
+    return commits;
+  };
+  let commitTimer: NodeJS.Timeout | undefined;
+  let lastCommitAt = 0;
+  const commitSoon = () => {
+    if (commitTimer !== undefined || consume.commitOffsets === false) return;
+    commitTimer = setTimeout(
+      () => {
+        commitTimer = undefined;
+        lastCommitAt = Date.now();
+        // Only what is ours now: a revoked partition was committed when it was revoked, and its new owner's
+        // offsets must not be overwritten by a batch of ours that finished after that.
+        void commitNow([...checkpoints.keys()].filter((p) => assigned.has(p)));
+      },
+      Math.max(0, lastCommitAt + COMMIT_INTERVAL_MS - Date.now()),
+    );
+  };
+
   const runCallback = async (name: 'onAssigned' | 'onRevoked', partitions: number[]) => {
     try {
       await consume[name]?.(partitions);
@@ -125,7 +157,7 @@ export async function startGroupConsumer<R>(
     assigned = now;
     callbacks = callbacks.then(async () => {
       if (revoked.length > 0) {
-        await commit(revoked);
+        await commitNow(revoked);
         await runCallback('onRevoked', revoked);
       }
       if (added.length > 0) await runCallback('onAssigned', added);
@@ -172,7 +204,7 @@ export async function startGroupConsumer<R>(
             } finally {
               inFlight.delete(tracked);
             }
-            await commit([partition]);
+            commitSoon();
           },
         });
       })(),
@@ -197,7 +229,8 @@ export async function startGroupConsumer<R>(
           'wait for the last batches',
           endpoint,
         ).catch(() => {}); // past the deadline, commit what is checkpointed and stop anyway
-        await commit(checkpoints.keys());
+        clearTimeout(commitTimer);
+        await commitNow(checkpoints.keys());
         await withDeadline(consumer.disconnect(), options.timeouts.operationMs, `stop ${what}`, endpoint).catch(
           (err: unknown) => logger.warn({ err }, 'consumer did not disconnect cleanly'),
         );
