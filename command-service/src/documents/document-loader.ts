@@ -9,10 +9,11 @@
 import type { DocumentState, OpLog } from '@collab/core';
 import { evolve, evolveComment, initialState, isCommentEvent } from '@collab/core';
 
-export async function loadFromLog(log: OpLog, docId: string, window: number): Promise<DocumentState> {
+/** The document up to version `until` (default: its end); fewer versions when it has fewer. */
+export async function loadFromLog(log: OpLog, docId: string, window: number, until = Infinity): Promise<DocumentState> {
   const partition = log.partitionFor(docId);
   let state = initialState(docId);
-  for await (const batch of log.read(partition, 0n)) {
+  scan: for await (const batch of log.read(partition, 0n)) {
     for (const record of batch) {
       if (record.value.docId !== docId) continue;
       if (isCommentEvent(record.value)) {
@@ -24,6 +25,7 @@ export async function loadFromLog(log: OpLog, docId: string, window: number): Pr
       }
       // A version we already folded can only be a duplicate delivery; anything else out of order is corruption.
       if (record.value.version <= state.version) continue;
+      if (record.value.version > until) break scan; // the events of version `until` all come before its next op
       state = evolve(state, record.value, window);
     }
   }

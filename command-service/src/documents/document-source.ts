@@ -27,6 +27,11 @@ export interface DocumentSource {
    * found (the caller then resyncs its client with the whole text).
    */
   opsBetween(docId: string, from: number, to: number): Promise<OpCommitted[] | undefined>;
+  /**
+   * The document as it was at `version` — its text and its comment threads with their anchors then (time travel:
+   * GET /v1/docs/:id/comments?version=N) —, or fewer versions when it has fewer (the caller says ERR_NOT_FOUND).
+   */
+  loadAt(docId: string, version: number): Promise<DocumentState>;
 }
 
 /** What a load or a catch-up read, for logs and tests. */

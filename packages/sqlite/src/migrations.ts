@@ -89,6 +89,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'comment events read model',
+    sql: `
+      -- A document's comment events in log order (docs/comments.md "Loading"): the offset orders the events of one
+      -- version and makes a redelivered record the same row (INSERT OR IGNORE).
+      CREATE TABLE rm_comment_events (
+        doc_id     TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        log_offset INTEGER NOT NULL,
+        event      TEXT NOT NULL, -- JSON of CommentEvent
+        PRIMARY KEY (doc_id, version, log_offset)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 const appliedVersions = (db: SqliteDatabase): Set<number> =>
