@@ -3,7 +3,7 @@
  * comment events in log order between them (each at the version it was decided at: docs/comments.md).
  *
  * This scans the document's partition from its first offset, which is correct but grows with the partition. It is
- * the load of the embedded mode and the fallback of the read-side load (document-source.ts: snapshot + read
+ * the load without a read side and the fallback of the read-side load (document-source.ts: snapshot + read
  * models + the log after the projection's committed offset) whenever the read side is missing or unavailable.
  */
 import type { DocumentState, OpLog } from '@collab/core';

@@ -4,8 +4,8 @@
  * This file is the contract; the parts are beside it:
  *
  * - `log-source.ts` (`createLogSource`): the op log alone. A load scans the document's partition from offset 0 —
- *   correct, but it grows with the partition. Used when no read side is configured (embedded mode, tests without
- *   Cassandra/S3).
+ *   correct, but it grows with the partition. Used when no read side is configured (the distributed mode without
+ *   Cassandra, tests).
  * - `read-side-source.ts` (`createReadSideSource`): the read API's load path, for the owner — the latest snapshot,
  *   the read-model ops after it, and the document's records in Kafka from the offset the projection has committed
  *   for the partition, not from 0. When anything on the read side fails or does not add up, it falls back to the

@@ -102,6 +102,12 @@ export const MIGRATIONS: readonly Migration[] = [
         event      TEXT NOT NULL, -- JSON of CommentEvent
         PRIMARY KEY (doc_id, version, log_offset)
       ) STRICT, WITHOUT ROWID;
+
+      -- The events already in the log (an earlier release kept comments on here but projected only ops): a load
+      -- trusts every event below the projection's committed offset to be in this table. A comment event is the
+      -- record whose JSON has a body.
+      INSERT OR IGNORE INTO rm_comment_events (doc_id, version, log_offset, event)
+        SELECT doc_id, version, record_offset, value FROM log_records WHERE json_extract(value, '$.body') IS NOT NULL;
     `,
   },
 ];
