@@ -7,7 +7,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConnectionLimits, EdgeAccess, EdgeTransportChoice } from '@collab/command-service';
 import { isLoopbackHost } from '@collab/command-service';
-import { ConfigError as ConfigProblems, edgeEnv, shutdownEnv, shutdownSettings } from '@collab/env-config';
+import type { CommentLimits } from '@collab/core';
+import { DEFAULT_COMMENT_LIMITS } from '@collab/core';
+import {
+  commentLimits,
+  commentLimitsEnv,
+  ConfigError as ConfigProblems,
+  edgeEnv,
+  shutdownEnv,
+  shutdownSettings,
+} from '@collab/env-config';
 import { z } from 'zod';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './storage/private-files.js';
 
@@ -51,6 +60,8 @@ const EmbeddedEnv = z.object({
   COLLAB_READS_PER_SECOND: z.coerce.number().int().min(1).default(20),
   COLLAB_READ_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   COLLAB_READ_QUEUE: z.coerce.number().int().min(0).default(64),
+  // Comment threads are always on here; their limits (docs/operations.md "Limits").
+  ...commentLimitsEnv,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -75,6 +86,8 @@ export interface EmbeddedConfig {
     maxCatchupBytes: number;
     opensPerSecond: number;
   };
+  /** Comment threads: code points per message, threads per document, messages per thread. */
+  commentLimits: CommentLimits;
   /** The HTTP read API: requests per second per principal, replays at once, replays waiting. */
   readApi: { readsPerSecond: number; concurrentReads: number; queuedReads: number };
   /** Why dev tokens are on or off, for the banner (`exposed`: on, on an interface other machines can reach). */
@@ -159,6 +172,7 @@ export function loadEmbeddedConfig(
       maxCatchupBytes: e.COLLAB_MAX_CATCHUP_BYTES,
       opensPerSecond: e.COLLAB_OPENS_PER_SECOND,
     },
+    commentLimits: commentLimits(e, DEFAULT_COMMENT_LIMITS),
     readApi: {
       readsPerSecond: e.COLLAB_READS_PER_SECOND,
       concurrentReads: e.COLLAB_READ_CONCURRENCY,

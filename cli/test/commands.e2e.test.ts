@@ -184,9 +184,9 @@ describe('collab CLI (end to end)', function () {
       const fresh = tempDataDir();
       try {
         const first = await cli(['migrate', '--data-dir', fresh.dir]);
-        assert.match(first, /created, applied migration\(s\) 1, schema version 1, 8 partitions/);
+        assert.match(first, /created, applied migration\(s\) 1, 2, schema version 2, 8 partitions/);
         const second = await cli(['migrate', '--data-dir', fresh.dir]);
-        assert.match(second, /opened, up to date, schema version 1/);
+        assert.match(second, /opened, up to date, schema version 2/);
       } finally {
         fresh.remove();
       }

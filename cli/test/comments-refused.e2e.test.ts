@@ -1,7 +1,8 @@
 /**
  * Bad comment input on the embedded server (in this process, raw WebSocket frames): each refusal comes with its
  * code and the command's `ref`, to the sender only, and changes nothing — the log holds no new record, the other
- * subscriber hears nothing, and the threads a new reader gets are the same.
+ * subscriber hears nothing, and the threads a new reader gets are the same. Also with the limits lowered by
+ * configuration (COLLAB_COMMENT_MAX_*).
  */
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@collab/cli/testing';
@@ -144,4 +145,81 @@ describe('comment commands: bad input gets its code and changes nothing', functi
     assert.deepEqual(answer, { t: 'comment-ack', docId: DOC, ref: 'again', duplicate: true });
     assert.deepEqual(readCommentTruth(server.dataDir, DOC).records, records);
   });
+});
+
+describe('comment limits lowered by configuration: refused with their codes, nothing changes', function () {
+  this.timeout(60_000);
+  let server: TestServer;
+  let alice: WsProbe;
+  before(async () => {
+    server = await startTestServer({
+      env: {
+        COLLAB_COMMENT_MAX_MESSAGE_CHARS: '5',
+        COLLAB_COMMENT_MAX_THREADS: '1',
+        COLLAB_COMMENT_MAX_MESSAGES_PER_THREAD: '2',
+      },
+    });
+    alice = await WsProbe.connect(server.wsUrl, await server.token('alice', { docs: { '*': ALL } }));
+  });
+  after(async () => {
+    alice?.close();
+    await server?.close();
+  });
+
+  it('announces the limits, refuses past each of them, and the log and the threads stay as they were', async () => {
+    const welcome = alice.received.find((r) => r.message.t === 'welcome')!.message as unknown as {
+      limits: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      [welcome.limits.maxCommentLength, welcome.limits.maxThreadsPerDocument, welcome.limits.maxMessagesPerThread],
+      [5, 1, 2],
+    );
+    alice.send({ t: 'open', docId: DOC });
+    await alice.next((m) => m.t === 'comments');
+    alice.send({ t: 'submit', docId: DOC, clientId: 'a', seq: 1, baseVersion: 0, op: ['hello world'] });
+    await alice.next((m) => m.t === 'ack');
+    const comment = (ref: string, command: Record<string, unknown>) =>
+      alice.send({ t: 'comment', docId: DOC, ref, command });
+    const answer = () => alice.next((m) => m.t === 'error' || m.t === 'comment-ack');
+    const create = (threadId: string, text: string) => ({
+      kind: 'create',
+      threadId,
+      messageId: `${threadId}-m`,
+      anchor: { start: 0, end: 5 },
+      version: 1,
+      text,
+    });
+    comment('ok', create('t1', 'five!'));
+    assert.equal((await answer()).t, 'comment-ack');
+    comment('ok2', { kind: 'reply', threadId: 't1', messageId: 'm2', text: 'yes' });
+    assert.equal((await answer()).t, 'comment-ack');
+
+    const before = readCommentTruth(server.dataDir, DOC);
+    const threadsBefore = await fetchThreads();
+    const cases: [string, Record<string, unknown>][] = [
+      ['ERR_COMMENT_TOO_LONG', { kind: 'reply', threadId: 't1', messageId: 'm3', text: 'six!!!' }],
+      ['ERR_COMMENT_LIMIT', create('t2', 'more')],
+      ['ERR_COMMENT_LIMIT', { kind: 'reply', threadId: 't1', messageId: 'm3', text: 'more' }],
+      ['ERR_COMMENT_TOO_LONG', { kind: 'edit', threadId: 't1', messageId: 't1-m', text: 'longer' }],
+    ];
+    for (const [code, command] of cases) {
+      comment('r', command);
+      const refused = await answer();
+      assert.deepEqual([refused.t, refused.code, refused.ref], ['error', code, 'r'], JSON.stringify(command));
+    }
+    assert.deepEqual(readCommentTruth(server.dataDir, DOC).records, before.records, 'nothing appended');
+    assert.deepEqual(await fetchThreads(), threadsBefore);
+    assert.deepEqual(
+      (threadsBefore.threads as { messages: unknown[] }[]).map((t) => t.messages.length),
+      [2],
+    );
+  });
+
+  async function fetchThreads(): Promise<{ threads: unknown[] }> {
+    const response = await fetch(`${server.url}/v1/docs/${DOC}/comments`, {
+      headers: { authorization: `Bearer ${await server.token('alice', { docs: { '*': ALL } })}` },
+    });
+    assert.equal(response.status, 200);
+    return (await response.json()) as { threads: unknown[] };
+  }
 });

@@ -1,5 +1,6 @@
 /** The CLI's configuration: the mode, the distributed sections, every problem at once, secrets redacted. */
 import assert from 'node:assert/strict';
+import { DEFAULT_COMMENT_LIMITS } from '@collab/core';
 import { DEFAULT_OPS_PARTITIONS } from '@collab/env-config';
 import { loadDistributedConfig, redactDistributed } from '../src/config/distributed-config.js';
 import { resolveMode } from '../src/config/mode.js';
@@ -76,6 +77,21 @@ describe('CLI configuration', () => {
       (err: ConfigProblems) =>
         err.problems.some((p) => p.startsWith('COLLAB_OPENS_PER_SECOND:')) &&
         err.problems.some((p) => p.startsWith('COLLAB_MAX_FRAME_BYTES:')),
+    );
+  });
+
+  it('embedded comment limits: DEFAULT_COMMENT_LIMITS, each overridable by the same variables as distributed', () => {
+    const env = { COLLAB_JWT_SECRET: 'x'.repeat(32) };
+    assert.deepEqual(loadEmbeddedConfig(env, {}).commentLimits, DEFAULT_COMMENT_LIMITS);
+    assert.deepEqual(loadEmbeddedConfig({ ...env, COLLAB_COMMENT_MAX_MESSAGES_PER_THREAD: '7' }, {}).commentLimits, {
+      ...DEFAULT_COMMENT_LIMITS,
+      maxMessagesPerThread: 7,
+    });
+    assert.throws(
+      () => loadEmbeddedConfig({ ...env, COLLAB_COMMENT_MAX_MESSAGE_CHARS: '-1', COLLAB_COMMENT_MAX_THREADS: 'x' }, {}),
+      (err: ConfigProblems) =>
+        err.problems.some((p) => p.startsWith('COLLAB_COMMENT_MAX_MESSAGE_CHARS:')) &&
+        err.problems.some((p) => p.startsWith('COLLAB_COMMENT_MAX_THREADS:')),
     );
   });
 

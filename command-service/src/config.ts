@@ -7,6 +7,8 @@ import {
   ConfigError,
   cassandraEnv,
   commandTopicsEnv,
+  commentLimits,
+  commentLimitsEnv,
   edgeEnv,
   int,
   list,
@@ -25,6 +27,7 @@ import {
   telemetrySettings,
   schemaRegistrySettings,
 } from '@collab/env-config';
+import { DEFAULT_COMMENT_LIMITS } from '@collab/core';
 import { z } from 'zod';
 
 /** Keys fetched over plain http could be swapped on the way: https, or http only to this machine (tests, dev). */
@@ -106,10 +109,11 @@ const Env = z.object({
   // the offset this projection group has committed. It must be the group that writes CASSANDRA_KEYSPACE.
   COLLAB_PROJECTION_GROUP: z.string().min(1).default('collab-projection-service'),
   COLLAB_LOAD_FROM_READ_SIDE: z.enum(['true', 'false']).default('true'),
-  // Comment threads (docs/comments.md): on by default, with DEFAULT_COMMENT_LIMITS. While they are on a document
-  // loads from the whole log (the read models hold no threads yet); `false` refuses every comment command.
-  // Off by default until threads have a read model: while on, every document load reads its whole partition.
-  COLLAB_COMMENTS: z.enum(['true', 'false']).default('false'),
+  // Comment threads (docs/comments.md): on by default; `false` refuses every comment command
+  // (ERR_COMMENTS_DISABLED). A load folds the comment events from the read models and the log's tail, so threads
+  // cost a load no partition scan. Their limits: @collab/env-config's commentLimitsEnv.
+  COLLAB_COMMENTS: z.enum(['true', 'false']).default('true'),
+  ...commentLimitsEnv,
   // Serve the web editor page at / (the same page as the embedded mode).
   COLLAB_SERVE_PAGE: z.enum(['true', 'false']).default('true'),
 });
@@ -236,7 +240,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
                   },
           },
     servePage: e.COLLAB_SERVE_PAGE === 'true',
-    comments: e.COLLAB_COMMENTS === 'true',
+    /** Comment threads and their limits; undefined: comments are off. */
+    comments: e.COLLAB_COMMENTS === 'true' ? commentLimits(e, DEFAULT_COMMENT_LIMITS) : undefined,
     redis: redis.value,
   };
 }

@@ -7,6 +7,8 @@ export { DEFAULT_READ_API_LIMITS, READ_API_PAGE_SIZE, readApiRoutes } from './ht
 export type { ReadApiLimits } from './http/read-api.js';
 export { webPageRoutes } from './http/web-page.js';
 export { commentsAtVersion } from './documents/comments-at.js';
+export { createReadSideSource } from './documents/read-side-source.js';
+export type { DocumentSource } from './documents/document-source.js';
 export { healthRoutes } from './http/health.js';
 export type { HealthRoutesOptions } from './http/health.js';
 export type { HttpRequest, HttpResponse, HttpRoute } from './transport/http-routes.js';

@@ -5,7 +5,7 @@
  * telemetry. Signals, exit codes, the ready line and the shutdown order and deadline are the process kit's
  * (@collab/observability, runServiceProcess), run by main.ts and by `collab serve --mode distributed`.
  */
-import { bestEffort, DEFAULT_COMMENT_LIMITS } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import { randomUUID } from 'node:crypto';
 import { createCassandraReadModelStore } from '@collab/adapter-cassandra';
 import {
@@ -32,6 +32,7 @@ import type { CommandServiceConfig } from './config.js';
 import { ConfigError, loadConfig, redacted } from './config.js';
 import type { DocumentSource } from './documents/document-source.js';
 import { guardedByProjectionSource, projectionOffsets } from './documents/projection-offsets.js';
+import { createLogSource } from './documents/log-source.js';
 import { createReadSideSource } from './documents/read-side-source.js';
 import { healthRoutes } from './http/health.js';
 import { READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
@@ -194,9 +195,11 @@ async function startReadSide(
           ),
           window: config.window,
           logger: logger.child({ component: 'document-source' }),
-          comments: config.comments,
+          comments: config.comments !== undefined,
         });
   if (documents === undefined) logger.warn('COLLAB_LOAD_FROM_READ_SIDE=false: documents load from the whole log');
+  // Threads at a version: through the read side like a load, or from the log when loads are.
+  const timeTravel = documents ?? createLogSource({ log, window: config.window });
   return {
     routes: readApiRoutes(
       reader,
@@ -204,7 +207,7 @@ async function startReadSide(
       logger,
       config.readApiLimits,
       Date.now,
-      config.comments ? (docId, version) => commentsAtVersion(log, docId, version) : undefined,
+      config.comments === undefined ? undefined : (docId, version) => commentsAtVersion(timeTravel, docId, version),
     ),
     ...(documents === undefined ? {} : { documents }),
     close: async () => {
@@ -292,8 +295,8 @@ async function startDistributedCommandService(
     ...(readSide.documents === undefined ? {} : { documents: readSide.documents }),
     hashEvery: config.hashEvery,
     limits: config.limits,
-    // The Kafka log stores comment events beside the ops (the comment-event schema); on with COLLAB_COMMENTS=true.
-    ...(config.comments ? { comments: DEFAULT_COMMENT_LIMITS } : {}),
+    // The Kafka log stores comment events beside the ops (the comment-event schema); off with COLLAB_COMMENTS=false.
+    ...(config.comments === undefined ? {} : { comments: config.comments }),
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     access: config.access,
     connections: config.connections,

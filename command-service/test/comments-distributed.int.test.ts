@@ -97,8 +97,8 @@ describe('comment threads, distributed (real processes, real Kafka, schema regis
     });
     assert.ok(registered.ok, `registering a schema: HTTP ${registered.status}`);
     t = await freshTopics(PARTITIONS);
-    // With the read side configured (Cassandra, S3): the read API is mounted, and with comments on a document still
-    // loads from the whole log.
+    // With the read side configured (Cassandra, S3): the read API is mounted. No projection runs here, so loads fall
+    // back to the whole log (comments-read-side.int covers loads from the read side).
     rs = await freshReadSide();
     const env = {
       ...rs.env,

@@ -85,9 +85,8 @@ describe('command-service: several instances (real processes, real Kafka)', func
     rs = await freshReadSide();
     const projectionGroup = `${t.topic}-projection`;
     projection = await startProjection(t, rs.readModels, projectionGroup);
-    // Comments off: with them on, a document loads from the whole log (the read models hold no threads yet,
-    // docs/comments.md), and the takeover below proves the read-side load. comments-distributed.int covers them.
-    readSideEnv = { ...rs.env, COLLAB_PROJECTION_GROUP: projectionGroup, COLLAB_COMMENTS: 'false' };
+    // Comments on (the default): the takeover below proves the read-side load with them.
+    readSideEnv = { ...rs.env, COLLAB_PROJECTION_GROUP: projectionGroup };
     [a, b] = await Promise.all([Instance.start(t, 'a', readSideEnv), Instance.start(t, 'b', readSideEnv)]);
     started.push(a, b);
     await until('both instances to own partitions', () => settled([a, b]));

@@ -1,18 +1,18 @@
 /**
  * The projector: the "lambda" of the projection-service. It gets one batch of records of one partition (offset
- * order), writes their ops to the read-model store and only then checkpoints the batch's last offset. It never
+ * order), writes their ops and comment events to the read-model store and only then checkpoints the batch's last offset. It never
  * commits offsets itself; the consumer commits up to the checkpoint on its own schedule.
  *
  * Failure: if the store fails, nothing is checkpointed and the error is thrown after a few bounded retries, so
  * the consumer gets the whole batch again (kafkajs retries the fetch, then restarts the consumer). That is safe
- * because writeOps is idempotent by (docId, version) and the head only moves forward: rows written before the
+ * because writeOps is idempotent by (docId, version), writeCommentEvents by (docId, version, offset), and the head only moves forward: rows written before the
  * failure are rewritten with identical values (invariant 4).
  *
  * A record the store refuses as invalid (a non-retriable error) is not skipped: skipping would leave a hole in
  * the read model that nothing ever repairs. The partition stops, loudly, until someone fixes the cause.
  */
-import type { BatchHandler, LogRecord, Logger, OpCommitted, ReadModelStore } from '@collab/core';
-import { isOpCommitted } from '@collab/core';
+import type { BatchHandler, LogRecord, Logger, OpCommitted, ReadModelStore, StoredCommentEvent } from '@collab/core';
+import { isCommentEvent, isOpCommitted } from '@collab/core';
 import pRetry from 'p-retry';
 
 export interface RetryPolicy {
@@ -48,6 +48,15 @@ export interface ProjectorOptions {
 export const isRetriable = (err: unknown): boolean =>
   typeof err === 'object' && err !== null && (err as { retriable?: unknown }).retriable === true;
 
+/** The comment events of a batch of records, with the offsets that key them in the read models. */
+export function commentEventsOf(records: readonly LogRecord[]): StoredCommentEvent[] {
+  const events: StoredCommentEvent[] = [];
+  for (const record of records) {
+    if (isCommentEvent(record.value)) events.push({ offset: record.offset, event: record.value });
+  }
+  return events;
+}
+
 /** Groups a batch per document (first-seen order kept), then packs whole documents into chunks. */
 export function chunkByDocument(ops: readonly OpCommitted[], maxOpsPerWrite: number): OpCommitted[][] {
   const byDoc = new Map<string, OpCommitted[]>();
@@ -76,8 +85,8 @@ export function createProjector(options: ProjectorOptions): BatchHandler {
   const maxOpsPerWrite = options.maxOpsPerWrite ?? 5_000;
   const writeConcurrency = options.writeConcurrency ?? 4;
 
-  const write = (chunk: OpCommitted[], partition: number) =>
-    pRetry(() => store.writeOps(chunk), {
+  const write = (what: string, count: number, partition: number, fn: () => Promise<void>) =>
+    pRetry(fn, {
       retries: retry.retries,
       minTimeout: retry.minTimeoutMs,
       maxTimeout: retry.maxTimeoutMs,
@@ -85,7 +94,7 @@ export function createProjector(options: ProjectorOptions): BatchHandler {
       shouldRetry: (err) => isRetriable(err),
       onFailedAttempt: (err) => {
         logger.warn(
-          { err, partition, ops: chunk.length, attempt: err.attemptNumber, retriesLeft: err.retriesLeft },
+          { err, partition, [what]: count, attempt: err.attemptNumber, retriesLeft: err.retriesLeft },
           'projection write failed',
         );
       },
@@ -94,13 +103,17 @@ export function createProjector(options: ProjectorOptions): BatchHandler {
   return async (records, context) => {
     const last = records.at(-1);
     if (last === undefined) return;
-    const chunks = chunkByDocument(
-      // Comment events have no read model here yet (docs/comments.md): the ops' tables skip them.
-      records.map((r) => r.value).filter(isOpCommitted),
-      maxOpsPerWrite,
-    );
+    const chunks = chunkByDocument(records.map((r) => r.value).filter(isOpCommitted), maxOpsPerWrite);
+    const events = commentEventsOf(records);
     try {
-      await runConcurrently(chunks, writeConcurrency, (chunk) => write(chunk, context.partition));
+      // Events and ops alike are in the read models before the checkpoint: a load trusts that everything below
+      // the committed offset is there (docs/comments.md, "Loading").
+      if (events.length > 0) {
+        await write('events', events.length, context.partition, () => store.writeCommentEvents(events));
+      }
+      await runConcurrently(chunks, writeConcurrency, (chunk) =>
+        write('ops', chunk.length, context.partition, () => store.writeOps(chunk)),
+      );
     } catch (err) {
       // No checkpoint: the consumer redelivers the batch from the last checkpoint.
       logger.error(

@@ -1,5 +1,5 @@
 /**
- * replay(): project a range of the op log into a read-model store as fast as the store takes it — the engine of
+ * replay(): project a range of the op log (ops and comment events) into a read-model store as fast as the store takes it — the engine of
  * a rebuild (and of the rebuild benchmark). Ports only: any OpLog, any ReadModelStore.
  *
  * Per partition, records are read with OpLog.read() in large batches and written in order with at most one
@@ -9,7 +9,7 @@
  */
 import { bestEffort, isOpCommitted } from '@collab/core';
 import type { Offset, OpLog, ReadModelStore } from '@collab/core';
-import { chunkByDocument, isRetriable, runConcurrently } from './projector.js';
+import { chunkByDocument, commentEventsOf, isRetriable, runConcurrently } from './projector.js';
 
 const MAX_READ_ATTEMPTS = 10;
 
@@ -77,9 +77,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           const last = batch.at(-1);
           if (last === undefined) continue;
           const values = batch.map((r) => r.value).filter(isOpCommitted);
-          inFlight = runConcurrently(chunkByDocument(values, maxOpsPerWrite), chunkConcurrency, (chunk) =>
-            store.writeOps(chunk),
-          ).then(() => {
+          const events = commentEventsOf(batch);
+          inFlight = Promise.all([
+            events.length === 0 ? undefined : store.writeCommentEvents(events),
+            runConcurrently(chunkByDocument(values, maxOpsPerWrite), chunkConcurrency, (chunk) =>
+              store.writeOps(chunk),
+            ),
+          ]).then(() => {
             for (const v of values) documents.add(v.docId);
             ops += values.length;
             next = last.offset + 1n;

@@ -1,10 +1,11 @@
 /** The pure parts: chunking per document, the lag arithmetic, the rebuild CLI's arguments. No servers. */
 import assert from 'node:assert/strict';
-import type { LogRecord, OpCommitted } from '@collab/core';
+import type { ConsumerContext, LogRecord, OpCommitted, ReadModelStore, StoredCommentEvent } from '@collab/core';
+import { CollabError, isCollabError, silentLogger } from '@collab/core';
 import { opsTopicEnv } from '@collab/env-config';
 import { parseRebuildArgs } from '../src/cli/rebuild-args.js';
 import { createLagTracker } from '../src/lag.js';
-import { chunkByDocument } from '../src/projector.js';
+import { chunkByDocument, commentEventsOf, createProjector } from '../src/projector.js';
 
 const op = (docId: string, version: number, timestamp = 1_000): OpCommitted => ({
   docId,
@@ -137,5 +138,68 @@ describe('rebuild CLI arguments', function () {
   it('refuses to compare a keyspace with itself and rejects unknown flags', function () {
     assert.equal(parseRebuildArgs([...required, '--compare-with', 'collab_v2']).kind, 'error');
     assert.equal(parseRebuildArgs([...required, '--frm', '3']).kind, 'error');
+  });
+});
+
+describe('projector: comment events', function () {
+  const comment = (docId: string, version: number, offset: bigint): LogRecord => ({
+    partition: 0,
+    offset,
+    headers: {},
+    value: {
+      docId,
+      version,
+      userId: 'u',
+      timestamp: 1,
+      body: { kind: 'resolved', threadId: `t${offset}` },
+    },
+  });
+  const opRecord = (docId: string, version: number, offset: bigint): LogRecord => ({
+    partition: 0,
+    offset,
+    headers: {},
+    value: { docId, version, op: ['x'], baseVersion: 0, clientId: 'c', seq: version, userId: 'u', timestamp: 1 },
+  });
+  const batch = [opRecord('a', 1, 0n), comment('a', 1, 1n), comment('b', 0, 2n), opRecord('a', 2, 3n)];
+
+  /** A store that records what it was asked to write, and fails comment writes while `failEvents` is set. */
+  function recordingStore() {
+    const written: { events: StoredCommentEvent[]; ops: OpCommitted[] } = { events: [], ops: [] };
+    const store = {
+      failEvents: false,
+      writeOps: async (ops: readonly OpCommitted[]) => void written.ops.push(...ops),
+      writeCommentEvents: async (events: readonly StoredCommentEvent[]) => {
+        if (store.failEvents) throw new CollabError('ERR_INVALID_ARGUMENT', 'refused (test)');
+        written.events.push(...events);
+      },
+    };
+    return { store, written };
+  }
+
+  it('commentEventsOf: the events of a batch with their offsets, in log order', function () {
+    assert.deepEqual(
+      commentEventsOf(batch).map((e) => [e.event.docId, e.offset]),
+      [
+        ['a', 1n],
+        ['b', 2n],
+      ],
+    );
+  });
+
+  it('writes the events and the ops of a batch, then checkpoints; an event write that fails checkpoints nothing', async function () {
+    const { store, written } = recordingStore();
+    const checkpoints: bigint[] = [];
+    const projector = createProjector({ store: store as unknown as ReadModelStore, logger: silentLogger });
+    const context = { partition: 0, checkpoint: (o: bigint) => void checkpoints.push(o) } as unknown as ConsumerContext;
+    await projector(batch, context);
+    assert.deepEqual(written.events, commentEventsOf(batch));
+    assert.deepEqual(
+      written.ops.map((o) => o.version),
+      [1, 2],
+    );
+    assert.deepEqual(checkpoints, [3n]);
+    store.failEvents = true;
+    await assert.rejects(projector(batch, context), (err: unknown) => isCollabError(err, 'ERR_INVALID_ARGUMENT'));
+    assert.deepEqual(checkpoints, [3n], 'no checkpoint past events not written');
   });
 });

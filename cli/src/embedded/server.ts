@@ -3,11 +3,12 @@
  * is the distributed mode's — the command-service, the projector, the snapshot worker, the read side — only
  * the adapters differ. Data lives in one SQLite file under the data folder; restart and every document is back.
  */
-import { bestEffort, DEFAULT_COMMENT_LIMITS } from '@collab/core';
+import { bestEffort } from '@collab/core';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
 import type { CommandService } from '@collab/command-service';
 import {
   commentsAtVersion,
+  createReadSideSource,
   healthRoutes,
   READ_API_PAGE_SIZE,
   readApiRoutes,
@@ -45,6 +46,10 @@ export const EMBEDDED_LIMITS = {
   messagesPerSecond: 500,
 };
 
+/** Ops each open document keeps in memory (transforms, catch-up); a load folds at least these after a snapshot. */
+const WINDOW = 1000;
+const PROJECTION_GROUP = 'projection';
+
 export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedServer> {
   if (config.devTokensReason === 'exposed') {
     logger.warn(
@@ -70,7 +75,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     const projection = await startProjectionService({
       log: storage.opLog,
       store: storage.readModels,
-      groupId: 'projection',
+      groupId: PROJECTION_GROUP,
       logger: logger.child({ component: 'projection' }),
     });
     started.push(() => projection.stop());
@@ -92,6 +97,18 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     await snapshotWorker.start();
     started.push(() => snapshotWorker.stop());
 
+    // Documents load as in the distributed mode: snapshot + read models (ops and comment events) + the log after
+    // the offset the projection has committed, the whole log only when that does not add up.
+    const documents = createReadSideSource({
+      log: storage.opLog,
+      readModels: storage.readModels,
+      snapshots: storage.snapshots,
+      committedOffset: (partition) => storage.opLog.committedOffset(PROJECTION_GROUP, partition),
+      window: WINDOW,
+      logger: logger.child({ component: 'document-source' }),
+      comments: true,
+    });
+
     const assets = await loadWebEditorAssets();
     const auth = { hs256Secret: config.jwtSecret, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds };
     const { maxCatchupBytes, ...limits } = config.limits;
@@ -105,12 +122,13 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
       auth,
       consumerGroup: 'command-service',
       ownAllPartitions: true,
-      window: 1000,
+      window: WINDOW,
+      documents,
       maxCatchupBytes,
       hashEvery: 100,
       limits: { ...EMBEDDED_LIMITS, ...limits },
       // The SQLite log stores comment events beside the ops (docs/comments.md).
-      comments: DEFAULT_COMMENT_LIMITS,
+      comments: config.commentLimits,
       idleTimeoutSeconds: 60,
       access: config.access,
       connections: config.connections,
@@ -126,7 +144,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
           draining: () => draining,
         }),
         ...readApiRoutes(apiReader, verifier, logger, config.readApi, Date.now, (docId, version) =>
-          commentsAtVersion(storage.opLog, docId, version),
+          commentsAtVersion(documents, docId, version),
         ),
         ...webPageRoutes(assets),
         ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),

@@ -44,6 +44,8 @@ function recording(store: ReadModelStore, seen: Set<string>): ReadModelStore {
     versionAt: (...a) => store.versionAt(...a),
     history: (...a) => store.history(...a),
     userActivity: (...a) => store.userActivity(...a),
+    writeCommentEvents: (...a) => store.writeCommentEvents(...a),
+    getCommentEvents: (...a) => store.getCommentEvents(...a),
     close: () => store.close(),
   };
 }

@@ -3,16 +3,17 @@
  * comment events in log order between them (each at the version it was decided at: docs/comments.md).
  *
  * This scans the document's partition from its first offset, which is correct but grows with the partition. It is
- * the load of the embedded mode and the fallback of the read-side load (document-source.ts: snapshot + read
+ * the load without a read side and the fallback of the read-side load (document-source.ts: snapshot + read
  * models + the log after the projection's committed offset) whenever the read side is missing or unavailable.
  */
 import type { DocumentState, OpLog } from '@collab/core';
 import { evolve, evolveComment, initialState, isCommentEvent } from '@collab/core';
 
-export async function loadFromLog(log: OpLog, docId: string, window: number): Promise<DocumentState> {
+/** The document up to version `until` (default: its end); fewer versions when it has fewer. */
+export async function loadFromLog(log: OpLog, docId: string, window: number, until = Infinity): Promise<DocumentState> {
   const partition = log.partitionFor(docId);
   let state = initialState(docId);
-  for await (const batch of log.read(partition, 0n)) {
+  scan: for await (const batch of log.read(partition, 0n)) {
     for (const record of batch) {
       if (record.value.docId !== docId) continue;
       if (isCommentEvent(record.value)) {
@@ -24,6 +25,7 @@ export async function loadFromLog(log: OpLog, docId: string, window: number): Pr
       }
       // A version we already folded can only be a duplicate delivery; anything else out of order is corruption.
       if (record.value.version <= state.version) continue;
+      if (record.value.version > until) break scan; // the events of version `until` all come before its next op
       state = evolve(state, record.value, window);
     }
   }

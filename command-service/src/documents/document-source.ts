@@ -4,8 +4,8 @@
  * This file is the contract; the parts are beside it:
  *
  * - `log-source.ts` (`createLogSource`): the op log alone. A load scans the document's partition from offset 0 —
- *   correct, but it grows with the partition. Used when no read side is configured (embedded mode, tests without
- *   Cassandra/S3).
+ *   correct, but it grows with the partition. Used when no read side is configured (the distributed mode without
+ *   Cassandra, tests).
  * - `read-side-source.ts` (`createReadSideSource`): the read API's load path, for the owner — the latest snapshot,
  *   the read-model ops after it, and the document's records in Kafka from the offset the projection has committed
  *   for the partition, not from 0. When anything on the read side fails or does not add up, it falls back to the
@@ -27,6 +27,11 @@ export interface DocumentSource {
    * found (the caller then resyncs its client with the whole text).
    */
   opsBetween(docId: string, from: number, to: number): Promise<OpCommitted[] | undefined>;
+  /**
+   * The document as it was at `version` — its text and its comment threads with their anchors then (time travel:
+   * GET /v1/docs/:id/comments?version=N) —, or fewer versions when it has fewer (the caller says ERR_NOT_FOUND).
+   */
+  loadAt(docId: string, version: number): Promise<DocumentState>;
 }
 
 /** What a load or a catch-up read, for logs and tests. */

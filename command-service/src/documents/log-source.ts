@@ -3,31 +3,39 @@
  * it up to the last version asked for. Correct, but it grows with the partition; the read-side source
  * (read-side-source.ts) reads the log only from the projection's committed offset, and falls back to this.
  */
-import type { DocumentState, LogRecord, Offset, OpCommitted, OpLog } from '@collab/core';
+import type { DocumentState, LogRecord, Offset, OpCommitted, OpLog, StoredCommentEvent } from '@collab/core';
 import { isCommentEvent } from '@collab/core';
 import { loadFromLog } from './document-loader.js';
 import type { DocumentSource, SourceEvent } from './document-source.js';
 import { collectRange } from './history-fold.js';
 
-/** Records of `docId` in `partition` from `from` to the end, with how many records of the partition were read. */
+/**
+ * Records of `docId` in `partition` from `from` to the end — its ops, and its comment events with their offsets —
+ * with how many records of the partition were read. Stops after the op of version `stopAfterVersion`.
+ */
 export async function readDocumentTail(
   log: OpLog,
   partition: number,
   docId: string,
   from: Offset,
   stopAfterVersion = Infinity,
-): Promise<{ ops: OpCommitted[]; scanned: number }> {
+): Promise<{ ops: OpCommitted[]; events: StoredCommentEvent[]; scanned: number }> {
   const ops: OpCommitted[] = [];
+  const events: StoredCommentEvent[] = [];
   let scanned = 0;
   outer: for await (const batch of log.read(partition, from)) {
     for (const record of batch as LogRecord[]) {
       scanned++;
-      if (record.value.docId !== docId || isCommentEvent(record.value)) continue;
+      if (record.value.docId !== docId) continue;
+      if (isCommentEvent(record.value)) {
+        events.push({ offset: record.offset, event: record.value });
+        continue;
+      }
       ops.push(record.value);
       if (record.value.version >= stopAfterVersion) break outer;
     }
   }
-  return { ops, scanned };
+  return { ops, events, scanned };
 }
 
 /** The whole-partition load (no read side, or it did not add up), reported as a 'log' load. */
@@ -67,6 +75,9 @@ export function createLogSource(options: LogSourceOptions): DocumentSource {
   return {
     async load(docId) {
       return loadWholeLog(log, docId, window, 'no read side configured', performance.now(), options.onEvent);
+    },
+    async loadAt(docId, version) {
+      return loadFromLog(log, docId, window, version);
     },
     async opsBetween(docId, from, to) {
       const started = performance.now();

@@ -15,6 +15,11 @@
  * makes the load fall back to the full scan. What this cannot detect is a read model missing a document's *last*
  * ops below C with nothing of the document at or after C: the committed offsets must be those of the group that
  * writes the read models read here (COLLAB_PROJECTION_GROUP for CASSANDRA_KEYSPACE, see docs/operations.md).
+ *
+ * Comment events (with comments on) follow the same argument: the projection writes them, keyed by offset, before
+ * it checkpoints, so those below C are in the read models and the rest in the tail; the two overlap by offset.
+ * They are folded between the ops in log order (an event at version v after op v, before op v + 1), and the fold
+ * starts at a snapshot no newer than the document's first event: a snapshot holds the text, not the threads.
  */
 import type {
   DocumentState,
@@ -29,8 +34,9 @@ import type {
 import { initialState } from '@collab/core';
 import { Doc } from '@collab/ot-text';
 import type { DocumentSource, SourceEvent } from './document-source.js';
+import { loadFromLog } from './document-loader.js';
 import type { FoldResult } from './history-fold.js';
-import { collectRange, contiguousFrom, foldNewOps, snapshotBound } from './history-fold.js';
+import { collectRange, contiguousFrom, foldNewOps, PendingCommentEvents, snapshotBound } from './history-fold.js';
 import { loadWholeLog, readDocumentTail } from './log-source.js';
 
 export interface ReadSideSourceOptions {
@@ -49,9 +55,8 @@ export interface ReadSideSourceOptions {
   logger: Logger;
   onEvent?: (event: SourceEvent) => void;
   /**
-   * Comment threads are on: a load reads the whole log, where the document's comment events are (the read models
-   * and the log tail after the committed offset do not hold the events before it). Catch-ups still read the read
-   * side: they are of ops only.
+   * Comment threads are on: a load folds the document's comment events too, from the read models' comment events
+   * and the log tail, starting at a snapshot no newer than the first event. Catch-ups are of ops only.
    */
   comments?: boolean;
 }
@@ -74,14 +79,14 @@ export function createReadSideSource(options: ReadSideSourceOptions): DocumentSo
   }
 
   /** Read-model ops folded into `state` up to version `to` (inclusive), page by page, stopping at a hole. */
-  async function foldReadModel(state: DocumentState, to: number): Promise<FoldResult> {
+  async function foldReadModel(state: DocumentState, to: number, events?: PendingCommentEvents): Promise<FoldResult> {
     let current = state;
     let folded = 0;
     while (current.version < to) {
       const from = current.version + 1;
       const end = to === Infinity ? undefined : Math.min(to + 1, from + pageSize);
       const ops = await readModels.getOps(state.docId, from, end, pageSize);
-      const result = foldNewOps(current, ops, window);
+      const result = foldNewOps(current, ops, window, events);
       folded += result.folded;
       current = result.state;
       if (result.gap !== undefined || result.folded === 0 || ops.length < pageSize) break;
@@ -89,78 +94,129 @@ export function createReadSideSource(options: ReadSideSourceOptions): DocumentSo
     return { state: current, folded };
   }
 
-  /** The loaded state, or why the read side cannot be trusted for this document right now. */
-  async function loadFromReadSide(docId: string, started: number): Promise<DocumentState | string> {
+  interface ReadSideLoad {
+    state: DocumentState;
+    snapshot: SnapshotData | undefined;
+    readModelOps: number;
+    committed: Offset;
+    logRecordsScanned: number;
+    logOps: number;
+    commentEvents: number;
+  }
+
+  /**
+   * The state at `until` (default: the end), or why the read side cannot be trusted for this document right now.
+   * With comments on, the comment events come from the same two places as the ops — the read models below the
+   * committed offset, the tail at and above it — and are folded between the ops in log order; the fold starts at
+   * a snapshot no newer than the first event, because a snapshot holds the text only (docs/comments.md).
+   */
+  async function loadFromReadSide(docId: string, until = Infinity): Promise<ReadSideLoad | string> {
     const partition = log.partitionFor(docId);
     // First the committed offset, then the read models: see the header for why the order matters.
     const committed = await options.committedOffset(partition);
     if (committed === undefined) return 'the projection has committed no offset for this partition';
-    const [head, tail] = await Promise.all([
+    const [head, tail, storedEvents] = await Promise.all([
       readModels.getHead(docId),
-      readDocumentTail(log, partition, docId, committed),
+      readDocumentTail(log, partition, docId, committed, until + 1),
+      options.comments === true
+        ? readModels.getCommentEvents(docId, 0, until === Infinity ? undefined : until)
+        : Promise.resolve([]),
     ]);
-    const headVersion = head?.version ?? 0;
-    const firstTail = tail.ops[0]?.version;
-    const lastKnown = Math.max(headVersion, tail.ops.at(-1)?.version ?? 0);
-    const snapshot = await snapshotAtOrBelow(docId, snapshotBound(lastKnown, window));
+    const tailOps = tail.ops.filter((op) => op.version <= until);
+    const events =
+      options.comments === true
+        ? new PendingCommentEvents([storedEvents, tail.events.filter(({ event }) => event.version <= until)])
+        : undefined;
+    const headVersion = Math.min(head?.version ?? 0, until);
+    const firstTail = tailOps[0]?.version;
+    const lastKnown = Math.max(headVersion, tailOps.at(-1)?.version ?? 0);
+    const snapshot = await snapshotAtOrBelow(
+      docId,
+      Math.min(snapshotBound(lastKnown, window), events?.firstVersion ?? Infinity),
+    );
     let state =
       snapshot === undefined
         ? initialState(docId)
         : initialState(docId, Doc.fromString(snapshot.text), snapshot.version);
     // The read models are needed only below the first op of the tail (or up to their end when the tail is empty).
-    const rm = await foldReadModel(state, firstTail === undefined ? Infinity : firstTail - 1);
+    const rm = await foldReadModel(state, firstTail === undefined ? until : firstTail - 1, events);
     state = rm.state;
-    const fromLog = foldNewOps(state, tail.ops, window);
+    const fromLog = foldNewOps(state, tailOps, window, events);
     if (fromLog.gap !== undefined) {
       return `history gap between the read models and the log tail: at version ${fromLog.state.version}, the tail goes on with ${fromLog.gap.got}`;
     }
     state = fromLog.state;
     if (state.version < headVersion)
       return `the read models' head is ${headVersion} but their ops stop at ${state.version}`;
-    options.onEvent?.({
-      kind: 'load',
-      docId,
-      source: 'read-side',
-      version: state.version,
-      snapshotVersion: snapshot?.version,
+    if (events !== undefined && events.remaining > 0) {
+      return `comment events after the last op found (${state.version}): ops are missing`;
+    }
+    return {
+      state,
+      snapshot,
       readModelOps: rm.folded,
-      logFrom: committed,
+      committed,
       logRecordsScanned: tail.scanned,
       logOps: fromLog.folded,
-      ms: performance.now() - started,
-    });
-    options.logger.info(
-      {
-        docId,
-        version: state.version,
-        snapshot: snapshot?.version,
-        readModelOps: rm.folded,
-        logFrom: committed.toString(),
-        logRecordsScanned: tail.scanned,
-        logOps: fromLog.folded,
-        ms: Math.round(performance.now() - started),
-      },
-      'document loaded from snapshot + read models + log tail',
-    );
-    return state;
+      commentEvents: storedEvents.length + tail.events.length,
+    };
   }
 
   return {
     async load(docId) {
       const started = performance.now();
-      if (options.comments === true) {
-        return loadWholeLog(log, docId, window, 'comment threads are rebuilt from the log', started, options.onEvent);
-      }
       let reason: string;
       try {
-        const result = await loadFromReadSide(docId, started);
-        if (typeof result !== 'string') return result;
+        const result = await loadFromReadSide(docId);
+        if (typeof result !== 'string') {
+          const { state, snapshot, committed } = result;
+          options.onEvent?.({
+            kind: 'load',
+            docId,
+            source: 'read-side',
+            version: state.version,
+            snapshotVersion: snapshot?.version,
+            readModelOps: result.readModelOps,
+            logFrom: committed,
+            logRecordsScanned: result.logRecordsScanned,
+            logOps: result.logOps,
+            ms: performance.now() - started,
+          });
+          options.logger.info(
+            {
+              docId,
+              version: state.version,
+              snapshot: snapshot?.version,
+              readModelOps: result.readModelOps,
+              commentEvents: result.commentEvents,
+              logFrom: committed.toString(),
+              logRecordsScanned: result.logRecordsScanned,
+              logOps: result.logOps,
+              ms: Math.round(performance.now() - started),
+            },
+            'document loaded from snapshot + read models + log tail',
+          );
+          return state;
+        }
         reason = result;
       } catch (err) {
         reason = `read side unavailable: ${(err as Error).message}`;
       }
       options.logger.warn({ docId, reason }, 'loading the document from the whole log instead');
       return loadWholeLog(log, docId, window, reason, started, options.onEvent);
+    },
+
+    async loadAt(docId, version) {
+      let reason: string;
+      try {
+        const result = await loadFromReadSide(docId, version);
+        if (typeof result !== 'string') return result.state;
+        reason = result;
+      } catch (err) {
+        reason = `read side unavailable: ${(err as Error).message}`;
+      }
+      options.logger.warn({ docId, version, reason }, 'reading the document at a version from the whole log instead');
+      return loadFromLog(log, docId, window, version);
     },
 
     async opsBetween(docId, from, to) {
@@ -188,7 +244,7 @@ export function createReadSideSource(options: ReadSideSourceOptions): DocumentSo
       }
       let ops = collectRange(from, to, [fromReadModels]);
       let logFrom: Offset | undefined;
-      let tail = { ops: [] as OpCommitted[], scanned: 0 };
+      let tail: { ops: OpCommitted[]; scanned: number } = { ops: [], scanned: 0 };
       if (ops === undefined) {
         logFrom = committed ?? 0n;
         tail = await readDocumentTail(log, partition, docId, logFrom, to);

@@ -1,6 +1,6 @@
 /**
  * Every CQL statement the store runs, fully qualified with the keyspace (so a shared client with any current
- * keyspace works). All run as prepared statements. Table design: README.md and migrations/ (0001–0004).
+ * keyspace works). All run as prepared statements. Table design: README.md and migrations/ (0001–0005).
  */
 export function statements(keyspace: string) {
   const t = (table: string): string => `${keyspace}.${table}`;
@@ -33,6 +33,11 @@ export function statements(keyspace: string) {
     // Migration 0004: which consumer group's offsets describe this keyspace (projection-source.ts).
     selectProjectionSource: `SELECT group_id FROM ${t('projection_source')} WHERE topic = ?`,
     claimProjectionSource: `INSERT INTO ${t('projection_source')} (topic, group_id, claimed_at) VALUES (?, ?, ?) IF NOT EXISTS`,
+
+    // Migration 0005: comment events in log order (comment-events.ts).
+    insertCommentEvent: `INSERT INTO ${t('comment_events')} (doc_id, version, log_offset, event) VALUES (?, ?, ?, ?)`,
+    selectCommentEvents:
+      `SELECT log_offset, event FROM ${t('comment_events')} ` + 'WHERE doc_id = ? AND version >= ? AND version <= ?',
 
     // The 0001 tables, read only for rows written before migration 0002 (0003 for `ops`).
     selectLegacyOps:

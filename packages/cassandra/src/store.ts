@@ -8,6 +8,7 @@ import type { Client } from 'cassandra-driver';
 import { CollabError, bestEffort } from '@collab/core';
 import type { ReadModelStore } from '@collab/core';
 
+import { getCommentEvents, writeCommentEvents } from './comment-events.js';
 import { clientContactPoints, toCollabError } from './driver-errors.js';
 import { createExecutor } from './executor.js';
 import { KnownHeads } from './head.js';
@@ -96,6 +97,8 @@ export async function createCassandraReadModelStore(
     versionAt: open((docId, time) => reads.versionAt(ctx, docId, time)),
     history: open((docId, opts) => reads.history(ctx, docId, opts)),
     userActivity: open((userId, opts) => reads.userActivity(ctx, userId, opts)),
+    writeCommentEvents: open((events) => writeCommentEvents(ctx, events)),
+    getCommentEvents: open((docId, from, to) => getCommentEvents(ctx, docId, from, to)),
     projectionSource: open((topic: string) => projectionSource(ctx, topic)),
     claimProjectionSource: open((topic: string, groupId: string) => claimProjectionSource(ctx, topic, groupId)),
     close() {

@@ -44,9 +44,16 @@ describe('migrate (Cassandra)', function () {
     const first = await migrate(client, { keyspace, replication: TEST_REPLICATION, migrationsDir: dir });
     assert.deepEqual(
       first.applied.map((m) => m.name),
-      ['0001_read_models.cql', '0002_bucketed_indexes.cql', '0003_op_blocks.cql', '0004_projection_source.cql'],
+      [
+        '0001_read_models.cql',
+        '0002_bucketed_indexes.cql',
+        '0003_op_blocks.cql',
+        '0004_projection_source.cql',
+        '0005_comment_events.cql',
+      ],
     );
     assert.deepEqual(await tables(), [
+      'comment_events',
       'doc_days',
       'doc_heads',
       'op_blocks',
@@ -62,7 +69,7 @@ describe('migrate (Cassandra)', function () {
     const recorded = await client.execute(
       `SELECT version, name, checksum, applied_at FROM ${keyspace}.schema_migrations`,
     );
-    assert.equal(recorded.rows.length, 4);
+    assert.equal(recorded.rows.length, 5);
     const byVersion = new Map(recorded.rows.map((r) => [Number(r['version']), r]));
     assert.equal(byVersion.get(1)?.['checksum'], first.applied[0]?.checksum);
     assert.equal(byVersion.get(2)?.['checksum'], first.applied[1]?.checksum);

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 
 import { isCollabError } from '@collab/core';
-import type { HistoryEntry, OpCommitted, ReadModelStore } from '@collab/core';
+import type { HistoryEntry, OpCommitted, ReadModelStore, StoredCommentEvent } from '@collab/core';
 import { type as textType } from '@collab/ot-text';
 import type { TextOp } from '@collab/ot-text';
 
@@ -279,6 +279,42 @@ export function readModelStoreContract(name: string, factory: ReadModelStoreFact
       assert.deepEqual(await store.getOps(docId, 1, 10), []);
       assert.deepEqual(await store.history(docId), { items: [] });
       assert.equal(await store.versionAt(docId, Date.now()), 0);
+      assert.deepEqual(await store.getCommentEvents(docId), []);
+    });
+
+    it('keeps comment events once per (docId, version, offset), in log order, by version range', async function () {
+      const docId = id('doc');
+      const other = id('doc');
+      const event = (doc: string, version: number, offset: bigint, text: string): StoredCommentEvent => ({
+        offset,
+        event: {
+          docId: doc,
+          version,
+          userId: 'u',
+          timestamp: T0 + version,
+          body: { kind: 'replied', threadId: 't', messageId: `m${offset}`, text },
+        },
+      });
+      // Offsets grow with the log; two events at version 3; a large offset (past 2^32) and an emoji.
+      const events = [
+        event(docId, 1, 10n, 'first'),
+        event(docId, 3, 14n, 'b 😀'),
+        event(docId, 3, 12n, 'a'),
+        event(docId, 7, 5_000_000_000n, 'late'),
+      ];
+      const inLogOrder = [events[0], events[2], events[1], events[3]];
+      // Written out of order, and again (a redelivery), with another document's event beside them.
+      await store.writeCommentEvents([events[3]!, events[1]!, event(other, 3, 13n, 'other')]);
+      await store.writeCommentEvents(events);
+      await store.writeCommentEvents([events[2]!]);
+      assert.deepEqual(await store.getCommentEvents(docId), inLogOrder);
+      assert.deepEqual(await store.getCommentEvents(docId, 3), inLogOrder.slice(1));
+      assert.deepEqual(await store.getCommentEvents(docId, 0, 3), inLogOrder.slice(0, 3));
+      assert.deepEqual(await store.getCommentEvents(docId, 4, 6), []);
+      assert.deepEqual(await store.getCommentEvents(other), [event(other, 3, 13n, 'other')]);
+      await assert.rejects(store.writeCommentEvents([{ ...events[0]!, offset: -1n }]), (err: unknown) =>
+        isCollabError(err, 'ERR_INVALID_ARGUMENT'),
+      );
     });
   });
 }

@@ -139,6 +139,38 @@ export const s3Env = {
   S3_PREFIX: z.string().default(''),
 };
 
+/**
+ * The limits of comment threads (docs/comments.md, docs/protocol.md "Comments"): code points per message, threads
+ * per document, messages per thread. Unset, each keeps the default the composition root passes to
+ * `commentLimits` (DEFAULT_COMMENT_LIMITS of @collab/core), so the defaults have one definition.
+ */
+export const commentLimitsEnv = {
+  COLLAB_COMMENT_MAX_MESSAGE_CHARS: int(1, 1_000_000).optional(),
+  COLLAB_COMMENT_MAX_THREADS: int(1, 1_000_000).optional(),
+  COLLAB_COMMENT_MAX_MESSAGES_PER_THREAD: int(1, 1_000_000).optional(),
+};
+
+export interface CommentLimitSettings {
+  maxCommentLength: number;
+  maxThreadsPerDocument: number;
+  maxMessagesPerThread: number;
+}
+
+export function commentLimits(
+  e: {
+    COLLAB_COMMENT_MAX_MESSAGE_CHARS?: number | undefined;
+    COLLAB_COMMENT_MAX_THREADS?: number | undefined;
+    COLLAB_COMMENT_MAX_MESSAGES_PER_THREAD?: number | undefined;
+  },
+  defaults: CommentLimitSettings,
+): CommentLimitSettings {
+  return {
+    maxCommentLength: e.COLLAB_COMMENT_MAX_MESSAGE_CHARS ?? defaults.maxCommentLength,
+    maxThreadsPerDocument: e.COLLAB_COMMENT_MAX_THREADS ?? defaults.maxThreadsPerDocument,
+    maxMessagesPerThread: e.COLLAB_COMMENT_MAX_MESSAGES_PER_THREAD ?? defaults.maxMessagesPerThread,
+  };
+}
+
 /** A comma-separated allow-list whose every item matches `pattern`; `*` alone (or among others) allows anything. */
 const allowList = (pattern: RegExp, what: string) =>
   list.pipe(

@@ -89,6 +89,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'comment events read model',
+    sql: `
+      -- A document's comment events in log order (docs/comments.md "Loading"): the offset orders the events of one
+      -- version and makes a redelivered record the same row (INSERT OR IGNORE).
+      CREATE TABLE rm_comment_events (
+        doc_id     TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        log_offset INTEGER NOT NULL,
+        event      TEXT NOT NULL, -- JSON of CommentEvent
+        PRIMARY KEY (doc_id, version, log_offset)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The events already in the log (an earlier release kept comments on here but projected only ops): a load
+      -- trusts every event below the projection's committed offset to be in this table. A comment event is the
+      -- record whose JSON has a body.
+      INSERT OR IGNORE INTO rm_comment_events (doc_id, version, log_offset, event)
+        SELECT doc_id, version, record_offset, value FROM log_records WHERE json_extract(value, '$.body') IS NOT NULL;
+    `,
+  },
 ];
 
 const appliedVersions = (db: SqliteDatabase): Set<number> =>

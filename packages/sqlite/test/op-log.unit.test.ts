@@ -1,7 +1,8 @@
 /**
  * What the SQLite op log does beyond the contract: Kafka's partitioner, dense offsets, the partition count kept in
  * the file, fencing between two storages on one file, in-process wake-ups vs. the fallback poll, redelivery after
- * a failing handler, checkpoints that survive a restart, and refusing checkpoints past what was delivered.
+ * a failing handler, checkpoints that survive a restart (and what a group has committed), and refusing checkpoints
+ * past what was delivered.
  */
 import assert from 'node:assert/strict';
 import { isCollabError, type Consumer, type LogRecord } from '@collab/core';
@@ -212,6 +213,29 @@ describe('SQLite op log', function () {
       .prepare('SELECT next_offset FROM log_group_offsets WHERE group_id = ? AND partition_id = 0')
       .get('retry') as { next_offset: number };
     assert.equal(row.next_offset, 1, 'committed up to the checkpoint, not the whole batch');
+  });
+
+  it("committedOffset: a group's committed next offset per partition, undefined before it commits any", async () => {
+    const s = await storage();
+    const doc = docIn(s.opLog, 2);
+    const writer = await s.opLog.openWriter(2);
+    await writer.append([1, 2, 3].map((v) => input(doc, v)));
+    assert.equal(await s.opLog.committedOffset('g', 2), undefined);
+    const got = collector(3);
+    const consumer = await s.opLog.consume({
+      groupId: 'g',
+      fromBeginning: true,
+      handler: async (records, context) => {
+        got.push(records);
+        context.checkpoint(records[1]!.offset);
+      },
+    });
+    await got.done;
+    await consumer.stop();
+    assert.equal(await s.opLog.committedOffset('g', 2), 2n, 'the checkpoint + 1');
+    assert.equal(await s.opLog.committedOffset('g', 0), undefined, 'nothing consumed there');
+    assert.equal(await s.opLog.committedOffset('other', 2), undefined);
+    await assert.rejects(s.opLog.committedOffset('g', 9), (err) => isCollabError(err, 'ERR_INVALID_ARGUMENT'));
   });
 
   it('refuses a checkpoint past the last delivered offset', async () => {

@@ -49,6 +49,30 @@ describe('SQLite storage', function () {
     await assert.rejects(createSqliteStorage({ path }), (err) => isCollabError(err, 'ERR_INVALID_ARGUMENT'));
   });
 
+  it('migration 2 puts the comment events already in the log into the comment-events read model', async () => {
+    const path = temp.path('backfill');
+    const db = new Database(path);
+    const event = { docId: 'd', version: 1, userId: 'u', timestamp: 5, body: { kind: 'resolved', threadId: 't' } };
+    try {
+      migrate(db, MIGRATIONS.slice(0, 1));
+      db.exec('INSERT INTO log_partitions (partition_id) VALUES (0)');
+      const insert = db.prepare(
+        "INSERT INTO log_records (partition_id, record_offset, doc_id, version, value, headers) VALUES (0, ?, 'd', 1, ?, '{}')",
+      );
+      insert.run(0, JSON.stringify({ ...op('d', 1) }));
+      insert.run(1, JSON.stringify(event));
+      assert.deepEqual(migrate(db), [2]);
+    } finally {
+      db.close();
+    }
+    const storage = await createSqliteStorage({ path, partitionCount: 1 });
+    try {
+      assert.deepEqual(await storage.readModels.getCommentEvents('d'), [{ offset: 1n, event }]);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('checkpoints and truncates the WAL on a clean close, keeping everything written', async () => {
     const path = temp.path('wal');
     const storage = await createSqliteStorage({ path });

@@ -3,7 +3,10 @@
  * Cassandra in the distributed mode, SQLite in the embedded one. Everything here is derived from the op log and
  * can be dropped and rebuilt from it; so every write is idempotent, keyed by (docId, version).
  */
+import type { CommentEvent } from '../domain/comments.js';
+import { CollabError } from '../errors.js';
 import type { DocHead, OpCommitted } from '../records.js';
+import type { Offset } from './op-log.js';
 
 export interface HistoryEntry {
   version: number;
@@ -25,6 +28,33 @@ export interface UserActivity {
   timestamp: number;
 }
 
+/**
+ * A comment event as the read models keep it: with its offset in the log. The offset orders the events that share
+ * a version (they apply in log order) and names the record, so a redelivered event rewrites the same row.
+ */
+export interface StoredCommentEvent {
+  offset: Offset;
+  event: CommentEvent;
+}
+
+/** What every store checks before writing an event: ERR_INVALID_ARGUMENT for a row that could not be keyed. */
+export function checkStoredCommentEvent(stored: StoredCommentEvent): void {
+  const event = stored?.event;
+  const keyed =
+    typeof stored?.offset === 'bigint' &&
+    stored.offset >= 0n &&
+    typeof event?.docId === 'string' &&
+    event.docId !== '' &&
+    Number.isSafeInteger(event.version) &&
+    event.version >= 0;
+  if (!keyed) {
+    throw new CollabError(
+      'ERR_INVALID_ARGUMENT',
+      'a comment event needs a docId, a version >= 0 and a non-negative bigint offset',
+    );
+  }
+}
+
 export interface ReadModelStore {
   /**
    * Record committed ops: the ops by version, the head (only ever moves forward), the history index by time
@@ -40,5 +70,15 @@ export interface ReadModelStore {
   history(docId: string, options?: { limit?: number; cursor?: string }): Promise<Page<HistoryEntry>>;
   /** A user's most recent edits across documents, newest first. */
   userActivity(userId: string, options?: { limit?: number }): Promise<UserActivity[]>;
+  /**
+   * Record committed comment events, keyed by (docId, version, offset): writing the same record twice changes
+   * nothing. The projection writes a batch's events before it checkpoints the batch, like its ops.
+   */
+  writeCommentEvents(events: readonly StoredCommentEvent[]): Promise<void>;
+  /**
+   * The comment events of `docId` with fromVersion <= version <= toVersion (defaults: every version), in log
+   * order: by version, then offset. One answer, not pages: a load folds all of them anyway.
+   */
+  getCommentEvents(docId: string, fromVersion?: number, toVersion?: number): Promise<StoredCommentEvent[]>;
   close(): Promise<void>;
 }

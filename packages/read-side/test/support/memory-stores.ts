@@ -11,6 +11,7 @@ import {
   type ReadModelStore,
   type SnapshotData,
   type SnapshotStore,
+  type StoredCommentEvent,
 } from '@collab/core';
 
 export class MemoryReadModels implements ReadModelStore {
@@ -65,6 +66,19 @@ export class MemoryReadModels implements ReadModelStore {
 
   async userActivity(): Promise<never[]> {
     return [];
+  }
+
+  /** Keyed by "docId offset", like the real stores' (docId, version, offset). */
+  readonly commentEvents = new Map<string, StoredCommentEvent>();
+
+  async writeCommentEvents(events: readonly StoredCommentEvent[]): Promise<void> {
+    for (const stored of events) this.commentEvents.set(`${stored.event.docId} ${stored.offset}`, stored);
+  }
+
+  async getCommentEvents(docId: string, fromVersion = 0, toVersion = Infinity): Promise<StoredCommentEvent[]> {
+    return [...this.commentEvents.values()]
+      .filter(({ event }) => event.docId === docId && event.version >= fromVersion && event.version <= toVersion)
+      .sort((a, b) => a.event.version - b.event.version || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
   }
 
   async close(): Promise<void> {}

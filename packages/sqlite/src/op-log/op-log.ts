@@ -33,6 +33,11 @@ export interface SqliteOpLogOptions {
 export interface SqliteOpLog extends OpLog {
   /** The signal appends through this log raise; exposed for tests and for wiring other in-process listeners. */
   readonly appendSignal: AppendSignal;
+  /**
+   * The next offset consumer group `groupId` would read in `partition` (what it has committed), undefined when it
+   * has committed none: how far the records it consumed are known to be handled, as with Kafka's committed offsets.
+   */
+  committedOffset(groupId: string, partition: number): Promise<Offset | undefined>;
 }
 
 const PARTITION_COUNT_KEY = 'partition_count';
@@ -112,6 +117,14 @@ export function createSqliteOpLog(options: SqliteOpLogOptions): SqliteOpLog {
 
     async endOffsets() {
       return run(ctx, 'read end offsets', () => endOffsets(ctx));
+    },
+
+    async committedOffset(groupId: string, partition: number) {
+      checkPartition(ctx, partition);
+      const row = run(ctx, 'read committed offsets', () =>
+        sql.committedOffsets.all(groupId).find((r) => r.partition_id === partition),
+      );
+      return row === undefined ? undefined : BigInt(row.next_offset);
     },
 
     async offsetsForTime(time: number) {

@@ -1,4 +1,7 @@
-/** The read models' SQL, prepared once per storage. LIMIT -1 is SQLite's "no limit". */
+/**
+ * The read models' SQL, prepared once per storage. LIMIT -1 is SQLite's "no limit". Log offsets are bound as
+ * bigints and read back as numbers (exact up to 2^53, as in the op log's statements).
+ */
 import { prepare, type SqliteDatabase } from '../database.js';
 
 export interface OpRow {
@@ -59,6 +62,16 @@ export function prepareReadModelStatements(db: SqliteDatabase) {
       db,
       `SELECT version, user_id, client_id, ts FROM rm_ops
        WHERE doc_id = ? AND version < ? ORDER BY version DESC LIMIT ?`,
+    ),
+    /** Idempotent by (doc_id, version, log_offset): a redelivered event changes nothing. */
+    insertCommentEvent: prepare<[string, number, bigint, string]>(
+      db,
+      'INSERT OR IGNORE INTO rm_comment_events (doc_id, version, log_offset, event) VALUES (?, ?, ?, ?)',
+    ),
+    selectCommentEvents: prepare<[string, number, number], { log_offset: number; event: string }>(
+      db,
+      `SELECT log_offset, event FROM rm_comment_events
+       WHERE doc_id = ? AND version >= ? AND version <= ? ORDER BY version, log_offset`,
     ),
     selectUserActivity: prepare<[string, number], Pick<OpRow, 'user_id' | 'doc_id' | 'version' | 'ts'>>(
       db,

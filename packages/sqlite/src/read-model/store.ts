@@ -8,12 +8,14 @@
  * One writeOps call is one IMMEDIATE transaction: its ops and the heads they move are all in, or none are.
  */
 import {
+  checkStoredCommentEvent,
   CollabError,
   type DocHead,
   type HistoryEntry,
   type OpCommitted,
   type Page,
   type ReadModelStore,
+  type StoredCommentEvent,
   type UserActivity,
 } from '@collab/core';
 import type { SqliteDatabase } from '../database.js';
@@ -94,6 +96,12 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     for (const docId of new Set(ops.map((o) => o.docId))) advanceHead(sql, docId);
   });
 
+  const writeEvents = db.transaction((events: readonly StoredCommentEvent[]) => {
+    for (const { offset, event } of events) {
+      sql.insertCommentEvent.run(event.docId, event.version, offset, JSON.stringify(event));
+    }
+  });
+
   const head = (docId: string): DocHead | undefined => {
     const row = sql.selectHead.get(docId);
     return row === undefined ? undefined : toHead(row);
@@ -150,6 +158,21 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
         sql.selectUserActivity
           .all(userId, limit === Infinity ? NO_LIMIT : limit)
           .map((r) => ({ userId: r.user_id, docId: r.doc_id, version: r.version, timestamp: r.ts })),
+      );
+    },
+
+    async writeCommentEvents(events) {
+      events.forEach(checkStoredCommentEvent);
+      if (events.length === 0) return;
+      run('write comment events', () => writeEvents.immediate(events));
+    },
+
+    async getCommentEvents(docId, fromVersion = 0, toVersion = Number.MAX_SAFE_INTEGER) {
+      return run('read comment events', () =>
+        sql.selectCommentEvents.all(docId, fromVersion, toVersion).map((row) => ({
+          offset: BigInt(row.log_offset),
+          event: JSON.parse(row.event) as StoredCommentEvent['event'],
+        })),
       );
     },
 
