@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConnectionLimits, EdgeAccess, EdgeTransportChoice } from '@collab/command-service';
 import { isLoopbackHost } from '@collab/command-service';
-import { ConfigError as ConfigProblems, edgeEnv, shutdownEnv, shutdownSettings } from '@collab/env-config';
+import { ConfigError as ConfigProblems, edgeEnv, mediaEnv, shutdownEnv, shutdownSettings } from '@collab/env-config';
 import { z } from 'zod';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './storage/private-files.js';
 
@@ -51,6 +51,7 @@ const EmbeddedEnv = z.object({
   COLLAB_READS_PER_SECOND: z.coerce.number().int().min(1).default(20),
   COLLAB_READ_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   COLLAB_READ_QUEUE: z.coerce.number().int().min(0).default(64),
+  ...mediaEnv,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -77,6 +78,8 @@ export interface EmbeddedConfig {
   };
   /** The HTTP read API: requests per second per principal, replays at once, replays waiting. */
   readApi: { readsPerSecond: number; concurrentReads: number; queuedReads: number };
+  /** Uploads (POST /v1/docs/:docId/media), stored under {dataDir}/media: the largest, in bytes. */
+  media: { maxBytes: number };
   /** Why dev tokens are on or off, for the banner (`exposed`: on, on an interface other machines can reach). */
   devTokensReason: DevTokensReason;
   access: EdgeAccess;
@@ -164,6 +167,7 @@ export function loadEmbeddedConfig(
       concurrentReads: e.COLLAB_READ_CONCURRENCY,
       queuedReads: e.COLLAB_READ_QUEUE,
     },
+    media: { maxBytes: e.COLLAB_MEDIA_MAX_BYTES },
     shutdown: shutdownSettings(e),
     logLevel: e.LOG_LEVEL,
   };

@@ -13,6 +13,7 @@ import {
   loadCassandraSecurity,
   loadKafkaSecurity,
   loadRedisConnection,
+  mediaEnv,
   opsTopicEnv,
   redactedCassandraSecurity,
   redactedKafkaSecurity,
@@ -92,6 +93,10 @@ const Env = z.object({
   COLLAB_READS_PER_SECOND: int(1).default(20),
   COLLAB_READ_CONCURRENCY: int(1, 64).default(2),
   COLLAB_READ_QUEUE: int(0).default(64),
+  // Media uploads, stored in S3 (the S3_* settings below): on when S3_ENDPOINT is given. Their own bucket is
+  // advised: media are primary data (backed up), snapshots are derived (docs/operations.md, "S3").
+  ...mediaEnv,
+  COLLAB_MEDIA_BUCKET: z.string().min(3).optional(),
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
   // Who may connect: Host and Origin allow-lists, connection caps, the auth deadline (docs/operations.md)
   ...edgeEnv,
@@ -235,6 +240,20 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
                     ...s3Credentials(e),
                   },
           },
+    /** Media uploads, when S3_ENDPOINT is given: keys {S3_PREFIX}media/... in COLLAB_MEDIA_BUCKET (default S3_BUCKET). */
+    media:
+      e.S3_ENDPOINT === undefined
+        ? undefined
+        : {
+            maxBytes: e.COLLAB_MEDIA_MAX_BYTES,
+            s3: {
+              endpoint: e.S3_ENDPOINT,
+              region: e.S3_REGION,
+              bucket: e.COLLAB_MEDIA_BUCKET ?? e.S3_BUCKET,
+              prefix: e.S3_PREFIX,
+              ...s3Credentials(e),
+            },
+          },
     servePage: e.COLLAB_SERVE_PAGE === 'true',
     comments: e.COLLAB_COMMENTS === 'true',
     redis: redis.value,
@@ -268,6 +287,16 @@ export function redacted(config: CommandServiceConfig): unknown {
                     ...config.readApi.s3,
                     credentials: config.readApi.s3.credentials === undefined ? undefined : '[redacted]',
                   },
+          },
+    media:
+      config.media === undefined
+        ? undefined
+        : {
+            ...config.media,
+            s3: {
+              ...config.media.s3,
+              credentials: config.media.s3.credentials === undefined ? undefined : '[redacted]',
+            },
           },
   };
 }

@@ -139,6 +139,14 @@ export const s3Env = {
   S3_PREFIX: z.string().default(''),
 };
 
+/**
+ * Media uploads (POST /v1/docs/:docId/media): the largest accepted image, in bytes (10 MiB by default, at most
+ * 1 GiB: an upload is held in memory until it is checked and stored).
+ */
+export const mediaEnv = {
+  COLLAB_MEDIA_MAX_BYTES: int(1, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+};
+
 /** A comma-separated allow-list whose every item matches `pattern`; `*` alone (or among others) allows anything. */
 const allowList = (pattern: RegExp, what: string) =>
   list.pipe(
