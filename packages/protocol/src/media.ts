@@ -54,5 +54,5 @@ export const MEDIA_URI = /media:([0-9a-f]{64})/g;
 /** The length of `media:` + an id, in code points (all ASCII). */
 export const MEDIA_URI_LENGTH = 'media:'.length + 64;
 
-/** The text that references upload `id`; `]` and line breaks in the alt text are dropped (they would end it). */
-export const mediaReference = (id: string, alt = ''): string => `![${alt.replace(/[\]\n\r]/g, '')}](media:${id})`;
+/** The text that references upload `id`; brackets and line breaks in the alt text are dropped (they would end it). */
+export const mediaReference = (id: string, alt = ''): string => `![${alt.replace(/[[\]\n\r]/g, '')}](media:${id})`;
