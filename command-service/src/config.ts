@@ -93,10 +93,8 @@ const Env = z.object({
   COLLAB_READS_PER_SECOND: int(1).default(20),
   COLLAB_READ_CONCURRENCY: int(1, 64).default(2),
   COLLAB_READ_QUEUE: int(0).default(64),
-  // Media uploads, stored in S3 (the S3_* settings below): on when S3_ENDPOINT is given. Their own bucket is
-  // advised: media are primary data (backed up), snapshots are derived (docs/operations.md, "S3").
+  // Media uploads, stored in S3 (the S3_* settings below, COLLAB_MEDIA_BUCKET): on when S3_ENDPOINT is given.
   ...mediaEnv,
-  COLLAB_MEDIA_BUCKET: z.string().min(3).optional(),
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
   // Who may connect: Host and Origin allow-lists, connection caps, the auth deadline (docs/operations.md)
   ...edgeEnv,

@@ -137,6 +137,9 @@ export const s3Env = {
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_BUCKET: z.string().min(3).default('collab-snapshots'),
   S3_PREFIX: z.string().default(''),
+  // Media uploads (keys under {S3_PREFIX}media/): a bucket of their own is advised, as media are primary data and
+  // snapshots derived (docs/operations.md, "Media"). Unset: S3_BUCKET.
+  COLLAB_MEDIA_BUCKET: z.string().min(3).optional(),
 };
 
 /**
