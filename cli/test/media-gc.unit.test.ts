@@ -5,24 +5,17 @@
  * data folder whose log and media it must agree with.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStorage } from '@collab/adapter-sqlite';
-import { imageBytes } from '@collab/contracts';
-import { seededRandom, type OpCommitted, type OpLog } from '@collab/core';
+import { seededRandom, type OpLog } from '@collab/core';
 import { applyOp, Doc, type TextOp } from '@collab/ot-text';
 import { MEDIA_URI } from '@collab/protocol';
 import { ReferencedMedia } from '../src/media/referenced-media.js';
 import { createFolderMediaStore, MEDIA_FOLDER } from '../src/storage/media-folder.js';
 import { cleanEnv, runCli } from './support/cli.js';
-
-const sha = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
-
-function opRecord(docId: string, version: number, op: TextOp): OpCommitted {
-  return { docId, version, op, baseVersion: version - 1, clientId: 'c', seq: version, userId: 'u', timestamp: 1 };
-}
+import { opRecord, referencingOps, sha, testBlob } from './support/media-gc.js';
 
 describe('media garbage collection', function () {
   describe('ReferencedMedia (every version of every document)', function () {
@@ -114,15 +107,11 @@ describe('media garbage collection', function () {
 
     it('deletes only old blobs no version references; --dry-run deletes nothing', async function () {
       const store = createFolderMediaStore(join(dir, MEDIA_FOLDER));
-      const blob = (type: Parameters<typeof imageBytes>[0]) => {
-        const bytes = imageBytes(type);
-        return { bytes, id: sha(bytes) };
-      };
       const [typed, removed, orphan, recent] = [
-        blob('image/png'),
-        blob('image/gif'),
-        blob('image/jpeg'),
-        blob('image/webp'),
+        testBlob('image/png'),
+        testBlob('image/gif'),
+        testBlob('image/jpeg'),
+        testBlob('image/webp'),
       ];
       for (const blob of [typed, removed, orphan, recent]) await store.put('doc', blob.id, blob.bytes);
       // Uploaded two hours ago, except `recent`.
@@ -131,15 +120,7 @@ describe('media garbage collection', function () {
         utimesSync(join(dir, MEDIA_FOLDER, 'blobs', blob.id), old, old);
         utimesSync(join(dir, MEDIA_FOLDER, 'links', blob.id, sha('doc')), old, old);
       }
-      // `typed` is typed in two pieces; `removed` is inserted and later deleted (an earlier version still holds it).
-      const typedRef = `![t](media:${typed.id})`;
-      const removedRef = `![r](media:${removed.id})`;
-      await writeLog('doc', [
-        [typedRef.slice(0, 30)],
-        [30, typedRef.slice(30)],
-        [typedRef.length, removedRef],
-        [typedRef.length, { d: removedRef.length }],
-      ]);
+      await writeLog('doc', referencingOps(typed.id, removed.id));
 
       const env = cleanEnv();
       const dry = await runCli(['media', 'gc', '--dry-run', '--grace-hours', '1', '--data-dir', dir], env);

@@ -6,7 +6,7 @@
 import { createS3MediaStore } from '@collab/adapter-s3';
 import { MEDIA_API_TEST_MAX_BYTES, mediaApiContract } from '@collab/contracts';
 import type { MediaStore } from '@collab/core';
-import { useStack } from '@collab/infra';
+import { s3ClientConfig, useStack } from '@collab/infra';
 import { signDevToken } from '../src/index.js';
 import { freshTopics, Instance } from './support/processes.js';
 import { freshReadSide, type TestReadSide } from './support/read-side.js';
@@ -28,13 +28,7 @@ describe('media in the distributed mode (command-service process, S3)', function
     const { s3 } = await useStack();
     readSide = await freshReadSide();
     const prefix = 'tenant-a/';
-    const view = createS3MediaStore({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      bucket: readSide.bucket,
-      prefix,
-    });
+    const view = createS3MediaStore({ ...s3ClientConfig(s3), bucket: readSide.bucket, prefix });
     store = view;
     // Only the S3 settings: the media routes need no read models.
     const s3Env = Object.fromEntries(Object.entries(readSide.env).filter(([key]) => key.startsWith('S3_')));

@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createS3MediaStore } from '@collab/adapter-s3';
 import type { MediaStore } from '@collab/core';
 import { parseNonNegativeInt } from '../args.js';
 import { loadCommandConfig, need, type CommandConfig } from '../config/load.js';
 import { EXIT } from '../errors.js';
 import { collectMediaGarbage } from '../media/gc.js';
 import { createFolderMediaStore, MEDIA_FOLDER } from '../storage/media-folder.js';
+import { openS3Media } from '../storage/distributed.js';
 import { openLogSource } from '../storage/sources.js';
 import { action, addCommonOptions, printConfig, type CommonOptions } from './common.js';
 
@@ -26,15 +26,9 @@ COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS, S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_I
 COLLAB_MEDIA_BUCKET (default S3_BUCKET), S3_PREFIX.`;
 
 function openMediaStore(config: CommandConfig): MediaStore {
-  if (config.mode === 'embedded') return createFolderMediaStore(join(config.embedded.dataDir, MEDIA_FOLDER));
-  const s3 = need(config.distributed.s3, 's3');
-  return createS3MediaStore({
-    region: s3.region,
-    ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
-    ...(s3.credentials === undefined ? {} : { credentials: s3.credentials }),
-    bucket: s3.mediaBucket,
-    prefix: s3.prefix,
-  });
+  return config.mode === 'embedded'
+    ? createFolderMediaStore(join(config.embedded.dataDir, MEDIA_FOLDER))
+    : openS3Media(need(config.distributed.s3, 's3'));
 }
 
 export function registerMedia(program: Command): void {
