@@ -118,4 +118,29 @@ describe('web editor images in Chromium (embedded server)', function () {
     }, reference);
     await until('Ben shows no image', async () => (await shownImages(ben)).length === 0);
   });
+
+  describe('an image over the cap', function () {
+    const small = usePageServer('collab-media-cap-e2e-', { env: () => ({ COLLAB_MEDIA_MAX_BYTES: '65536' }) });
+
+    it('is refused with a message; nothing is inserted', async () => {
+      const docId = `media-cap-e2e-${Date.now()}`;
+      const ana = await openEditorAs(small, 'ana', docId);
+      await ana.evaluate((size) => {
+        const bytes = new Uint8Array(size);
+        bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], 'huge.png', { type: 'image/png' }));
+        const view = (window as any).collab.view();
+        view.contentDOM.dispatchEvent(
+          new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+        );
+      }, 1024 * 1024);
+      await until('the page says why', async () => !(await ana.locator('#banner').isHidden()));
+      assert.match(
+        (await ana.locator('#banner').textContent()) ?? '',
+        /could not be uploaded: an upload may be at most 65536 bytes/,
+      );
+      assert.equal(await sdkText(ana), '');
+    });
+  });
 });
