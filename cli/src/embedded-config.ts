@@ -14,6 +14,7 @@ import {
   commentLimitsEnv,
   ConfigError as ConfigProblems,
   edgeEnv,
+  mediaEnv,
   shutdownEnv,
   shutdownSettings,
 } from '@collab/env-config';
@@ -62,6 +63,7 @@ const EmbeddedEnv = z.object({
   COLLAB_READ_QUEUE: z.coerce.number().int().min(0).default(64),
   // Comment threads are always on here; their limits (docs/operations.md "Limits").
   ...commentLimitsEnv,
+  ...mediaEnv,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -90,6 +92,8 @@ export interface EmbeddedConfig {
   commentLimits: CommentLimits;
   /** The HTTP read API: requests per second per principal, replays at once, replays waiting. */
   readApi: { readsPerSecond: number; concurrentReads: number; queuedReads: number };
+  /** Uploads (POST /v1/docs/:docId/media), stored under {dataDir}/media: the largest, in bytes. */
+  media: { maxBytes: number };
   /** Why dev tokens are on or off, for the banner (`exposed`: on, on an interface other machines can reach). */
   devTokensReason: DevTokensReason;
   access: EdgeAccess;
@@ -178,6 +182,7 @@ export function loadEmbeddedConfig(
       concurrentReads: e.COLLAB_READ_CONCURRENCY,
       queuedReads: e.COLLAB_READ_QUEUE,
     },
+    media: { maxBytes: e.COLLAB_MEDIA_MAX_BYTES },
     shutdown: shutdownSettings(e),
     logLevel: e.LOG_LEVEL,
   };

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerDoc } from './commands/doc.js';
 import { registerExport } from './commands/export.js';
+import { registerMedia } from './commands/media.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerReplay } from './commands/replay.js';
 import { registerServe } from './commands/serve.js';
@@ -24,6 +25,7 @@ program
   });
 
 registerServe(program);
+registerMedia(program);
 registerMigrate(program);
 registerToken(program);
 registerDoc(program);

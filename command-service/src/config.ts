@@ -15,6 +15,7 @@ import {
   loadCassandraSecurity,
   loadKafkaSecurity,
   loadRedisConnection,
+  mediaEnv,
   opsTopicEnv,
   redactedCassandraSecurity,
   redactedKafkaSecurity,
@@ -95,6 +96,8 @@ const Env = z.object({
   COLLAB_READS_PER_SECOND: int(1).default(20),
   COLLAB_READ_CONCURRENCY: int(1, 64).default(2),
   COLLAB_READ_QUEUE: int(0).default(64),
+  // Media uploads, stored in S3 (the S3_* settings below, COLLAB_MEDIA_BUCKET): on when S3_ENDPOINT is given.
+  ...mediaEnv,
   COLLAB_IDLE_TIMEOUT_SECONDS: int(8, 960).default(60),
   // Who may connect: Host and Origin allow-lists, connection caps, the auth deadline (docs/operations.md)
   ...edgeEnv,
@@ -239,6 +242,20 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
                     ...s3Credentials(e),
                   },
           },
+    /** Media uploads, when S3_ENDPOINT is given: keys {S3_PREFIX}media/... in COLLAB_MEDIA_BUCKET (default S3_BUCKET). */
+    media:
+      e.S3_ENDPOINT === undefined
+        ? undefined
+        : {
+            maxBytes: e.COLLAB_MEDIA_MAX_BYTES,
+            s3: {
+              endpoint: e.S3_ENDPOINT,
+              region: e.S3_REGION,
+              bucket: e.COLLAB_MEDIA_BUCKET ?? e.S3_BUCKET,
+              prefix: e.S3_PREFIX,
+              ...s3Credentials(e),
+            },
+          },
     servePage: e.COLLAB_SERVE_PAGE === 'true',
     /** Comment threads and their limits; undefined: comments are off. */
     comments: e.COLLAB_COMMENTS === 'true' ? commentLimits(e, DEFAULT_COMMENT_LIMITS) : undefined,
@@ -273,6 +290,16 @@ export function redacted(config: CommandServiceConfig): unknown {
                     ...config.readApi.s3,
                     credentials: config.readApi.s3.credentials === undefined ? undefined : '[redacted]',
                   },
+          },
+    media:
+      config.media === undefined
+        ? undefined
+        : {
+            ...config.media,
+            s3: {
+              ...config.media.s3,
+              credentials: config.media.s3.credentials === undefined ? undefined : '[redacted]',
+            },
           },
   };
 }

@@ -20,3 +20,5 @@ export { DEFAULT_CONNECTION_LIMITS } from './transport/connection-limits.js';
 export type { ConnectionLimits } from './transport/connection-limits.js';
 export { edgeTransport } from './transport/edge-server.js';
 export type { EdgeTransport, EdgeTransportChoice } from './transport/edge-server.js';
+export { DEFAULT_MEDIA_MAX_BYTES, mediaApiRoutes } from './http/media-api.js';
+export type { MediaApiOptions } from './http/media-api.js';

@@ -16,7 +16,7 @@ import {
   kafkaSecurityConfig,
 } from '@collab/adapter-kafka';
 import { createRedisPresenceBus } from '@collab/adapter-redis';
-import { createS3SnapshotStore } from '@collab/adapter-s3';
+import { createS3MediaStore, createS3SnapshotStore } from '@collab/adapter-s3';
 import type { OpLog, SnapshotStore, SnapshotData, SnapshotMeta } from '@collab/core';
 import type { ServiceProcessDefinition, ServiceScope, StartedService } from '@collab/observability';
 import { packageVersion, startTelemetry } from '@collab/observability';
@@ -35,6 +35,7 @@ import { guardedByProjectionSource, projectionOffsets } from './documents/projec
 import { createLogSource } from './documents/log-source.js';
 import { createReadSideSource } from './documents/read-side-source.js';
 import { healthRoutes } from './http/health.js';
+import { mediaApiRoutes } from './http/media-api.js';
 import { READ_API_PAGE_SIZE, readApiRoutes } from './http/read-api.js';
 import { commentsAtVersion } from './documents/comments-at.js';
 import { webPageRoutes } from './http/web-page.js';
@@ -274,6 +275,23 @@ async function startDistributedCommandService(
   const readSide = await startReadSide(config, verifier, log, logger);
   scope.defer('read side', () => readSide.close());
   const page = config.servePage ? webPageRoutes(await loadWebEditorAssets()) : [];
+  // Media uploads in S3, beside the snapshots (keys under {S3_PREFIX}media/, see @collab/adapter-s3 media-store).
+  const mediaStore =
+    config.media === undefined
+      ? undefined
+      : createS3MediaStore({
+          endpoint: config.media.s3.endpoint,
+          region: config.media.s3.region,
+          bucket: config.media.s3.bucket,
+          prefix: config.media.s3.prefix,
+          ...(config.media.s3.credentials === undefined ? {} : { credentials: config.media.s3.credentials }),
+        });
+  if (mediaStore === undefined) logger.warn('S3_ENDPOINT is not set: media uploads (/v1/docs/:docId/media) are off');
+  else scope.defer('media store', () => mediaStore.close());
+  const media =
+    mediaStore === undefined || config.media === undefined
+      ? []
+      : mediaApiRoutes(mediaStore, verifier, logger, { maxBytes: config.media.maxBytes });
   // The service is created below; health reads its ownership through this late-bound reference.
   let owned: () => readonly number[] = () => [];
   let draining = false;
@@ -304,6 +322,7 @@ async function startDistributedCommandService(
     httpRoutes: [
       ...healthRoutes({ log, ownedPartitions: () => owned(), relays: true, draining: () => draining }),
       ...readSide.routes,
+      ...media,
       ...page,
     ],
   });

@@ -20,6 +20,32 @@ const problemsOf = (env: Record<string, string>): string[] => {
 };
 
 describe('command-service config', function () {
+  it('turns media on with S3_ENDPOINT: its bucket, its cap, and no secret printed', function () {
+    assert.equal(loadConfig(BASE).media, undefined);
+    const s3 = {
+      ...BASE,
+      S3_ENDPOINT: 'http://s3.local:9000',
+      S3_ACCESS_KEY_ID: 'AKIA-TEST',
+      S3_SECRET_ACCESS_KEY: 'media-secret-key',
+      S3_BUCKET: 'snaps',
+      S3_PREFIX: 'prod/',
+    };
+    const media = loadConfig(s3).media;
+    assert.equal(media?.maxBytes, 10 * 1024 * 1024);
+    assert.equal(media?.s3.bucket, 'snaps');
+    assert.equal(media?.s3.prefix, 'prod/');
+    const own = loadConfig({ ...s3, COLLAB_MEDIA_BUCKET: 'media', COLLAB_MEDIA_MAX_BYTES: '1048576' });
+    assert.deepEqual([own.media?.s3.bucket, own.media?.maxBytes], ['media', 1_048_576]);
+    assert.doesNotMatch(JSON.stringify(redacted(own)), /media-secret-key/);
+    for (const bad of ['0', '-1', 'lots', String(2 * 1024 ** 3)]) {
+      assert.deepEqual(
+        problemsOf({ ...s3, COLLAB_MEDIA_MAX_BYTES: bad }).map((p) => p.split(':')[0]),
+        ['COLLAB_MEDIA_MAX_BYTES'],
+        bad,
+      );
+    }
+  });
+
   it('a JWKS URL alone is enough; https, or http on loopback only', function () {
     const { auth } = loadConfig({ KAFKA_BROKERS: 'k:9092', COLLAB_JWT_JWKS_URL: 'https://idp.example/jwks.json' });
     assert.deepEqual(auth.jwks, { url: 'https://idp.example/jwks.json', cacheMaxAgeMs: 600_000, cooldownMs: 30_000 });

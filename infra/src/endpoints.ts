@@ -88,3 +88,10 @@ export function endpointsToEnv(endpoints: StackEndpoints): Record<string, string
     ...(endpoints.schemaRegistry === undefined ? {} : { [SCHEMA_REGISTRY_VARIABLE]: endpoints.schemaRegistry.url }),
   };
 }
+
+/** The stack's S3 server as the S3 clients and stores of @collab/adapter-s3 take it: endpoint, region, credentials. */
+export const s3ClientConfig = (s3: StackEndpoints['s3']) => ({
+  endpoint: s3.endpoint,
+  region: s3.region,
+  credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+});

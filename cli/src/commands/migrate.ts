@@ -13,6 +13,7 @@ import cassandra from 'cassandra-driver';
 import type { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import type { CassandraSettings, KafkaSettings, S3Settings } from '../config/distributed-config.js';
+import { s3Endpoint } from '../storage/distributed.js';
 import { loadCommandConfig, need } from '../config/load.js';
 import type { EmbeddedConfig } from '../embedded-config.js';
 import { EXIT } from '../errors.js';
@@ -137,14 +138,12 @@ async function migrateKeyspace(c: CassandraSettings): Promise<string> {
 }
 
 async function migrateBucket(s3: S3Settings): Promise<string> {
-  const client = createS3Client({
-    region: s3.region,
-    ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
-    ...(s3.credentials === undefined ? {} : { credentials: s3.credentials }),
-  });
+  const client = createS3Client(s3Endpoint(s3));
   try {
     await ensureBucket(client, s3.bucket);
-    return `bucket ${s3.bucket} ready`;
+    if (s3.mediaBucket === s3.bucket) return `bucket ${s3.bucket} ready`;
+    await ensureBucket(client, s3.mediaBucket);
+    return `buckets ${s3.bucket} and ${s3.mediaBucket} (media) ready`;
   } finally {
     client.destroy();
   }

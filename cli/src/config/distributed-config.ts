@@ -61,6 +61,8 @@ export interface S3Settings {
   region: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   bucket: string;
+  /** The media's bucket (COLLAB_MEDIA_BUCKET, default `bucket`). */
+  mediaBucket: string;
   prefix: string;
 }
 
@@ -118,6 +120,7 @@ export function loadDistributedConfig(env: NodeJS.ProcessEnv, sections: readonly
         region: e.S3_REGION,
         ...s3Credentials(e),
         bucket: e.S3_BUCKET,
+        mediaBucket: e.COLLAB_MEDIA_BUCKET ?? e.S3_BUCKET,
         prefix: e.S3_PREFIX,
       };
     }

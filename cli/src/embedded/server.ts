@@ -10,6 +10,7 @@ import {
   commentsAtVersion,
   createReadSideSource,
   healthRoutes,
+  mediaApiRoutes,
   READ_API_PAGE_SIZE,
   readApiRoutes,
   startCommandService,
@@ -23,6 +24,8 @@ import { loadWebEditorAssets } from '@collab/web-editor';
 import type { Logger } from 'pino';
 import type { EmbeddedConfig } from '../embedded-config.js';
 import { databasePath, preparePrivateDatabase } from '../storage/embedded.js';
+import { createFolderMediaStore, MEDIA_FOLDER } from '../storage/media-folder.js';
+import { join } from 'node:path';
 import { devTokenRoute } from './dev-token-route.js';
 
 export interface EmbeddedServer {
@@ -146,6 +149,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
         ...readApiRoutes(apiReader, verifier, logger, config.readApi, Date.now, (docId, version) =>
           commentsAtVersion(documents, docId, version),
         ),
+        // Uploads in the data folder ({dataDir}/media, see media-folder.ts).
+        ...mediaApiRoutes(createFolderMediaStore(join(config.dataDir, MEDIA_FOLDER)), verifier, logger, config.media),
         ...webPageRoutes(assets),
         ...(config.devTokens ? [devTokenRoute(config.jwtSecret)] : []),
       ],

@@ -8,11 +8,11 @@
  * TIMESTAMP_MILLIS; op as JSON text (the text-unicode op, docs/data.md).
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OpCommitted } from '@collab/core';
 import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import type { ExportCodec } from './request.js';
+import { writeDurably } from '../storage/durable-file.js';
 import type { RecordSink } from './sinks.js';
 
 const PART = /^part-(\d{5,})\.parquet$/;
@@ -23,24 +23,6 @@ function removePartsFrom(dir: string, from: number): void {
   for (const name of readdirSync(dir)) {
     const match = PART.exec(name);
     if ((match !== null && Number(match[1]) >= from) || name.endsWith('.parquet.tmp')) rmSync(join(dir, name));
-  }
-}
-
-async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const file = await open(tmp, 'w');
-  try {
-    await file.write(bytes);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tmp, path);
-  const dir = await open(join(path, '..'), 'r');
-  try {
-    await dir.sync(); // the rename itself on disk
-  } finally {
-    await dir.close();
   }
 }
 

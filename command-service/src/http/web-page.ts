@@ -15,6 +15,8 @@ export const PAGE_CSP = [
   "style-src 'self' 'unsafe-inline'",
   // fetch (dev token, read API) and the WebSocket: 'self' covers ws(s): to the same host (CSP level 3).
   "connect-src 'self'",
+  // Images in documents are fetched with the token and shown from blob: URLs (docs/protocol.md, "Media").
+  "img-src 'self' blob:",
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",

@@ -26,7 +26,7 @@ export interface HttpResponse {
 
 export interface HttpRoute {
   method: 'get' | 'post' | 'any';
-  /** A uWebSockets.js pattern, e.g. '/v1/docs/*'. */
+  /** A uWebSockets.js pattern, e.g. '/v1/docs/*' or '/v1/docs/:docId/media' (a `:name` matches one segment). */
   pattern: string;
   handle(request: HttpRequest): Promise<HttpResponse> | HttpResponse;
   /**
@@ -34,6 +34,12 @@ export interface HttpRoute {
    * operator can list in advance). Only for routes that reveal nothing but up or down.
    */
   anyHost?: boolean;
+  /**
+   * The largest request body this route takes (default MAX_BODY_BYTES) and what a larger one is answered. Counted
+   * as the bytes arrive, whatever Content-Length said: the answer goes out once the limit is passed, and nothing
+   * of such a body reaches `handle`.
+   */
+  bodyLimit?: { maxBytes: number; tooLarge: HttpResponse };
 }
 
 /**
@@ -51,6 +57,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** A request body larger than this is answered 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+const TOO_LARGE: HttpResponse = { status: 413, body: 'request body too large' };
+
+/** The body limit of a route: its own, or the default. */
+export const bodyLimitOf = (route: HttpRoute): { maxBytes: number; tooLarge: HttpResponse } =>
+  route.bodyLimit ?? { maxBytes: MAX_BODY_BYTES, tooLarge: TOO_LARGE };
+
 /** What a route that threw answers (its error is logged, never sent). */
 export const INTERNAL_ERROR: HttpResponse = {
   status: 500,
@@ -62,12 +74,14 @@ const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   201: 'Created',
   204: 'No Content',
+  304: 'Not Modified',
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -128,10 +142,11 @@ export function mountRoutes(
       }
       const chunks: Buffer[] = [];
       let size = 0;
+      const limit = bodyLimitOf(route);
       res.onData((chunk, isLast) => {
         size += chunk.byteLength;
-        if (size > MAX_BODY_BYTES) {
-          if (!aborted) respond({ status: 413, body: 'request body too large' });
+        if (size > limit.maxBytes) {
+          if (!aborted) respond(limit.tooLarge);
           aborted = true;
           return;
         }

@@ -24,7 +24,7 @@ import { createAccessCheck } from './edge-access.js';
 import type { WsServer, WsServerOptions } from './edge-server.js';
 import { WS_PATH } from './edge-server.js';
 import type { HttpResponse, HttpRoute } from './http-routes.js';
-import { INTERNAL_ERROR, MAX_BODY_BYTES, refusalResponse, SECURITY_HEADERS } from './http-routes.js';
+import { bodyLimitOf, INTERNAL_ERROR, refusalResponse, SECURITY_HEADERS } from './http-routes.js';
 
 const NOT_FOUND: HttpResponse = { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found' };
 
@@ -159,7 +159,12 @@ function writeRaw(socket: Duplex, response: HttpResponse): void {
 
 /** A uWS pattern: an exact path, or a prefix ending in `/*`. */
 function matches(pattern: string, path: string): boolean {
-  return pattern.endsWith('/*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
+  if (pattern.endsWith('/*')) return path.startsWith(pattern.slice(0, -1));
+  if (!pattern.includes('/:')) return path === pattern;
+  // As uWS: a `:name` segment matches one non-empty segment.
+  const want = pattern.split('/');
+  const got = path.split('/');
+  return want.length === got.length && want.every((w, i) => (w.startsWith(':') ? got[i] !== '' : w === got[i]));
 }
 
 function httpHandler(
@@ -167,8 +172,10 @@ function httpHandler(
   logger: Logger,
   checkAccess: AccessCheck,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  // As uWS's router: exact patterns before wildcards, whatever the order they were given in.
-  const ordered = [...routes].sort((a, b) => Number(a.pattern.endsWith('*')) - Number(b.pattern.endsWith('*')));
+  // As uWS's router: exact patterns, then patterns with `:name` segments, then wildcards, whatever the order they
+  // were given in.
+  const rank = (pattern: string): number => (pattern.endsWith('*') ? 2 : pattern.includes('/:') ? 1 : 0);
+  const ordered = [...routes].sort((a, b) => rank(a.pattern) - rank(b.pattern));
   return (req, res) => {
     const method = (req.method ?? 'GET').toUpperCase();
     const [path = '/', query = ''] = (req.url ?? '/').split('?', 2) as [string?, string?];
@@ -206,17 +213,21 @@ function httpHandler(
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    const limit = bodyLimitOf(route);
     req.on('data', (chunk: Buffer) => {
       size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        respond({ status: 413, body: 'request body too large' });
-        req.destroy();
+      if (size > limit.maxBytes) {
+        if (res.headersSent) return;
+        // The rest of the body is not read: answer, then drop the connection once the answer is out (destroying it
+        // at once could lose the answer).
+        respond({ ...limit.tooLarge, headers: { ...limit.tooLarge.headers, connection: 'close' } });
+        res.once('finish', () => req.destroy());
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (size <= MAX_BODY_BYTES) run(Buffer.concat(chunks));
+      if (size <= limit.maxBytes) run(Buffer.concat(chunks));
     });
     req.on('error', () => {});
   };

@@ -28,3 +28,6 @@ export { DocumentComments } from './document-comments.js';
 export { foldThreadEvent, moveThreads, noThreads, threadsFrom } from './comment-threads.js';
 export type { ThreadEvent, ThreadsAt } from './comment-threads.js';
 export type { CommentCommand, WireAnchor, WireThread } from '@collab/protocol';
+export { fetchMedia, mediaUrl, uploadMedia } from './media.js';
+export type { MediaTarget, UploadedMedia, UploadMediaOptions } from './media.js';
+export { MEDIA_REFERENCE, mediaReference } from '@collab/protocol';

@@ -137,6 +137,17 @@ export const s3Env = {
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_BUCKET: z.string().min(3).default('collab-snapshots'),
   S3_PREFIX: z.string().default(''),
+  // Media uploads (keys under {S3_PREFIX}media/): a bucket of their own is advised, as media are primary data and
+  // snapshots derived (docs/operations.md, "Media"). Unset: S3_BUCKET.
+  COLLAB_MEDIA_BUCKET: z.string().min(3).optional(),
+};
+
+/**
+ * Media uploads (POST /v1/docs/:docId/media): the largest accepted image, in bytes (10 MiB by default, at most
+ * 1 GiB: an upload is held in memory until it is checked and stored).
+ */
+export const mediaEnv = {
+  COLLAB_MEDIA_MAX_BYTES: int(1, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
 };
 
 /**

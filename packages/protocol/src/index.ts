@@ -23,3 +23,15 @@ export { sha256Hex, STATE_HASH_HEX_DIGITS, stateHash, stateHashFromDigest } from
 export { hasLoneSurrogate, UNPAIRED_SURROGATE } from './well-formed.js';
 export { PROTOCOL_VERSION } from './version.js';
 export { toWireOp } from './wire-op.js';
+export {
+  isMediaId,
+  isMediaType,
+  MEDIA_ID_PATTERN,
+  MEDIA_REFERENCE,
+  MEDIA_TYPES,
+  MEDIA_URI,
+  MEDIA_URI_LENGTH,
+  mediaReference,
+  sniffMediaType,
+} from './media.js';
+export type { MediaType } from './media.js';

@@ -22,3 +22,13 @@ export type {
   ReadRequest,
   ReadResponse,
 } from './http/types.js';
+export {
+  bearerToken,
+  decodeDocId,
+  failure,
+  invalidDocId,
+  json,
+  MAX_DOC_ID_LENGTH,
+  refusalOf,
+  retryAfter,
+} from './http/request-parts.js';

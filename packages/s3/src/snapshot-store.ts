@@ -23,6 +23,7 @@ import { CollabError, type SnapshotData, type SnapshotMeta, type SnapshotStore }
 import { createS3Client, type S3EndpointConfig } from './client.js';
 import { endpointOf } from './bucket.js';
 import { isConditionalConflict, isNotFound, isPreconditionFailed, toCollabError } from './errors.js';
+import { s3Runner } from './runner.js';
 import { silentLogger, type Logger } from '@collab/core';
 import { checkVersion, docPrefix, latestPointerKey, snapshotKey, versionOfKey } from './keys.js';
 import { createdAtOf, decodeSnapshot, encodeSnapshot, type EncodedSnapshot } from './object-format.js';
@@ -65,14 +66,7 @@ export function createS3SnapshotStore(options: S3SnapshotStoreOptions): Snapshot
   let closed = false;
 
   /** Run one S3 operation, turning failures into CollabError that name the endpoint. */
-  async function s3<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    if (closed) throw new CollabError('ERR_CLOSED', 'the S3 snapshot store is closed');
-    try {
-      return await fn();
-    } catch (err) {
-      throw toCollabError(err, operation, endpointLabel ?? (await endpointOf(client)));
-    }
-  }
+  const s3 = s3Runner(client, 'snapshot store', endpointLabel, () => closed);
 
   const where = (key: string): string => `s3://${Bucket}/${key}`;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { snapshotStoreContract } from '@collab/contracts';
-import { createS3SnapshotStore } from '../src/index.js';
+import { mediaStoreContract, snapshotStoreContract } from '@collab/contracts';
+import { createS3MediaStore, createS3SnapshotStore } from '../src/index.js';
 import { createTestBucket, type TestBucket } from './test-bucket.js';
 
 describe('@collab/adapter-s3 against the stack S3 server', function () {
@@ -19,5 +19,10 @@ describe('@collab/adapter-s3 against the stack S3 server', function () {
   // A store on a client the caller owns (close must not destroy it: the bucket cleanup still uses it).
   snapshotStoreContract('S3 (shared client)', () =>
     createS3SnapshotStore({ client: testBucket.client, bucket: testBucket.bucket, prefix: `shared-${randomUUID()}/` }),
+  );
+
+  // Media beside the snapshots, as the command-service keeps them (keys under {prefix}media/).
+  mediaStoreContract('S3 media', () =>
+    createS3MediaStore({ ...testBucket.config, bucket: testBucket.bucket, prefix: `media-${randomUUID()}/` }),
   );
 });

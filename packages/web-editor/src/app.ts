@@ -5,7 +5,7 @@
  * and keep the page honest about its state: connection, pending edits, large-paste progress, and any unsent work.
  */
 import type { ClientDocument, RemoteUser } from '@collab/client';
-import { CollabClient, UndoManager } from '@collab/client';
+import { CollabClient, fetchMedia, UndoManager, uploadMedia } from '@collab/client';
 import { collabRedo, collabUndo } from '@collab/codemirror';
 import type { EditorView } from '@codemirror/view';
 import type { Binding } from './editor-binding.js';
@@ -100,6 +100,52 @@ function offerDownload(text: string, reason: string): void {
   banner.append(a);
 }
 
+/**
+ * Images: pasted or dropped ones are uploaded with a progress bar, then their reference is inserted; references are
+ * shown through blob URLs of the bytes fetched with the token (an <img> cannot send it). One URL per id per page.
+ */
+function mediaSupport(token: string, docId: string) {
+  const server = location.origin;
+  const urls = new Map<string, Promise<string>>();
+  const bar = $('upload-progress');
+  const fill = bar.firstElementChild as HTMLElement;
+  return {
+    imageUrl(id: string): Promise<string> {
+      let url = urls.get(id);
+      if (url === undefined) {
+        url = fetchMedia({ server, token, docId, id }).then((blob) => URL.createObjectURL(blob));
+        url.catch(() => urls.delete(id)); // a later render tries again
+        urls.set(id, url);
+      }
+      return url;
+    },
+    async upload(file: File): Promise<string> {
+      bar.hidden = false;
+      fill.style.width = '0%';
+      try {
+        const { reference } = await uploadMedia({
+          server,
+          token,
+          docId,
+          data: file,
+          alt: file.name.replace(/\.[a-z0-9]+$/i, ''),
+          onProgress: (sent, total) => {
+            fill.style.width = `${Math.round((100 * sent) / Math.max(1, total))}%`;
+          },
+        });
+        return reference;
+      } catch (err) {
+        const banner = $('banner');
+        banner.hidden = false;
+        banner.textContent = `The image could not be uploaded: ${(err as Error).message}`;
+        throw err;
+      } finally {
+        bar.hidden = true;
+      }
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const given = takeTokenFromAddress();
   const docId = params.get('doc');
@@ -138,7 +184,8 @@ async function main(): Promise<void> {
   };
   $('undo').addEventListener('click', () => step(collabUndo));
   $('redo').addEventListener('click', () => step(collabRedo));
-  let binding: Binding = bindEditor($('editor'), doc, undo);
+  const media = mediaSupport(token, docId);
+  let binding: Binding = bindEditor($('editor'), doc, undo, media);
   // For tests and debugging: the live objects, the editor's view included (it is replaced after a history visit).
   (window as unknown as Record<string, unknown>).collab = { client, doc, view: () => binding.view };
   $('pending').textContent = 'all saved';
@@ -186,7 +233,7 @@ async function main(): Promise<void> {
     },
     live: () => {
       $('editor').textContent = '';
-      binding = bindEditor($('editor'), doc, undo);
+      binding = bindEditor($('editor'), doc, undo, media);
     },
   });
   doc.on('change', () => history.onVersion());

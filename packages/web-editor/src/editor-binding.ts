@@ -3,7 +3,8 @@
  * ways, other people's cursors, undo of this user's own edits), plus the page's look and keys.
  */
 import type { ClientDocument, UndoManager } from '@collab/client';
-import { collab } from '@collab/codemirror';
+import type { MediaImagesOptions, MediaPasteOptions } from '@collab/codemirror';
+import { collab, mediaImages, mediaPaste } from '@collab/codemirror';
 import { defaultKeymap } from '@codemirror/commands';
 import { EditorState } from '@codemirror/state';
 import { drawSelection, EditorView, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view';
@@ -13,8 +14,16 @@ export interface Binding {
   destroy(): void;
 }
 
-/** `undo`: shared with the page's buttons, so the keys and the buttons step through one history. */
-export function bindEditor(parent: HTMLElement, doc: ClientDocument, undo: UndoManager): Binding {
+/**
+ * `undo`: shared with the page's buttons, so the keys and the buttons step through one history. `media`: how
+ * images are shown (references rendered inline) and uploaded (pasted or dropped).
+ */
+export function bindEditor(
+  parent: HTMLElement,
+  doc: ClientDocument,
+  undo: UndoManager,
+  media: MediaImagesOptions & MediaPasteOptions,
+): Binding {
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -25,6 +34,8 @@ export function bindEditor(parent: HTMLElement, doc: ClientDocument, undo: UndoM
         highlightActiveLine(),
         EditorView.lineWrapping,
         collab(doc, { undo }),
+        mediaImages(media),
+        mediaPaste(media),
         keymap.of(defaultKeymap),
       ],
     }),

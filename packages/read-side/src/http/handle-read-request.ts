@@ -7,37 +7,10 @@
 import { isCollabError } from '@collab/core';
 import { ReadsBusy } from '../limited-reader.js';
 import { BadRequest, parseCursor, parseLimit, parseQuery, parseTime, parseVersion } from './params.js';
+import { decodeDocId, failure, invalidDocId, json, refusalOf, retryAfter } from './request-parts.js';
 import type { CommentsReader, DocumentBody, HistoryBody, ReadHandlerDeps, ReadRequest, ReadResponse } from './types.js';
 
 const ROUTE = /^\/v1\/docs\/([^/]+)(\/history|\/comments)?\/?$/;
-const MAX_DOC_ID_LENGTH = 512;
-
-const AUTH_STATUS: Readonly<Record<string, number>> = {
-  ERR_UNAUTHENTICATED: 401,
-  ERR_TOKEN_INVALID: 401,
-  ERR_TOKEN_EXPIRED: 401,
-  ERR_FORBIDDEN: 403,
-  // The principal's request rate (checked with its identity, so in authorize).
-  ERR_RATE_LIMITED: 429,
-};
-
-/** Retry-After in whole seconds (at least 1) from an error's retryAfterMs, when it has one. */
-function retryAfter(err: unknown): Record<string, string> {
-  const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof ms === 'number' && ms > 0 ? { 'retry-after': String(Math.ceil(ms / 1000)) } : {};
-}
-
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): ReadResponse {
-  return {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: JSON.stringify(body),
-  };
-}
-
-const failure = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-  json(status, { code, message }, { 'cache-control': 'no-store', ...headers });
-
 export async function handleReadRequest(request: ReadRequest, deps: ReadHandlerDeps): Promise<ReadResponse> {
   const match = ROUTE.exec(request.path);
   if (match === null) return failure(404, 'ERR_NOT_FOUND', `no such route: ${request.path}`);
@@ -45,30 +18,18 @@ export async function handleReadRequest(request: ReadRequest, deps: ReadHandlerD
     return failure(405, 'ERR_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use GET`, { allow: 'GET' });
   }
   const docId = decodeDocId(match[1]!);
-  if (docId === undefined) {
-    return failure(400, 'ERR_INVALID_DOC_ID', `the document id must be 1-${MAX_DOC_ID_LENGTH} printable characters`);
-  }
+  if (docId === undefined) return invalidDocId();
   const isHistory = match[2] === '/history';
   const isComments = match[2] === '/comments';
   if (isComments && deps.comments === undefined) {
     return failure(404, 'ERR_NOT_FOUND', 'this server keeps no comment threads');
   }
 
-  const token = bearerToken(request.authorization);
-  if (token === undefined) {
-    return failure(401, 'ERR_UNAUTHENTICATED', 'send "Authorization: Bearer <token>"', {
-      'www-authenticate': 'Bearer',
-    });
-  }
   try {
-    await deps.authorize(token, docId, 'read');
+    const refusal = await refusalOf(request.authorization, (token) => deps.authorize(token, docId, 'read'));
+    if (refusal !== undefined) return refusal;
   } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    const status = typeof code === 'string' ? AUTH_STATUS[code] : undefined;
-    if (status === undefined) return internalError(err, request, deps);
-    const message = err instanceof Error ? err.message : String(err);
-    const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : status === 429 ? retryAfter(err) : {};
-    return failure(status, code as string, message, headers);
+    return internalError(err, request, deps);
   }
 
   try {
@@ -131,23 +92,6 @@ async function history(docId: string, request: ReadRequest, { reader }: ReadHand
     ...(page.next === undefined ? {} : { next: page.next }),
   };
   return json(200, body, { 'cache-control': 'no-store' });
-}
-
-function decodeDocId(raw: string): string | undefined {
-  let docId: string;
-  try {
-    docId = decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
-  // eslint-disable-next-line no-control-regex
-  if (docId.length === 0 || docId.length > MAX_DOC_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(docId)) return undefined;
-  return docId;
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^Bearer +([^\s]+)\s*$/i.exec(header);
-  return match?.[1];
 }
 
 function internalError(err: unknown, request: ReadRequest, deps: ReadHandlerDeps): ReadResponse {
