@@ -10,8 +10,9 @@
  * grant (MediaStore's links).
  *
  * Order of checks: route and method, document id, the token, the permission, then the input (id, type, bytes),
- * so nothing about a document's media leaks to someone who may not read it. A body above the cap is answered 413
- * by the transport as it arrives (bodyLimit); every refusal stores nothing.
+ * so nothing about a document's media leaks to someone who may not read it. An upload's checks up to its declared
+ * type run before its body is read (the route's `admit`): a refused one costs no memory. A body above the cap is
+ * answered 413 by the transport as it arrives (bodyLimit); every refusal stores nothing.
  */
 import { createHash } from 'node:crypto';
 import type { MediaStore } from '@collab/core';
@@ -64,22 +65,34 @@ export function mediaApiRoutes(
       }
     };
 
-  const upload = async (request: HttpRequest): Promise<HttpResponse> => {
+  /** What an upload's request line and headers decide: the document, or the refusal (before any byte is kept). */
+  const admitUpload = async (
+    request: Omit<HttpRequest, 'body'>,
+  ): Promise<{ docId: string; declared: string } | { refusal: HttpResponse }> => {
     const match = UPLOAD.exec(request.path);
-    if (match === null) return failure(404, 'ERR_NOT_FOUND', `no such route: ${request.path}`);
-    if (request.method !== 'POST') return notAllowed(request.method, 'POST');
+    if (match === null) return { refusal: failure(404, 'ERR_NOT_FOUND', `no such route: ${request.path}`) };
+    if (request.method !== 'POST') return { refusal: notAllowed(request.method, 'POST') };
     const docId = decodeDocId(match[1]!);
-    if (docId === undefined) return invalidDocId();
+    if (docId === undefined) return { refusal: invalidDocId() };
     const refusal = await authorize(request.headers.authorization, docId, 'write');
-    if (refusal !== undefined) return refusal;
+    if (refusal !== undefined) return { refusal };
     const declared = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!isMediaType(declared)) {
-      return failure(
-        415,
-        'ERR_MEDIA_TYPE',
-        `Content-Type ${JSON.stringify(declared)} is not accepted; send one of ${MEDIA_TYPES.join(', ')}`,
-      );
+      return {
+        refusal: failure(
+          415,
+          'ERR_MEDIA_TYPE',
+          `Content-Type ${JSON.stringify(declared)} is not accepted; send one of ${MEDIA_TYPES.join(', ')}`,
+        ),
+      };
     }
+    return { docId, declared };
+  };
+
+  const upload = async (request: HttpRequest): Promise<HttpResponse> => {
+    const admitted = await admitUpload(request);
+    if ('refusal' in admitted) return admitted.refusal;
+    const { docId, declared } = admitted;
     if (request.body.length === 0) return failure(400, 'ERR_MEDIA_EMPTY', 'the request body (the image) is empty');
     const actual = sniffMediaType(request.body);
     if (actual !== declared) {
@@ -128,6 +141,11 @@ export function mediaApiRoutes(
       method: 'any',
       pattern: '/v1/docs/:docId/media',
       handle: guarded(upload),
+      // Who may upload, and what type, is known from the headers: a refused upload is answered before its body.
+      admit: async (request) => {
+        const admitted = await admitUpload(request);
+        return 'refusal' in admitted ? admitted.refusal : undefined;
+      },
       bodyLimit: {
         maxBytes: options.maxBytes,
         tooLarge: failure(413, 'ERR_MEDIA_TOO_LARGE', `an upload may be at most ${options.maxBytes} bytes`),

@@ -40,6 +40,12 @@ export interface HttpRoute {
    * of such a body reaches `handle`.
    */
   bodyLimit?: { maxBytes: number; tooLarge: HttpResponse };
+  /**
+   * Checked from the request line and headers before any of the body is kept (who may send it, in what type): a
+   * refusal is answered at once and the body is dropped unread, so an upload nobody may make costs no memory.
+   * `handle` still sees every request that passes.
+   */
+  admit?(request: Omit<HttpRequest, 'body'>): Promise<HttpResponse | undefined> | HttpResponse | undefined;
 }
 
 /**
@@ -58,6 +64,74 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const TOO_LARGE: HttpResponse = { status: 413, body: 'request body too large' };
+
+/**
+ * Collects a request's body for a route (both transports): nothing is kept once the route's `admit` refused or
+ * the body passed its limit, and `handle` runs once the body has ended and `admit` passed. `refuse` answers a
+ * refusal and drops the rest of the body (the transport's way).
+ */
+export class BodyCollector {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private done = false;
+  private ended = false;
+  private admitted = false;
+  private readonly limit: { maxBytes: number; tooLarge: HttpResponse };
+
+  constructor(
+    private readonly route: HttpRoute,
+    private readonly request: Omit<HttpRequest, 'body'>,
+    private readonly run: (body: Buffer) => void,
+    private readonly refuse: (response: HttpResponse) => void,
+    logger: Logger,
+  ) {
+    this.limit = bodyLimitOf(route);
+    if (route.admit === undefined) {
+      this.admitted = true;
+      return;
+    }
+    Promise.resolve()
+      .then(() => route.admit!(request))
+      .then(
+        (refusal) => (refusal === undefined ? this.admit() : this.stop(refusal)),
+        (err: unknown) => {
+          logger.error({ err, path: request.path }, 'HTTP admission check failed');
+          this.stop(INTERNAL_ERROR);
+        },
+      );
+  }
+
+  /** A chunk arrived (`last`: the body has ended). */
+  add(chunk: Buffer, last: boolean): void {
+    if (this.done) return;
+    this.size += chunk.byteLength;
+    if (this.size > this.limit.maxBytes) return this.stop(this.limit.tooLarge);
+    this.chunks.push(chunk);
+    if (last) {
+      this.ended = true;
+      if (this.admitted) this.finish();
+    }
+  }
+
+  private admit(): void {
+    this.admitted = true;
+    if (this.ended) this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.run(Buffer.concat(this.chunks));
+    this.chunks.length = 0;
+  }
+
+  private stop(response: HttpResponse): void {
+    if (this.done) return;
+    this.done = true;
+    this.chunks.length = 0;
+    this.refuse(response);
+  }
+}
 
 /** The body limit of a route: its own, or the default. */
 export const bodyLimitOf = (route: HttpRoute): { maxBytes: number; tooLarge: HttpResponse } =>
@@ -140,18 +214,19 @@ export function mountRoutes(
         run(Buffer.alloc(0));
         return;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const limit = bodyLimitOf(route);
+      const body = new BodyCollector(
+        route,
+        request,
+        run,
+        (refusal) => {
+          respond(refusal);
+          aborted = true; // whatever of the body still arrives is dropped
+        },
+        logger,
+      );
       res.onData((chunk, isLast) => {
-        size += chunk.byteLength;
-        if (size > limit.maxBytes) {
-          if (!aborted) respond(limit.tooLarge);
-          aborted = true;
-          return;
-        }
-        chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after this callback
-        if (isLast && !aborted) run(Buffer.concat(chunks));
+        if (aborted) return;
+        body.add(Buffer.from(chunk.slice(0)), isLast); // uWS reuses the chunk's memory after this callback
       });
     });
   }

@@ -24,7 +24,7 @@ import { createAccessCheck } from './edge-access.js';
 import type { WsServer, WsServerOptions } from './edge-server.js';
 import { WS_PATH } from './edge-server.js';
 import type { HttpResponse, HttpRoute } from './http-routes.js';
-import { bodyLimitOf, INTERNAL_ERROR, refusalResponse, SECURITY_HEADERS } from './http-routes.js';
+import { BodyCollector, INTERNAL_ERROR, refusalResponse, SECURITY_HEADERS } from './http-routes.js';
 
 const NOT_FOUND: HttpResponse = { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found' };
 
@@ -199,9 +199,10 @@ function httpHandler(
       respond(refusalResponse(refusal));
       return;
     }
+    const request = { method, path, query: new URLSearchParams(query), headers };
     const run = (body: Buffer): void => {
       Promise.resolve()
-        .then(() => route.handle({ method, path, query: new URLSearchParams(query), headers, body }))
+        .then(() => route.handle({ ...request, body }))
         .then(respond, (err: unknown) => {
           logger.error({ err, path }, 'HTTP handler failed');
           respond(INTERNAL_ERROR);
@@ -211,24 +212,20 @@ function httpHandler(
       run(Buffer.alloc(0));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const limit = bodyLimitOf(route);
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > limit.maxBytes) {
-        if (res.headersSent) return;
+    const body = new BodyCollector(
+      route,
+      request,
+      run,
+      (refusal) => {
         // The rest of the body is not read: answer, then drop the connection once the answer is out (destroying it
         // at once could lose the answer).
-        respond({ ...limit.tooLarge, headers: { ...limit.tooLarge.headers, connection: 'close' } });
+        respond({ ...refusal, headers: { ...refusal.headers, connection: 'close' } });
         res.once('finish', () => req.destroy());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size <= limit.maxBytes) run(Buffer.concat(chunks));
-    });
+      },
+      logger,
+    );
+    req.on('data', (chunk: Buffer) => body.add(chunk, false));
+    req.on('end', () => body.add(Buffer.alloc(0), true));
     req.on('error', () => {});
   };
 }

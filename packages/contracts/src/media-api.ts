@@ -183,6 +183,42 @@ export function mediaApiContract(name: string, factory: () => Promise<MediaApiSe
       await refusedAndNothingStored(() => upload(doc, bytes, 'image/png', otherDocWriter), 403, 'ERR_FORBIDDEN');
     });
 
+    it('answers a refused upload before its body arrives: nothing of an upload nobody may make is kept', async function () {
+      const reader = await server.token('reader', { [doc]: ['read'] });
+      const cases: [Record<string, string>, number, string][] = [
+        [{ 'content-type': 'image/png' }, 401, 'ERR_UNAUTHENTICATED'],
+        [{ 'content-type': 'image/png', ...bearer(reader) }, 403, 'ERR_FORBIDDEN'],
+        [{ 'content-type': 'image/svg+xml', ...bearer(writer) }, 415, 'ERR_MEDIA_TYPE'],
+      ];
+      for (const [headers, status, code] of cases) {
+        // Announce a body as large as the cap, send its first kilobyte and no more: the answer must come anyway.
+        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = httpRequest(mediaUrl(doc), {
+            method: 'POST',
+            headers: { ...headers, 'content-length': String(MEDIA_API_TEST_MAX_BYTES) },
+          });
+          const timer = setTimeout(() => {
+            req.destroy();
+            reject(new Error(`no answer to a ${code} upload while its body was still to come`));
+          }, 10_000);
+          req.on('response', (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => {
+              clearTimeout(timer);
+              req.destroy();
+              resolve({ status: res.statusCode ?? 0, body: text });
+            });
+          });
+          req.on('error', reject); // after the answer (the request destroyed), a no-op
+          req.write(imageBytes('image/png', 1024));
+        });
+        assert.equal(answer.status, status, code);
+        assert.equal((JSON.parse(answer.body) as { code: string }).code, code);
+      }
+    });
+
     it('serves a blob only for a document it was uploaded to, to a reader of that document', async function () {
       const other = `${doc}-b`;
       const bytes = imageBytes('image/jpeg');
