@@ -111,6 +111,10 @@ func (c *checker) crossCheck(objects []object) {
 			}
 		case *batchv1.Job:
 			pods = append(pods, podOwner{o.id, v.Spec.Template.Labels, v.Spec.Template.Spec, false})
+		case *batchv1.CronJob:
+			// Its Jobs' pods, held to the same rules as a Job's (non-root, envFrom what exists, limits).
+			tmpl := v.Spec.JobTemplate.Spec.Template
+			pods = append(pods, podOwner{o.id, tmpl.Labels, tmpl.Spec, false})
 		case *corev1.Service:
 			services[v.Name] = v
 		}

@@ -18,8 +18,8 @@ func TestCommittedOverlaysAreValid(t *testing.T) {
 		if len(problems) > 0 {
 			t.Errorf("%s: %s", overlay, strings.Join(problems, "\n"))
 		}
-		if count != 10 {
-			t.Errorf("%s: %d objects, want 10", overlay, count)
+		if count != 11 {
+			t.Errorf("%s: %d objects, want 11", overlay, count)
 		}
 	}
 }
@@ -69,6 +69,7 @@ func TestMistakesAreCaught(t *testing.T) {
 		{"probe on an undeclared port", "base/snapshot-service.yaml", "              path: /readyz\n              port: metrics", "              path: /readyz\n              port: 8080", "probe port 8080 is not one of its ports"},
 		{"grace period shorter than the shutdown deadline", "base/command-service.yaml", "terminationGracePeriodSeconds: 40", "terminationGracePeriodSeconds: 30", "terminationGracePeriodSeconds 30 must be above preStop 5 s + COLLAB_SHUTDOWN_TIMEOUT_MS 25000 ms"},
 		{"runs as root", "base/migrate-job.yaml", "runAsUser: 10001", "runAsUser: 0", "Job/collab-migrate: the pod must set runAsNonRoot: true and a non-zero runAsUser"},
+		{"a CronJob's pod runs as root", "base/media-gc-cronjob.yaml", "runAsUser: 10001", "runAsUser: 0", "CronJob/collab-media-gc: the pod must set runAsNonRoot: true and a non-zero runAsUser"},
 		{"missing ConfigMap", "base/projection-service.yaml", "name: collab-config", "name: collab-settings", `ConfigMap "collab-settings" is not in the render`},
 		{"Ingress to a missing Service", "base/ingress.yaml", "name: command-service", "name: command", `backend Service "command" is not in the render`},
 		{"no memory limit", "base/snapshot-service.yaml", "              memory: 1Gi\n", "", "needs cpu and memory requests and a memory limit"},
