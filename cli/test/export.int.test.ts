@@ -30,8 +30,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const PARTITIONS = 3;
 const DOCS = 6;
 const VERSIONS = 100;
-const T0 = Date.parse('2026-11-01T00:00:00Z');
-const MINUTE = 60_000;
+const BATCH = 25;
 const iso = (ms: number) => new Date(ms).toISOString();
 const key = (op: OpCommitted) => `${op.docId}@${op.version}`;
 const sorted = (ops: readonly OpCommitted[]) => ops.map(key).sort();
@@ -63,6 +62,8 @@ describe('collab export on Kafka', function () {
   /** Every op, and each one's offset. */
   const all: OpCommitted[] = [];
   const offsets = new Map<string, { partition: number; offset: bigint }>();
+  /** The stamp of each round of transactions (one per partition). */
+  const roundStamps: number[] = [];
 
   before(async () => {
     const stack = await useStack();
@@ -75,7 +76,8 @@ describe('collab export on Kafka', function () {
       await admin.disconnect();
     }
     log = await createKafkaOpLog({ brokers: stack.kafka.brokers, topic, partitionCount: PARTITIONS, clientId: 't' });
-    // Documents take turns, one op a minute: version v of doc d at T0 + ((v - 1) * DOCS + d) minutes.
+    // Documents take turns (version v of every document, then v + 1). Each op is stamped as the command service
+    // stamps it, with the time it is committed (below), so the log's stamps rise as in production.
     for (let v = 1; v <= VERSIONS; v++) {
       for (let d = 0; d < DOCS; d++) {
         all.push({
@@ -86,19 +88,32 @@ describe('collab export on Kafka', function () {
           clientId: 'c',
           seq: v,
           userId: 'u',
-          timestamp: T0 + ((v - 1) * DOCS + d) * MINUTE,
+          timestamp: 0,
         });
       }
     }
-    for (let p = 0; p < PARTITIONS; p++) {
-      const writer = await log.openWriter(p);
-      const mine = all.filter((o) => log.partitionFor(o.docId) === p);
-      for (let i = 0; i < mine.length; i += 25) {
-        const at = await writer.append(mine.slice(i, i + 25).map((value) => ({ value })));
-        at.forEach((offset, j) => offsets.set(key(mine[i + j]!), { partition: p, offset }));
+    // Transactions of BATCH ops, in rounds: one per partition per round. Every op of a transaction gets one stamp
+    // taken after the previous transaction returned, so it is later than that transaction's commit marker too
+    // (stamped by the broker's clock, the same host clock): round r's stamp is where round r starts in each partition.
+    let stamp = 0;
+    const nextStamp = () => {
+      while (Date.now() <= stamp); // a millisecond later than the last one
+      return (stamp = Date.now());
+    };
+    const writers = await Promise.all([...Array(PARTITIONS).keys()].map((p) => log.openWriter(p)));
+    const byPartition = writers.map((_w, p) => all.filter((o) => log.partitionFor(o.docId) === p));
+    for (let i = 0; byPartition.some((ops) => i < ops.length); i += BATCH) {
+      const round = nextStamp();
+      roundStamps.push(round);
+      for (let p = 0; p < PARTITIONS; p++) {
+        const batch = byPartition[p]!.slice(i, i + BATCH);
+        if (batch.length === 0) continue;
+        for (const op of batch) op.timestamp = round;
+        const at = await writers[p]!.append(batch.map((value) => ({ value })));
+        at.forEach((offset, j) => offsets.set(key(batch[j]!), { partition: p, offset }));
       }
-      await writer.close();
     }
+    for (const writer of writers) await writer.close();
     // A comment event after doc-1's ops, in its partition: exports of ops skip it.
     const commented = await log.openWriter(log.partitionFor('doc-1'));
     await commented.append([
@@ -107,7 +122,7 @@ describe('collab export on Kafka', function () {
           docId: 'doc-1',
           version: VERSIONS,
           userId: 'u',
-          timestamp: T0 + 10 * DOCS * VERSIONS * MINUTE,
+          timestamp: nextStamp(),
           body: { kind: 'resolved', threadId: 'thread-1' },
         },
       },
@@ -157,21 +172,25 @@ describe('collab export on Kafka', function () {
     return r;
   };
 
-  it('a time range, started with ListOffsets by timestamp: the ops of [since, until), as Avro with snappy', async () => {
-    const since = T0 + 100 * MINUTE;
-    const until = T0 + 333 * MINUTE;
-    const startAt = await log.offsetsForTime(since);
+  it('a time range, both ends found with ListOffsets by timestamp: the ops of [since, until), as Avro with snappy', async () => {
+    // Every partition has at least 4 rounds (doc-3 alone in partition 0: 100 ops).
+    const since = roundStamps[1]!;
+    const until = roundStamps[3]!;
     const expected = all.filter((o) => o.timestamp >= since && o.timestamp < until);
-    // No op committed at or after --since lies before the offset each partition is read from (Kafka may answer
-    // an earlier entry, a commit marker stamped by the broker: the export keeps ops by their own timestamp).
-    for (const op of all.filter((o) => o.timestamp >= since)) {
-      const at = offsets.get(key(op))!;
-      assert.ok(at.offset >= startAt[at.partition]!, `${key(op)} at ${at.partition}:${at.offset} before the start`);
+    // Each partition is read from the first op of round 1 and stops before the first op of round 3: the offsets
+    // Kafka's time index gives for both ends, with a round or more of the partition after the stop.
+    const [startAt, stopAt, ends] = await Promise.all([
+      log.offsetsForTime(since),
+      log.offsetsForTime(until),
+      log.endOffsets(),
+    ]);
+    for (let p = 0; p < PARTITIONS; p++) {
+      const first = (t: number) =>
+        offsets.get(key(all.find((o) => log.partitionFor(o.docId) === p && o.timestamp === t)!))!;
+      assert.equal(startAt[p], first(since).offset, `partition ${p} starts at round 1`);
+      assert.equal(stopAt[p], first(until).offset, `partition ${p} stops at round 3`);
+      assert.ok(stopAt[p]! + BigInt(BATCH) <= ends[p]!, `partition ${p}: nothing after the stop ${stopAt[p]}`);
     }
-    assert.ok(
-      startAt.every((o) => o > 0n),
-      'each partition is read from past its start',
-    );
     const out = join(tmp.dir, 'window.avro');
     const r = await exportCli(
       ['--all', '--since', iso(since), '--until', iso(until), '--format', 'avro'].concat([

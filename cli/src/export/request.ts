@@ -15,7 +15,10 @@ export type ExportCodec = (typeof EXPORT_CODECS)[number];
 export interface ExportRequest {
   /** The documents to export, or every one. */
   docs: readonly string[] | 'all';
-  /** Commit timestamps, ms since the epoch: from `since` (inclusive) to `until` (exclusive). */
+  /**
+   * Commit times, ms since the epoch: from the first record of each partition stamped at or after `since` to the
+   * first stamped at or after `until` (excluded), found in the log's time index (plan.ts).
+   */
   since?: number;
   until?: number;
   /** Per partition: the first offset to read, and the offset to stop before. Partitions absent: the whole log. */

@@ -68,12 +68,7 @@ export async function runExport(source: ExportSource, request: ExportRequest, op
     request.until === undefined &&
     request.fromOffsets.size === 0 &&
     request.toOffsets.size === 0;
-  const time = {
-    ...(request.since === undefined ? {} : { since: request.since }),
-    ...(request.until === undefined ? {} : { until: request.until }),
-  };
-  const timed = request.since !== undefined || request.until !== undefined;
-  const versions = new VersionCheck(wholeHistory ? docs : new Set(), resumed?.versions, timed);
+  const versions = new VersionCheck(wholeHistory ? docs : new Set(), resumed?.versions);
   const next = new Map<number, Offset>(resumed?.next ?? ranges.map((r) => [r.partition, r.from]));
   let records = resumed?.records ?? 0;
   const sink = await createSink(request, resumed?.output);
@@ -100,7 +95,7 @@ export async function runExport(source: ExportSource, request: ExportRequest, op
     progress = startProgress('export', total, options.progress);
     let sinceCheckpoint = 0;
     const todo = resumed === undefined ? ranges : remainingRanges(resumed);
-    for await (const batch of scanRanges(source.log, todo, docs, time, versions)) {
+    for await (const batch of scanRanges(source.log, todo, docs, versions)) {
       for (const op of batch.ops) await sink.write(op);
       next.set(batch.partition, batch.next);
       records += batch.ops.length;

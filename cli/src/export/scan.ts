@@ -1,8 +1,8 @@
 /**
  * Reads the planned ranges of the log, partition by partition, and hands over the ops in batches, each with the
  * partition's next offset once the batch is written: what a checkpoint records. Records that are not ops
- * (comment events, docs/comments.md), ops of documents not asked for and ops committed outside the time range are
- * skipped, their offsets passed all the same. Each document's versions are checked (VersionCheck): an export that
+ * (comment events, docs/comments.md) and ops of documents not asked for are skipped, their offsets passed all the
+ * same (a time range is an offset range by then: plan.ts). Each document's versions are checked (VersionCheck): an export that
  * silently skipped an op would be worse than none.
  */
 import { CollabError, isOpCommitted, type Offset, type OpCommitted, type OpLog } from '@collab/core';
@@ -17,9 +17,8 @@ export interface ScanBatch {
 
 /**
  * Each document's versions must run on by one from the first one seen; a document in `fromVersionOne` must
- * start at version 1 (its whole history was asked for). In a time range (`gapsAllowed`) they must only increase:
- * an op stamped outside the range by a skewed clock may be missing between two inside it. `expected` (the next
- * version of each document) can be saved and handed back (resume).
+ * start at version 1 (its whole history was asked for). `expected` (the next version of each document) can be
+ * saved and handed back (resume).
  */
 export class VersionCheck {
   readonly expected: Map<string, number>;
@@ -27,26 +26,16 @@ export class VersionCheck {
   constructor(
     private readonly fromVersionOne: ReadonlySet<string> = new Set(),
     expected: ReadonlyMap<string, number> = new Map(),
-    private readonly gapsAllowed = false,
   ) {
     this.expected = new Map(expected);
   }
 
   next(op: OpCommitted, offset: Offset): void {
     const expected = this.expected.get(op.docId) ?? (this.fromVersionOne.has(op.docId) ? 1 : op.version);
-    if (!(this.gapsAllowed && op.version > expected)) checkNext(op, expected, offset);
+    checkNext(op, expected, offset);
     this.expected.set(op.docId, op.version + 1);
   }
 }
-
-/** Commit times kept: from `since` (inclusive) to `until` (exclusive); either may be open. */
-export interface TimeRange {
-  since?: number;
-  until?: number;
-}
-
-const inRange = (op: OpCommitted, { since, until }: TimeRange) =>
-  (since === undefined || op.timestamp >= since) && (until === undefined || op.timestamp < until);
 
 export function checkNext(op: OpCommitted, expected: number, offset: bigint): void {
   if (op.version === expected) return;
@@ -61,7 +50,6 @@ export async function* scanRanges(
   log: OpLog,
   ranges: readonly PartitionRange[],
   docs: ReadonlySet<string> | undefined,
-  time: TimeRange,
   versions: VersionCheck,
 ): AsyncIterable<ScanBatch> {
   for (const { partition, from, to } of ranges) {
@@ -77,7 +65,7 @@ export async function* scanRanges(
         }
         next = record.offset + 1n;
         const value = record.value;
-        if (!isOpCommitted(value) || (docs !== undefined && !docs.has(value.docId)) || !inRange(value, time)) continue;
+        if (!isOpCommitted(value) || (docs !== undefined && !docs.has(value.docId))) continue;
         versions.next(value, record.offset);
         ops.push(value);
       }
