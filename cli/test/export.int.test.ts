@@ -13,17 +13,21 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
-import { bestEffort, type OpCommitted, type OpLog, type ReadModelStore } from '@collab/core';
+import { type OpCommitted, type OpLog, type ReadModelStore } from '@collab/core';
 import { useStack } from '@collab/infra';
 import avro from 'avsc';
-import cassandra from 'cassandra-driver';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { Kafka, logLevel } from 'kafkajs';
 import { avroDecoderCodecs } from '../src/export/avro-codecs.js';
 import { readCheckpoint } from '../src/export/checkpoint.js';
-import { cleanEnv, runCli, tempDataDir } from './support/cli.js';
+import { runCli, tempDataDir } from './support/cli.js';
+import {
+  appendingOp,
+  distributedEnv,
+  freshKeyspace,
+  freshOpsTopic,
+  type OpsTopic,
+  type TestKeyspace,
+} from './support/distributed.js';
 import { fromAvro, parseNdjson } from './support/oracle.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -55,10 +59,10 @@ describe('collab export on Kafka', function () {
   const keyspace = `export_test_${suffix}`;
   const tmp = tempDataDir();
   let log: OpLog;
-  let client: cassandra.Client;
   let readModels: ReadModelStore;
   let env: NodeJS.ProcessEnv;
-  let kafka: Kafka;
+  let ops: OpsTopic;
+  let keyspaceOf: TestKeyspace;
   /** Every op, and each one's offset. */
   const all: OpCommitted[] = [];
   const offsets = new Map<string, { partition: number; offset: bigint }>();
@@ -67,29 +71,13 @@ describe('collab export on Kafka', function () {
 
   before(async () => {
     const stack = await useStack();
-    kafka = new Kafka({ clientId: 'export-test', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await ensureOpsTopic(admin, { topic, partitions: PARTITIONS, replicationFactor: 1 });
-    } finally {
-      await admin.disconnect();
-    }
-    log = await createKafkaOpLog({ brokers: stack.kafka.brokers, topic, partitionCount: PARTITIONS, clientId: 't' });
+    ops = await freshOpsTopic(stack.kafka.brokers, topic, PARTITIONS);
+    log = ops.log;
     // Documents take turns (version v of every document, then v + 1). Each op is stamped as the command service
     // stamps it, with the time it is committed (below), so the log's stamps rise as in production.
     for (let v = 1; v <= VERSIONS; v++) {
       for (let d = 0; d < DOCS; d++) {
-        all.push({
-          docId: `doc-${d}`,
-          version: v,
-          op: v === 1 ? ['x'] : [v - 1, 'y'],
-          baseVersion: v - 1,
-          clientId: 'c',
-          seq: v,
-          userId: 'u',
-          timestamp: 0,
-        });
+        all.push(appendingOp(`doc-${d}`, v, 0));
       }
     }
     // Transactions of BATCH ops, in rounds: one per partition per round. Every op of a transaction gets one stamp
@@ -128,35 +116,14 @@ describe('collab export on Kafka', function () {
       },
     ]);
     await commented.close();
-    client = new cassandra.Client({
-      contactPoints: stack.cassandra.contactPoints,
-      localDataCenter: stack.cassandra.localDataCenter,
-    });
-    await client.connect();
-    await migrate(client, { keyspace, replication: { class: 'SimpleStrategy', replicationFactor: 1 } });
-    readModels = await createCassandraReadModelStore({ client, keyspace });
+    keyspaceOf = await freshKeyspace(stack, keyspace);
+    readModels = keyspaceOf.store;
     await readModels.writeOps(all);
-    env = cleanEnv({
-      COLLAB_MODE: 'distributed',
-      KAFKA_BROKERS: stack.kafka.brokers.join(','),
-      COLLAB_OPS_TOPIC: topic,
-      COLLAB_OPS_PARTITIONS: String(PARTITIONS),
-      CASSANDRA_CONTACT_POINTS: stack.cassandra.contactPoints.join(','),
-      CASSANDRA_LOCAL_DC: stack.cassandra.localDataCenter,
-      CASSANDRA_KEYSPACE: keyspace,
-    });
+    env = distributedEnv(stack, ops, PARTITIONS, keyspace);
   });
-
   after(async () => {
-    await bestEffort(log?.close());
-    await bestEffort(readModels?.close());
-    await bestEffort(client?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`));
-    await bestEffort(client?.shutdown());
-    const admin = kafka?.admin();
-    if (admin !== undefined) {
-      await bestEffort(admin.connect().then(() => admin.deleteTopics({ topics: [topic] })));
-      await bestEffort(admin.disconnect());
-    }
+    await ops?.remove();
+    await keyspaceOf?.remove();
     tmp.remove();
   });
 
