@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCollabError, type OpCommitted, type OpLog } from '@collab/core';
+import { isCollabError, type CommentEvent, type OpCommitted, type OpLog } from '@collab/core';
 import { createSqliteStorage, type SqliteStorage } from '@collab/adapter-sqlite';
 import avro from 'avsc';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
@@ -382,6 +382,119 @@ describe('collab export (unit, embedded log)', function () {
     const out = join(dir, 'd1.ndjson');
     await runExport(source(), request({ docs: [docId], out }), options(dir));
     assert.equal(readNdjson(out).length, 40);
+  });
+
+  it('--comments: comment events in NDJSON, Avro and Parquet, each record with its kind', async () => {
+    const docId = 'd1';
+    const events: CommentEvent[] = [
+      {
+        docId,
+        version: 40,
+        userId: 'ann',
+        timestamp: T0 + 998 * MINUTE,
+        body: {
+          kind: 'created',
+          threadId: 't1',
+          messageId: 'm1',
+          anchor: { start: 1, end: 3, detached: false },
+          text: 'why?',
+        },
+      },
+      { docId, version: 40, userId: 'bob', timestamp: T0 + 999 * MINUTE, body: { kind: 'resolved', threadId: 't1' } },
+    ];
+    const writer = await storage.opLog.openWriter(storage.opLog.partitionFor(docId));
+    await writer.append(events.map((value) => ({ value })));
+    await writer.close();
+    const ops = all.filter((o) => o.docId === docId);
+
+    const ndjson = join(dir, 'c.ndjson');
+    const summary = await runExport(source(), request({ docs: [docId], out: ndjson, comments: true }), options(dir));
+    assert.match(summary, /exported 40 op\(s\) of d1 \(versions 1\.\.40\) and 2 comment event\(s\) as ndjson/);
+    assert.deepEqual(
+      readFileSync(ndjson, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as unknown),
+      [...ops.map((o) => ({ kind: 'op', ...o })), ...events.map((e) => ({ kind: 'comment', ...e }))],
+    );
+
+    const avroOut = join(dir, 'c.avro');
+    await runExport(source(), request({ docs: [docId], out: avroOut, format: 'avro', comments: true }), options(dir));
+    const records: { kind: string; op: unknown; comment: Record<string, unknown> | null }[] = [];
+    await new Promise<void>((resolve, reject) =>
+      avro
+        .createFileDecoder(avroOut, { codecs: avroDecoderCodecs })
+        .on('data', (r: (typeof records)[number]) => records.push(r))
+        .on('end', resolve)
+        .on('error', reject),
+    );
+    assert.deepEqual(
+      records.map((r) => r.kind),
+      [...ops.map(() => 'op'), 'comment', 'comment'],
+    );
+    assert.deepEqual(
+      records.slice(0, 40).map((r) => fromAvro(r.op as Parameters<typeof fromAvro>[0])),
+      ops,
+    );
+    assert.ok(records.slice(0, 40).every((r) => r.comment === null));
+    const [created, resolved] = records.slice(40);
+    assert.equal(created!.op, null);
+    assert.deepEqual(
+      { ...created!.comment, body: JSON.parse(JSON.stringify(created!.comment!.body)) as unknown },
+      {
+        docId,
+        version: 40,
+        userId: 'ann',
+        timestamp: T0 + 998 * MINUTE,
+        body: {
+          'collab.comments.Created': {
+            threadId: 't1',
+            messageId: 'm1',
+            anchor: { start: 1, end: 3, detached: false },
+            text: 'why?',
+          },
+        },
+      },
+    );
+    assert.deepEqual(JSON.parse(JSON.stringify(resolved!.comment!.body)), {
+      'collab.comments.ThreadChanged': { threadId: 't1', kind: 'resolved' },
+    });
+
+    const parquetOut = join(dir, 'c.parquet');
+    await runExport(
+      source(),
+      request({ docs: [docId], out: parquetOut, format: 'parquet', codec: 'snappy', comments: true }),
+      options(dir),
+    );
+    const rows = await readParquet(parquetOut);
+    assert.deepEqual(
+      rows.map((r) => r.kind),
+      [...ops.map(() => 'op'), 'comment', 'comment'],
+    );
+    assert.deepEqual(rows[40], {
+      kind: 'comment',
+      docId,
+      version: 40n,
+      op: null,
+      baseVersion: null,
+      clientId: null,
+      seq: null,
+      userId: 'ann',
+      timestamp: new Date(T0 + 998 * MINUTE),
+      comment: events[0]!.body,
+    });
+    assert.deepEqual(rows[0], {
+      kind: 'op',
+      docId,
+      version: 1n,
+      op: ops[0]!.op,
+      baseVersion: 0n,
+      clientId: ops[0]!.clientId,
+      seq: BigInt(ops[0]!.seq),
+      userId: ops[0]!.userId,
+      timestamp: new Date(ops[0]!.timestamp),
+      comment: null,
+    });
   });
 
   it('a version gap fails with ERR_CORRUPT', async () => {

@@ -37,6 +37,7 @@ interface ExportOptions extends CommonOptions {
   checkpointEvery: string;
   resume?: boolean;
   progress: boolean;
+  comments?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -73,6 +74,7 @@ export function registerExport(program: Command): void {
     )
     .option('--until <time>', 'up to the first op stamped at or after this time (excluded)')
     .option('--from-offsets <offsets>', 'start offset per partition: 0:120,3:55 (or 0=120), or one for all')
+    .option('--comments', 'comment events too, each record with its kind (op or comment); default: ops only')
     .option('--to-offsets <offsets>', 'stop before this offset per partition: 0:500,3:90, or one for all')
     .addOption(
       new Option('--format <format>', 'ndjson, avro (object container file) or parquet (a directory of part files)')
@@ -124,6 +126,7 @@ and CASSANDRA_* for documents.`,
               : parsePartitionOffsets('--to-offsets', opts.toOffsets, partitions),
           format,
           codec: opts.codec ?? defaultCodec(format),
+          ...(opts.comments === true ? { comments: true } : {}),
           ...(opts.out === undefined ? {} : { out: opts.out }),
         });
         if (opts.out === undefined && (opts.resume === true || opts.checkpoint !== undefined)) {

@@ -26,6 +26,11 @@ export interface ExportRequest {
   toOffsets: ReadonlyMap<number, bigint>;
   format: ExportFormat;
   codec: ExportCodec;
+  /**
+   * Comment events too (docs/comments.md), each record with its kind (`op` or `comment`): a `kind` field in
+   * NDJSON, a wrapper record in Avro, a `kind` column in Parquet (export/record-kinds.ts). Default: ops only.
+   */
+  comments?: boolean;
   /** The file (NDJSON, Avro) or directory (Parquet); undefined: stdout. */
   out?: string;
 }
@@ -64,5 +69,7 @@ export function requestToJson(request: ExportRequest): Record<string, unknown> {
     format: request.format,
     codec: request.codec,
     out: request.out ?? null,
+    // Only when asked: a checkpoint written before the flag existed is the same request as one without it.
+    ...(request.comments === true ? { comments: true } : {}),
   };
 }
