@@ -24,6 +24,7 @@ import {
   shutdownSettings,
   telemetrySettings,
   schemaRegistrySettings,
+  opsSchemaVersionSetting,
 } from '@collab/env-config';
 import { z } from 'zod';
 
@@ -131,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   }
   problems.push(...s3Problems(env));
   const kafkaSecurity = loadKafkaSecurity(env);
+  const opsSchemaVersion = opsSchemaVersionSetting(env);
+  problems.push(...opsSchemaVersion.problems);
   const cassandraSecurity = loadCassandraSecurity(env);
   const redis = loadRedisConnection(env);
   problems.push(...kafkaSecurity.problems, ...cassandraSecurity.problems, ...redis.problems);
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       replicationFactor: e.COLLAB_KAFKA_REPLICATION_FACTOR,
       security: kafkaSecurity.value,
       schemaRegistry: schemaRegistrySettings(e),
+      opsSchemaVersion: opsSchemaVersion.value,
     },
     forwardTimeoutMs: e.COLLAB_FORWARD_TIMEOUT_MS,
     window: e.COLLAB_WINDOW,
