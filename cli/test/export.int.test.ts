@@ -3,7 +3,8 @@
  * Cassandra for the read models that say where a document starts): a time range found with Kafka's ListOffsets
  * by timestamp (Avro, snappy), an offset range per partition, documents, and an export to Parquet killed with
  * SIGKILL mid-way then resumed — each output read back and compared with the log, every op exactly once (a comment
- * event in the log skipped); the Avro and Parquet files also by Python's fastavro and pyarrow
+ * event in the log skipped, or with --comments exported with its kind); the Avro and Parquet files also by Python's
+ * fastavro and pyarrow
  * (readers/python/read_export.py), not our code.
  */
 import assert from 'node:assert/strict';
@@ -66,6 +67,8 @@ describe('collab export on Kafka', function () {
   /** Every op, and each one's offset. */
   const all: OpCommitted[] = [];
   const offsets = new Map<string, { partition: number; offset: bigint }>();
+  /** When the comment event was committed. */
+  let commentAt = 0;
   /** The stamp of each round of transactions (one per partition). */
   const roundStamps: number[] = [];
 
@@ -110,7 +113,7 @@ describe('collab export on Kafka', function () {
           docId: 'doc-1',
           version: VERSIONS,
           userId: 'u',
-          timestamp: nextStamp(),
+          timestamp: (commentAt = nextStamp()),
           body: { kind: 'resolved', threadId: 'thread-1' },
         },
       },
@@ -207,6 +210,41 @@ describe('collab export on Kafka', function () {
     const list = join(tmp.dir, 'docs.txt');
     writeFileSync(list, 'doc-4\n\ndoc-1\n');
     assert.deepEqual(sorted(parseNdjson((await exportCli(['--docs-from', list])).stdout)), expected);
+  });
+
+  it('--comments: the comment event among the ops, with its kind, read back by pyarrow and fastavro', async () => {
+    const expectedComment = {
+      kind: 'comment',
+      docId: 'doc-1',
+      version: VERSIONS,
+      userId: 'u',
+      timestamp: commentAt,
+      body: { kind: 'resolved', threadId: 'thread-1' },
+    };
+    const parquetDir = join(tmp.dir, 'with-comments');
+    const avroFile = join(tmp.dir, 'with-comments.avro');
+    for (const [format, out] of [
+      ['parquet', parquetDir],
+      ['avro', avroFile],
+    ] as const) {
+      const r = await exportCli(['--all', '--comments', '--format', format, '--out', out, '--no-progress']);
+      assert.match(
+        r.stderr,
+        new RegExp(`exported ${all.length} op\\(s\\) of ${DOCS} document\\(s\\) and 1 comment event`),
+      );
+      const { rows } = await pythonRead([`--${format}`, out]);
+      assert.deepEqual(
+        rows.filter((row) => row.kind === 'comment'),
+        [expectedComment],
+        format,
+      );
+      const ops = rows.filter((row) => row.kind === 'op');
+      assert.deepEqual(ops.map((row) => `${row.docId}@${row.version}`).sort(), sorted(all), format);
+      // In its partition the event follows doc-1's last op.
+      const doc1 = rows.filter((row) => row.docId === 'doc-1');
+      assert.deepEqual(doc1.at(-1), expectedComment, format);
+      assert.equal(doc1.at(-2)?.version, VERSIONS, format);
+    }
   });
 
   it('refuses --resume without --out, and a resume with no checkpoint, with exit 2', async () => {
