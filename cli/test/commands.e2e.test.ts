@@ -371,6 +371,29 @@ describe('collab CLI (end to end)', function () {
       assert.match(r.stdout, /1 of 2 documents differ[\s\S]*other: only in the rebuilt read models/);
     });
 
+    it('--shadow: a report of the documents that differ (versions, text hashes), exit 3 only with --fail-on-diff', async () => {
+      const same = await runCli([
+        'replay',
+        '--out',
+        join(data.dir, 'shadow-1.db'),
+        '--shadow',
+        '--fail-on-diff',
+        ...dataDir,
+      ]);
+      assert.equal(same.code, 0, same.stderr + same.stdout);
+      assert.match(same.stdout, /^2 documents: 2 the same, 0 differ/m);
+      // The tampered file (its head of "other" removed) as the live side: "other" is only in the shadow.
+      const tampered = join(data.dir, 'tampered.db');
+      const args = ['--shadow', '--compare-with', tampered, ...dataDir];
+      const differs = await runCli(['replay', '--out', join(data.dir, 'shadow-2.db'), '--fail-on-diff', ...args]);
+      assert.equal(differs.code, 3, differs.stderr + differs.stdout);
+      assert.match(differs.stdout, /^2 documents: 1 the same, 1 differ/m);
+      assert.match(differs.stdout, /^ {2}other: extra-in-shadow \(live none, shadow v\d+ [0-9a-f]{16}\)$/m);
+      const reported = await runCli(['replay', '--out', join(data.dir, 'shadow-3.db'), ...args]);
+      assert.equal(reported.code, 0, reported.stderr + reported.stdout);
+      assert.match(reported.stdout, /other: extra-in-shadow/);
+    });
+
     it('refuses to overwrite an existing file', async () => {
       const r = await runCli(['replay', '--out', join(data.dir, 'rebuilt.db'), ...dataDir]);
       assert.equal(r.code, 1);

@@ -3,7 +3,8 @@
  * Cassandra for the read models that say where a document starts): a time range found with Kafka's ListOffsets
  * by timestamp (Avro, snappy), an offset range per partition, documents, and an export to Parquet killed with
  * SIGKILL mid-way then resumed — each output read back and compared with the log, every op exactly once (a comment
- * event in the log skipped); the Avro and Parquet files also by Python's fastavro and pyarrow
+ * event in the log skipped, or with --comments exported with its kind); the Avro and Parquet files also by Python's
+ * fastavro and pyarrow
  * (readers/python/read_export.py), not our code.
  */
 import assert from 'node:assert/strict';
@@ -13,25 +14,28 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createCassandraReadModelStore, migrate } from '@collab/adapter-cassandra';
-import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
-import { bestEffort, type OpCommitted, type OpLog, type ReadModelStore } from '@collab/core';
+import { type OpCommitted, type OpLog, type ReadModelStore } from '@collab/core';
 import { useStack } from '@collab/infra';
 import avro from 'avsc';
-import cassandra from 'cassandra-driver';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { Kafka, logLevel } from 'kafkajs';
 import { avroDecoderCodecs } from '../src/export/avro-codecs.js';
 import { readCheckpoint } from '../src/export/checkpoint.js';
-import { cleanEnv, runCli, tempDataDir } from './support/cli.js';
+import { runCli, tempDataDir } from './support/cli.js';
+import {
+  appendingOp,
+  distributedEnv,
+  freshKeyspace,
+  freshOpsTopic,
+  type OpsTopic,
+  type TestKeyspace,
+} from './support/distributed.js';
 import { fromAvro, parseNdjson } from './support/oracle.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PARTITIONS = 3;
 const DOCS = 6;
 const VERSIONS = 100;
-const T0 = Date.parse('2026-11-01T00:00:00Z');
-const MINUTE = 60_000;
+const BATCH = 25;
 const iso = (ms: number) => new Date(ms).toISOString();
 const key = (op: OpCommitted) => `${op.docId}@${op.version}`;
 const sorted = (ops: readonly OpCommitted[]) => ops.map(key).sort();
@@ -56,49 +60,51 @@ describe('collab export on Kafka', function () {
   const keyspace = `export_test_${suffix}`;
   const tmp = tempDataDir();
   let log: OpLog;
-  let client: cassandra.Client;
   let readModels: ReadModelStore;
   let env: NodeJS.ProcessEnv;
-  let kafka: Kafka;
+  let ops: OpsTopic;
+  let keyspaceOf: TestKeyspace;
   /** Every op, and each one's offset. */
   const all: OpCommitted[] = [];
   const offsets = new Map<string, { partition: number; offset: bigint }>();
+  /** When the comment event was committed. */
+  let commentAt = 0;
+  /** The stamp of each round of transactions (one per partition). */
+  const roundStamps: number[] = [];
 
   before(async () => {
     const stack = await useStack();
-    kafka = new Kafka({ clientId: 'export-test', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await ensureOpsTopic(admin, { topic, partitions: PARTITIONS, replicationFactor: 1 });
-    } finally {
-      await admin.disconnect();
-    }
-    log = await createKafkaOpLog({ brokers: stack.kafka.brokers, topic, partitionCount: PARTITIONS, clientId: 't' });
-    // Documents take turns, one op a minute: version v of doc d at T0 + ((v - 1) * DOCS + d) minutes.
+    ops = await freshOpsTopic(stack.kafka.brokers, topic, PARTITIONS);
+    log = ops.log;
+    // Documents take turns (version v of every document, then v + 1). Each op is stamped as the command service
+    // stamps it, with the time it is committed (below), so the log's stamps rise as in production.
     for (let v = 1; v <= VERSIONS; v++) {
       for (let d = 0; d < DOCS; d++) {
-        all.push({
-          docId: `doc-${d}`,
-          version: v,
-          op: v === 1 ? ['x'] : [v - 1, 'y'],
-          baseVersion: v - 1,
-          clientId: 'c',
-          seq: v,
-          userId: 'u',
-          timestamp: T0 + ((v - 1) * DOCS + d) * MINUTE,
-        });
+        all.push(appendingOp(`doc-${d}`, v, 0));
       }
     }
-    for (let p = 0; p < PARTITIONS; p++) {
-      const writer = await log.openWriter(p);
-      const mine = all.filter((o) => log.partitionFor(o.docId) === p);
-      for (let i = 0; i < mine.length; i += 25) {
-        const at = await writer.append(mine.slice(i, i + 25).map((value) => ({ value })));
-        at.forEach((offset, j) => offsets.set(key(mine[i + j]!), { partition: p, offset }));
+    // Transactions of BATCH ops, in rounds: one per partition per round. Every op of a transaction gets one stamp
+    // taken after the previous transaction returned, so it is later than that transaction's commit marker too
+    // (stamped by the broker's clock, the same host clock): round r's stamp is where round r starts in each partition.
+    let stamp = 0;
+    const nextStamp = () => {
+      while (Date.now() <= stamp); // a millisecond later than the last one
+      return (stamp = Date.now());
+    };
+    const writers = await Promise.all([...Array(PARTITIONS).keys()].map((p) => log.openWriter(p)));
+    const byPartition = writers.map((_w, p) => all.filter((o) => log.partitionFor(o.docId) === p));
+    for (let i = 0; byPartition.some((ops) => i < ops.length); i += BATCH) {
+      const round = nextStamp();
+      roundStamps.push(round);
+      for (let p = 0; p < PARTITIONS; p++) {
+        const batch = byPartition[p]!.slice(i, i + BATCH);
+        if (batch.length === 0) continue;
+        for (const op of batch) op.timestamp = round;
+        const at = await writers[p]!.append(batch.map((value) => ({ value })));
+        at.forEach((offset, j) => offsets.set(key(batch[j]!), { partition: p, offset }));
       }
-      await writer.close();
     }
+    for (const writer of writers) await writer.close();
     // A comment event after doc-1's ops, in its partition: exports of ops skip it.
     const commented = await log.openWriter(log.partitionFor('doc-1'));
     await commented.append([
@@ -107,41 +113,20 @@ describe('collab export on Kafka', function () {
           docId: 'doc-1',
           version: VERSIONS,
           userId: 'u',
-          timestamp: T0 + 10 * DOCS * VERSIONS * MINUTE,
+          timestamp: (commentAt = nextStamp()),
           body: { kind: 'resolved', threadId: 'thread-1' },
         },
       },
     ]);
     await commented.close();
-    client = new cassandra.Client({
-      contactPoints: stack.cassandra.contactPoints,
-      localDataCenter: stack.cassandra.localDataCenter,
-    });
-    await client.connect();
-    await migrate(client, { keyspace, replication: { class: 'SimpleStrategy', replicationFactor: 1 } });
-    readModels = await createCassandraReadModelStore({ client, keyspace });
+    keyspaceOf = await freshKeyspace(stack, keyspace);
+    readModels = keyspaceOf.store;
     await readModels.writeOps(all);
-    env = cleanEnv({
-      COLLAB_MODE: 'distributed',
-      KAFKA_BROKERS: stack.kafka.brokers.join(','),
-      COLLAB_OPS_TOPIC: topic,
-      COLLAB_OPS_PARTITIONS: String(PARTITIONS),
-      CASSANDRA_CONTACT_POINTS: stack.cassandra.contactPoints.join(','),
-      CASSANDRA_LOCAL_DC: stack.cassandra.localDataCenter,
-      CASSANDRA_KEYSPACE: keyspace,
-    });
+    env = distributedEnv(stack, ops, PARTITIONS, keyspace);
   });
-
   after(async () => {
-    await bestEffort(log?.close());
-    await bestEffort(readModels?.close());
-    await bestEffort(client?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`));
-    await bestEffort(client?.shutdown());
-    const admin = kafka?.admin();
-    if (admin !== undefined) {
-      await bestEffort(admin.connect().then(() => admin.deleteTopics({ topics: [topic] })));
-      await bestEffort(admin.disconnect());
-    }
+    await ops?.remove();
+    await keyspaceOf?.remove();
     tmp.remove();
   });
 
@@ -157,21 +142,25 @@ describe('collab export on Kafka', function () {
     return r;
   };
 
-  it('a time range, started with ListOffsets by timestamp: the ops of [since, until), as Avro with snappy', async () => {
-    const since = T0 + 100 * MINUTE;
-    const until = T0 + 333 * MINUTE;
-    const startAt = await log.offsetsForTime(since);
+  it('a time range, both ends found with ListOffsets by timestamp: the ops of [since, until), as Avro with snappy', async () => {
+    // Every partition has at least 4 rounds (doc-3 alone in partition 0: 100 ops).
+    const since = roundStamps[1]!;
+    const until = roundStamps[3]!;
     const expected = all.filter((o) => o.timestamp >= since && o.timestamp < until);
-    // No op committed at or after --since lies before the offset each partition is read from (Kafka may answer
-    // an earlier entry, a commit marker stamped by the broker: the export keeps ops by their own timestamp).
-    for (const op of all.filter((o) => o.timestamp >= since)) {
-      const at = offsets.get(key(op))!;
-      assert.ok(at.offset >= startAt[at.partition]!, `${key(op)} at ${at.partition}:${at.offset} before the start`);
+    // Each partition is read from the first op of round 1 and stops before the first op of round 3: the offsets
+    // Kafka's time index gives for both ends, with a round or more of the partition after the stop.
+    const [startAt, stopAt, ends] = await Promise.all([
+      log.offsetsForTime(since),
+      log.offsetsForTime(until),
+      log.endOffsets(),
+    ]);
+    for (let p = 0; p < PARTITIONS; p++) {
+      const first = (t: number) =>
+        offsets.get(key(all.find((o) => log.partitionFor(o.docId) === p && o.timestamp === t)!))!;
+      assert.equal(startAt[p], first(since).offset, `partition ${p} starts at round 1`);
+      assert.equal(stopAt[p], first(until).offset, `partition ${p} stops at round 3`);
+      assert.ok(stopAt[p]! + BigInt(BATCH) <= ends[p]!, `partition ${p}: nothing after the stop ${stopAt[p]}`);
     }
-    assert.ok(
-      startAt.every((o) => o > 0n),
-      'each partition is read from past its start',
-    );
     const out = join(tmp.dir, 'window.avro');
     const r = await exportCli(
       ['--all', '--since', iso(since), '--until', iso(until), '--format', 'avro'].concat([
@@ -221,6 +210,41 @@ describe('collab export on Kafka', function () {
     const list = join(tmp.dir, 'docs.txt');
     writeFileSync(list, 'doc-4\n\ndoc-1\n');
     assert.deepEqual(sorted(parseNdjson((await exportCli(['--docs-from', list])).stdout)), expected);
+  });
+
+  it('--comments: the comment event among the ops, with its kind, read back by pyarrow and fastavro', async () => {
+    const expectedComment = {
+      kind: 'comment',
+      docId: 'doc-1',
+      version: VERSIONS,
+      userId: 'u',
+      timestamp: commentAt,
+      body: { kind: 'resolved', threadId: 'thread-1' },
+    };
+    const parquetDir = join(tmp.dir, 'with-comments');
+    const avroFile = join(tmp.dir, 'with-comments.avro');
+    for (const [format, out] of [
+      ['parquet', parquetDir],
+      ['avro', avroFile],
+    ] as const) {
+      const r = await exportCli(['--all', '--comments', '--format', format, '--out', out, '--no-progress']);
+      assert.match(
+        r.stderr,
+        new RegExp(`exported ${all.length} op\\(s\\) of ${DOCS} document\\(s\\) and 1 comment event`),
+      );
+      const { rows } = await pythonRead([`--${format}`, out]);
+      assert.deepEqual(
+        rows.filter((row) => row.kind === 'comment'),
+        [expectedComment],
+        format,
+      );
+      const ops = rows.filter((row) => row.kind === 'op');
+      assert.deepEqual(ops.map((row) => `${row.docId}@${row.version}`).sort(), sorted(all), format);
+      // In its partition the event follows doc-1's last op.
+      const doc1 = rows.filter((row) => row.docId === 'doc-1');
+      assert.deepEqual(doc1.at(-1), expectedComment, format);
+      assert.equal(doc1.at(-2)?.version, VERSIONS, format);
+    }
   });
 
   it('refuses --resume without --out, and a resume with no checkpoint, with exit 2', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCollabError, type OpCommitted, type OpLog } from '@collab/core';
+import { isCollabError, type CommentEvent, type OpCommitted, type OpLog } from '@collab/core';
 import { createSqliteStorage, type SqliteStorage } from '@collab/adapter-sqlite';
 import avro from 'avsc';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
@@ -223,6 +223,62 @@ describe('collab export (unit, embedded log)', function () {
     assert.deepEqual(sorted(windows.flat()), sorted(all));
   });
 
+  it('--until stops each partition at the offset for that time, not at its end', async () => {
+    const until = T0 + 60 * MINUTE;
+    const stops = await storage.opLog.offsetsForTime(until);
+    const ends = await storage.opLog.endOffsets();
+    let readPast = 0;
+    const counting: OpLog = {
+      ...storage.opLog,
+      partitionFor: (d) => storage.opLog.partitionFor(d),
+      offsetsForTime: (t) => storage.opLog.offsetsForTime(t),
+      endOffsets: () => storage.opLog.endOffsets(),
+      read: (partition, from) =>
+        (async function* () {
+          for await (const batch of storage.opLog.read(partition, from, { batchSize: 4 })) {
+            readPast += batch.filter((r) => r.offset >= stops[partition]!).length;
+            yield batch;
+          }
+        })(),
+    };
+    const out = join(dir, 'until.ndjson');
+    await runExport({ ...source(), log: counting }, request({ until, out }), options(dir));
+    assert.deepEqual(sorted(readNdjson(out)), sorted(all.filter((o) => o.timestamp < until)));
+    assert.ok(
+      stops.every((s, p) => s < ends[p]!),
+      `the test needs records after the stop: ${stops} of ${ends}`,
+    );
+    // The batch of 4 that reaches the stop offset is read in each partition; nothing after it.
+    assert.ok(readPast <= 4 * PARTITIONS, `${readPast} records read past the stop offsets ${stops}`);
+  });
+
+  it('a time range is an offset range: an op stamped out of order goes with its place in the log, once', async () => {
+    // A new owner whose clock is behind the previous one's: d0's next op is stamped before ops already in the log.
+    const d0 = all.filter((o) => o.docId === 'd0');
+    const late: OpCommitted = {
+      ...d0[d0.length - 1]!,
+      version: 41,
+      baseVersion: 40,
+      seq: 41,
+      op: [40, 'z'],
+      timestamp: T0 + 10 * MINUTE,
+    };
+    const writer = await storage.opLog.openWriter(storage.opLog.partitionFor('d0'));
+    await writer.append([{ value: late }]);
+    await writer.close();
+    const cut = [T0, T0 + 10 * MINUTE + 1, T0 + 5000 * MINUTE];
+    const windows: OpCommitted[][] = [];
+    for (let i = 0; i + 1 < cut.length; i++) {
+      const out = join(dir, `skew${i}.ndjson`);
+      await runExport(source(), request({ since: cut[i]!, until: cut[i + 1]!, out }), options(dir));
+      windows.push(readNdjson(out));
+    }
+    // Stamped inside the first window, but after entries stamped later than its end: it belongs to the second.
+    assert.ok(windows[1]!.some((o) => key(o) === key(late)));
+    assert.ok(!windows[0]!.some((o) => key(o) === key(late)));
+    assert.deepEqual(sorted(windows.flat()), sorted([...all, late]));
+  });
+
   it('an offset range per partition, with documents', async () => {
     const out = join(dir, 'range.ndjson');
     await runExport(
@@ -328,18 +384,117 @@ describe('collab export (unit, embedded log)', function () {
     assert.equal(readNdjson(out).length, 40);
   });
 
-  it('in a time range, an op stamped outside it by a skewed clock is left out without failing the export', async () => {
-    const last = all.find((o) => o.docId === 'd2' && o.version === 40)!;
-    const writer = await storage.opLog.openWriter(storage.opLog.partitionFor('d2'));
-    const skewed = { ...last, version: 41, timestamp: T0 - MINUTE }; // a writer whose clock was behind
-    const after = { ...last, version: 42, timestamp: T0 + 2000 * MINUTE };
-    await writer.append([{ value: skewed }, { value: after }]);
+  it('--comments: comment events in NDJSON, Avro and Parquet, each record with its kind', async () => {
+    const docId = 'd1';
+    const events: CommentEvent[] = [
+      {
+        docId,
+        version: 40,
+        userId: 'ann',
+        timestamp: T0 + 998 * MINUTE,
+        body: {
+          kind: 'created',
+          threadId: 't1',
+          messageId: 'm1',
+          anchor: { start: 1, end: 3, detached: false },
+          text: 'why?',
+        },
+      },
+      { docId, version: 40, userId: 'bob', timestamp: T0 + 999 * MINUTE, body: { kind: 'resolved', threadId: 't1' } },
+    ];
+    const writer = await storage.opLog.openWriter(storage.opLog.partitionFor(docId));
+    await writer.append(events.map((value) => ({ value })));
     await writer.close();
-    const out = join(dir, 'skew.ndjson');
-    await runExport(source(), request({ docs: ['d2'], since: T0 + 100 * MINUTE, out }), options(dir));
-    const versions = readNdjson(out).map((o) => o.version);
-    assert.deepEqual(versions, [...versions.filter((v) => v <= 40), 42]);
-    assert.ok(!versions.includes(41));
+    const ops = all.filter((o) => o.docId === docId);
+
+    const ndjson = join(dir, 'c.ndjson');
+    const summary = await runExport(source(), request({ docs: [docId], out: ndjson, comments: true }), options(dir));
+    assert.match(summary, /exported 40 op\(s\) of d1 \(versions 1\.\.40\) and 2 comment event\(s\) as ndjson/);
+    assert.deepEqual(
+      readFileSync(ndjson, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as unknown),
+      [...ops.map((o) => ({ kind: 'op', ...o })), ...events.map((e) => ({ kind: 'comment', ...e }))],
+    );
+
+    const avroOut = join(dir, 'c.avro');
+    await runExport(source(), request({ docs: [docId], out: avroOut, format: 'avro', comments: true }), options(dir));
+    const records: { kind: string; op: unknown; comment: Record<string, unknown> | null }[] = [];
+    await new Promise<void>((resolve, reject) =>
+      avro
+        .createFileDecoder(avroOut, { codecs: avroDecoderCodecs })
+        .on('data', (r: (typeof records)[number]) => records.push(r))
+        .on('end', resolve)
+        .on('error', reject),
+    );
+    assert.deepEqual(
+      records.map((r) => r.kind),
+      [...ops.map(() => 'op'), 'comment', 'comment'],
+    );
+    assert.deepEqual(
+      records.slice(0, 40).map((r) => fromAvro(r.op as Parameters<typeof fromAvro>[0])),
+      ops,
+    );
+    assert.ok(records.slice(0, 40).every((r) => r.comment === null));
+    const [created, resolved] = records.slice(40);
+    assert.equal(created!.op, null);
+    assert.deepEqual(
+      { ...created!.comment, body: JSON.parse(JSON.stringify(created!.comment!.body)) as unknown },
+      {
+        docId,
+        version: 40,
+        userId: 'ann',
+        timestamp: T0 + 998 * MINUTE,
+        body: {
+          'collab.comments.Created': {
+            threadId: 't1',
+            messageId: 'm1',
+            anchor: { start: 1, end: 3, detached: false },
+            text: 'why?',
+          },
+        },
+      },
+    );
+    assert.deepEqual(JSON.parse(JSON.stringify(resolved!.comment!.body)), {
+      'collab.comments.ThreadChanged': { threadId: 't1', kind: 'resolved' },
+    });
+
+    const parquetOut = join(dir, 'c.parquet');
+    await runExport(
+      source(),
+      request({ docs: [docId], out: parquetOut, format: 'parquet', codec: 'snappy', comments: true }),
+      options(dir),
+    );
+    const rows = await readParquet(parquetOut);
+    assert.deepEqual(
+      rows.map((r) => r.kind),
+      [...ops.map(() => 'op'), 'comment', 'comment'],
+    );
+    assert.deepEqual(rows[40], {
+      kind: 'comment',
+      docId,
+      version: 40n,
+      op: null,
+      baseVersion: null,
+      clientId: null,
+      seq: null,
+      userId: 'ann',
+      timestamp: new Date(T0 + 998 * MINUTE),
+      comment: events[0]!.body,
+    });
+    assert.deepEqual(rows[0], {
+      kind: 'op',
+      docId,
+      version: 1n,
+      op: ops[0]!.op,
+      baseVersion: 0n,
+      clientId: ops[0]!.clientId,
+      seq: BigInt(ops[0]!.seq),
+      userId: ops[0]!.userId,
+      timestamp: new Date(ops[0]!.timestamp),
+      comment: null,
+    });
   });
 
   it('a version gap fails with ERR_CORRUPT', async () => {

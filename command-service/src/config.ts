@@ -27,6 +27,7 @@ import {
   shutdownSettings,
   telemetrySettings,
   schemaRegistrySettings,
+  opsSchemaVersionSetting,
 } from '@collab/env-config';
 import { DEFAULT_COMMENT_LIMITS } from '@collab/core';
 import { z } from 'zod';
@@ -138,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   }
   problems.push(...s3Problems(env));
   const kafkaSecurity = loadKafkaSecurity(env);
+  const opsSchemaVersion = opsSchemaVersionSetting(env);
+  problems.push(...opsSchemaVersion.problems);
   const cassandraSecurity = loadCassandraSecurity(env);
   const redis = loadRedisConnection(env);
   problems.push(...kafkaSecurity.problems, ...cassandraSecurity.problems, ...redis.problems);
@@ -189,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       replicationFactor: e.COLLAB_KAFKA_REPLICATION_FACTOR,
       security: kafkaSecurity.value,
       schemaRegistry: schemaRegistrySettings(e),
+      opsSchemaVersion: opsSchemaVersion.value,
     },
     forwardTimeoutMs: e.COLLAB_FORWARD_TIMEOUT_MS,
     window: e.COLLAB_WINDOW,

@@ -249,6 +249,7 @@ async function startDistributedCommandService(
     ...kafkaCommon,
     topic: kafka.topic,
     ...(kafka.schemaRegistry === undefined ? {} : { schemaRegistry: kafka.schemaRegistry }),
+    ...(kafka.opsSchemaVersion === undefined ? {} : { opsSchemaVersion: kafka.opsSchemaVersion }),
   });
   scope.defer('kafka op log', () => log.close());
   const bus = await createKafkaCommandBus({

@@ -61,6 +61,30 @@ describe('command-service config', function () {
     assert.match(problemsOf({ KAFKA_BROKERS: 'k:9092' }).join(), /COLLAB_JWT_JWKS_URL: give/);
   });
 
+  it('COLLAB_OPS_SCHEMA_VERSION: a version for the writer without a registry, refused with one or when not a version', function () {
+    assert.equal(loadConfig(BASE).kafka.opsSchemaVersion, undefined);
+    assert.equal(loadConfig({ ...BASE, COLLAB_OPS_SCHEMA_VERSION: '1' }).kafka.opsSchemaVersion, 1);
+    for (const bad of ['0', 'v1', '1.5']) {
+      assert.match(
+        problemsOf({ ...BASE, COLLAB_OPS_SCHEMA_VERSION: bad }).join('\n'),
+        /^COLLAB_OPS_SCHEMA_VERSION/m,
+        bad,
+      );
+    }
+    const withRegistry = problemsOf({
+      ...BASE,
+      COLLAB_OPS_SCHEMA_VERSION: '1',
+      COLLAB_SCHEMA_REGISTRY_URL: 'http://registry:8080/apis/ccompat/v7',
+      COLLAB_JWT_JWKS_URL: 'ftp://idp/jwks',
+    });
+    assert.deepEqual(
+      withRegistry.map((p) => p.split(':')[0]),
+      ['COLLAB_JWT_JWKS_URL', 'COLLAB_OPS_SCHEMA_VERSION'],
+      'reported with the other problems, at once',
+    );
+    assert.match(withRegistry.join('\n'), /only without COLLAB_SCHEMA_REGISTRY_URL/);
+  });
+
   it('reads Kafka, Cassandra and Redis security, and prints none of the secrets', function () {
     const config = loadConfig({
       ...BASE,

@@ -1,6 +1,7 @@
 export {
   createProjector,
   chunkByDocument,
+  runConcurrently,
   DEFAULT_RETRY,
   type ProjectorOptions,
   type RetryPolicy,
@@ -9,5 +10,11 @@ export { startProjectionService, type ProjectionService, type ProjectionServiceO
 export { createLagTracker, type LagTracker, type PartitionLag } from './lag.js';
 export { replay, type ReplayOptions, type ReplayProgress, type ReplayResult } from './replay.js';
 export { rebuildKeyspace, type RebuildKeyspaceOptions, type RebuildKeyspaceResult } from './rebuild.js';
-export { compareKeyspaces, describeDifference, type ConsistencyReport, type Difference } from './consistency.js';
+export {
+  compareKeyspaces,
+  describeDifference,
+  readHeads,
+  type ConsistencyReport,
+  type Difference,
+} from './consistency.js';
 export { loadConfig, ConfigError, type ProjectionServiceConfig } from './config.js';

@@ -1,7 +1,10 @@
 """Reads a `collab export` file with the Python data stack, independently of our code: a Parquet directory with
 pyarrow, or an Avro container file with fastavro (any codec it knows: null, deflate, snappy with its CRC check).
 Prints one JSON object per op: docId, version, baseVersion, clientId, seq, userId, timestamp (ms since the epoch)
-and, for Parquet, the op (the JSON text of the column, parsed).
+and, for Parquet, the op (the JSON text of the column, parsed). An export with comment events (`--comments`: a
+`kind` column, or Avro `ExportRecord {kind, op, comment}` records) prints each record with its kind first; a
+comment event as kind, docId, version, userId, timestamp and its body (Parquet: the JSON text, parsed; Avro: the
+record of the body's branch).
 
     python read_export.py --parquet ops/        python read_export.py --avro ops.avro
 """
@@ -22,11 +25,25 @@ def millis(value):
     return value
 
 
+COMMENT_FIELDS = ("docId", "version", "userId")
+
+
+def comment_row(fields, body):
+    out = {"kind": "comment", **{k: fields[k] for k in COMMENT_FIELDS}}
+    out["timestamp"] = millis(fields["timestamp"])
+    out["body"] = body
+    return out
+
+
 def parquet_rows(path):
     import pyarrow.parquet as pq
 
     for row in pq.read_table(path).to_pylist():
-        out = {k: row[k] for k in FIELDS}
+        if row.get("kind") == "comment":
+            yield comment_row(row, json.loads(row["comment"]))
+            continue
+        out = {"kind": "op"} if "kind" in row else {}
+        out.update({k: row[k] for k in FIELDS})
         out["timestamp"] = millis(row["timestamp"])
         out["op"] = json.loads(row["op"])
         yield out
@@ -39,8 +56,14 @@ def avro_rows(path):
         reader = fastavro.reader(f)
         print(json.dumps({"codec": reader.codec}), file=sys.stderr)
         for record in reader:
-            out = {k: record[k] for k in FIELDS}
-            out["timestamp"] = millis(record["timestamp"])
+            kind = record.get("kind")
+            if kind == "comment":
+                yield comment_row(record["comment"], record["comment"]["body"])
+                continue
+            op = record["op"] if kind == "op" else record
+            out = {"kind": "op"} if kind == "op" else {}
+            out.update({k: op[k] for k in FIELDS})
+            out["timestamp"] = millis(op["timestamp"])
             yield out
 
 

@@ -6,7 +6,7 @@
  */
 import { isCommentEvent, type LogValue } from '@collab/core';
 import { CommentEventCodec, localCommentEventCodec } from './comment-event.js';
-import { OpCommittedCodec, localOpCommittedCodec } from './op-committed.js';
+import { OpCommittedCodec, localOpCommittedCodec, localOpCommittedCodecFor } from './op-committed.js';
 
 export class LogValueCodec {
   constructor(
@@ -41,6 +41,13 @@ export class LogValueCodec {
 
 /** Without a registry: the local table's ids (registry.ts). */
 export const localLogValueCodec = new LogValueCodec(localOpCommittedCodec, localCommentEventCodec);
+
+/**
+ * Without a registry, writing ops with an older op-committed version (COLLAB_OPS_SCHEMA_VERSION during a rolling
+ * upgrade: readers of the previous release know only its local id). It still reads every version's records.
+ */
+export const localLogValueCodecWriting = (opsVersion: number): LogValueCodec =>
+  new LogValueCodec(localOpCommittedCodecFor(opsVersion), localCommentEventCodec);
 
 export function encodeLogValue(value: LogValue): Buffer {
   return localLogValueCodec.encode(value);

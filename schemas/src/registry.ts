@@ -44,12 +44,15 @@ export function currentSchema(subject: SchemaEntry['subject']): SchemaEntry {
   return newest;
 }
 
+/** The versions a subject has, oldest first. */
+export const schemaVersions = (subject: SchemaEntry['subject']): number[] =>
+  SCHEMAS.filter((e) => e.subject === subject).map((e) => e.version);
+
 /** One version of a subject; throws naming the versions there are when it does not exist. */
 export function schemaVersion(subject: SchemaEntry['subject'], version: number): SchemaEntry {
   const entry = SCHEMAS.find((e) => e.subject === subject && e.version === version);
   if (entry === undefined) {
-    const known = SCHEMAS.filter((e) => e.subject === subject).map((e) => e.version);
-    throw new Error(`${subject} has no schema version ${version} (versions: ${known.join(', ')})`);
+    throw new Error(`${subject} has no schema version ${version} (versions: ${schemaVersions(subject).join(', ')})`);
   }
   return entry;
 }

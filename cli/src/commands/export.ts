@@ -37,6 +37,7 @@ interface ExportOptions extends CommonOptions {
   checkpointEvery: string;
   resume?: boolean;
   progress: boolean;
+  comments?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -67,9 +68,13 @@ export function registerExport(program: Command): void {
     .option('--doc <docId>', 'a document to export (repeat it for several)', collect, [])
     .option('--docs-from <file>', 'the documents to export, one id per line')
     .option('--all', 'every document: the whole stream')
-    .option('--since <time>', 'only ops committed at or after this time (ISO-8601 with a zone, or ms since the epoch)')
-    .option('--until <time>', 'only ops committed before this time')
+    .option(
+      '--since <time>',
+      'from the first op stamped at or after this time (ISO-8601 with a zone, or ms since the epoch)',
+    )
+    .option('--until <time>', 'up to the first op stamped at or after this time (excluded)')
     .option('--from-offsets <offsets>', 'start offset per partition: 0:120,3:55 (or 0=120), or one for all')
+    .option('--comments', 'comment events too, each record with its kind (op or comment); default: ops only')
     .option('--to-offsets <offsets>', 'stop before this offset per partition: 0:500,3:90, or one for all')
     .addOption(
       new Option('--format <format>', 'ndjson, avro (object container file) or parquet (a directory of part files)')
@@ -93,7 +98,8 @@ export function registerExport(program: Command): void {
 Each document's versions are checked to run on by one (from 1 for a whole history); a gap or repeat fails (exit 1).
 The records come partition by partition: each document's in version order, documents interleaved as in the log.
 A time range reads each partition from the first offset committed at or after --since to the first committed at
-or after --until (Kafka's ListOffsets by timestamp): consecutive windows cover the log exactly once.
+or after --until (Kafka's ListOffsets by timestamp, both ends), and no further: consecutive windows cover the log
+exactly once, even where clocks put an op's stamp out of order (it goes with the window of its place in the log).
 A document's records are found from the read models (the commit time of its version 1), not by reading from 0.
 Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS,
 and CASSANDRA_* for documents.`,
@@ -120,6 +126,7 @@ and CASSANDRA_* for documents.`,
               : parsePartitionOffsets('--to-offsets', opts.toOffsets, partitions),
           format,
           codec: opts.codec ?? defaultCodec(format),
+          ...(opts.comments === true ? { comments: true } : {}),
           ...(opts.out === undefined ? {} : { out: opts.out }),
         });
         if (opts.out === undefined && (opts.resume === true || opts.checkpoint !== undefined)) {

@@ -12,7 +12,9 @@ import { ConfigProblems } from '../embedded-config.js';
 import { EXIT } from '../errors.js';
 import { startProgress, type Progress } from '../progress.js';
 import { replayEmbedded } from '../replay/embedded.js';
-import { planReplay, type ReplayFlags } from '../replay/plan.js';
+import { planReplay, type ReplayFlags, type ShadowPlan } from '../replay/plan.js';
+import { describeShadowDocument, type ShadowReport } from '../replay/shadow-diff.js';
+import { diffKeyspaces } from '../replay/shadow-keyspaces.js';
 import { action, addCommonOptions, printConfig, type CommonOptions } from './common.js';
 
 const MAX_PRINTED_DIFFERENCES = 50;
@@ -33,11 +35,20 @@ export function registerReplay(program: Command): void {
       '--compare-with <live>',
       'compare the result with this database file (embedded; default the live one) or keyspace (distributed; default CASSANDRA_KEYSPACE)',
     )
+    .option(
+      '--shadow',
+      'a shadow replay: the projection of this release into the new keyspace (or --out) beside the live read models, then a report of every document that differs (head version, text hash, missing or extra)',
+    )
+    .option(
+      '--fail-on-diff',
+      'with --shadow: exit 3 when the report has a difference (default: exit 0 with the report)',
+    )
     .option('--no-progress', 'no progress bar on stderr (drawn only on a terminal)')
     .addHelpText(
       'after',
       `
 Exit codes: 0 rebuilt and equal, 1 failed, 2 usage or configuration problem, 3 rebuilt but different.
+With --shadow: 0 once the report is printed, 3 if it lists a difference and --fail-on-diff was given.
 Embedded: COLLAB_DATA_DIR, COLLAB_PARTITIONS. Distributed: KAFKA_BROKERS, COLLAB_OPS_TOPIC, COLLAB_OPS_PARTITIONS,
 CASSANDRA_CONTACT_POINTS, CASSANDRA_LOCAL_DC, CASSANDRA_KEYSPACE, CASSANDRA_REPLICATION_FACTOR.`,
     )
@@ -68,13 +79,18 @@ CASSANDRA_CONTACT_POINTS, CASSANDRA_LOCAL_DC, CASSANDRA_KEYSPACE, CASSANDRA_REPL
               target: plan.target,
               ...(plan.compareWith === undefined ? {} : { compareWith: plan.compareWith }),
               ...(from === undefined ? {} : { from }),
+              ...(plan.shadow === undefined ? {} : { shadow: true }),
               onProgress,
             });
             bar?.stop();
             console.log(
               `rebuilt ${r.target}: ${r.replay.ops} ops of ${r.replay.documents} documents in ${(r.replay.elapsedMs / 1000).toFixed(1)} s`,
             );
-            return report(r.comparedWith, r.comparison.documents, r.comparison.differences);
+            if (r.comparison.kind === 'shadow' && plan.shadow !== undefined) {
+              return shadowReport(`${r.target} (shadow)`, r.comparedWith, r.comparison.shadow, plan.shadow);
+            }
+            if (r.comparison.kind !== 'rows') throw new Error('internal: a shadow report without --shadow');
+            return report(r.comparedWith, r.comparison.rows.documents, r.comparison.rows.differences);
           }
           if (plan.mode !== 'distributed' || config.mode !== 'distributed') throw new Error('internal: mode mismatch');
           const kafka = need(config.distributed.kafka, 'kafka');
@@ -98,12 +114,21 @@ CASSANDRA_CONTACT_POINTS, CASSANDRA_LOCAL_DC, CASSANDRA_KEYSPACE, CASSANDRA_REPL
               },
             },
             ...(from === undefined ? {} : { from }),
-            ...(plan.compareWith === undefined ? {} : { compareWith: plan.compareWith }),
+            ...(plan.compareWith === undefined || plan.shadow !== undefined ? {} : { compareWith: plan.compareWith }),
             onProgress,
           });
           bar?.stop();
           const r = result.replay;
           console.log(`rebuilt keyspace ${plan.keyspace}: ${r.ops} ops of ${r.documents} documents`);
+          if (plan.shadow !== undefined && plan.compareWith !== undefined) {
+            const { report: shadow, migrations } = await diffKeyspaces(cassandra, plan.compareWith, plan.keyspace);
+            return shadowReport(
+              `keyspace ${plan.keyspace} (shadow, migrations to ${migrations.shadow})`,
+              `keyspace ${plan.compareWith} (live, migrations to ${migrations.live})`,
+              shadow,
+              plan.shadow,
+            );
+          }
           const c = result.consistency;
           if (c === undefined) return EXIT.ok;
           return report(
@@ -131,6 +156,16 @@ function report(comparedWith: string, documents: number, differences: { docId: s
     console.log(`  ... and ${differences.length - MAX_PRINTED_DIFFERENCES} more`);
   }
   return EXIT.differs;
+}
+
+/** The shadow replay's report: every document that differs, all of them (a data team diffs it, not a person). */
+function shadowReport(shadow: string, live: string, r: ShadowReport, plan: ShadowPlan): number {
+  console.log(`shadow ${shadow} beside ${live}`);
+  console.log(
+    `${r.documents} documents: ${r.same} the same, ${r.differences.length} differ (head version, text hash, missing or extra)`,
+  );
+  for (const d of r.differences) console.log(`  ${describeShadowDocument(d)}`);
+  return r.differences.length > 0 && plan.failOnDiff ? EXIT.differs : EXIT.ok;
 }
 
 const partitionCount = (config: CommandConfig): number =>

@@ -1,5 +1,6 @@
 /**
- * An Avro object container file with the newest OpCommitted schema of schemas/avro/op-committed in its header.
+ * An Avro object container file with the newest OpCommitted schema of schemas/avro/op-committed in its header
+ * (with comment events, the wrapper record of record-kinds.ts, `{kind, op, comment}`).
  * Each segment between commits is one avsc BlockEncoder (blocks of up to 64 KiB, compressed with the codec), its
  * bytes appended when the segment ends: a file cut at a commit is a complete container file, and the next
  * segment's encoder writes no header and reuses the file's sync marker (read back from the header on a resume).
@@ -7,12 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
-import { CollabError, type OpCommitted } from '@collab/core';
+import { CollabError, isCommentEvent, type LogValue, type OpCommitted } from '@collab/core';
 import { currentSchema, encodeOpCommitted, readFrame, readSchemaFile, typeForId } from '@collab/schemas';
 import avro from 'avsc';
 import { avroEncoderCodecs } from './avro-codecs.js';
 import type { ExportCodec } from './request.js';
-import type { RecordSink } from './sinks.js';
+import { exportRecordSchema, kindOf, toAvroComment } from './record-kinds.js';
+import { opOnly, type RecordSink } from './sinks.js';
 import type { ByteTarget } from './targets.js';
 
 /** The record as the Avro schema holds it: the codec's own validation and op mapping, then decoded back. */
@@ -34,8 +36,16 @@ export function createAvroSink(
   codec: ExportCodec,
   out: string | undefined,
   resuming: boolean,
+  comments: boolean,
 ): RecordSink {
-  const schema = readSchemaFile(currentSchema('op-committed'));
+  const schema = comments ? exportRecordSchema() : readSchemaFile(currentSchema('op-committed'));
+  const toFileRecord = comments
+    ? (record: LogValue) => ({
+        kind: kindOf(record),
+        op: isCommentEvent(record) ? null : toAvroRecord(record),
+        comment: isCommentEvent(record) ? toAvroComment(record) : null,
+      })
+    : (record: LogValue) => toAvroRecord(opOnly(record));
   // The file's sync marker: ours for a new file, the header's on a resume (every block of a file must end with it).
   let syncMarker: Buffer = randomBytes(16);
   if (resuming) {
@@ -78,9 +88,9 @@ export function createAvroSink(
   };
 
   return {
-    async write(op) {
+    async write(record) {
       segment.records++;
-      if (!segment.encoder.write(toAvroRecord(op))) {
+      if (!segment.encoder.write(toFileRecord(record))) {
         await Promise.race([once(segment.encoder, 'drain'), segment.done]);
       }
     },

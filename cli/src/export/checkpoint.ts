@@ -22,7 +22,10 @@ export interface Checkpoint {
   /** Per partition, the next offset to read. */
   next: Map<number, Offset>;
   output: OutputPosition;
+  /** Records written: ops, and comment events when asked for. */
   records: number;
+  /** Of `records`, the comment events (an export with --comments). */
+  comments?: number;
   /** For a list of documents: the version each one expects next (a whole-stream export does not keep them). */
   versions: Map<string, number>;
 }
@@ -39,6 +42,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
     next: Object.fromEntries([...checkpoint.next].map(([p, o]) => [String(p), o.toString()])),
     output: checkpoint.output,
     records: checkpoint.records,
+    ...(checkpoint.comments === undefined ? {} : { comments: checkpoint.comments }),
     versions: Object.fromEntries(checkpoint.versions),
   };
   await writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`);
@@ -61,6 +65,7 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
       next: Record<string, string>;
       output: OutputPosition;
       records: number;
+      comments?: number;
       versions: Record<string, number>;
     };
     if (json.format !== FORMAT) throw new Error(`format ${json.format}, not ${FORMAT}`);
@@ -73,6 +78,7 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
       next: new Map(Object.entries(json.next).map(([p, o]) => [Number(p), BigInt(o)])),
       output,
       records: json.records,
+      ...(json.comments === undefined ? {} : { comments: json.comments }),
       versions: new Map(Object.entries(json.versions)),
     };
   } catch (err) {

@@ -1,11 +1,15 @@
-/** NDJSON: one OpCommitted JSON per line, appended in chunks of about a megabyte. */
-import type { OpCommitted } from '@collab/core';
-import type { RecordSink } from './sinks.js';
+/**
+ * NDJSON: one OpCommitted JSON per line, appended in chunks of about a megabyte. With comment events, each line
+ * starts with its `kind` (`{"kind":"op",...}`, `{"kind":"comment",...}`).
+ */
+import type { LogValue } from '@collab/core';
+import { kindOf } from './record-kinds.js';
+import { opOnly, type RecordSink } from './sinks.js';
 import type { ByteTarget } from './targets.js';
 
 const CHUNK_BYTES = 1 << 20;
 
-export function createNdjsonSink(target: ByteTarget): RecordSink {
+export function createNdjsonSink(target: ByteTarget, comments: boolean): RecordSink {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = async () => {
@@ -20,8 +24,9 @@ export function createNdjsonSink(target: ByteTarget): RecordSink {
     return { bytes: target.bytes };
   };
   return {
-    async write(op: OpCommitted) {
-      const line = Buffer.from(`${JSON.stringify(op)}\n`);
+    async write(record: LogValue) {
+      const value = comments ? { kind: kindOf(record), ...record } : opOnly(record);
+      const line = Buffer.from(`${JSON.stringify(value)}\n`);
       pending.push(line);
       pendingBytes += line.length;
       if (pendingBytes >= CHUNK_BYTES) await flush();

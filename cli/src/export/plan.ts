@@ -1,10 +1,12 @@
 /**
  * Which offsets of which partitions an export reads: per partition the range [from, to), the intersection of
  *  - the offset range asked for (--from-offsets / --to-offsets),
- *  - with --since, from the log's offsetsForTime(since) (Kafka's ListOffsets by timestamp; the same rule in SQL on
- *    the embedded log): no record before it was committed at or after `since`. The time range itself is applied
- *    record by record (scan.ts). --until does not shorten the read: a record committed before `until` may follow
- *    an entry stamped after it (a commit marker carries the broker's time; writers' clocks differ),
+ *  - the time range as offsets: from offsetsForTime(since) to offsetsForTime(until), the first entry of the log
+ *    stamped at or after each time (Kafka's ListOffsets by timestamp; the same rule in SQL on the embedded log).
+ *    Both ends are offsets, not a filter on each record's stamp, so consecutive windows [a, b), [b, c) split
+ *    every partition at the same offset b and hold each record exactly once. A filter could not: a record stamped
+ *    before b may follow the entry for b (a commit marker carries the broker's time; a new owner's clock may be
+ *    behind its predecessor's), and it would fall outside both windows,
  *  - for a set of documents, their partitions only, from the earliest start of their documents (document-start.ts),
  *  - the end of the partition when the export began: records appended after it belong to the next export.
  */
@@ -28,6 +30,7 @@ export async function planRanges(
 ): Promise<PartitionRange[]> {
   const ends = await log.endOffsets();
   const since = request.since === undefined ? undefined : await log.offsetsForTime(request.since);
+  const until = request.until === undefined ? undefined : await log.offsetsForTime(request.until);
   const starts = new Map<number, Offset>(); // the earliest document start of each partition asked for
   if (request.docs !== 'all') {
     for (const docId of request.docs) {
@@ -43,7 +46,8 @@ export async function planRanges(
     let from = request.fromOffsets.get(partition) ?? 0n;
     if (since !== undefined) from = max(from, since[partition] ?? end);
     from = max(from, starts.get(partition) ?? 0n);
-    const to = min(request.toOffsets.get(partition) ?? end, end);
+    let to = min(request.toOffsets.get(partition) ?? end, end);
+    if (until !== undefined) to = min(to, until[partition] ?? end);
     ranges.push({ partition, from: min(from, to), to });
   }
   return ranges;

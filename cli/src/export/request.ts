@@ -15,7 +15,10 @@ export type ExportCodec = (typeof EXPORT_CODECS)[number];
 export interface ExportRequest {
   /** The documents to export, or every one. */
   docs: readonly string[] | 'all';
-  /** Commit timestamps, ms since the epoch: from `since` (inclusive) to `until` (exclusive). */
+  /**
+   * Commit times, ms since the epoch: from the first record of each partition stamped at or after `since` to the
+   * first stamped at or after `until` (excluded), found in the log's time index (plan.ts).
+   */
   since?: number;
   until?: number;
   /** Per partition: the first offset to read, and the offset to stop before. Partitions absent: the whole log. */
@@ -23,6 +26,11 @@ export interface ExportRequest {
   toOffsets: ReadonlyMap<number, bigint>;
   format: ExportFormat;
   codec: ExportCodec;
+  /**
+   * Comment events too (docs/comments.md), each record with its kind (`op` or `comment`): a `kind` field in
+   * NDJSON, a wrapper record in Avro, a `kind` column in Parquet (export/record-kinds.ts). Default: ops only.
+   */
+  comments?: boolean;
   /** The file (NDJSON, Avro) or directory (Parquet); undefined: stdout. */
   out?: string;
 }
@@ -61,5 +69,7 @@ export function requestToJson(request: ExportRequest): Record<string, unknown> {
     format: request.format,
     codec: request.codec,
     out: request.out ?? null,
+    // Only when asked: a checkpoint written before the flag existed is the same request as one without it.
+    ...(request.comments === true ? { comments: true } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * so a checkpoint never counts output that is not on disk. A finished export removes its checkpoint. A failed one
  * keeps its output and checkpoint for --resume.
  */
-import type { Offset } from '@collab/core';
+import { isCommentEvent, type Offset } from '@collab/core';
 import { UsageError } from '../errors.js';
 import { startProgress, type Progress } from '../progress.js';
 import type { ExportSource } from '../storage/sources.js';
@@ -68,14 +68,10 @@ export async function runExport(source: ExportSource, request: ExportRequest, op
     request.until === undefined &&
     request.fromOffsets.size === 0 &&
     request.toOffsets.size === 0;
-  const time = {
-    ...(request.since === undefined ? {} : { since: request.since }),
-    ...(request.until === undefined ? {} : { until: request.until }),
-  };
-  const timed = request.since !== undefined || request.until !== undefined;
-  const versions = new VersionCheck(wholeHistory ? docs : new Set(), resumed?.versions, timed);
+  const versions = new VersionCheck(wholeHistory ? docs : new Set(), resumed?.versions);
   const next = new Map<number, Offset>(resumed?.next ?? ranges.map((r) => [r.partition, r.from]));
-  let records = resumed?.records ?? 0;
+  let records = resumed?.records ?? 0; // ops and comment events
+  let comments = resumed?.comments ?? 0;
   const sink = await createSink(request, resumed?.output);
 
   const total = Number(sum(ranges.map((r) => r.to - r.from)));
@@ -90,6 +86,7 @@ export async function runExport(source: ExportSource, request: ExportRequest, op
       next,
       output,
       records,
+      ...(request.comments === true ? { comments } : {}),
       versions: docs === undefined ? new Map() : versions.expected,
     });
   };
@@ -100,16 +97,18 @@ export async function runExport(source: ExportSource, request: ExportRequest, op
     progress = startProgress('export', total, options.progress);
     let sinceCheckpoint = 0;
     const todo = resumed === undefined ? ranges : remainingRanges(resumed);
-    for await (const batch of scanRanges(source.log, todo, docs, time, versions)) {
-      for (const op of batch.ops) await sink.write(op);
+    for await (const batch of scanRanges(source.log, todo, docs, versions, request.comments === true)) {
+      for (const record of batch.records) await sink.write(record);
       next.set(batch.partition, batch.next);
-      records += batch.ops.length;
-      sinceCheckpoint += batch.ops.length;
+      const commentCount = batch.records.filter(isCommentEvent).length;
+      records += batch.records.length;
+      comments += commentCount;
+      sinceCheckpoint += batch.records.length;
       if (sinceCheckpoint >= options.checkpointEvery) {
         await checkpoint();
         sinceCheckpoint = 0;
       }
-      progress.update(done(), `${records} ops`);
+      progress.update(done(), `${records - comments} ops`);
     }
     await sink.end();
   } catch (err) {
@@ -119,12 +118,13 @@ export async function runExport(source: ExportSource, request: ExportRequest, op
     progress?.stop();
   }
   if (options.checkpoint !== undefined) removeCheckpoint(options.checkpoint);
-  const where = `as ${request.format} to ${request.out ?? 'stdout'}`;
+  const ops = records - comments;
+  const where = `${request.comments === true ? ` and ${comments} comment event(s)` : ''} as ${request.format} to ${request.out ?? 'stdout'}`;
   if (wholeHistory && request.docs.length === 1) {
-    return `exported ${records} op(s) of ${request.docs[0]} (versions 1..${records}) ${where}${resumed === undefined ? '' : ' (resumed)'}`;
+    return `exported ${ops} op(s) of ${request.docs[0]} (versions 1..${ops})${where}${resumed === undefined ? '' : ' (resumed)'}`;
   }
   // A resumed whole-stream export does not know the documents of the earlier run (the checkpoint keeps none).
   const documents =
     resumed !== undefined && docs === undefined ? 'the stream' : `${versions.expected.size} document(s)`;
-  return `exported ${records} op(s) of ${documents} ${where}${resumed === undefined ? '' : ' (resumed)'}`;
+  return `exported ${ops} op(s) of ${documents}${where}${resumed === undefined ? '' : ' (resumed)'}`;
 }

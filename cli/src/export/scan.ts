@@ -1,25 +1,25 @@
 /**
- * Reads the planned ranges of the log, partition by partition, and hands over the ops in batches, each with the
- * partition's next offset once the batch is written: what a checkpoint records. Records that are not ops
- * (comment events, docs/comments.md), ops of documents not asked for and ops committed outside the time range are
- * skipped, their offsets passed all the same. Each document's versions are checked (VersionCheck): an export that
+ * Reads the planned ranges of the log, partition by partition, and hands over the records in batches, each with
+ * the partition's next offset once the batch is written: what a checkpoint records. Comment events
+ * (docs/comments.md) are kept only when asked for, and records of documents not asked for are skipped, their
+ * offsets passed all the same (a time range is an offset range by then: plan.ts). Each document's versions are checked (VersionCheck): an export that
  * silently skipped an op would be worse than none.
  */
-import { CollabError, isOpCommitted, type Offset, type OpCommitted, type OpLog } from '@collab/core';
+import { CollabError, isOpCommitted, type LogValue, type Offset, type OpCommitted, type OpLog } from '@collab/core';
 import type { PartitionRange } from './plan.js';
 
 export interface ScanBatch {
   partition: number;
-  ops: OpCommitted[];
+  /** Ops, and comment events if asked for, in log order. */
+  records: LogValue[];
   /** Every record of the partition below this offset is handled once this batch is written. */
   next: Offset;
 }
 
 /**
  * Each document's versions must run on by one from the first one seen; a document in `fromVersionOne` must
- * start at version 1 (its whole history was asked for). In a time range (`gapsAllowed`) they must only increase:
- * an op stamped outside the range by a skewed clock may be missing between two inside it. `expected` (the next
- * version of each document) can be saved and handed back (resume).
+ * start at version 1 (its whole history was asked for). `expected` (the next version of each document) can be
+ * saved and handed back (resume).
  */
 export class VersionCheck {
   readonly expected: Map<string, number>;
@@ -27,26 +27,16 @@ export class VersionCheck {
   constructor(
     private readonly fromVersionOne: ReadonlySet<string> = new Set(),
     expected: ReadonlyMap<string, number> = new Map(),
-    private readonly gapsAllowed = false,
   ) {
     this.expected = new Map(expected);
   }
 
   next(op: OpCommitted, offset: Offset): void {
     const expected = this.expected.get(op.docId) ?? (this.fromVersionOne.has(op.docId) ? 1 : op.version);
-    if (!(this.gapsAllowed && op.version > expected)) checkNext(op, expected, offset);
+    checkNext(op, expected, offset);
     this.expected.set(op.docId, op.version + 1);
   }
 }
-
-/** Commit times kept: from `since` (inclusive) to `until` (exclusive); either may be open. */
-export interface TimeRange {
-  since?: number;
-  until?: number;
-}
-
-const inRange = (op: OpCommitted, { since, until }: TimeRange) =>
-  (since === undefined || op.timestamp >= since) && (until === undefined || op.timestamp < until);
 
 export function checkNext(op: OpCommitted, expected: number, offset: bigint): void {
   if (op.version === expected) return;
@@ -61,14 +51,14 @@ export async function* scanRanges(
   log: OpLog,
   ranges: readonly PartitionRange[],
   docs: ReadonlySet<string> | undefined,
-  time: TimeRange,
   versions: VersionCheck,
+  comments = false,
 ): AsyncIterable<ScanBatch> {
   for (const { partition, from, to } of ranges) {
     if (from >= to) continue;
     let done = false;
     for await (const batch of log.read(partition, from)) {
-      const ops: OpCommitted[] = [];
+      const records: LogValue[] = [];
       let next = batch[0]?.offset ?? from;
       for (const record of batch) {
         if (record.offset >= to) {
@@ -77,14 +67,16 @@ export async function* scanRanges(
         }
         next = record.offset + 1n;
         const value = record.value;
-        if (!isOpCommitted(value) || (docs !== undefined && !docs.has(value.docId)) || !inRange(value, time)) continue;
-        versions.next(value, record.offset);
-        ops.push(value);
+        if (docs !== undefined && !docs.has(value.docId)) continue;
+        // A comment event shares the version of the op before it: only ops are version-checked.
+        if (isOpCommitted(value)) versions.next(value, record.offset);
+        else if (!comments) continue;
+        records.push(value);
       }
-      if (ops.length > 0 || !done) yield { partition, ops, next };
+      if (records.length > 0 || !done) yield { partition, records, next };
       if (done) break;
     }
     // The rest of the range holds no op (Kafka's transaction markers, aborted records): the range is done.
-    yield { partition, ops: [], next: to };
+    yield { partition, records: [], next: to };
   }
 }

@@ -12,6 +12,7 @@ import type { EmbeddedConfig } from '../embedded-config.js';
 import { openEmbeddedStorage } from '../storage/embedded.js';
 import { ensurePrivateFile } from '../storage/private-files.js';
 import { compareStores, diffHeads, type StoreComparison } from './compare.js';
+import { diffShadow, type ShadowReport } from './shadow-diff.js';
 
 export interface EmbeddedReplayOptions {
   config: EmbeddedConfig;
@@ -19,6 +20,8 @@ export interface EmbeddedReplayOptions {
   /** Another database file to compare with; default the live one (in place: its heads before clearing). */
   compareWith?: string;
   from?: readonly Offset[];
+  /** Report as a shadow replay (shadow-diff.ts: versions and text hashes) instead of comparing rows. */
+  shadow?: boolean;
   onProgress?: (p: ReplayProgress) => void;
 }
 
@@ -26,7 +29,7 @@ export interface EmbeddedReplayResult {
   replay: ReplayResult;
   target: string;
   comparedWith: string;
-  comparison: StoreComparison;
+  comparison: { kind: 'rows'; rows: StoreComparison } | { kind: 'shadow'; shadow: ShadowReport };
 }
 
 const docIdsOf = (storage: SqliteStorage): string[] =>
@@ -80,11 +83,11 @@ export async function replayEmbedded(options: EmbeddedReplayOptions): Promise<Em
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     });
 
-    let comparison: StoreComparison;
+    let comparison: EmbeddedReplayResult['comparison'];
     let comparedWith: string;
     if (headsBefore !== undefined && options.compareWith === undefined) {
       comparedWith = `${live.path} before clearing`;
-      comparison = await compareWithHeads(headsBefore, rebuilt.readModels, seen);
+      comparison = { kind: 'rows', rows: await compareWithHeads(headsBefore, rebuilt.readModels, seen) };
     } else {
       if (options.compareWith !== undefined && !existsSync(options.compareWith)) {
         throw new Error(`--compare-with ${options.compareWith}: no such database file`);
@@ -95,9 +98,21 @@ export async function replayEmbedded(options: EmbeddedReplayOptions): Promise<Em
           : await createSqliteStorage({ path: options.compareWith, partitionCount: config.partitions });
       if (other !== live) opened.push(other);
       comparedWith = other.path;
-      comparison = await compareStores([...docIdsOf(other), ...seen], other.readModels, rebuilt.readModels, {
-        ops: true,
-      });
+      comparison =
+        options.shadow === true
+          ? {
+              kind: 'shadow',
+              shadow: await diffShadow(
+                { store: other.readModels, docIds: docIdsOf(other) },
+                { store: rebuilt.readModels, docIds: docIdsOf(rebuilt) },
+              ),
+            }
+          : {
+              kind: 'rows',
+              rows: await compareStores([...docIdsOf(other), ...seen], other.readModels, rebuilt.readModels, {
+                ops: true,
+              }),
+            };
     }
     return { replay: result, target: target.kind === 'file' ? target.path : live.path, comparedWith, comparison };
   } finally {

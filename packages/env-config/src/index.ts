@@ -94,6 +94,7 @@ export const opsTopicEnv = {
   COLLAB_OPS_PARTITIONS: int(1, 10_000).default(DEFAULT_OPS_PARTITIONS),
   COLLAB_SCHEMA_REGISTRY_URL: z.string().url().optional(),
   COLLAB_SCHEMA_REGISTRY_ID_CACHE: z.string().min(1).optional(),
+  COLLAB_OPS_SCHEMA_VERSION: int(1).optional(),
 };
 
 /**
@@ -111,6 +112,32 @@ export function schemaRegistrySettings(e: {
     url: e.COLLAB_SCHEMA_REGISTRY_URL,
     ...(e.COLLAB_SCHEMA_REGISTRY_ID_CACHE === undefined ? {} : { idCachePath: e.COLLAB_SCHEMA_REGISTRY_ID_CACHE }),
   };
+}
+
+/**
+ * COLLAB_OPS_SCHEMA_VERSION, the rolling-upgrade switch of a deployment without a schema registry
+ * (docs/operations.md, "Upgrade order"): the op-committed schema version the writer encodes with (default the
+ * newest; the op log refuses a version @collab/schemas does not have when it opens, naming those it has). A release that writes v2 sets it to 1 until every reader runs a release that reads v2,
+ * since a reader of an older release refuses the local id of a schema it does not know. With a registry there is
+ * nothing to switch (old readers resolve the new schema by its registry id), and the variable is refused.
+ */
+export function opsSchemaVersionSetting(e: {
+  COLLAB_OPS_SCHEMA_VERSION?: string | undefined;
+  COLLAB_SCHEMA_REGISTRY_URL?: string | undefined;
+}): { value: number | undefined; problems: string[] } {
+  const raw = e.COLLAB_OPS_SCHEMA_VERSION ?? '';
+  if (raw === '') return { value: undefined, problems: [] };
+  const problems: string[] = [];
+  const version = Number(raw);
+  if (!Number.isSafeInteger(version) || version < 1) {
+    problems.push(`COLLAB_OPS_SCHEMA_VERSION: a schema version (1, 2, ...), not ${raw}`);
+  }
+  if ((e.COLLAB_SCHEMA_REGISTRY_URL ?? '') !== '') {
+    problems.push(
+      'COLLAB_OPS_SCHEMA_VERSION: only without COLLAB_SCHEMA_REGISTRY_URL (with a registry, readers of older releases resolve the newest schema by its id; unset it)',
+    );
+  }
+  return { value: problems.length === 0 ? version : undefined, problems };
 }
 
 /**

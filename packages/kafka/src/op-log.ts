@@ -14,7 +14,7 @@ import {
   bestEffort,
 } from '@collab/core';
 import { Kafka, logLevel } from 'kafkajs';
-import { createRegistryLogValueCodec } from '@collab/schemas';
+import { createRegistryLogValueCodec, localLogValueCodecWriting, schemaVersions } from '@collab/schemas';
 import { toCollabError, withDeadline } from './errors.js';
 import { startGroupConsumer } from './group-consumer.js';
 import { kafkajsLogCreator } from './logger.js';
@@ -37,8 +37,20 @@ const DEFAULT_READ_BATCH = 500;
 export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog> {
   const options = resolveOptions(input);
   if (input.schemaRegistry !== undefined) {
+    if (input.opsSchemaVersion !== undefined) {
+      throw new CollabError('ERR_INVALID_ARGUMENT', 'opsSchemaVersion is for a log without a schema registry');
+    }
     // Before Kafka: a registry that cannot give the id fails the start, naming its URL.
     options.codec = await createRegistryLogValueCodec({ ...input.schemaRegistry, topic: options.topic });
+  } else if (input.opsSchemaVersion !== undefined) {
+    const versions = schemaVersions('op-committed');
+    if (!versions.includes(input.opsSchemaVersion)) {
+      throw new CollabError(
+        'ERR_INVALID_ARGUMENT',
+        `COLLAB_OPS_SCHEMA_VERSION (opsSchemaVersion): one of the op-committed schema versions ${versions.join(', ')}, not ${input.opsSchemaVersion}`,
+      );
+    }
+    options.codec = localLogValueCodecWriting(input.opsSchemaVersion);
   }
   const { topic, partitionCount, endpoint, timeouts } = options;
   const kafka = new Kafka({

@@ -60,6 +60,12 @@ export interface KafkaOpLogOptions {
    * Without it, the local schema ids (see @collab/schemas registry.ts). See docs/operations.md, "Schema registry".
    */
   schemaRegistry?: { url: string; idCachePath?: string; timeoutMs?: number };
+  /**
+   * Without a registry: the op-committed schema version ops are written with (COLLAB_OPS_SCHEMA_VERSION, a
+   * rolling upgrade's switch; default the newest). Records of every version are read whatever it is. Refused
+   * with `schemaRegistry` (ERR_INVALID_ARGUMENT).
+   */
+  opsSchemaVersion?: number;
   logger?: Logger;
 }
 

@@ -8,23 +8,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { bestEffort, type OpCommitted } from '@collab/core';
 import { useStack } from '@collab/infra';
 import { encodeOpCommitted } from '@collab/schemas';
+import { sendThenFence, textRecord } from './support/fenced-writer.js';
 import { kafkaFixture, type KafkaFixture } from './support/kafka-fixture.js';
 
 const run = promisify(execFile);
 
-const record = (version: number, text: string): OpCommitted => ({
-  docId: 'jvm-doc',
-  version,
-  op: version === 1 ? [text] : [version - 1, text],
-  baseVersion: version - 1,
-  clientId: 'c',
-  seq: version,
-  userId: 'u',
-  timestamp: 0,
-});
+const record = (version: number, text: string) => textRecord('jvm-doc', version, text);
 
 describe("the ops topic read by Kafka's JVM console consumer", function () {
   this.timeout(300_000);
@@ -79,22 +70,8 @@ describe("the ops topic read by Kafka's JVM console consumer", function () {
     await writer.append([{ value: record(1, 'committed-one') }, { value: record(2, 'committed-two') }]);
     await writer.close();
 
-    // A writer with a transaction open (its record is in the partition, not yet committed) …
-    const transactionalId = `fenced-${fx.topic}`;
-    const stale = fx.kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
-    await stale.connect();
-    const open = await stale.transaction();
-    await open.send({
-      topic: fx.topic,
-      messages: [{ key: 'jvm-doc', value: encodeOpCommitted(record(3, 'fenced-write')), partition: 0 }],
-    });
-    // … is fenced by a new one with its id: the broker aborts the open transaction (an abort marker follows it).
-    const fresh = fx.kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
-    await fresh.connect();
-    await (await fresh.transaction()).abort(); // registers the id: the epoch bump that fences `stale`
-    await assert.rejects(open.commit(), 'the fenced writer cannot commit');
-    await bestEffort(stale.disconnect());
-    await fresh.disconnect();
+    // A writer with a transaction open (its record is in the partition, not yet committed), fenced by a new one.
+    await sendThenFence(fx.kafka, fx.topic, 0, 'jvm-doc', encodeOpCommitted(record(3, 'fenced-write')));
 
     const committed = await consoleConsumer('read_committed');
     const uncommitted = await consoleConsumer('read_uncommitted');
