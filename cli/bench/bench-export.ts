@@ -3,8 +3,9 @@
  *
  * Appends N ops across many documents to a fresh ops topic (through the Kafka OpLog, as the command-service does),
  * then exports the whole stream (`collab export --all`'s code, in this process) once per format into a temporary
- * folder, with checkpoints as the CLI keeps them, and prints records/s for each. Each output is then checked,
- * untimed: it must hold every op. Endpoints come from the integration harness (KAFKA_BROKERS, ... or containers).
+ * folder, with checkpoints as the CLI keeps them, and prints records/s for each and its ratio to the topic read by
+ * a plain kafkajs consumer (the floor any reader pays). Each output is then checked, untimed: it must hold every
+ * op. Endpoints come from the integration harness (KAFKA_BROKERS, ... or containers).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,37 @@ async function countOutput(format: ExportFormat, out: string): Promise<number> {
   return records;
 }
 
+/**
+ * The floor an export is measured against: the same topic read whole by a plain kafkajs consumer (read_committed,
+ * a group of its own, every record counted and nothing decoded or written) — what any Kafka reader pays before
+ * doing anything with the records. Timed from its first batch, so the group's join is left out (the exports' own
+ * start is not): a generous floor. Returns records/s.
+ */
+async function rawRead(kafka: Kafka, topic: string): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `bench-export-raw-${Date.now()}`, readUncommitted: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let seen = 0;
+    let started = 0;
+    const done = new Promise<number>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch }) => {
+          if (started === 0) started = performance.now();
+          seen += batch.messages.length;
+          if (seen >= OPS) resolve((performance.now() - started) / 1000);
+        },
+      });
+    });
+    const seconds = await done;
+    return OPS / seconds;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 async function main() {
   const stack = await useStack();
   const topic = `bench.export.${Date.now()}`;
@@ -121,6 +153,8 @@ async function main() {
     console.log(
       `appended ${OPS} ops of ${DOCUMENTS} documents to ${topic} (${PARTITIONS} partitions) in ${appendS.toFixed(1)} s`,
     );
+    const floor = await rawRead(kafka, topic);
+    console.log(`peer — the topic read by a plain kafkajs consumer, nothing decoded: ${Math.round(floor)} records/s`);
     for (const format of FORMATS) {
       const out = join(dir, `all.${format}`);
       const codec = format === 'avro' ? 'snappy' : defaultCodec(format);
@@ -138,7 +172,7 @@ async function main() {
           ? readdirSync(out).reduce((n, f) => n + statSync(join(out, f)).size, 0)
           : statSync(out).size;
       console.log(
-        `${format} (${codec}): ${OPS} records in ${s.toFixed(1)} s = ${Math.round(OPS / s)} records/s, ${(bytes / 1e6).toFixed(2)} MB (verified: ${held} records)`,
+        `${format} (${codec}): ${OPS} records in ${s.toFixed(1)} s = ${Math.round(OPS / s)} records/s (${(OPS / s / floor).toFixed(2)}× the plain read), ${(bytes / 1e6).toFixed(2)} MB (verified: ${held} records)`,
       );
     }
   } finally {
