@@ -280,12 +280,18 @@ export function opLogContract(name: string, factory: () => Promise<OpLogFixture>
     it('offsetsForTime: no record before it committed at or after the time; the end offset when none is', async () => {
       const [doc] = docsIn(log(), 1, 1) as [string];
       const writer = await log().openWriter(1);
-      // opRecord stamps version v at T0 + v.
-      const offsets = await writer.append([1, 2, 3, 4].map((v) => opRecord(doc, v)));
-      const T0 = 1_764_230_400_000;
+      // Version v stamped at T0 + v, after the writer opened: a log may keep entries of its own that no reader is
+      // handed, stamped with their own time (Kafka: the writer's claim, made when it opened).
+      const T0 = Date.now() + 60_000;
+      const offsets = await writer.append(
+        [1, 2, 3, 4].map((v) => {
+          const record = opRecord(doc, v);
+          return { ...record, value: { ...record.value, timestamp: T0 + v } };
+        }),
+      );
       const ends = await log().endOffsets();
       assert.deepEqual(
-        await log().offsetsForTime(0),
+        await log().offsetsForTime(T0),
         [...ends.keys()].map((p) => (p === 1 ? offsets[0] : ends[p])),
       );
       // Never past the first record stamped at or after the time, never at or before one stamped earlier (Kafka

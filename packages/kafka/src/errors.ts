@@ -54,6 +54,10 @@ function chain(err: unknown): KafkaJsLikeError[] {
 export const isFencedError = (err: unknown): boolean =>
   chain(err).some((e) => FENCED_TYPES.has(e.type ?? '') || FENCED_UNKNOWN_CODE.test(e.message ?? ''));
 
+/** The leader refused a batch's sequence number (nothing of the batch was appended). */
+export const isOutOfSequence = (err: unknown): boolean =>
+  chain(err).some((e) => e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+
 /** `what` says what we were doing, e.g. "append to ops partition 3". */
 export function toCollabError(err: unknown, what: string, endpoint: string): CollabError {
   if (err instanceof CollabError) return err;

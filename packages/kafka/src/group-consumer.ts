@@ -21,7 +21,6 @@ import { CollabError, type Consumer, type ConsumerContext, type Offset, bestEffo
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { toCollabError, withDeadline } from './errors.js';
 import type { ResolvedOptions } from './options.js';
-import type { VisibleOffsets } from './visible-offsets.js';
 
 /**
  * How often checkpoints are committed while consuming. Every commit is a write to `__consumer_offsets`; committing
@@ -52,8 +51,6 @@ export interface GroupConsumerSpec<R> {
   prepare?: (messages: readonly KafkaMessage[]) => Promise<void>;
   /** Partitions whose batches may be handled at the same time (kafkajs partitionsConsumedConcurrently). */
   concurrency?: number;
-  /** Told what this consumer covers and what its fetches bring (read_committed: proof of readability). */
-  visible?: VisibleOffsets;
 }
 
 export async function startGroupConsumer<R>(
@@ -135,9 +132,6 @@ export async function startGroupConsumer<R>(
     }
   };
 
-  // What this consumer tells the writers of its process it reads (visible-offsets.ts).
-  const coverage = spec.visible?.reader();
-
   let memberId: string | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const now = new Set(payload.memberAssignment[topic] ?? []);
@@ -153,7 +147,6 @@ export async function startGroupConsumer<R>(
     const added = [...now].filter((p) => !before.has(p)).sort((a, b) => a - b);
     if (rejoined)
       logger.warn({ groupId: consume.groupId, revoked, added }, 'consumer rejoined its group as a new member');
-    coverage?.reads(now);
     assigned = now;
     callbacks = callbacks.then(async () => {
       if (revoked.length > 0) {
@@ -165,8 +158,6 @@ export async function startGroupConsumer<R>(
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     logger.error({ err: payload.error, restart: payload.restart, groupId: consume.groupId }, 'consumer crashed');
-    // A consumer that will not restart delivers nothing more: writers must not wait for it.
-    if (!payload.restart) coverage?.reads([]);
   });
 
   const what = `consume ${topic} as group ${consume.groupId}`;
@@ -179,9 +170,6 @@ export async function startGroupConsumer<R>(
           autoCommit: false,
           partitionsConsumedConcurrently: spec.concurrency ?? 1,
           eachBatch: async ({ batch, isRunning, isStale }) => {
-            // Before anything that could wait: a writer of this process may be waiting for exactly this proof.
-            const last = batch.messages[batch.messages.length - 1];
-            if (last !== undefined) spec.visible?.delivered(batch.partition, BigInt(last.offset));
             await callbacks;
             if (stopping || !isRunning() || isStale()) return;
             const partition = batch.partition;
@@ -235,7 +223,6 @@ export async function startGroupConsumer<R>(
           (err: unknown) => logger.warn({ err }, 'consumer did not disconnect cleanly'),
         );
         await callbacks;
-        coverage?.reads([]);
         if (assigned.size > 0)
           await runCallback(
             'onRevoked',

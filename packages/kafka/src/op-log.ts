@@ -24,7 +24,6 @@ import { resolveOptions, type KafkaOpLogOptions } from './options.js';
 import { createPartitionFor } from './partitioner.js';
 import { readPartition } from './reader.js';
 import { openPartitionWriter } from './writer.js';
-import { VisibleOffsets } from './visible-offsets.js';
 import { kafkaSecurityConfig } from './security.js';
 
 const DEFAULT_READ_BATCH = 500;
@@ -86,8 +85,6 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
   }
 
   const partitionFor = createPartitionFor(topic, partitionCount);
-  // What this log's consumers have been handed: the writers' proof that an append is readable (writer.ts).
-  const visible = new VisibleOffsets();
   const open = new Set<{ close(): Promise<void> }>();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -112,7 +109,7 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
     async openWriter(partition: number): Promise<PartitionWriter> {
       assertOpen();
       assertPartition(partition);
-      const writer = await openPartitionWriter(kafka, admin, options, partitionFor, partition, visible);
+      const writer = await openPartitionWriter(kafka, admin, options, partitionFor, partition);
       const close = writer.close.bind(writer);
       writer.close = async () => {
         open.delete(handle);
@@ -148,7 +145,6 @@ export async function createKafkaOpLog(input: KafkaOpLogOptions): Promise<OpLog>
         topic,
         prepare: (messages) => prepareMessages(messages, options.codec),
         decode: (message, partition) => toLogRecord(message, partition, options.codec),
-        visible,
       });
       const handle = track({ close: () => consumer.stop() });
       return {

@@ -14,9 +14,9 @@ export interface KafkaTimeouts {
   requestMs: number;
   /** Outer bound of a whole operation: connecting, opening a writer, endOffsets, closing. */
   operationMs: number;
-  /** Outer bound of one append (begin, send, commit). After it the outcome is unknown: see README. */
+  /** Outer bound of one append (one idempotent produce). After it the outcome is unknown: see README. */
   appendMs: number;
-  /** The broker aborts a transaction left open longer than this (kafkajs `transactionTimeout`). */
+  /** The broker aborts a transaction (a writer's claim) left open longer than this (kafkajs `transactionTimeout`). */
   transactionMs: number;
   /** read() fails with ERR_TIMEOUT when it makes no progress for this long. */
   readIdleMs: number;
@@ -24,6 +24,11 @@ export interface KafkaTimeouts {
   sessionMs: number;
   /** How often a consumer heartbeats (and so how fast it notices a rebalance). */
   heartbeatMs: number;
+  /**
+   * How often a writer claims its partition again (writer.ts). Far below the brokers' `producer.id.expiration.ms`
+   * (1 day by default) and `transactional.id.expiration.ms` (7 days), or a stale owner could escape its fence.
+   */
+  claimRenewalMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: KafkaTimeouts = {
@@ -35,6 +40,7 @@ export const DEFAULT_TIMEOUTS: KafkaTimeouts = {
   readIdleMs: 30_000,
   sessionMs: 30_000,
   heartbeatMs: 3_000,
+  claimRenewalMs: 3_600_000,
 };
 
 export interface KafkaOpLogOptions {

@@ -1,29 +1,44 @@
 /**
- * A partition's writer: one transactional kafkajs producer with transactional id `${prefix}-p${partition}`.
+ * A partition's writer: idempotent produces with acks=all, fenced by the partition's leader through the producer
+ * epoch of transactional id `${prefix}-p${partition}` — no transaction per append.
  *
- * Why a transactional id per partition: Kafka fences by transactional id. When a new producer with the same id
- * registers (InitProducerId), the broker bumps the id's epoch, aborts whatever the old one had open, and refuses
- * every later request of the old epoch. So whichever instance opened the writer last is the only one whose
- * appends can land: a stale owner that still believes it owns the partition gets ERR_FENCED, never a fork of the
- * history. One id per partition (not per instance) makes ownership move with the partition.
+ * How a stale owner is fenced (docs/architecture.md, "One writer per partition"):
+ * 1. Opening the writer *claims* the partition: a transactional producer with the partition's id registers
+ *    (InitProducerId bumps the id's epoch), sends one record to the partition and aborts. The record is written
+ *    with the new epoch, so from then on the partition's leader refuses every batch of the producer id with an
+ *    older epoch (INVALID_PRODUCER_EPOCH → ERR_FENCED): a previous owner's appends either landed before the
+ *    claim or never land. The abort keeps the claim out of every read_committed reader's sight (ours, and the
+ *    data teams', whose contract already is read_committed).
+ * 2. The writer waits until the partition's last stable offset has passed the claim (its abort marker is in
+ *    place), so that everything before the claim — the previous owner's last appends included — is readable
+ *    before anything is loaded or sequenced on top of it.
+ * 3. Appends go through an idempotent producer that takes the id's next epoch (createEpochProducer). A produce
+ *    with acks=all is answered once the high watermark has passed it, and no transaction is open in the
+ *    partition while we own it, so an acknowledged append is readable by every read_committed reader at once.
+ *
+ * The claim is renewed every `claimRenewalMs` (default one hour), between two appends: the transaction
+ * coordinator forgets an id unused for `transactional.id.expiration.ms` (7 days by default) and a leader forgets
+ * a producer id silent for `producer.id.expiration.ms` (1 day); either would let the next owner's claim start
+ * from a new producer id that does not fence the old one.
+ *
+ * Why one transactional id per partition (not per instance): ownership moves with the partition, and so does
+ * the epoch that fences.
  */
 import { CollabError, type AppendInput, type Offset, type PartitionWriter, bestEffort } from '@collab/core';
-import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
-import { createTransactionalProducer } from './transactional-producer.js';
-import { toCollabError, withDeadline } from './errors.js';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { createEpochProducer, createTransactionalProducer } from './producers.js';
+import { isOutOfSequence, toCollabError, withDeadline } from './errors.js';
 import { toMessage } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
 import type { ResolvedOptions } from './options.js';
-import type { VisibleOffsets } from './visible-offsets.js';
-
-/**
- * How long an append waits for one of this process's consumers to deliver its records (which proves them
- * readable) before asking the partition's leader. The relay fetches a committed transaction within a few ms of
- * its markers; a consumer that has fallen behind costs the ack this much and then one ListOffsets.
- */
-export const DELIVERY_WAIT_MS = 25;
 
 type State = { kind: 'open' } | { kind: 'fenced'; error: CollabError } | { kind: 'closed'; why: string };
+
+/** How long an append refused as out of sequence is sent again before the writer gives up on it. */
+export const OUT_OF_SEQUENCE_RETRY_MS = 1_000;
+
+/** The header that marks a claim record (only read_uncommitted readers ever see one: it is aborted). */
+export const CLAIM_HEADER = 'collab-claim';
 
 export async function openPartitionWriter(
   kafka: Kafka,
@@ -31,72 +46,112 @@ export async function openPartitionWriter(
   options: ResolvedOptions,
   partitionFor: (docId: string) => number,
   partition: number,
-  visible?: VisibleOffsets,
 ): Promise<PartitionWriter> {
   const transactionalId = `${options.transactionalIdPrefix}-p${partition}`;
-  const { producer, lastStableOffset } = createTransactionalProducer(kafka, {
+  const producer = await claimPartition(kafka, admin, options, transactionalId, partition);
+  options.logger.info({ transactionalId, partition }, 'ops writer open');
+  return new KafkaPartitionWriter(producer, kafka, admin, options, partitionFor, partition, transactionalId);
+}
+
+/**
+ * Claims the partition (steps 1 and 2 above) and returns the connected producer for its appends (step 3).
+ * Fails with ERR_FENCED when a newer claim overtook this one.
+ */
+async function claimPartition(
+  kafka: Kafka,
+  admin: Admin,
+  options: ResolvedOptions,
+  transactionalId: string,
+  partition: number,
+): Promise<Producer> {
+  const what = `claim ${options.topic} partition ${partition} as ${transactionalId}`;
+  const { producer: claimer, lastStableOffset } = createTransactionalProducer(kafka, {
     transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: options.timeouts.transactionMs,
     allowAutoTopicCreation: false,
   });
-  const what = `open writer ${transactionalId}`;
-  try {
-    await withDeadline(
-      (async () => {
-        await producer.connect();
-        // kafkajs registers a transactional id lazily, at the first transaction. Register it now: this
-        // InitProducerId is what fences the previous writer, and it must happen before we claim ownership.
-        // Aborting a transaction with nothing in it sends nothing.
-        await (await producer.transaction()).abort();
-      })(),
-      options.timeouts.operationMs,
-      what,
-      options.endpoint,
+  const appender = createEpochProducer(kafka, transactionalId, { allowAutoTopicCreation: false });
+  if (appender === undefined) {
+    throw new CollabError(
+      'ERR_UNAVAILABLE',
+      `${what}: kafkajs's producer internals were not found (see producers.ts)`,
+      {
+        retriable: false,
+      },
     );
+  }
+  // The end of the partition as read_committed readers see it: from its leader (one request), else the admin.
+  const visibleEnd = async (): Promise<bigint> =>
+    lastStableOffset === undefined
+      ? ((await fetchEndOffsets(admin, options))[partition] ?? 0n)
+      : lastStableOffset(options.topic, partition);
+  const disconnectBoth = () => Promise.all([bestEffort(claimer.disconnect()), bestEffort(appender.disconnect())]);
+  const claiming = (async () => {
+    await claimer.connect();
+    const transaction = await claimer.transaction();
+    let claim: bigint;
+    try {
+      const [sent] = await transaction.send({
+        topic: options.topic,
+        acks: -1,
+        messages: [{ partition, key: null, value: null, headers: { [CLAIM_HEADER]: transactionalId } }],
+      });
+      if (sent?.baseOffset === undefined) throw new Error('the claim produce response has no offset');
+      claim = BigInt(sent.baseOffset);
+    } catch (err) {
+      await bestEffort(transaction.abort()); // fenced by a newer claim: the broker has aborted it already
+      throw err;
+    }
+    await transaction.abort();
+    for (let delayMs = 2; (await visibleEnd()) <= claim; delayMs = Math.min(delayMs * 2, 50)) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    await appender.connect(); // InitProducerId: the id's next epoch, for the appends
+  })();
+  try {
+    await withDeadline(claiming, options.timeouts.operationMs, what, options.endpoint);
   } catch (err) {
-    await bestEffort(producer.disconnect());
+    // Past the deadline the claim may still be running inside kafkajs (it has no cancellation): disconnect both
+    // producers now, and again once it has settled, so that nothing it connects later stays open.
+    await disconnectBoth();
+    void claiming.then(disconnectBoth, disconnectBoth);
     throw toCollabError(err, what, options.endpoint);
   }
-  options.logger.info({ transactionalId, partition }, 'ops writer open');
-  // The end of our partition as read_committed readers see it: from its leader (one request), else the admin.
-  const visibleEnd = async (): Promise<bigint> => {
-    if (lastStableOffset === undefined) return (await fetchEndOffsets(admin, options))[partition] ?? 0n;
-    const what = `last stable offset of ${options.topic} partition ${partition}`;
-    try {
-      return await withDeadline(
-        lastStableOffset(options.topic, partition),
-        options.timeouts.requestMs,
-        what,
-        options.endpoint,
-      );
-    } catch (err) {
-      throw toCollabError(err, what, options.endpoint);
-    }
-  };
-  return new KafkaPartitionWriter(producer, visibleEnd, options, partitionFor, partition, transactionalId, visible);
+  await bestEffort(claimer.disconnect());
+  return appender;
 }
 
 class KafkaPartitionWriter implements PartitionWriter {
   private state: State = { kind: 'open' };
-  /** kafkajs allows one open transaction per producer, so appends run one after the other. */
+  /** One produce in flight at a time (idempotence needs it); appends and claim renewals run one after the other. */
   private queue: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  private readonly renewal: NodeJS.Timeout;
+  /** The last produce handed to kafkajs, which goes on retrying it after our deadline (it has no cancellation). */
+  private sending: Promise<unknown> | undefined;
 
   constructor(
-    private readonly producer: Producer,
-    private readonly visibleEnd: () => Promise<bigint>,
+    private producer: Producer,
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
     private readonly options: ResolvedOptions,
     private readonly partitionFor: (docId: string) => number,
     readonly partition: number,
     private readonly transactionalId: string,
-    private readonly visible: VisibleOffsets | undefined,
-  ) {}
+  ) {
+    this.renewal = setInterval(() => void this.renewClaim(), options.timeouts.claimRenewalMs);
+    this.renewal.unref();
+  }
 
   append(records: readonly AppendInput[]): Promise<Offset[]> {
-    const run = this.queue.then(() => this.appendNow(records));
-    this.queue = run.catch(() => {}); // the next append runs after this one, however it ended (its caller sees it)
+    return this.enqueue(() => this.appendNow(records));
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => {}); // the next one runs after this one, however it ended (its caller sees it)
     return run;
   }
 
@@ -112,75 +167,70 @@ class KafkaPartitionWriter implements PartitionWriter {
       }
     }
     if (records.length === 0) return [];
-    // Encode before the transaction starts: a record that does not fit the schema must not cost a transaction.
+    // Encode before sending: a record that does not fit the schema must not cost a produce.
     const messages = records.map((r) => toMessage(r, this.partition, this.options.codec));
     const what = `append ${records.length} record(s) to ${this.options.topic} partition ${this.partition}`;
-    try {
-      return await withDeadline(this.transact(messages), this.options.timeouts.appendMs, what, this.options.endpoint);
-    } catch (err) {
-      const error = toCollabError(err, what, this.options.endpoint);
-      if (error.code === 'ERR_FENCED') {
-        this.state = { kind: 'fenced', error };
-        this.options.logger.warn({ transactionalId: this.transactionalId }, 'ops writer fenced');
-        void this.close();
-      } else if (error.code === 'ERR_TIMEOUT') {
-        // The transaction may still be running inside kafkajs and its outcome is unknown; this producer cannot
-        // be trusted with another one. Reopening the writer bumps the epoch, which aborts it if still open.
-        this.state = { kind: 'closed', why: 'an append timed out (reopen the writer)' };
-        void this.close();
+    const started = Date.now();
+    for (let delayMs = 10; ; delayMs *= 2) {
+      try {
+        const sending = this.producer.send({ topic: this.options.topic, messages, acks: -1 });
+        this.sending = sending;
+        const metadata = await withDeadline(sending, this.options.timeouts.appendMs, what, this.options.endpoint);
+        const sent = metadata.find((m) => m.partition === this.partition);
+        if (sent?.baseOffset === undefined) {
+          throw new Error(`produce response has no base offset for partition ${this.partition}`);
+        }
+        // One send to one partition is one record batch, so the records got consecutive offsets.
+        const base = BigInt(sent.baseOffset);
+        return messages.map((_, i) => base + BigInt(i));
+      } catch (err) {
+        // While a newer claim's batch is being verified with its transaction coordinator, the leader refuses our
+        // batches as out of sequence (nothing of them is appended) rather than of an old epoch; once the claim is
+        // appended it says INVALID_PRODUCER_EPOCH. Send the same batch again (kafkajs has given its sequence
+        // back) for a moment, so that a fence is reported as one, not as an outage that would reopen the writer.
+        if (isOutOfSequence(err) && Date.now() - started + delayMs <= OUT_OF_SEQUENCE_RETRY_MS) {
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          continue;
+        }
+        throw this.failed(toCollabError(err, what, this.options.endpoint));
       }
-      throw error;
-    }
-  }
-
-  private async transact(messages: ReturnType<typeof toMessage>[]): Promise<Offset[]> {
-    let transaction: Transaction | undefined;
-    try {
-      transaction = await this.producer.transaction();
-      // Inside a transaction kafkajs always uses acks=all (-1); say it anyway.
-      const metadata = await transaction.send({ topic: this.options.topic, messages, acks: -1 });
-      await transaction.commit();
-      const sent = metadata.find((m) => m.partition === this.partition);
-      if (sent?.baseOffset === undefined) {
-        throw new Error(`produce response has no base offset for partition ${this.partition}`);
-      }
-      // One send to one partition is one record batch, so the records got consecutive offsets.
-      const base = BigInt(sent.baseOffset);
-      const offsets = messages.map((_, i) => base + BigInt(i));
-      await this.waitUntilVisible(offsets[offsets.length - 1]!);
-      return offsets;
-    } catch (err) {
-      // Abort so that nothing of this transaction becomes visible to read_committed readers. For a fenced
-      // producer the abort fails too (the broker already aborted it when the new writer registered): ignore.
-      if (transaction?.isActive()) await bestEffort(transaction.abort());
-      throw err;
     }
   }
 
   /**
-   * Read-your-writes: the commit returns once the transaction coordinator has logged the decision, but it writes
-   * the commit markers into the partition a moment later, and until then the records sit above the last stable
-   * offset, invisible to read_committed readers and to endOffsets(). We resolve append() only once the last
-   * stable offset has passed our last record, so an acknowledged op is visible to every reader (one ListOffsets
-   * round trip to the partition's leader when the markers are already there, which is almost always). It also
-   * spares the next transaction a CONCURRENT_TRANSACTIONS retry (100 ms of kafkajs backoff): measured without
-   * this wait, 1 % of transactions hit it.
-   *
-   * The cheap proof comes first: a read_committed consumer of this process (the command-service's relay) that
-   * was handed the records (visible-offsets.ts). The leader is asked only when none is seen in time.
+   * After a failed append. Fenced: a newer owner claimed the partition; whatever of ours landed did so before its
+   * claim, and it has read it. Otherwise (a timeout, a refused sequence, a broker gone) the outcome is unknown and
+   * this producer cannot be trusted with another produce: reopening the writer claims the partition afresh, so
+   * nothing still in flight can land after the claim, and a reload after it reads the truth.
    */
-  private async waitUntilVisible(last: Offset): Promise<void> {
-    if (await this.visible?.waitFor(this.partition, last, DELIVERY_WAIT_MS)) return;
-    const deadline = Date.now() + this.options.timeouts.appendMs;
-    for (let delayMs = 2; ; delayMs = Math.min(delayMs * 2, 50)) {
-      if (this.visible?.has(this.partition, last) === true || (await this.visibleEnd()) > last) return;
-      if (Date.now() > deadline) {
-        throw new CollabError('ERR_TIMEOUT', `committed offset ${last} did not become readable in time`, {
-          endpoint: this.options.endpoint,
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+  private failed(error: CollabError): CollabError {
+    if (error.code === 'ERR_FENCED') {
+      this.state = { kind: 'fenced', error };
+      this.options.logger.warn({ transactionalId: this.transactionalId }, 'ops writer fenced');
+    } else {
+      this.state = { kind: 'closed', why: `an append failed with ${error.code} (reopen the writer)` };
     }
+    void this.close();
+    return error;
+  }
+
+  /** Claims the partition again, between two appends (why: the module's comment). */
+  private renewClaim(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.state.kind !== 'open') return;
+      try {
+        const fresh = await claimPartition(this.kafka, this.admin, this.options, this.transactionalId, this.partition);
+        const old = this.producer;
+        this.producer = fresh;
+        await bestEffort(old.disconnect());
+        this.options.logger.info({ transactionalId: this.transactionalId }, 'ops writer claim renewed');
+      } catch (err) {
+        const error = toCollabError(err, `renew the claim of partition ${this.partition}`, this.options.endpoint);
+        // A renewal that failed for any other reason is tried again at the next interval; the old claim holds.
+        if (error.code === 'ERR_FENCED') this.failed(error);
+        else this.options.logger.warn({ err: error }, 'ops writer claim not renewed');
+      }
+    });
   }
 
   private assertUsable(): void {
@@ -192,11 +242,17 @@ class KafkaPartitionWriter implements PartitionWriter {
 
   close(): Promise<void> {
     if (this.state.kind === 'open') this.state = { kind: 'closed', why: 'close() was called' };
+    clearInterval(this.renewal);
     this.closing ??= (async () => {
       await this.queue;
-      await withDeadline(this.producer.disconnect(), this.options.timeouts.operationMs, 'close writer', '').catch(
-        (err: unknown) => this.options.logger.warn({ err }, 'ops writer did not disconnect cleanly'),
+      const disconnect = () =>
+        withDeadline(this.producer.disconnect(), this.options.timeouts.operationMs, 'close writer', '');
+      await disconnect().catch((err: unknown) =>
+        this.options.logger.warn({ err }, 'ops writer did not disconnect cleanly'),
       );
+      // A produce abandoned at its deadline may reconnect to retry after this: disconnect again once it settles.
+      const sending = this.sending;
+      if (sending !== undefined) void sending.then(disconnect, disconnect).catch(() => {});
     })();
     return this.closing;
   }

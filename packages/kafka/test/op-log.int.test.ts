@@ -1,7 +1,8 @@
 /**
  * The OpLog contract against the integration stack's Kafka, plus what only Kafka has: the partitioner matches
  * kafkajs's default (so key = docId lands on partitionFor), end offsets are last stable offsets (an open
- * transaction neither blocks read() nor counts), unreachable brokers give ERR_UNAVAILABLE, topic provisioning.
+ * transaction neither blocks read() nor counts), appends are single produces fenced by the claim's producer
+ * epoch, unreachable brokers give ERR_UNAVAILABLE, topic provisioning.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +12,7 @@ import { opLogContract } from '@collab/contracts';
 import { useStack } from '@collab/infra';
 import { decodeOpCommitted, encodeOpCommitted } from '@collab/schemas';
 import { Partitioners } from 'kafkajs';
-import { createTransactionalProducer } from '../src/transactional-producer.js';
+import { createTransactionalProducer } from '../src/producers.js';
 import { createKafkaOpLog, ensureOpsTopic } from '../src/index.js';
 import { kafkaFixture, type KafkaFixture } from './support/kafka-fixture.js';
 
@@ -78,10 +79,10 @@ describe('Kafka OpLog specifics', function () {
       });
       const endBefore = (await fx.log.endOffsets())[p]!;
       assert.ok(endBefore > first!, 'our committed record is below the end');
-      // Our next append lands after the open transaction's record, so it is above the last stable offset until
-      // that transaction ends: append() must not claim it is readable (see waitUntilVisible) — it times out
-      // only if the other transaction never ends, so end it from here while the append waits.
-      const appended = writer.append([{ value: sample(docId, 2) }]);
+      // Our next append lands after the open transaction's record, so it stays above the last stable offset
+      // until that transaction ends. (Nothing of ours leaves a transaction open in a partition we write: a
+      // foreign transactional writer on the ops topic is outside the contract, README "Read-your-writes".)
+      await writer.append([{ value: sample(docId, 2) }]);
       const read: LogRecord[] = [];
       for await (const batch of fx.log.read(p, 0n)) read.push(...batch);
       assert.deepEqual(
@@ -91,7 +92,8 @@ describe('Kafka OpLog specifics', function () {
       );
       assert.equal((await fx.log.endOffsets())[p], endBefore, 'the open transaction does not move the end');
       await txn.abort();
-      await appended;
+      // The abort marker lands a moment after EndTxn returns; until then the end stays where it was.
+      while ((await fx.log.endOffsets())[p] === endBefore) await new Promise((resolve) => setTimeout(resolve, 5));
       const after: LogRecord[] = [];
       for await (const batch of fx.log.read(p, 0n)) after.push(...batch);
       assert.deepEqual(
@@ -145,51 +147,122 @@ describe('Kafka OpLog specifics', function () {
     }
   });
 
-  it('read-your-writes without asking the leader: a consumer of this log proves an append readable', async () => {
-    // kafkajs has no request hook across clients: count ListOffsets at the connection, for this test only.
+  /** Counts the requests every kafkajs client of this process sends, by API, while `work` runs. */
+  async function countRequests<T>(work: () => Promise<T>): Promise<{ result: T; sent: Map<string, number> }> {
+    // kafkajs has no request hook across clients: count at the connection, for this test only.
     const connection = createRequire(import.meta.url)('kafkajs/src/network/connection.js') as {
       prototype: { send: (args: { request: { apiName: string } }) => Promise<unknown> };
     };
     const send = connection.prototype.send;
-    let listOffsets = 0;
+    const sent = new Map<string, number>();
     connection.prototype.send = function (this: unknown, args) {
-      if (args.request.apiName === 'ListOffsets') listOffsets++;
+      sent.set(args.request.apiName, (sent.get(args.request.apiName) ?? 0) + 1);
       return send.call(this, args);
     };
-    const docId = `doc-${randomUUID()}`;
-    const partition = fx.log.partitionFor(docId);
-    let assigned!: () => void;
-    const isAssigned = new Promise<void>((resolve) => (assigned = resolve));
-    const delivered: number[] = [];
-    const consumer = await fx.log.consume({
-      groupId: `relay-${randomUUID()}`,
-      fromBeginning: false,
-      commitOffsets: false,
-      onAssigned: () => assigned(),
-      handler: async (records) => {
-        for (const r of records) delivered.push(r.value.version);
-      },
-    });
-    const writer = await fx.log.openWriter(partition);
     try {
-      await isAssigned;
-      const appends = 10;
-      let asked = 0;
-      for (let v = 1; v <= appends; v++) {
-        const before = listOffsets;
-        const [offset] = await writer.append([{ value: sample(docId, v) }]);
-        asked += listOffsets - before;
-        // Resolved: readable by every read_committed reader, which the end offset confirms.
-        assert.ok((await fx.log.endOffsets())[partition]! > offset!, `append ${v} readable when acked`);
-      }
-      assert.deepEqual(delivered.slice(0, appends), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      // Without the consumer's proof every append asks the leader at least once; with it, almost none do (one
-      // whose delivery is slower than the writer's short wait still may).
-      assert.ok(asked <= appends / 2, `${asked} ListOffsets from the writer for ${appends} appends`);
+      return { result: await work(), sent };
     } finally {
       connection.prototype.send = send;
+    }
+  }
+
+  it('an append is one produce: no transaction, no ListOffsets, and readable by read_committed readers when acked', async () => {
+    const docId = `doc-${randomUUID()}`;
+    const partition = fx.log.partitionFor(docId);
+    const writer = await fx.log.openWriter(partition);
+    const claimEnd = (await fx.log.endOffsets())[partition]!;
+    try {
+      const appends = 10;
+      const { result: offsets, sent } = await countRequests(async () => {
+        const offsets: bigint[] = [];
+        for (let v = 1; v <= appends; v++) offsets.push(...(await writer.append([{ value: sample(docId, v) }])));
+        return offsets;
+      });
+      // kafkajs looks the topic's metadata up before its first send; nothing else but the produces.
+      assert.deepEqual(Object.fromEntries([...sent].filter(([api]) => api !== 'Metadata')), { Produce: appends });
+      // No commit markers: n records move the end by n (the claim's record and its abort marker came before).
+      assert.deepEqual(
+        offsets,
+        Array.from({ length: appends }, (_, i) => claimEnd + BigInt(i)),
+      );
+      assert.equal((await fx.log.endOffsets())[partition], claimEnd + BigInt(appends));
+      const read: LogRecord[] = [];
+      for await (const batch of fx.log.read(partition, 0n)) read.push(...batch);
+      assert.deepEqual(
+        read.map((r) => r.value.version),
+        Array.from({ length: appends }, (_, i) => i + 1),
+        'every acked append is read, and the claim is not',
+      );
+    } finally {
       await writer.close();
-      await consumer.stop();
+    }
+  });
+
+  it('a stale owner racing a newer claim: what it landed before the claim is read, nothing after it', async () => {
+    const docId = `doc-${randomUUID()}`;
+    const partition = fx.log.partitionFor(docId);
+    const stale = await fx.log.openWriter(partition);
+    // The stale owner keeps appending (each record names its writer) while the new one claims the partition.
+    const acked: number[] = [];
+    let refused: unknown;
+    const racing = (async () => {
+      for (let v = 1; refused === undefined && v <= 10_000; v++) {
+        await stale.append([{ value: sample(docId, v), headers: { writer: 'stale' } }]).then(
+          () => acked.push(v),
+          (err: unknown) => (refused = err),
+        );
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const fresh = await fx.log.openWriter(partition);
+    await racing;
+    assert.ok(isCollabError(refused, 'ERR_FENCED'), `the stale owner is fenced: ${String(refused)}`);
+    const before: LogRecord[] = [];
+    for await (const batch of fx.log.read(partition, 0n)) before.push(...batch);
+    // The new owner continues after the last record it can read, as the command-service does after a takeover.
+    const next = before.length + 1;
+    await fresh.append([{ value: sample(docId, next), headers: { writer: 'fresh' } }]);
+    await assert.rejects(stale.append([{ value: sample(docId, next) }]), (err) => isCollabError(err, 'ERR_FENCED'));
+    const read: LogRecord[] = [];
+    for await (const batch of fx.log.read(partition, 0n)) read.push(...batch);
+    assert.ok(acked.length > 0, 'the stale owner appended before the claim');
+    assert.deepEqual(
+      read.map((r) => `${r.headers.writer}:${r.value.version}`),
+      [...before.map((r) => `stale:${r.value.version}`), `fresh:${next}`],
+      "the stale owner's records, then the new owner's: none of the stale owner after the claim",
+    );
+    // Every acknowledged append is there (one refused in flight may be there too: its outcome was unknown).
+    assert.deepEqual(
+      before.slice(0, acked.length).map((r) => r.value.version),
+      acked,
+    );
+    await Promise.all([stale.close(), fresh.close()]);
+  });
+
+  it('renews its claim: a new epoch between appends, which a writer opened before it cannot write past', async () => {
+    const renewing = await kafkaFixture(await brokers(), 1, { timeouts: { claimRenewalMs: 300 } });
+    try {
+      const docId = `doc-${randomUUID()}`;
+      const older = await renewing.log.openWriter(0);
+      await older.append([{ value: sample(docId, 1) }]);
+      const writer = await renewing.log.openWriter(0); // fences `older`
+      const { sent } = await countRequests(async () => {
+        for (let v = 2; v <= 8; v++) {
+          await writer.append([{ value: sample(docId, v) }]);
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+      });
+      assert.ok((sent.get('InitProducerId') ?? 0) >= 4, `renewed: ${JSON.stringify(Object.fromEntries(sent))}`);
+      await assert.rejects(older.append([{ value: sample(docId, 9) }]), (err) => isCollabError(err, 'ERR_FENCED'));
+      const read: LogRecord[] = [];
+      for await (const batch of renewing.log.read(0, 0n)) read.push(...batch);
+      assert.deepEqual(
+        read.map((r) => r.value.version),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      await Promise.all([older.close(), writer.close()]);
+    } finally {
+      await renewing.cleanup();
     }
   });
 

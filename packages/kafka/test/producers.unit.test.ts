@@ -7,8 +7,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import {
   cacheTransactionCoordinator,
   COORDINATOR_TTL_MS,
+  createEpochProducer,
   createTransactionalProducer,
-} from '../src/transactional-producer.js';
+} from '../src/producers.js';
 
 interface FakeBroker {
   id: number;
@@ -86,5 +87,38 @@ describe('transaction coordinator cache', () => {
     const { lastStableOffset } = createTransactionalProducer(kafka, { transactionalId: 'check', idempotent: true });
     assert.equal(typeof lastStableOffset, 'function', "kafkajs's cluster (and its fetchTopicsOffset) was not found");
     assert.equal(Object.getOwnPropertySymbols(kafka).length, ownBefore, 'the client is left as it was');
+  });
+
+  // The epoch producer's InitProducerId must go to the transactional id's coordinator, or the writer could not be
+  // fenced: without kafkajs's private hooks it is not created at all. A fake coordinator shows where the call goes.
+  it("an epoch producer asks the transactional id's coordinator for its producer id, naming the id", async () => {
+    const kafka = new Kafka({ clientId: 'epoch-check', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
+    const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+    assert.ok(symbol, "kafkajs's createCluster was not found");
+    const client = kafka as unknown as Record<symbol, (...args: unknown[]) => Record<string, unknown>>;
+    const original = client[symbol]!;
+    const asked: unknown[] = [];
+    let cluster: Record<string, unknown> | undefined;
+    client[symbol] = (...args: unknown[]) => {
+      cluster = original.apply(kafka, args);
+      cluster.findGroupCoordinator = async (lookup: unknown) => {
+        asked.push(lookup);
+        return { isConnected: () => true, initProducerId: async (args: unknown) => (asked.push(args), {}) };
+      };
+      return cluster;
+    };
+    try {
+      assert.ok(createEpochProducer(kafka, 'ops-writer-p3', {}), 'created');
+      const controller = (await (cluster!.findControllerBroker as () => Promise<Record<string, unknown>>)()) as {
+        initProducerId(args: object): Promise<unknown>;
+      };
+      await controller.initProducerId({ transactionTimeout: 1000 });
+      assert.deepEqual(asked, [
+        { groupId: 'ops-writer-p3', coordinatorType: 1 },
+        { transactionTimeout: 1000, transactionalId: 'ops-writer-p3' },
+      ]);
+    } finally {
+      client[symbol] = original;
+    }
   });
 });
