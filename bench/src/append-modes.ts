@@ -4,16 +4,14 @@
  * What one op costs Kafka and its client when every op is an append of its own (the distributed mode at light
  * load), for the write modes a design could choose between — measured side by side on the same broker:
  *
- * - `transaction`: the ops writer as deployed (packages/kafka writer.ts): one transaction per append; a
- *   read_committed consumer of the same log in the process (the command-service's relay) proves each append
- *   readable by delivering it;
- * - `transaction, leader asked`: the same, but the consumer belongs to another log client, so the writer asks
- *   the partition's leader for its last stable offset (ListOffsets) until the append is readable (before
- *   2026-12-08);
- * - `idempotent produce`: no transaction: one idempotent produce with acks=all per op — what a writer fenced by
- *   the log itself rather than by transactional ids would send (docs/performance.md).
+ * - `writer`: the ops writer as deployed (packages/kafka writer.ts): the partition claimed once, then one
+ *   idempotent produce (acks=all) per append under the claim's producer epoch;
+ * - `transaction per append`: the peer, what the writer did before 2026-12-08 — a kafkajs transactional producer
+ *   per partition, one transaction per append (AddPartitionsToTxn, Produce, EndTxn), then ListOffsets until the
+ *   commit marker makes it readable;
+ * - `idempotent produce`: the floor — a plain idempotent producer, nothing fenced.
  *
- * Every mode runs the relay consumer (the command-service always does), so its fetches are counted in all three.
+ * Every mode runs a relay consumer (the command-service always does), so its fetches are counted in all three.
  * One writer per partition, one append in flight each, `--appends` per partition after a warm-up pass. CPU:
  * the broker container's cgroup and this process's own (`process.cpuUsage`), per op. Endpoints come from the
  * integration harness (KAFKA_BROKERS, or containers it starts).
@@ -24,7 +22,7 @@ import { createKafkaOpLog, ensureOpsTopic } from '@collab/adapter-kafka';
 import type { OpCommitted, OpLog } from '@collab/core';
 import { stopStack, useStack } from '@collab/infra';
 import { encodeOpCommitted } from '@collab/schemas';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { containerCpuSeconds, containerIds, stackContainers } from './resources.js';
 import { median } from './stats.js';
 
@@ -42,8 +40,10 @@ for (const [name, n] of Object.entries({ appends: APPENDS, partitions: PARTITION
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
 }
 
-type Mode = 'transaction' | 'transaction, leader asked' | 'idempotent produce';
-const MODES: Mode[] = ['transaction', 'transaction, leader asked', 'idempotent produce'];
+type Mode = 'writer' | 'transaction per append' | 'idempotent produce';
+const MODES: Mode[] = ['writer', 'transaction per append', 'idempotent produce'];
+/** What the other modes are divided by. */
+const PEER: Mode = 'transaction per append';
 
 interface Writers {
   /** Appends `APPENDS` ops to every partition, one in flight per partition. */
@@ -89,35 +89,66 @@ async function startRelay(log: OpLog): Promise<{ stop(): Promise<void> }> {
 }
 
 async function open(mode: Mode, topic: string): Promise<Writers> {
-  const logOf = () => createKafkaOpLog({ brokers, topic, partitionCount: PARTITIONS, clientId: 'bench-append' });
-  const log = await logOf();
-  // The relay on the writers' log client proves their appends readable; on a log client of its own, it cannot.
-  const relayLog = mode === 'transaction' ? log : await logOf();
-  const relay = await startRelay(relayLog);
-  const closeLogs = async () => {
+  const log = await createKafkaOpLog({ brokers, topic, partitionCount: PARTITIONS, clientId: 'bench-append' });
+  const relay = await startRelay(log);
+  const closeLog = async () => {
     await relay.stop();
-    await Promise.all([...new Set([log, relayLog])].map((l) => l.close()));
+    await log.close();
   };
-  if (mode === 'idempotent produce') {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
-    const perPartition = async (partition: number) => {
-      for (let i = 0; i < APPENDS; i++) {
-        const value = encodeOpCommitted(op(`doc-${partition}`));
-        await producer.send({ topic, acks: -1, messages: [{ partition, key: `doc-${partition}`, value }] });
-      }
-    };
-    return {
-      pass: async () => void (await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => perPartition(p)))),
-      close: async () => {
-        await producer.disconnect();
-        await closeLogs();
-      },
-    };
-  }
   const docs = Array.from({ length: PARTITIONS }, (_, p) => {
     for (let i = 0; ; i++) if (log.partitionFor(`doc-${p}-${i}`) === p) return `doc-${p}-${i}`;
   });
+  /** One kafkajs producer per partition, `send` once per append. */
+  const perPartition = async (
+    create: (partition: number) => Producer,
+    send: (producer: Producer, partition: number) => Promise<void>,
+  ): Promise<Writers> => {
+    const producers = docs.map((_, p) => create(p));
+    await Promise.all(producers.map((producer) => producer.connect()));
+    return {
+      pass: async () => {
+        await Promise.all(
+          producers.map(async (producer, p) => {
+            for (let i = 0; i < APPENDS; i++) await send(producer, p);
+          }),
+        );
+      },
+      close: async () => {
+        await Promise.all(producers.map((producer) => producer.disconnect()));
+        await closeLog();
+      },
+    };
+  };
+  const message = (partition: number) => ({
+    partition,
+    key: docs[partition]!,
+    value: encodeOpCommitted(op(docs[partition]!)),
+  });
+  if (mode === 'idempotent produce') {
+    return perPartition(
+      () => kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
+      async (producer, p) => void (await producer.send({ topic, acks: -1, messages: [message(p)] })),
+    );
+  }
+  if (mode === 'transaction per append') {
+    return perPartition(
+      (p) =>
+        kafka.producer({
+          transactionalId: `${topic}-txn-p${p}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+        }),
+      async (producer, p) => {
+        const transaction = await producer.transaction();
+        const [sent] = await transaction.send({ topic, acks: -1, messages: [message(p)] });
+        await transaction.commit();
+        // Readable once the last stable offset has passed it (the commit marker lands a moment after EndTxn).
+        const offset = BigInt(sent!.baseOffset!);
+        while ((await log.endOffsets())[p]! <= offset) await new Promise((resolve) => setTimeout(resolve, 2));
+      },
+    );
+  }
   const writers = await Promise.all(docs.map((_, p) => log.openWriter(p)));
   return {
     pass: async () => {
@@ -129,7 +160,7 @@ async function open(mode: Mode, topic: string): Promise<Writers> {
     },
     close: async () => {
       await Promise.all(writers.map((w) => w.close()));
-      await closeLogs();
+      await closeLog();
     },
   };
 }
@@ -177,12 +208,10 @@ const of = (mode: Mode, key: 'opsPerSecond' | 'brokerMs' | 'clientMs') =>
 console.log(
   `\n# bench:append — ${PARTITIONS} partitions, ${APPENDS} single-op appends each, one in flight per partition; medians of ${RUNS} run(s)\n`,
 );
-console.log(
-  '| mode | appends/s | broker CPU per op | client CPU per op | broker ÷ transaction | client ÷ transaction |',
-);
+console.log(`| mode | appends/s | broker CPU per op | client CPU per op | broker ÷ ${PEER} | client ÷ ${PEER} |`);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const mode of MODES) {
   console.log(
-    `| ${mode} | ${of(mode, 'opsPerSecond').toFixed(0)} | ${of(mode, 'brokerMs').toFixed(3)} ms | ${of(mode, 'clientMs').toFixed(3)} ms | ${(of(mode, 'brokerMs') / of('transaction', 'brokerMs')).toFixed(2)}× | ${(of(mode, 'clientMs') / of('transaction', 'clientMs')).toFixed(2)}× |`,
+    `| ${mode} | ${of(mode, 'opsPerSecond').toFixed(0)} | ${of(mode, 'brokerMs').toFixed(3)} ms | ${of(mode, 'clientMs').toFixed(3)} ms | ${(of(mode, 'brokerMs') / of(PEER, 'brokerMs')).toFixed(2)}× | ${(of(mode, 'clientMs') / of(PEER, 'clientMs')).toFixed(2)}× |`,
   );
 }

@@ -76,6 +76,18 @@ export function createTransactionalProducer(
   };
 }
 
+/** The appending producer of a writer, and how it keeps its claim alive without taking a newer one. */
+export interface EpochProducer {
+  producer: Producer;
+  /**
+   * Renews the claim on `partition` without raising the epoch: an empty transaction of the producer id and
+   * epoch the producer holds (AddPartitionsToTxn, EndTxn abort), which refreshes the id at its coordinator and,
+   * through the abort marker, the producer id at the partition's leader. A producer a newer claim has fenced is
+   * refused (INVALID_PRODUCER_EPOCH) and takes nothing back — which raising the epoch again would do.
+   */
+  renew(topic: string, partition: number): Promise<void>;
+}
+
 /**
  * An idempotent producer (no transactions) whose producer id and epoch are those of `transactionalId`: its one
  * InitProducerId goes to that id's transaction coordinator, which bumps the id's epoch. Every batch it sends
@@ -91,41 +103,77 @@ export function createEpochProducer(
   transactionalId: string,
   config: Omit<ProducerConfig, 'transactionalId' | 'idempotent'>,
   now = Date.now,
-): Producer | undefined {
-  let hooked = false;
+): EpochProducer | undefined {
+  let coordinator: (() => Promise<BrokerLike & Partial<TransactionBroker>>) | undefined;
+  let held: { producerId: number; producerEpoch: number } | undefined;
   const producer = withClusterOf(
     kafka,
     (created) => {
       const cluster = cacheTransactionCoordinator(created, now);
       const epochCluster = cluster as ClusterLike & Partial<EpochCluster>;
       if (typeof epochCluster.findControllerBroker !== 'function') return cluster;
-      hooked = true;
+      const find = () =>
+        cluster.findGroupCoordinator({
+          groupId: transactionalId,
+          coordinatorType: TRANSACTION_COORDINATOR,
+        }) as Promise<BrokerLike & Partial<TransactionBroker>>;
+      coordinator = find;
       // kafkajs asks the controller for a producer id without a transactional id; ask the id's coordinator
       // with it instead. Nothing else a producer does uses the controller.
       epochCluster.findControllerBroker = async () => {
-        const coordinator = (await cluster.findGroupCoordinator({
-          groupId: transactionalId,
-          coordinatorType: TRANSACTION_COORDINATOR,
-        })) as BrokerLike & Partial<InitBroker>;
-        const init = coordinator.initProducerId;
+        const broker = await find();
+        const init = broker.initProducerId;
         if (typeof init !== 'function') throw new Error('kafkajs broker has no initProducerId');
         return {
-          initProducerId: (args: { transactionTimeout?: number }) =>
-            init.call(coordinator, { ...args, transactionalId }),
+          initProducerId: async (args: { transactionTimeout?: number }) => {
+            const answer = await init.call(broker, { ...args, transactionalId });
+            held = { producerId: answer.producerId, producerEpoch: answer.producerEpoch };
+            return answer;
+          },
         };
       };
       return cluster;
     },
     () => kafka.producer({ ...config, idempotent: true, maxInFlightRequests: 1 }),
   );
-  return hooked ? producer : undefined;
+  const find = coordinator;
+  if (find === undefined) return undefined;
+  return {
+    producer,
+    async renew(topic, partition) {
+      if (held === undefined) throw new Error('the producer has no producer id yet (connect it first)');
+      const broker = await find();
+      if (typeof broker.addPartitionsToTxn !== 'function' || typeof broker.endTxn !== 'function') {
+        throw new Error('kafkajs broker has no addPartitionsToTxn/endTxn');
+      }
+      const ids = { transactionalId, ...held };
+      await broker.addPartitionsToTxn({ ...ids, topics: [{ topic, partitions: [partition] }] });
+      await broker.endTxn({ ...ids, transactionResult: false });
+    },
+  };
 }
 
 interface EpochCluster {
   findControllerBroker(): Promise<unknown>;
 }
-interface InitBroker {
-  initProducerId(args: { transactionalId?: string; transactionTimeout?: number }): Promise<unknown>;
+/** What kafkajs's Broker offers for transactions (public methods of an internal class). */
+interface TransactionBroker {
+  initProducerId(args: {
+    transactionalId?: string;
+    transactionTimeout?: number;
+  }): Promise<{ producerId: number; producerEpoch: number }>;
+  addPartitionsToTxn(args: {
+    transactionalId: string;
+    producerId: number;
+    producerEpoch: number;
+    topics: { topic: string; partitions: number[] }[];
+  }): Promise<unknown>;
+  endTxn(args: {
+    transactionalId: string;
+    producerId: number;
+    producerEpoch: number;
+    transactionResult: boolean;
+  }): Promise<unknown>;
 }
 
 /**

@@ -16,17 +16,19 @@
  *    with acks=all is answered once the high watermark has passed it, and no transaction is open in the
  *    partition while we own it, so an acknowledged append is readable by every read_committed reader at once.
  *
- * The claim is renewed every `claimRenewalMs` (default one hour), between two appends: the transaction
+ * The claim is renewed every `claimRenewalMs` (default one hour), between two appends, under the epoch held: an
+ * empty transaction (AddPartitionsToTxn, EndTxn abort, whose marker lands in the partition). The transaction
  * coordinator forgets an id unused for `transactional.id.expiration.ms` (7 days by default) and a leader forgets
  * a producer id silent for `producer.id.expiration.ms` (1 day); either would let the next owner's claim start
- * from a new producer id that does not fence the old one.
+ * from a new producer id that does not fence the old one. A renewal never raises the epoch: a stale owner's
+ * renewal is refused, where a fresh claim would take the partition back.
  *
  * Why one transactional id per partition (not per instance): ownership moves with the partition, and so does
  * the epoch that fences.
  */
 import { CollabError, type AppendInput, type Offset, type PartitionWriter, bestEffort } from '@collab/core';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createEpochProducer, createTransactionalProducer } from './producers.js';
+import { createEpochProducer, createTransactionalProducer, type EpochProducer } from './producers.js';
 import { isOutOfSequence, toCollabError, withDeadline } from './errors.js';
 import { toMessage } from './messages.js';
 import { fetchEndOffsets } from './offsets.js';
@@ -50,7 +52,7 @@ export async function openPartitionWriter(
   const transactionalId = `${options.transactionalIdPrefix}-p${partition}`;
   const producer = await claimPartition(kafka, admin, options, transactionalId, partition);
   options.logger.info({ transactionalId, partition }, 'ops writer open');
-  return new KafkaPartitionWriter(producer, kafka, admin, options, partitionFor, partition, transactionalId);
+  return new KafkaPartitionWriter(producer, options, partitionFor, partition, transactionalId);
 }
 
 /**
@@ -63,7 +65,7 @@ async function claimPartition(
   options: ResolvedOptions,
   transactionalId: string,
   partition: number,
-): Promise<Producer> {
+): Promise<EpochProducer> {
   const what = `claim ${options.topic} partition ${partition} as ${transactionalId}`;
   const { producer: claimer, lastStableOffset } = createTransactionalProducer(kafka, {
     transactionalId,
@@ -72,8 +74,8 @@ async function claimPartition(
     transactionTimeout: options.timeouts.transactionMs,
     allowAutoTopicCreation: false,
   });
-  const appender = createEpochProducer(kafka, transactionalId, { allowAutoTopicCreation: false });
-  if (appender === undefined) {
+  const epochProducer = createEpochProducer(kafka, transactionalId, { allowAutoTopicCreation: false });
+  if (epochProducer === undefined) {
     throw new CollabError(
       'ERR_UNAVAILABLE',
       `${what}: kafkajs's producer internals were not found (see producers.ts)`,
@@ -82,6 +84,7 @@ async function claimPartition(
       },
     );
   }
+  const appender = epochProducer.producer;
   // The end of the partition as read_committed readers see it: from its leader (one request), else the admin.
   const visibleEnd = async (): Promise<bigint> =>
     lastStableOffset === undefined
@@ -120,7 +123,7 @@ async function claimPartition(
     throw toCollabError(err, what, options.endpoint);
   }
   await bestEffort(claimer.disconnect());
-  return appender;
+  return epochProducer;
 }
 
 class KafkaPartitionWriter implements PartitionWriter {
@@ -132,15 +135,16 @@ class KafkaPartitionWriter implements PartitionWriter {
   /** The last produce handed to kafkajs, which goes on retrying it after our deadline (it has no cancellation). */
   private sending: Promise<unknown> | undefined;
 
+  private readonly producer: Producer;
+
   constructor(
-    private producer: Producer,
-    private readonly kafka: Kafka,
-    private readonly admin: Admin,
+    private readonly epochProducer: EpochProducer,
     private readonly options: ResolvedOptions,
     private readonly partitionFor: (docId: string) => number,
     readonly partition: number,
     private readonly transactionalId: string,
   ) {
+    this.producer = epochProducer.producer;
     this.renewal = setInterval(() => void this.renewClaim(), options.timeouts.claimRenewalMs);
     this.renewal.unref();
   }
@@ -214,19 +218,27 @@ class KafkaPartitionWriter implements PartitionWriter {
     return error;
   }
 
-  /** Claims the partition again, between two appends (why: the module's comment). */
+  /**
+   * Renews the claim between two appends, under the epoch we hold (why: the module's comment). Never by claiming
+   * afresh: a stale owner that had not noticed its fence yet would take the partition back from its new owner
+   * and go on sequencing on a state that misses the new owner's records. Refused (fenced) is how a stale owner
+   * learns it is one.
+   */
   private renewClaim(): Promise<void> {
     return this.enqueue(async () => {
       if (this.state.kind !== 'open') return;
+      const what = `renew the claim of ${this.options.topic} partition ${this.partition}`;
       try {
-        const fresh = await claimPartition(this.kafka, this.admin, this.options, this.transactionalId, this.partition);
-        const old = this.producer;
-        this.producer = fresh;
-        await bestEffort(old.disconnect());
-        this.options.logger.info({ transactionalId: this.transactionalId }, 'ops writer claim renewed');
+        await withDeadline(
+          this.epochProducer.renew(this.options.topic, this.partition),
+          this.options.timeouts.operationMs,
+          what,
+          this.options.endpoint,
+        );
+        this.options.logger.debug({ transactionalId: this.transactionalId }, 'ops writer claim renewed');
       } catch (err) {
-        const error = toCollabError(err, `renew the claim of partition ${this.partition}`, this.options.endpoint);
-        // A renewal that failed for any other reason is tried again at the next interval; the old claim holds.
+        const error = toCollabError(err, what, this.options.endpoint);
+        // Any other failure is tried again at the next interval; the claim holds meanwhile.
         if (error.code === 'ERR_FENCED') this.failed(error);
         else this.options.logger.warn({ err: error }, 'ops writer claim not renewed');
       }

@@ -239,28 +239,31 @@ describe('Kafka OpLog specifics', function () {
     await Promise.all([stale.close(), fresh.close()]);
   });
 
-  it('renews its claim: a new epoch between appends, which a writer opened before it cannot write past', async () => {
+  it("renews its claim under the epoch it holds; a stale owner's renewal is refused and takes nothing back", async () => {
     const renewing = await kafkaFixture(await brokers(), 1, { timeouts: { claimRenewalMs: 300 } });
     try {
       const docId = `doc-${randomUUID()}`;
-      const older = await renewing.log.openWriter(0);
-      await older.append([{ value: sample(docId, 1) }]);
-      const writer = await renewing.log.openWriter(0); // fences `older`
+      const stale = await renewing.log.openWriter(0);
+      await stale.append([{ value: sample(docId, 1) }]);
+      const writer = await renewing.log.openWriter(0); // fences `stale`, whose renewals now run against a newer claim
       const { sent } = await countRequests(async () => {
         for (let v = 2; v <= 8; v++) {
           await writer.append([{ value: sample(docId, v) }]);
           await new Promise((resolve) => setTimeout(resolve, 150));
         }
       });
-      assert.ok((sent.get('InitProducerId') ?? 0) >= 4, `renewed: ${JSON.stringify(Object.fromEntries(sent))}`);
-      await assert.rejects(older.append([{ value: sample(docId, 9) }]), (err) => isCollabError(err, 'ERR_FENCED'));
+      // Renewals of both writers: empty transactions, and never a new producer epoch (InitProducerId).
+      assert.ok((sent.get('EndTxn') ?? 0) >= 3, `renewed: ${JSON.stringify(Object.fromEntries(sent))}`);
+      assert.equal(sent.get('InitProducerId'), undefined, 'a renewal never claims afresh');
+      await assert.rejects(stale.append([{ value: sample(docId, 9) }]), (err) => isCollabError(err, 'ERR_FENCED'));
       const read: LogRecord[] = [];
       for await (const batch of renewing.log.read(0, 0n)) read.push(...batch);
       assert.deepEqual(
         read.map((r) => r.value.version),
         [1, 2, 3, 4, 5, 6, 7, 8],
+        "every append of the new owner landed: the stale owner's renewals did not take the partition back",
       );
-      await Promise.all([older.close(), writer.close()]);
+      await Promise.all([stale.close(), writer.close()]);
     } finally {
       await renewing.cleanup();
     }
