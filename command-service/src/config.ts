@@ -72,6 +72,8 @@ const Env = z.object({
   // outside group.min/max.session.timeout.ms (6 s .. 30 min by default).
   COLLAB_KAFKA_SESSION_TIMEOUT_MS: int(1_000, 1_800_000).default(30_000),
   COLLAB_KAFKA_HEARTBEAT_MS: int(100, 600_000).default(3_000),
+  // The writers' transactional ids are <prefix>-p<N>; every instance must use the same. Default <ops topic>-writer.
+  COLLAB_KAFKA_TRANSACTIONAL_ID_PREFIX: z.string().min(1).optional(),
   // Create the topics if missing (development, tests); production provisions them deliberately.
   COLLAB_PROVISION: z.enum(['true', 'false']).default('false'),
   COLLAB_KAFKA_REPLICATION_FACTOR: int(1, 16).default(1),
@@ -188,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       repliesTopic: e.COLLAB_REPLIES_TOPIC,
       sessionTimeoutMs: e.COLLAB_KAFKA_SESSION_TIMEOUT_MS,
       heartbeatMs: e.COLLAB_KAFKA_HEARTBEAT_MS,
+      transactionalIdPrefix: e.COLLAB_KAFKA_TRANSACTIONAL_ID_PREFIX,
       provision: e.COLLAB_PROVISION === 'true',
       replicationFactor: e.COLLAB_KAFKA_REPLICATION_FACTOR,
       security: kafkaSecurity.value,

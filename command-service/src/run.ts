@@ -250,6 +250,7 @@ async function startDistributedCommandService(
     topic: kafka.topic,
     ...(kafka.schemaRegistry === undefined ? {} : { schemaRegistry: kafka.schemaRegistry }),
     ...(kafka.opsSchemaVersion === undefined ? {} : { opsSchemaVersion: kafka.opsSchemaVersion }),
+    ...(kafka.transactionalIdPrefix === undefined ? {} : { transactionalIdPrefix: kafka.transactionalIdPrefix }),
   });
   scope.defer('kafka op log', () => log.close());
   const bus = await createKafkaCommandBus({

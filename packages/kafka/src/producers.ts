@@ -45,10 +45,18 @@ interface OffsetsCluster {
   ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 }
 
+/** A producer id and epoch, as InitProducerId gave them. */
+export interface ProducerIdentity {
+  producerId: number;
+  producerEpoch: number;
+}
+
 export interface TransactionalProducer {
   producer: Producer;
   /** The partition's last stable offset, asked of its leader; absent when kafkajs's internals were not found. */
   lastStableOffset?: (topic: string, partition: number) => Promise<bigint>;
+  /** The producer id and epoch its transactional id was last registered with (InitProducerId), once it was. */
+  registered(): ProducerIdentity | undefined;
 }
 
 export function createTransactionalProducer(
@@ -57,16 +65,38 @@ export function createTransactionalProducer(
   now = Date.now,
 ): TransactionalProducer {
   let cluster: (ClusterLike & Partial<OffsetsCluster>) | undefined;
+  let identity: ProducerIdentity | undefined;
   const producer = withClusterOf(
     kafka,
-    (created) => (cluster = cacheTransactionCoordinator(created, now)),
+    (created) => {
+      cluster = cacheTransactionCoordinator(created, now);
+      const lookup = cluster.findGroupCoordinator.bind(cluster);
+      const watched = new WeakSet<object>();
+      // Note the identity each registration gets, on the coordinator broker of this producer's own cluster.
+      cluster.findGroupCoordinator = async (args: CoordinatorLookup) => {
+        const broker = (await lookup(args)) as BrokerLike & Partial<TransactionBroker>;
+        const init = broker.initProducerId;
+        if (args.coordinatorType === TRANSACTION_COORDINATOR && typeof init === 'function' && !watched.has(broker)) {
+          watched.add(broker);
+          broker.initProducerId = async (request) => {
+            const answer = await init.call(broker, request);
+            identity = { producerId: answer.producerId, producerEpoch: answer.producerEpoch };
+            return answer;
+          };
+        }
+        return broker;
+      };
+      return cluster;
+    },
     () => kafka.producer(config),
   );
+  const registered = () => identity;
   const offsets = cluster;
-  if (offsets?.fetchTopicsOffset === undefined) return { producer };
+  if (offsets?.fetchTopicsOffset === undefined) return { producer, registered };
   const fetchTopicsOffset = offsets.fetchTopicsOffset.bind(offsets);
   return {
     producer,
+    registered,
     async lastStableOffset(topic, partition) {
       const [answer] = await fetchTopicsOffset([{ topic, partitions: [{ partition }], fromBeginning: false }]);
       const offset = answer?.partitions.find((p) => p.partition === partition)?.offset;
@@ -86,6 +116,8 @@ export interface EpochProducer {
    * refused (INVALID_PRODUCER_EPOCH) and takes nothing back — which raising the epoch again would do.
    */
   renew(topic: string, partition: number): Promise<void>;
+  /** The producer id and epoch its appends carry, once connected. */
+  registered(): ProducerIdentity | undefined;
 }
 
 /**
@@ -105,7 +137,7 @@ export function createEpochProducer(
   now = Date.now,
 ): EpochProducer | undefined {
   let coordinator: (() => Promise<BrokerLike & Partial<TransactionBroker>>) | undefined;
-  let held: { producerId: number; producerEpoch: number } | undefined;
+  let held: ProducerIdentity | undefined;
   const producer = withClusterOf(
     kafka,
     (created) => {
@@ -140,6 +172,7 @@ export function createEpochProducer(
   if (find === undefined) return undefined;
   return {
     producer,
+    registered: () => held,
     async renew(topic, partition) {
       if (held === undefined) throw new Error('the producer has no producer id yet (connect it first)');
       const broker = await find();

@@ -39,6 +39,13 @@ type State = { kind: 'open' } | { kind: 'fenced'; error: CollabError } | { kind:
 /** How long an append refused as out of sequence is sent again before the writer gives up on it. */
 export const OUT_OF_SEQUENCE_RETRY_MS = 1_000;
 
+/**
+ * Each opening takes two epochs. Kafka gives a transactional id a new producer id at epoch 0 once its epoch runs
+ * out (32,767), and a stale owner holding the old producer id would not be refused by the leader: warn well
+ * before.
+ */
+export const EPOCH_WARNING = 30_000;
+
 /** The header that marks a claim record (only read_uncommitted readers ever see one: it is aborted). */
 export const CLAIM_HEADER = 'collab-claim';
 
@@ -67,7 +74,11 @@ async function claimPartition(
   partition: number,
 ): Promise<EpochProducer> {
   const what = `claim ${options.topic} partition ${partition} as ${transactionalId}`;
-  const { producer: claimer, lastStableOffset } = createTransactionalProducer(kafka, {
+  const {
+    producer: claimer,
+    lastStableOffset,
+    registered,
+  } = createTransactionalProducer(kafka, {
     transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
@@ -112,6 +123,29 @@ async function claimPartition(
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
     await appender.connect(); // InitProducerId: the id's next epoch, for the appends
+    // The appends' epoch must be the claim's next one. Had another writer registered the id in between, its
+    // claim could sit between ours and our first append, and our appends (of a newer epoch than that claim) would
+    // land after the point it loaded its documents at: a fork. Give way instead; it owns the partition.
+    const claimed = registered();
+    const appending = epochProducer.registered();
+    if (
+      claimed === undefined ||
+      appending === undefined ||
+      appending.producerId !== claimed.producerId ||
+      appending.producerEpoch !== claimed.producerEpoch + 1
+    ) {
+      throw new CollabError(
+        'ERR_FENCED',
+        `${what}: another writer registered ${transactionalId} while this one claimed the partition (claim ${JSON.stringify(claimed)}, appends ${JSON.stringify(appending)})`,
+        { retriable: false },
+      );
+    }
+    if (appending.producerEpoch >= EPOCH_WARNING) {
+      options.logger.warn(
+        { transactionalId, ...appending },
+        'ops writer epoch is near its end (32767): at a full stop of every command-service, set a new transactionalIdPrefix (packages/kafka/README.md, "Fencing")',
+      );
+    }
   })();
   try {
     await withDeadline(claiming, options.timeouts.operationMs, what, options.endpoint);

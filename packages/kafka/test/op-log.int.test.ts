@@ -122,11 +122,19 @@ describe('Kafka OpLog specifics', function () {
     try {
       const started = Date.now();
       const transactions = 20;
+      let last = -1n;
       for (let i = 1; i <= transactions; i++) {
         const t = await producer.transaction();
-        await t.send({ topic: fx.topic, messages: [{ key: 'doc', value: encodeOpCommitted(sample('doc', i)) }] });
+        const [sent] = await t.send({
+          topic: fx.topic,
+          messages: [{ key: 'doc', value: encodeOpCommitted(sample('doc', i)) }],
+        });
         await t.commit();
+        last = BigInt(sent!.baseOffset!);
       }
+      // The last commit marker lands a moment after EndTxn returns; read once it has.
+      const partitionOfDoc = fx.log.partitionFor('doc');
+      while ((await fx.log.endOffsets())[partitionOfDoc]! <= last) await new Promise((r) => setTimeout(r, 5));
       const seconds = Math.ceil((Date.now() - started) / 1000);
       // kafkajs alone: 2 per transaction (40). With the cache: one per elapsed second, plus the first.
       assert.ok(
@@ -237,6 +245,124 @@ describe('Kafka OpLog specifics', function () {
       acked,
     );
     await Promise.all([stale.close(), fresh.close()]);
+  });
+
+  it('two writers claiming one partition at once: never both append past the point the other loaded at', async () => {
+    // Two instances: two clients of the topic, as two command-services are.
+    const other = await createKafkaOpLog({
+      brokers: await brokers(),
+      topic: fx.topic,
+      partitionCount: 4,
+      clientId: `ops-test-other-${fx.topic}`,
+    });
+    try {
+      const docId = `doc-${randomUUID()}`;
+      const partition = fx.log.partitionFor(docId);
+      let version = 0;
+      let refusedOpens = 0;
+      for (let trial = 1; trial <= 24; trial++) {
+        const from = (await fx.log.endOffsets())[partition]!;
+        // Each writer, once open, reads the end: where the command-service would load its documents up to.
+        const open = (log: typeof fx.log, name: string) =>
+          log.openWriter(partition).then(async (writer) => ({
+            name,
+            writer,
+            loadedTo: (await log.endOffsets())[partition]!,
+          }));
+        // The second starts a little later each trial, sweeping its claim across every step of the first's.
+        const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+        const settled = await Promise.allSettled([
+          open(fx.log, 'a'),
+          later((trial % 12) * 2).then(() => open(other, 'b')),
+        ]);
+        const opened = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        for (const r of settled) {
+          if (r.status === 'rejected') {
+            assert.ok(isCollabError(r.reason, 'ERR_FENCED'), String(r.reason));
+            refusedOpens++;
+          }
+        }
+        for (let round = 0; round < 3; round++) {
+          for (const { name, writer } of opened) {
+            await writer.append([{ value: sample(docId, ++version), headers: { writer: name } }]).catch(() => {});
+          }
+        }
+        const read: LogRecord[] = [];
+        for await (const batch of fx.log.read(partition, from)) read.push(...batch);
+        for (const w of opened) {
+          for (const x of opened) {
+            if (w === x) continue;
+            const past = (name: string) => read.filter((r) => r.headers.writer === name && r.offset >= x.loadedTo);
+            assert.ok(
+              past(w.name).length === 0 || past(x.name).length === 0,
+              `trial ${trial}: ${w.name} appended past where ${x.name} loaded (${x.loadedTo}), and so did ${x.name}: a fork`,
+            );
+          }
+        }
+        await Promise.all(opened.map(({ writer }) => writer.close()));
+      }
+      console.log(`      (${refusedOpens} of 48 concurrent opens gave way)`);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('gives way when another writer registers the id between its claim and its appends (no fork)', async () => {
+    const docId = `doc-${randomUUID()}`;
+    const partition = fx.log.partitionFor(docId);
+    const writerId = `${fx.topic}-writer-p${partition}`;
+    // Another writer's whole claim, run at the worst moment: after ours is decided, before our appending producer
+    // takes its epoch. Then it loads (reads the end), as the command-service does after opening its writer.
+    let loadedTo: bigint | undefined;
+    const foreignClaim = async () => {
+      const claimer = fx.kafka.producer({ transactionalId: writerId, idempotent: true, maxInFlightRequests: 1 });
+      await claimer.connect();
+      const transaction = await claimer.transaction();
+      await transaction.send({ topic: fx.topic, messages: [{ partition, key: null, value: null }] });
+      await transaction.abort();
+      await claimer.disconnect();
+      while ((loadedTo = (await fx.log.endOffsets())[partition]!) === undefined);
+    };
+    // Our opening sends three InitProducerIds (kafkajs's claimer registers once for idempotence and once for its
+    // transaction; then the appending producer): run the foreign claim just before the third.
+    const connection = createRequire(import.meta.url)('kafkajs/src/network/connection.js') as {
+      prototype: { send: (args: { request: { apiName: string } }) => Promise<unknown> };
+    };
+    const send = connection.prototype.send;
+    let inits = 0;
+    let foreign = false;
+    connection.prototype.send = async function (this: unknown, args) {
+      if (args.request.apiName === 'InitProducerId' && !foreign && ++inits === 3) {
+        foreign = true;
+        await foreignClaim();
+        foreign = false;
+      }
+      return send.call(this, args);
+    };
+    let opened: Awaited<ReturnType<typeof fx.log.openWriter>> | undefined;
+    try {
+      opened = await fx.log.openWriter(partition).catch((err: unknown) => {
+        assert.ok(isCollabError(err, 'ERR_FENCED'), String(err));
+        return undefined;
+      });
+    } finally {
+      connection.prototype.send = send;
+    }
+    assert.ok(loadedTo !== undefined, 'the foreign claim ran');
+    if (opened !== undefined) {
+      // Without the check the writer opens with an epoch above the other's claim, so its append lands past the
+      // point where the other loaded: the other would sequence on a state without it.
+      const landed = await opened.append([{ value: sample(docId, 1) }]).then(
+        ([offset]) => offset,
+        () => undefined,
+      );
+      await opened.close();
+      assert.equal(
+        landed,
+        undefined,
+        `an append landed at ${landed}, past where the other writer loaded (${loadedTo})`,
+      );
+    }
   });
 
   it("renews its claim under the epoch it holds; a stale owner's renewal is refused and takes nothing back", async () => {
