@@ -23,8 +23,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStorage, type SqliteStorage } from '@collab/adapter-sqlite';
-import type { DocumentState, Submission } from '@collab/core';
-import { DEFAULT_SUBMIT_LIMITS } from '@collab/core';
+import type { DocumentState, OpLog, Submission } from '@collab/core';
+import { CollabError, DEFAULT_SUBMIT_LIMITS, isCollabError } from '@collab/core';
 import type { ServerMessage } from '@collab/protocol';
 import { DocumentHub } from '../src/documents/document-hub.js';
 import type { Forwarder } from '../src/documents/forwarder.js';
@@ -170,5 +170,45 @@ describe('document hub: a load that fails while its opener goes away', () => {
     await relayed;
     await revoked;
     assert.equal(hub.openDocuments, 0, 'nothing left of the failed load');
+  });
+});
+
+describe('document hub: the writer of an assigned partition gave way', () => {
+  let dir: string;
+  let storage: SqliteStorage;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-gave-way-'));
+    storage = await createSqliteStorage({ path: join(dir, 'log.db'), partitionCount: 2 });
+  });
+  afterEach(async () => {
+    await storage?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The log, but the first `refusals` openings are refused as fenced (another registration won a race). */
+  const refusing = (refusals: number): OpLog => {
+    let left = refusals;
+    return Object.assign(Object.create(storage.opLog) as OpLog, {
+      openWriter: (partition: number) =>
+        left-- > 0
+          ? Promise.reject(new CollabError('ERR_FENCED', 'another writer registered the id meanwhile'))
+          : storage.opLog.openWriter(partition),
+    });
+  };
+
+  it('tries again: the assigned owner ends up owning the partition', async () => {
+    const warnings: string[] = [];
+    const hub = new DocumentHub(refusing(2), SETTINGS, logger(warnings), undefined);
+    await hub.takeOwnership([1]);
+    assert.equal(hub.owns(1), true);
+    assert.equal(warnings.filter((w) => w.includes('gave way')).length, 2);
+    await hub.closeAll();
+  });
+
+  it('gives up after a few tries, and says so', async () => {
+    const hub = new DocumentHub(refusing(100), SETTINGS, logger([]), undefined);
+    await assert.rejects(hub.takeOwnership([1]), (err) => isCollabError(err, 'ERR_FENCED'));
+    assert.equal(hub.owns(1), false);
+    await hub.closeAll();
   });
 });

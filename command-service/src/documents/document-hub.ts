@@ -7,17 +7,20 @@
  * partition opens its writer first — which fences any previous owner — and only then reloads the partition's
  * open documents from the log, so no op committed by the previous owner is missed.
  */
-import { forwardedDocId, isForwardedComment } from '@collab/core';
-import type {
-  CommandReply,
-  DocumentState,
-  ForwardedCommand,
-  LogValue,
-  OpCommitted,
-  OpLog,
-  Submission,
+import {
+  bestEffort,
+  forwardedDocId,
+  isCollabError,
+  isForwardedComment,
+  type CommandReply,
+  type DocumentState,
+  type ForwardedCommand,
+  type LogValue,
+  type OpCommitted,
+  type OpLog,
+  type PartitionWriter,
+  type Submission,
 } from '@collab/core';
-import { bestEffort } from '@collab/core';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ServerMessage } from '@collab/protocol';
@@ -46,6 +49,8 @@ export interface HubSettings extends ChannelSettings {
 
 /** How long a reload keeps retrying (the log or Kafka unreachable) before its subscribers are dropped. */
 const RELOAD_PATIENCE_MS = 120_000;
+/** How many times the assigned owner tries to open a partition's writer that gave way (100 ms, 200 ms, … apart). */
+const OPEN_WRITER_ATTEMPTS = 5;
 
 export class DocumentHub {
   private readonly channels = new Map<string, Promise<DocumentChannel>>();
@@ -88,7 +93,7 @@ export class DocumentHub {
         // A committer fenced by a newer owner is replaced: the partition is ours again, through a new writer.
         .filter((p) => !this.owns(p))
         .map(async (partition) => {
-          const writer = await this.log.openWriter(partition); // fences the previous owner
+          const writer = await this.openAssignedWriter(partition); // fences the previous owner
           const stale = this.committers.get(partition);
           // After an append of unknown outcome the committer replaces its writer (fencing the doubtful one).
           this.committers.set(partition, new PartitionCommitter(writer, () => this.log.openWriter(partition)));
@@ -107,6 +112,24 @@ export class DocumentHub {
         }
       }),
     );
+  }
+
+  /**
+   * Opens the writer of a partition the group assigned here. An opening refused as fenced lost a race with
+   * another registration of the partition's writer (a stale owner reopening its writer in doubt, say: the Kafka
+   * writer gives way rather than risk a fork). Giving up would leave the partition unowned until the next
+   * rebalance, so the assigned owner tries again, a few times, with backoff; its next claim fences the other.
+   */
+  private async openAssignedWriter(partition: number): Promise<PartitionWriter> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.log.openWriter(partition);
+      } catch (err) {
+        if (!isCollabError(err, 'ERR_FENCED') || attempt >= OPEN_WRITER_ATTEMPTS) throw err;
+        this.logger.warn({ err, partition, attempt }, 'opening the writer of an assigned partition gave way; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   async releaseOwnership(partitions: readonly number[]): Promise<void> {
