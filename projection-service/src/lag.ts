@@ -2,13 +2,12 @@
  * Projection lag per partition, kept by each instance for the partitions it owns, and published as OpenTelemetry
  * gauges (attribute `partition`):
  *
- * - `collab.projection.lag.ops`: end offset (last stable offset) − the next offset to project − 1. Offsets are
- *   not record counts: every append is a transaction, and its commit marker takes an offset after its records,
- *   so a caught-up partition sits exactly one offset (the last marker) below the end. Subtracting it makes a
- *   caught-up partition read 0 and one committed transaction of n records read n; k transactions behind read k - 1
- *   too many (their other markers), and an aborted transaction at the tail reads its size until the next op is
- *   projected. Good enough to alert on; exact counts would need the consumer's fetch position, which the port
- *   does not expose.
+ * - `collab.projection.lag.ops`: end offset (last stable offset) − the next offset to project − 1, at least 0.
+ *   Offsets are not record counts: a writer's claim takes two (an aborted record and its marker), each hourly
+ *   renewal of the claim one (a marker), and logs written before 2026-12-08 have a commit marker after each
+ *   append. So a caught-up partition reads 0, or the markers after its last op less one until the next op is
+ *   projected: an idle partition's gauge creeps up by one an hour, far below the lag alert's 1,000. Good enough
+ *   to alert on; exact counts would need the consumer's fetch position, which the port does not expose.
  * - `collab.projection.lag.last_projected_age` (s): now − commit time of the last op projected. Grows while a
  *   partition is idle, so on its own it is not an alarm; it is the "how fresh are the read models" number.
  * - `collab.projection.lag.oldest_unprojected_age` (s): how long the oldest op not projected yet has been waiting:
