@@ -61,6 +61,19 @@ describe('command-service config', function () {
     assert.match(problemsOf({ KAFKA_BROKERS: 'k:9092' }).join(), /COLLAB_JWT_JWKS_URL: give/);
   });
 
+  it("COLLAB_KAFKA_TRANSACTIONAL_ID_PREFIX: the writers' prefix when set (else the log's default), never empty", function () {
+    assert.equal(loadConfig(BASE).kafka.transactionalIdPrefix, undefined);
+    const prefix = 'ops-writer-2027';
+    assert.equal(
+      loadConfig({ ...BASE, COLLAB_KAFKA_TRANSACTIONAL_ID_PREFIX: prefix }).kafka.transactionalIdPrefix,
+      prefix,
+    );
+    assert.match(
+      problemsOf({ ...BASE, COLLAB_KAFKA_TRANSACTIONAL_ID_PREFIX: '' }).join('\n'),
+      /^COLLAB_KAFKA_TRANSACTIONAL_ID_PREFIX/m,
+    );
+  });
+
   it('COLLAB_OPS_SCHEMA_VERSION: a version for the writer without a registry, refused with one or when not a version', function () {
     assert.equal(loadConfig(BASE).kafka.opsSchemaVersion, undefined);
     assert.equal(loadConfig({ ...BASE, COLLAB_OPS_SCHEMA_VERSION: '1' }).kafka.opsSchemaVersion, 1);

@@ -55,6 +55,25 @@ const SETTINGS = {
   now: Date.now,
 };
 
+interface TempStorage {
+  storage: SqliteStorage;
+  /** Closes the storage and deletes its folder. */
+  remove(): Promise<void>;
+}
+
+/** A SQLite storage of two partitions in a fresh folder. */
+async function tempStorage(prefix: string): Promise<TempStorage> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const storage = await createSqliteStorage({ path: join(dir, 'log.db'), partitionCount: 2 });
+  return {
+    storage,
+    async remove() {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('document hub: a partition whose writer a newer owner fenced', () => {
   let dir: string;
   let storage: SqliteStorage;
@@ -128,17 +147,14 @@ describe('document hub: a partition whose writer a newer owner fenced', () => {
 });
 
 describe('document hub: a load that fails while its opener goes away', () => {
-  let dir: string;
+  let temp: TempStorage;
   let storage: SqliteStorage;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hub-failed-load-'));
-    storage = await createSqliteStorage({ path: join(dir, 'log.db'), partitionCount: 2 });
+    temp = await tempStorage('hub-failed-load-');
+    storage = temp.storage;
   });
-  after(async () => {
-    await storage?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => temp?.remove());
 
   it('the close, a relayed record and a revocation resolve; the opener is told', async () => {
     let fail: ((err: Error) => void) | undefined;
@@ -174,16 +190,13 @@ describe('document hub: a load that fails while its opener goes away', () => {
 });
 
 describe('document hub: the writer of an assigned partition gave way', () => {
-  let dir: string;
+  let temp: TempStorage;
   let storage: SqliteStorage;
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hub-gave-way-'));
-    storage = await createSqliteStorage({ path: join(dir, 'log.db'), partitionCount: 2 });
+    temp = await tempStorage('hub-gave-way-');
+    storage = temp.storage;
   });
-  afterEach(async () => {
-    await storage?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => temp?.remove());
 
   /** The log, but the first `refusals` openings are refused as fenced (another registration won a race). */
   const refusing = (refusals: number): OpLog => {

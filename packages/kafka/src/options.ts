@@ -25,8 +25,9 @@ export interface KafkaTimeouts {
   /** How often a consumer heartbeats (and so how fast it notices a rebalance). */
   heartbeatMs: number;
   /**
-   * How often a writer claims its partition again (writer.ts). Far below the brokers' `producer.id.expiration.ms`
-   * (1 day by default) and `transactional.id.expiration.ms` (7 days), or a stale owner could escape its fence.
+   * How often a writer renews its claim under the epoch it holds (writer.ts). Far below the brokers'
+   * `producer.id.expiration.ms` (1 day by default) and `transactional.id.expiration.ms` (7 days), or a stale owner
+   * could escape its fence.
    */
   claimRenewalMs: number;
 }

@@ -4,8 +4,8 @@
  * - createEpochProducer: the producer every append goes through. Idempotent, with the producer id and epoch of
  *   the partition's transactional id, so that the partition's leader fences it once a newer owner has claimed
  *   the partition; no transaction per append.
- * - createTransactionalProducer: the producer of a claim (one aborted transaction when a writer opens, and
- *   again every `claimRenewalMs`), with the partition's last stable offset asked of its leader.
+ * - createTransactionalProducer: the producer of a claim (one aborted transaction when a writer opens), with
+ *   the partition's last stable offset asked of its leader and the producer id and epoch the claim registered.
  *
  * Both look the transaction coordinator up once a second at most. kafkajs 2.2.4 sends FindCoordinator before
  * AddPartitionsToTxn and again before EndTxn, in every transaction (measured: 1,204 FindCoordinator requests for

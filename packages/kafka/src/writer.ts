@@ -2,7 +2,7 @@
  * A partition's writer: idempotent produces with acks=all, fenced by the partition's leader through the producer
  * epoch of transactional id `${prefix}-p${partition}` — no transaction per append.
  *
- * How a stale owner is fenced (docs/architecture.md, "One writer per partition"):
+ * How a stale owner is fenced (docs/architecture.md, "Fencing by the producer epoch"):
  * 1. Opening the writer *claims* the partition: a transactional producer with the partition's id registers
  *    (InitProducerId bumps the id's epoch), sends one record to the partition and aborts. The record is written
  *    with the new epoch, so from then on the partition's leader refuses every batch of the producer id with an
@@ -27,7 +27,7 @@
  * the epoch that fences.
  */
 import { CollabError, type AppendInput, type Offset, type PartitionWriter, bestEffort } from '@collab/core';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { createEpochProducer, createTransactionalProducer, type EpochProducer } from './producers.js';
 import { isOutOfSequence, toCollabError, withDeadline } from './errors.js';
 import { toMessage } from './messages.js';
@@ -169,8 +169,6 @@ class KafkaPartitionWriter implements PartitionWriter {
   /** The last produce handed to kafkajs, which goes on retrying it after our deadline (it has no cancellation). */
   private sending: Promise<unknown> | undefined;
 
-  private readonly producer: Producer;
-
   constructor(
     private readonly epochProducer: EpochProducer,
     private readonly options: ResolvedOptions,
@@ -178,7 +176,6 @@ class KafkaPartitionWriter implements PartitionWriter {
     readonly partition: number,
     private readonly transactionalId: string,
   ) {
-    this.producer = epochProducer.producer;
     this.renewal = setInterval(() => void this.renewClaim(), options.timeouts.claimRenewalMs);
     this.renewal.unref();
   }
@@ -211,7 +208,7 @@ class KafkaPartitionWriter implements PartitionWriter {
     const started = Date.now();
     for (let delayMs = 10; ; delayMs *= 2) {
       try {
-        const sending = this.producer.send({ topic: this.options.topic, messages, acks: -1 });
+        const sending = this.epochProducer.producer.send({ topic: this.options.topic, messages, acks: -1 });
         this.sending = sending;
         const metadata = await withDeadline(sending, this.options.timeouts.appendMs, what, this.options.endpoint);
         const sent = metadata.find((m) => m.partition === this.partition);
@@ -292,7 +289,7 @@ class KafkaPartitionWriter implements PartitionWriter {
     this.closing ??= (async () => {
       await this.queue;
       const disconnect = () =>
-        withDeadline(this.producer.disconnect(), this.options.timeouts.operationMs, 'close writer', '');
+        withDeadline(this.epochProducer.producer.disconnect(), this.options.timeouts.operationMs, 'close writer', '');
       await disconnect().catch((err: unknown) =>
         this.options.logger.warn({ err }, 'ops writer did not disconnect cleanly'),
       );
